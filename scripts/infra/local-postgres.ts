@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import pg from 'pg';
+import { ensurePackage } from './os-packages.ts';
+import {
+  assertPortFree,
+  InfraError,
+  managed,
+  runningPid,
+  startDetached,
+  stopProcess,
+  waitUntil,
+} from './processes.ts';
+import type { InfraSettings } from './settings.ts';
+
+function postgresBinDir(): string | undefined {
+  const base = '/usr/lib/postgresql';
+  if (!existsSync(base)) return undefined;
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] === undefined ? undefined : join(base, versions[0], 'bin');
+}
+
+/** PostgreSQL refuses to run as root, so as root it runs as the `postgres` user that the OS package creates. */
+function serverAccount(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+export function postgresProcess(s: InfraSettings) {
+  return managed(s.stateDir, 'postgres');
+}
+
+export async function startPostgres(s: InfraSettings, log: (m: string) => void): Promise<void> {
+  const proc = postgresProcess(s);
+  if (runningPid(proc) !== undefined) return;
+  ensurePackage(['/usr/lib/postgresql'], ['postgresql'], log);
+  const bin = postgresBinDir();
+  if (bin === undefined)
+    throw new InfraError('PostgreSQL server binaries not found under /usr/lib/postgresql');
+  await assertPortFree(proc, s.postgres.port, 'PG_PORT');
+
+  const dataDir = join(s.stateDir, 'data', 'postgres');
+  const socketDir = join(s.stateDir, 'run', 'pg-socket');
+  const account = serverAccount();
+  for (const dir of [dataDir, socketDir]) {
+    // Only the leaf is private: the postgres account must still be able to walk down to it.
+    mkdirSync(dirname(dir), { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (account.uid !== undefined) chownSync(dir, account.uid, account.gid ?? account.uid);
+  }
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    log('initialising the PostgreSQL data directory');
+    execFileSync(
+      join(bin, 'initdb'),
+      [
+        '-D',
+        dataDir,
+        '-U',
+        'postgres',
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        '-E',
+        'UTF8',
+        '--locale=C',
+      ],
+      { ...account, stdio: 'pipe' },
+    );
+  }
+  startDetached(
+    proc,
+    join(bin, 'postgres'),
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(s.postgres.port),
+      '-k',
+      socketDir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=400',
+      '-c',
+      'shared_buffers=256MB',
+      // Development infra: a crash of the whole machine may lose the last commits, a crash of a service loses nothing.
+      '-c',
+      'synchronous_commit=off',
+    ],
+    { ...account, cwd: dataDir },
+  );
+  await waitUntil(
+    proc,
+    'accepting connections',
+    () => canConnectAsSuperuser(socketDir, s.postgres.port),
+    30_000,
+  );
+  await provisionDatabases(socketDir, s);
+}
+
+async function canConnectAsSuperuser(socketDir: string, port: number): Promise<boolean> {
+  const client = new pg.Client({ host: socketDir, port, user: 'postgres', database: 'postgres' });
+  try {
+    await client.connect();
+    return true;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function provisionDatabases(socketDir: string, s: InfraSettings): Promise<void> {
+  const client = new pg.Client({
+    host: socketDir,
+    port: s.postgres.port,
+    user: 'postgres',
+    database: 'postgres',
+  });
+  await client.connect();
+  try {
+    const role = pg.escapeIdentifier(s.postgres.user);
+    const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [s.postgres.user]);
+    const password = pg.escapeLiteral(s.postgres.password);
+    // CREATEDB lets the test suites make a throwaway database each.
+    await client.query(
+      exists.rowCount === 0
+        ? `CREATE ROLE ${role} LOGIN CREATEDB PASSWORD ${password}`
+        : `ALTER ROLE ${role} LOGIN CREATEDB PASSWORD ${password}`,
+    );
+    for (const db of s.postgres.databases) {
+      const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
+      if (found.rowCount === 0)
+        await client.query(`CREATE DATABASE ${pg.escapeIdentifier(db)} OWNER ${role}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export function stopPostgres(s: InfraSettings) {
+  return stopProcess(postgresProcess(s));
+}

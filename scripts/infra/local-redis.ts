@@ -1,0 +1,38 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pingRedis } from './health.ts';
+import { ensurePackage } from './os-packages.ts';
+import { assertPortFree, managed, runningPid, startDetached, stopProcess, waitUntil } from './processes.ts';
+import type { InfraSettings } from './settings.ts';
+
+export function redisProcess(s: InfraSettings) {
+  return managed(s.stateDir, 'redis');
+}
+
+export async function startRedis(s: InfraSettings, log: (m: string) => void): Promise<void> {
+  const proc = redisProcess(s);
+  if (runningPid(proc) !== undefined) return;
+  ensurePackage(['redis-server', '/usr/bin/redis-server'], ['redis-server'], log);
+  await assertPortFree(proc, s.redis.port, 'REDIS_PORT');
+  const dataDir = join(s.stateDir, 'data', 'redis');
+  mkdirSync(dataDir, { recursive: true });
+  startDetached(proc, 'redis-server', [
+    '--port',
+    String(s.redis.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dataDir,
+    '--appendonly',
+    'yes',
+    '--save',
+    '',
+    '--maxclients',
+    '60000',
+  ]);
+  await waitUntil(proc, 'PING', async () => (await pingRedis(s.redis.port)) === 'PONG', 15_000);
+}
+
+export function stopRedis(s: InfraSettings) {
+  return stopProcess(redisProcess(s));
+}

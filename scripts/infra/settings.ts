@@ -1,0 +1,49 @@
+import { resolve } from 'node:path';
+import { InfraError } from './processes.ts';
+
+// The infra CLI is a start-up program: it reads the environment once, here, and passes a typed object around.
+export interface InfraSettings {
+  repoRoot: string;
+  stateDir: string;
+  quiet: boolean;
+  postgres: { port: number; user: string; password: string; databases: readonly string[] };
+  redis: { port: number };
+  kafka: { port: number; controllerPort: number; version: string; heapMb: number };
+  prometheus: { port: number };
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new InfraError(`${name} must be a TCP port between 1 and 65535, got "${raw}"`);
+  }
+  return value;
+}
+
+export const SERVICE_DATABASES = ['account', 'ticket', 'payment'] as const;
+
+export function readInfraSettings(env: NodeJS.ProcessEnv, quiet: boolean): InfraSettings {
+  const repoRoot = resolve(import.meta.dirname, '..', '..');
+  return {
+    repoRoot,
+    stateDir: resolve(env.RESERVEX_INFRA_DIR ?? resolve(repoRoot, '.infra')),
+    quiet,
+    postgres: {
+      port: port(env, 'PG_PORT', 5432),
+      user: env.PG_USER ?? 'reservex',
+      password: env.PG_PASSWORD ?? 'reservex',
+      databases: SERVICE_DATABASES,
+    },
+    redis: { port: port(env, 'REDIS_PORT', 6379) },
+    kafka: {
+      port: port(env, 'KAFKA_PORT', 9092),
+      controllerPort: port(env, 'KAFKA_CONTROLLER_PORT', 9093),
+      // Pinned: the jars come from Maven Central at exactly this version (infra/kafka/pom.xml).
+      version: '4.1.1',
+      heapMb: 768,
+    },
+    prometheus: { port: port(env, 'PROMETHEUS_PORT', 9090) },
+  };
+}

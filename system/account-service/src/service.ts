@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import {
+  accessTokenVerifier,
+  createHttpApp,
+  createLogger,
+  createPool,
+  createServiceMetrics,
+  type Logger,
+  listen,
+  observePgPool,
+  type RunningServer,
+  runMigrations,
+  shutdown,
+} from '@reservex/kit';
+import { Redis } from 'ioredis';
+import { createLocalJWKSet } from 'jose';
+import { Counter } from 'prom-client';
+import { accountUseCases } from './accounts.ts';
+import type { AccountConfig } from './config.ts';
+import { hashPassword } from './domain/password.ts';
+import { accountOpenApi } from './http/openapi.ts';
+import { accountRoutes } from './http/routes.ts';
+import { loginThrottle } from './store/login-throttle.ts';
+import { loadOrCreateSigningKey, publishedKeys } from './store/signing-keys.ts';
+import { ensureAdmin } from './store/users.ts';
+
+export const SERVICE_NAME = 'account-service';
+
+export interface AccountService {
+  logger: Logger;
+  start(): Promise<RunningServer>;
+  stop(): Promise<void>;
+}
+
+/** Wires the account service from its configuration. Nothing here reads the environment. */
+export function createAccountService(config: AccountConfig): AccountService {
+  const logger = createLogger(SERVICE_NAME, config.LOG_LEVEL);
+  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX, logger);
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const metrics = createServiceMetrics(SERVICE_NAME);
+  observePgPool(metrics, pool);
+  const logins = new Counter({
+    name: 'account_logins_total',
+    help: 'Login attempts by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [metrics.registry],
+  });
+  let server: RunningServer | undefined;
+
+  return {
+    logger,
+    async start() {
+      await redis.connect();
+      await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
+      const signingKey = await loadOrCreateSigningKey(pool);
+      await ensureAdmin(pool, {
+        email: config.ADMIN_EMAIL.toLowerCase(),
+        passwordHash: await hashPassword(config.ADMIN_PASSWORD, {
+          log2N: config.PASSWORD_SCRYPT_LOG2N,
+          r: 8,
+          p: 1,
+        }),
+      });
+      // The account service verifies its own tokens from the same public keys it publishes.
+      const verify = accessTokenVerifier(createLocalJWKSet({ keys: await publishedKeys(pool) }));
+      const useCases = accountUseCases({
+        pool,
+        throttle: loginThrottle(redis, config.REDIS_KEY_PREFIX, config.LOGIN_LIMIT_WINDOW_SECONDS),
+        signingKey,
+        config,
+        onLogin: (outcome) => logins.inc({ outcome }),
+      });
+      const app = createHttpApp({
+        service: SERVICE_NAME,
+        logger,
+        metrics,
+        bodyLimit: config.HTTP_BODY_LIMIT,
+        trustProxy: config.TRUST_PROXY,
+        openapi: accountOpenApi(),
+        readinessChecks: [
+          { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
+          { name: 'redis', check: async () => void (await redis.ping()) },
+        ],
+        routes: accountRoutes(useCases, verify, pool),
+      });
+      server = await listen(app, config.HOST, config.PORT);
+      logger.info({ url: server.url }, 'account-service listening');
+      return server;
+    },
+    async stop() {
+      await shutdown(
+        [
+          { name: 'http', run: async () => server?.close(config.SHUTDOWN_GRACE_MS) },
+          { name: 'redis', run: async () => void (await redis.quit()) },
+          { name: 'postgres', run: () => pool.end() },
+        ],
+        config.SHUTDOWN_GRACE_MS,
+        logger,
+      );
+    },
+  };
+}

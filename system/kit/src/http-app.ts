@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import './express-locals.ts';
+import { type ReadinessCheck, readiness } from './health.ts';
+import type { Logger } from './logger.ts';
+import type { ServiceMetrics } from './metrics.ts';
+import { NotFoundProblem, ProblemError } from './problem.ts';
+
+export interface HttpAppOptions {
+  service: string;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  bodyLimit: string;
+  readinessChecks: readonly ReadinessCheck[];
+  openapi: object;
+  /** Mounts the service's own routes. */
+  routes: (app: Express) => void;
+  /** Express "trust proxy": only behind a proxy that sets X-Forwarded-For. */
+  trustProxy?: boolean | string | number;
+}
+
+const REQUEST_ID = /^[\w.-]{1,128}$/;
+
+function requestContext(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get('x-request-id');
+    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.locals.log = logger.child({ requestId });
+    res.setHeader('X-Request-Id', requestId);
+    next();
+  };
+}
+
+function redMetrics(metrics: ServiceMetrics): RequestHandler {
+  return (req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.once('finish', () => {
+      // The route template, never the raw URL: raw URLs would make one series per reservation id.
+      const route = req.route?.path === undefined ? 'unmatched' : `${req.baseUrl}${String(req.route.path)}`;
+      end({ method: req.method, route, status_code: String(res.statusCode) });
+    });
+    next();
+  };
+}
+
+function sendProblem(res: express.Response, problem: ProblemError, instance: string): void {
+  for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .send(JSON.stringify(problem.toBody(instance)));
+}
+
+/** Body-parser failures carry a `type`; each becomes a problem the client can understand. */
+function bodyParserProblem(error: {
+  type?: string;
+  limit?: number;
+  message?: string;
+}): ProblemError | undefined {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The request body is not valid JSON');
+    case 'entity.too.large':
+      return new ProblemError(
+        413,
+        'payload-too-large',
+        'Payload Too Large',
+        `The request body exceeds ${error.limit} bytes`,
+      );
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ProblemError(415, 'unsupported-media-type', 'Unsupported Media Type', error.message);
+    default:
+      return undefined;
+  }
+}
+
+function errorHandler(): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const instance = req.originalUrl;
+    const problem = error instanceof ProblemError ? error : bodyParserProblem(error);
+    if (problem !== undefined) {
+      sendProblem(res, problem, instance);
+      return;
+    }
+    // The only place an unexpected error is logged: once, with the request it broke.
+    res.locals.log.error({ err: error, method: req.method, url: req.originalUrl }, 'unhandled error');
+    sendProblem(
+      res,
+      new ProblemError(
+        500,
+        'internal',
+        'Internal Server Error',
+        `Something went wrong; request id ${res.locals.requestId}`,
+      ),
+      instance,
+    );
+  };
+}
+
+export function createHttpApp(options: HttpAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', options.trustProxy ?? false);
+  app.use(requestContext(options.logger));
+  app.use(redMetrics(options.metrics));
+  app.use(express.json({ limit: options.bodyLimit }));
+
+  app.get('/actuator/health/liveness', (_req, res) => {
+    res.json({ status: 'UP' });
+  });
+  const ready: RequestHandler = async (_req, res) => {
+    const report = await readiness(options.readinessChecks);
+    res.status(report.status === 'UP' ? 200 : 503).json({ service: options.service, ...report });
+  };
+  app.get('/actuator/health', ready);
+  app.get('/actuator/health/readiness', ready);
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(options.openapi);
+  });
+
+  options.routes(app);
+
+  app.use((req, _res, next) => next(new NotFoundProblem(`No route for ${req.method} ${req.path}`)));
+  app.use(errorHandler());
+  return app;
+}

@@ -1,0 +1,38 @@
+import type pg from 'pg';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface ServiceMetrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+}
+
+/** One registry per service instance, so tests that start several services in one process do not collide. */
+export function createServiceMetrics(service: string): ServiceMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  // Includes event-loop lag (nodejs_eventloop_lag_*), heap and GC figures.
+  collectDefaultMetrics({ register: registry });
+  const httpDuration = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'HTTP requests by route and status: rate, errors and duration (RED)',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  return { registry, httpDuration };
+}
+
+export function observePgPool(metrics: ServiceMetrics, pool: pg.Pool, name = 'main'): void {
+  const gauge = new Gauge({
+    name: 'db_pool_connections',
+    help: 'PostgreSQL pool connections by state',
+    labelNames: ['pool', 'state'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.set({ pool: name, state: 'total' }, pool.totalCount);
+      this.set({ pool: name, state: 'idle' }, pool.idleCount);
+      this.set({ pool: name, state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  void gauge;
+}

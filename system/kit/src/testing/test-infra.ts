@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+
+/**
+ * Where the tests find the real servers: the local-mode infra by default, or whatever the test bootstrap
+ * (testcontainers, when a Docker engine is reachable) put into these variables.
+ */
+export function testInfra() {
+  const env = process.env;
+  return {
+    pgAdminUrl:
+      env.TEST_PG_ADMIN_URL ?? `postgres://reservex:reservex@127.0.0.1:${env.PG_PORT ?? 5432}/postgres`,
+    redisUrl: env.TEST_REDIS_URL ?? `redis://127.0.0.1:${env.REDIS_PORT ?? 6379}`,
+    kafkaBrokers: env.TEST_KAFKA_BROKERS ?? `127.0.0.1:${env.KAFKA_PORT ?? 9092}`,
+  };
+}
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database per suite: suites never see each other's rows, and a crashed run leaves no residue. */
+export async function createTestDatabase(label: string): Promise<TestDatabase> {
+  const { pgAdminUrl } = testInfra();
+  const name = `test_${label.replace(/\W/g, '_')}_${randomUUID().slice(0, 8)}`.toLowerCase();
+  const admin = new pg.Client({ connectionString: pgAdminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(pgAdminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    async drop() {
+      const client = new pg.Client({ connectionString: pgAdminUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}

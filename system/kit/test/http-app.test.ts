@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  createHttpApp,
+  createLogger,
+  createServiceMetrics,
+  listen,
+  ProblemError,
+  type RunningServer,
+} from '../src/index.ts';
+import { httpClient } from '../src/testing/index.ts';
+
+describe('the HTTP kit', () => {
+  let server: RunningServer;
+  let healthy = true;
+  before(async () => {
+    const app = createHttpApp({
+      service: 'kit-test',
+      logger: createLogger('kit-test', 'silent'),
+      metrics: createServiceMetrics('kit-test'),
+      bodyLimit: '1kb',
+      openapi: { openapi: '3.1.0', info: { title: 'kit-test', version: '1' }, paths: {} },
+      readinessChecks: [
+        {
+          name: 'dependency',
+          check: async () => {
+            if (!healthy) throw new Error('dependency is down');
+          },
+        },
+      ],
+      routes: (app) => {
+        app.get('/things/:id', (req, res) => {
+          res.json({ id: req.params.id });
+        });
+        app.get('/teapot', () => {
+          throw new ProblemError(418, 'teapot', "I'm a teapot", 'short and stout');
+        });
+        app.get('/boom', () => {
+          throw new Error('database password is hunter2');
+        });
+        app.get('/slow', async (_req, res) => {
+          await sleep(300);
+          res.json({ done: true });
+        });
+      },
+    });
+    server = await listen(app, '127.0.0.1', 0);
+  });
+  after(async () => server.close(1000));
+
+  it('answers a domain problem as RFC 9457 problem+json with its status', async () => {
+    const res = await httpClient(server.url).get('/teapot');
+    assert.equal(res.status, 418);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.deepEqual(res.body, {
+      type: 'https://reservex.dev/problems/teapot',
+      title: "I'm a teapot",
+      status: 418,
+      detail: 'short and stout',
+      instance: '/teapot',
+    });
+  });
+
+  it('answers an unexpected error with a 500 problem that reveals nothing but the request id', async () => {
+    const res = await httpClient(server.url).get('/boom', { headers: { 'x-request-id': 'req-42' } });
+    assert.equal(res.status, 500);
+    assert.equal(res.headers.get('x-request-id'), 'req-42');
+    assert.equal(JSON.stringify(res.body).includes('hunter2'), false);
+    assert.match(res.body.detail, /req-42/);
+  });
+
+  it('answers an unknown route with a 404 problem', async () => {
+    const res = await httpClient(server.url).get('/nowhere');
+    assert.equal(res.status, 404);
+    assert.equal(res.body.type, 'https://reservex.dev/problems/not-found');
+  });
+
+  it('reports readiness from the dependencies, 503 when one is down', async () => {
+    const api = httpClient(server.url);
+    const up = await api.get('/actuator/health');
+    assert.equal(up.status, 200);
+    assert.equal(up.body.status, 'UP');
+    healthy = false;
+    try {
+      const down = await api.get('/actuator/health');
+      assert.equal(down.status, 503);
+      assert.equal(down.body.components.dependency.status, 'DOWN');
+      assert.equal((await api.get('/actuator/health/liveness')).status, 200);
+    } finally {
+      healthy = true;
+    }
+  });
+
+  it('counts requests per route template, not per raw URL', async () => {
+    const api = httpClient(server.url);
+    await api.get('/things/1');
+    await api.get('/things/2');
+    const metrics = await api.get('/metrics');
+    const count = (metrics.body as string)
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('http_server_request_duration_seconds_count{') && l.includes('route="/things/:id"'),
+      );
+    assert.match(count ?? '', /method="GET"/);
+    assert.match(count ?? '', /status_code="200"/);
+    assert.match(count ?? '', / 2$/);
+    assert.doesNotMatch(metrics.body, /route="\/things\/1"/);
+    assert.match(metrics.body, /nodejs_eventloop_lag_seconds/);
+  });
+
+  it('serves its OpenAPI document', async () => {
+    const res = await httpClient(server.url).get('/openapi.json');
+    assert.equal(res.body.openapi, '3.1.0');
+  });
+
+  it('lets an in-flight request finish when it shuts down, and then refuses new connections', async () => {
+    const app = createHttpApp({
+      service: 'drain-test',
+      logger: createLogger('drain-test', 'silent'),
+      metrics: createServiceMetrics('drain-test'),
+      bodyLimit: '1kb',
+      openapi: {},
+      readinessChecks: [],
+      routes: (a) =>
+        a.get('/slow', async (_req, res) => {
+          await sleep(300);
+          res.json({ done: true });
+        }),
+    });
+    const draining = await listen(app, '127.0.0.1', 0);
+    const inFlight = httpClient(draining.url).get('/slow');
+    await sleep(50);
+    await draining.close(5000);
+    assert.deepEqual((await inFlight).body, { done: true });
+    await assert.rejects(fetch(`${draining.url}/slow`));
+  });
+});
