@@ -97,8 +97,8 @@ async function checkRedis(s: InfraSettings): Promise<ComponentHealth> {
 const HEALTH_TOPIC = 'infra.healthcheck';
 
 /** Metadata, then one message produced and read back: a broker that only answers metadata is not healthy. */
-export async function kafkaRoundTrip(port: number): Promise<{ brokers: number; roundTripMs: number }> {
-  const bootstrapBrokers = [`127.0.0.1:${port}`];
+export async function kafkaRoundTrip(bootstrap: string): Promise<{ brokers: number; roundTripMs: number }> {
+  const bootstrapBrokers = bootstrap.split(',');
   const admin = new Admin({ clientId: 'infra-health', bootstrapBrokers, retries: 0 });
   const producer = new Producer({
     clientId: 'infra-health',
@@ -163,7 +163,7 @@ async function checkKafka(s: InfraSettings): Promise<ComponentHealth> {
     const { brokers, roundTripMs } = await withDeadline(
       20_000,
       'produce/consume round trip',
-      kafkaRoundTrip(s.kafka.port),
+      kafkaRoundTrip(`127.0.0.1:${s.kafka.port}`),
     );
     return {
       component: 'kafka',

@@ -1,30 +1,37 @@
 import assert from 'node:assert/strict';
+import { testInfra } from '@reservex/kit/testing';
 import { checkAll, kafkaRoundTrip } from './health.ts';
 import { readInfraSettings } from './settings.ts';
 
-describe('local infrastructure', () => {
-  const settings = readInfraSettings(process.env, true);
-
+describe('infrastructure', () => {
   it('Kafka takes a message and hands the same message back (produce/consume round trip)', async () => {
-    const result = await kafkaRoundTrip(settings.kafka.port);
+    const result = await kafkaRoundTrip(testInfra().kafkaBrokers);
     assert.equal(result.brokers, 1);
     assert.ok(result.roundTripMs >= 0);
   });
 
-  it('reports PostgreSQL with all three databases, Redis, Kafka and Prometheus healthy', async () => {
-    const report = await checkAll(settings);
-    assert.deepEqual(
-      report.map((r) => [r.component, r.healthy, r.detail]).filter(([, healthy]) => !healthy),
-      [],
-    );
-    assert.deepEqual(report.map((r) => r.component).sort(), ['kafka', 'postgres', 'prometheus', 'redis']);
-  });
+  describe('in local mode', () => {
+    before(function () {
+      // Under testcontainers the servers are throwaway containers, not the local-mode processes checked here.
+      if (process.env.RESERVEX_TEST_INFRA === 'testcontainers') this.skip();
+    });
+    const settings = readInfraSettings(process.env, true);
 
-  it('reports a component that is not there as unhealthy', async () => {
-    const wrong = readInfraSettings({ ...process.env, REDIS_PORT: '1', KAFKA_PORT: '2' }, true);
-    const report = await checkAll(wrong);
-    const byName = Object.fromEntries(report.map((r) => [r.component, r.healthy]));
-    assert.equal(byName.redis, false);
-    assert.equal(byName.kafka, false);
+    it('reports PostgreSQL with all three databases, Redis, Kafka and Prometheus healthy', async () => {
+      const report = await checkAll(settings);
+      assert.deepEqual(
+        report.filter((r) => !r.healthy).map((r) => `${r.component}: ${r.detail}`),
+        [],
+      );
+      assert.deepEqual(report.map((r) => r.component).sort(), ['kafka', 'postgres', 'prometheus', 'redis']);
+    });
+
+    it('reports a component that is not there as unhealthy', async () => {
+      const wrong = readInfraSettings({ ...process.env, REDIS_PORT: '1', KAFKA_PORT: '2' }, true);
+      const report = await checkAll(wrong);
+      const byName = Object.fromEntries(report.map((r) => [r.component, r.healthy]));
+      assert.equal(byName.redis, false);
+      assert.equal(byName.kafka, false);
+    });
   });
 });

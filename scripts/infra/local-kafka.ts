@@ -122,7 +122,7 @@ export async function startKafka(s: InfraSettings, log: (m: string) => void): Pr
   await waitUntil(
     proc,
     'produce/consume round trip',
-    async () => (await kafkaRoundTrip(s.kafka.port)).brokers > 0,
+    async () => (await kafkaRoundTrip(`127.0.0.1:${s.kafka.port}`)).brokers > 0,
     60_000,
   );
 }
