@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Logger } from './logger.ts';
 
 const FILE_PATTERN = /^(\d{3,})_[\w-]+\.sql$/;
@@ -36,13 +36,24 @@ export function readMigrations(dir: string): Migration[] {
   return migrations;
 }
 
-/** Applies each pending numbered .sql file in its own transaction. An applied file that was edited is an error. */
-export async function runMigrations(pool: pg.Pool, dir: string, logger: Logger): Promise<number> {
+export const KIT_MIGRATIONS_DIR = join(import.meta.dirname, '..', 'migrations');
+
+/**
+ * Applies each pending numbered .sql file in its own transaction. An applied file that was edited is an error.
+ * `table` keeps separate histories apart: the kit's own tables are tracked beside the service's.
+ */
+export async function runMigrations(
+  pool: pg.Pool,
+  dir: string,
+  logger: Logger,
+  table = 'schema_migrations',
+): Promise<number> {
   const migrations = readMigrations(dir);
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    const history = pg.escapeIdentifier(table);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${history} (
       version integer PRIMARY KEY,
       name text NOT NULL,
       checksum text NOT NULL,
@@ -50,9 +61,7 @@ export async function runMigrations(pool: pg.Pool, dir: string, logger: Logger):
     )`);
     const applied = new Map<number, string>(
       (
-        await client.query<{ version: number; checksum: string }>(
-          'SELECT version, checksum FROM schema_migrations',
-        )
+        await client.query<{ version: number; checksum: string }>(`SELECT version, checksum FROM ${history}`)
       ).rows.map((r) => [r.version, r.checksum]),
     );
     let count = 0;
@@ -69,7 +78,7 @@ export async function runMigrations(pool: pg.Pool, dir: string, logger: Logger):
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+        await client.query(`INSERT INTO ${history} (version, name, checksum) VALUES ($1, $2, $3)`, [
           m.version,
           m.name,
           m.checksum,

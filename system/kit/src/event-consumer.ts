@@ -1,0 +1,185 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Consumer, type MessagesStream, stringDeserializers } from '@platformatic/kafka';
+import {
+  ContractViolation,
+  deadLetterTopic,
+  type Envelope,
+  parseEvent,
+  type Topic,
+} from '@reservex/contracts';
+import { Counter } from 'prom-client';
+import { type Pool, type PoolClient, withTransaction } from './db.ts';
+import type { StringProducer } from './kafka.ts';
+import type { Logger } from './logger.ts';
+import type { ServiceMetrics } from './metrics.ts';
+
+export interface EventHandler<T extends Topic = Topic> {
+  topic: T;
+  /** Runs inside the transaction that also records the event id; throw to roll both back and retry. */
+  handle: (tx: PoolClient, event: Envelope<T>) => Promise<void>;
+}
+
+export function on<T extends Topic>(topic: T, handle: (tx: PoolClient, event: Envelope<T>) => Promise<void>) {
+  return { topic, handle } as EventHandler<Topic>;
+}
+
+export interface EventConsumerOptions {
+  groupId: string;
+  clientId: string;
+  brokers: string[];
+  pool: Pool;
+  producer: StringProducer;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  handlers: EventHandler[];
+  maxAttempts?: number;
+  backoffMs?: number;
+  /** Called after the database commit and before the offset commit: the window the crash tests aim at. */
+  afterDatabaseCommit?: (event: Envelope) => void;
+  /** Called after a handler's effects commit, for services that want to wake their outbox relay. */
+  onCommitted?: () => void;
+}
+
+type Outcome = 'applied' | 'duplicate' | 'dead-lettered';
+
+/**
+ * At-least-once delivery in, exactly-once effects out: the event id goes into processed_events in the same
+ * transaction as the handler's writes, and the Kafka offset is committed only after that transaction.
+ */
+export class EventConsumer {
+  readonly #o: Required<Omit<EventConsumerOptions, 'afterDatabaseCommit' | 'onCommitted'>> &
+    Pick<EventConsumerOptions, 'afterDatabaseCommit' | 'onCommitted'>;
+  readonly #consumer: Consumer<string, string, string, string>;
+  readonly #byTopic: Map<string, EventHandler>;
+  #stream: MessagesStream<string, string, string, string> | undefined;
+  #loop: Promise<void> | undefined;
+  readonly #outcomes: Counter<'topic' | 'outcome'>;
+
+  constructor(options: EventConsumerOptions) {
+    this.#o = { maxAttempts: 5, backoffMs: 100, ...options };
+    this.#byTopic = new Map(options.handlers.map((h) => [h.topic, h]));
+    this.#consumer = new Consumer({
+      clientId: options.clientId,
+      groupId: options.groupId,
+      bootstrapBrokers: options.brokers,
+      deserializers: stringDeserializers,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      maxWaitTime: 100,
+    });
+    this.#outcomes =
+      (options.metrics.registry.getSingleMetric('saga_events_consumed_total') as Counter<
+        'topic' | 'outcome'
+      >) ??
+      new Counter({
+        name: 'saga_events_consumed_total',
+        help: 'Events consumed, by outcome: applied, duplicate (dropped by id) or dead-lettered',
+        labelNames: ['topic', 'outcome'] as const,
+        registers: [options.metrics.registry],
+      });
+  }
+
+  async start(): Promise<void> {
+    this.#stream = await this.#consumer.consume({
+      topics: [...this.#byTopic.keys()],
+      autocommit: false,
+      mode: 'committed',
+      fallbackMode: 'earliest',
+    });
+    this.#stream.on('error', (error) => this.#o.logger.error({ err: error }, 'consumer stream error'));
+    this.#loop = this.#run(this.#stream);
+  }
+
+  async stop(): Promise<void> {
+    await this.#stream?.close().catch(() => {});
+    await this.#loop;
+    await this.#consumer.close(true).catch(() => {});
+  }
+
+  async #run(stream: MessagesStream<string, string, string, string>): Promise<void> {
+    try {
+      for await (const message of stream) {
+        const outcome = await this.#process(message.topic, message.value, message);
+        this.#outcomes.inc({ topic: message.topic, outcome });
+        await message.commit();
+      }
+    } catch (error) {
+      if (!stream.closed) this.#o.logger.error({ err: error }, 'consumer loop stopped');
+    }
+  }
+
+  async #process(
+    topic: string,
+    value: string,
+    meta: { partition: number; offset: bigint; key: string; headers: Map<string, string> },
+  ): Promise<Outcome> {
+    const handler = this.#byTopic.get(topic);
+    let event: Envelope;
+    try {
+      if (handler === undefined) throw new ContractViolation(`no handler for ${topic}`);
+      event = parseEvent(handler.topic, value ?? '');
+    } catch (error) {
+      // A malformed message will never parse: straight to the dead-letter topic, so it cannot block its partition.
+      await this.#deadLetter(topic, value, meta, error as Error, 0);
+      return 'dead-lettered';
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const fresh = await withTransaction(this.#o.pool, async (tx) => {
+          const recorded = await tx.query(
+            'INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+            [event.id, topic],
+          );
+          if (recorded.rowCount === 0) return false;
+          await handler!.handle(tx, event);
+          return true;
+        });
+        if (fresh) this.#o.onCommitted?.();
+        this.#o.afterDatabaseCommit?.(event);
+        return fresh ? 'applied' : 'duplicate';
+      } catch (error) {
+        if (attempt >= this.#o.maxAttempts) {
+          await this.#deadLetter(topic, value, meta, error as Error, attempt);
+          return 'dead-lettered';
+        }
+        this.#o.logger.warn(
+          { err: error, topic, eventId: event.id, attempt },
+          'event handler failed; retrying',
+        );
+        await sleep(this.#o.backoffMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  async #deadLetter(
+    topic: string,
+    value: string,
+    meta: { partition: number; offset: bigint; key: string; headers: Map<string, string> },
+    error: Error,
+    attempts: number,
+  ): Promise<void> {
+    this.#o.logger.error(
+      { err: error, topic, partition: meta.partition, offset: String(meta.offset) },
+      'dead-lettering',
+    );
+    await this.#o.producer.send({
+      messages: [
+        {
+          topic: deadLetterTopic(topic),
+          key: meta.key ?? '',
+          value: value ?? '',
+          headers: {
+            ...Object.fromEntries(meta.headers ?? []),
+            'dlt-original-topic': topic,
+            'dlt-original-partition': String(meta.partition),
+            'dlt-original-offset': String(meta.offset),
+            'dlt-error': error.message.slice(0, 1000),
+            'dlt-attempts': String(attempts),
+            'dlt-failed-at': new Date().toISOString(),
+            'dlt-group': this.#o.groupId,
+          },
+        },
+      ],
+    });
+  }
+}

@@ -1,0 +1,145 @@
+import type { Queryable } from '@reservex/kit';
+import { nextPaymentStatus, type PaymentStatus, type PaymentTransition } from '../domain/payment-status.ts';
+
+export interface Payment {
+  id: string;
+  reservationId: string;
+  userId: string;
+  eventId: string;
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  failureReason: string | null;
+  attempts: number;
+  createdAt: Date;
+  capturedAt: Date | null;
+  failedAt: Date | null;
+  refundedAt: Date | null;
+}
+
+interface Row {
+  id: string;
+  reservation_id: string;
+  user_id: string;
+  event_id: string;
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  failure_reason: string | null;
+  attempts: number;
+  created_at: Date;
+  captured_at: Date | null;
+  failed_at: Date | null;
+  refunded_at: Date | null;
+}
+
+const toPayment = (r: Row): Payment => ({
+  id: r.id,
+  reservationId: r.reservation_id,
+  userId: r.user_id,
+  eventId: r.event_id,
+  amount: Number(r.amount),
+  currency: r.currency,
+  status: r.status,
+  failureReason: r.failure_reason,
+  attempts: r.attempts,
+  createdAt: r.created_at,
+  capturedAt: r.captured_at,
+  failedAt: r.failed_at,
+  refundedAt: r.refunded_at,
+});
+
+export interface NewPayment {
+  id: string;
+  reservationId: string;
+  userId: string;
+  eventId: string;
+  amount: number;
+  currency: string;
+}
+
+/** Opens the payment for a reservation; false when one exists already (a redelivered or repeated request). */
+export async function openPayment(tx: Queryable, p: NewPayment): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, status)
+     VALUES ($1, $2, $3, $4, $5, $6, 'PROCESSING') ON CONFLICT (reservation_id) DO NOTHING`,
+    [p.id, p.reservationId, p.userId, p.eventId, p.amount, p.currency],
+  );
+  return rowCount === 1;
+}
+
+export async function lockPaymentForReservation(
+  tx: Queryable,
+  reservationId: string,
+): Promise<Payment | undefined> {
+  const { rows } = await tx.query<Row>('SELECT * FROM payments WHERE reservation_id = $1 FOR UPDATE', [
+    reservationId,
+  ]);
+  return rows[0] === undefined ? undefined : toPayment(rows[0]);
+}
+
+export async function lockPayment(tx: Queryable, id: string): Promise<Payment | undefined> {
+  const { rows } = await tx.query<Row>('SELECT * FROM payments WHERE id = $1 FOR UPDATE', [id]);
+  return rows[0] === undefined ? undefined : toPayment(rows[0]);
+}
+
+const STAMP: Record<PaymentStatus, string> = {
+  PROCESSING: '',
+  CAPTURED: 'captured_at = now()',
+  FAILED: 'failed_at = now()',
+  // A capture that is refunded in the same step is stamped with both.
+  REFUNDED: 'refunded_at = now(), captured_at = COALESCE(captured_at, now())',
+};
+
+/** Moves a locked payment through the transition table; an illegal move throws before anything is written. */
+export async function transitionPayment(
+  tx: Queryable,
+  payment: Payment,
+  transition: PaymentTransition,
+  failureReason?: string,
+): Promise<PaymentStatus> {
+  const to = nextPaymentStatus(payment.status, transition);
+  await tx.query(
+    `UPDATE payments SET status = $2, failure_reason = COALESCE($3, failure_reason), lease_until = NULL, ${STAMP[to]}
+     WHERE id = $1`,
+    [payment.id, to, failureReason ?? null],
+  );
+  return to;
+}
+
+/**
+ * Leases PROCESSING payments to this instance. SKIP LOCKED lets instances share the work; the lease lets a
+ * payment whose worker died be picked up again once it runs out.
+ */
+export async function claimProcessingPayments(
+  db: Queryable,
+  limit: number,
+  leaseSeconds: number,
+): Promise<Payment[]> {
+  const { rows } = await db.query<Row>(
+    `UPDATE payments SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
+     WHERE id IN (
+       SELECT id FROM payments
+       WHERE status = 'PROCESSING' AND (lease_until IS NULL OR lease_until < now())
+       ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+     RETURNING *`,
+    [limit, leaseSeconds],
+  );
+  return rows.map(toPayment);
+}
+
+export async function paymentsForReservation(db: Queryable, reservationId: string): Promise<Payment[]> {
+  const { rows } = await db.query<Row>(
+    'SELECT * FROM payments WHERE reservation_id = $1 ORDER BY created_at',
+    [reservationId],
+  );
+  return rows.map(toPayment);
+}
+
+export async function recordRefundInLedger(tx: Queryable, payment: Payment): Promise<void> {
+  await tx.query(
+    `INSERT INTO gateway_ledger (idempotency_key, kind, outcome, amount, latency_ms)
+     VALUES ($1, 'refund', 'refunded', $2, 0) ON CONFLICT (idempotency_key) DO NOTHING`,
+    [`refund:${payment.reservationId}`, payment.amount],
+  );
+}

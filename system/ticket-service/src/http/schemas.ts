@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+
+export const newEventBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    venue: z.string().trim().min(1).max(200),
+    startsAt: isoDate,
+    salesOpenAt: isoDate,
+    holdSeconds: z.number().int().min(1).max(3600).default(300),
+    maxSeatsPerUser: z.number().int().min(1).max(20).default(4),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .default('KRW'),
+    sections: z
+      .array(
+        z.strictObject({
+          name: z.string().trim().min(1).max(50),
+          rows: z.number().int().min(1).max(500),
+          seatsPerRow: z.number().int().min(1).max(500),
+          price: z.number().int().min(0).max(100_000_000),
+        }),
+      )
+      .min(1)
+      .max(50),
+  })
+  .refine((e) => e.salesOpenAt.getTime() <= e.startsAt.getTime(), {
+    message: 'sales must open before the event starts',
+    path: ['salesOpenAt'],
+  });
+
+export const reserveBody = z.strictObject({
+  eventId: z.uuid(),
+  seatIds: z.array(z.uuid()).min(1).max(20),
+});
+
+export const idParam = z.strictObject({ id: z.uuid() });
+
+export const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) });
+
+export const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');

@@ -1,0 +1,159 @@
+import type { Queryable } from '@reservex/kit';
+import type { ReservationStatus } from '../domain/reservation-status.ts';
+
+export interface Reservation {
+  id: string;
+  eventId: string;
+  userId: string;
+  status: ReservationStatus;
+  reason: string | null;
+  amount: number;
+  currency: string;
+  expiresAt: Date;
+  idempotencyKey: string | null;
+  paymentId: string | null;
+  paymentFailure: string | null;
+  createdAt: Date;
+  confirmedAt: Date | null;
+  endedAt: Date | null;
+  refundedAt: Date | null;
+}
+
+interface Row {
+  id: string;
+  event_id: string;
+  user_id: string;
+  status: ReservationStatus;
+  reason: string | null;
+  amount: number;
+  currency: string;
+  expires_at: Date;
+  idempotency_key: string | null;
+  payment_id: string | null;
+  payment_failure: string | null;
+  created_at: Date;
+  confirmed_at: Date | null;
+  ended_at: Date | null;
+  refunded_at: Date | null;
+}
+
+const toReservation = (r: Row): Reservation => ({
+  id: r.id,
+  eventId: r.event_id,
+  userId: r.user_id,
+  status: r.status,
+  reason: r.reason,
+  amount: Number(r.amount),
+  currency: r.currency,
+  expiresAt: r.expires_at,
+  idempotencyKey: r.idempotency_key,
+  paymentId: r.payment_id,
+  paymentFailure: r.payment_failure,
+  createdAt: r.created_at,
+  confirmedAt: r.confirmed_at,
+  endedAt: r.ended_at,
+  refundedAt: r.refunded_at,
+});
+
+export async function insertReservation(
+  tx: Queryable,
+  r: {
+    id: string;
+    eventId: string;
+    userId: string;
+    amount: number;
+    currency: string;
+    holdSeconds: number;
+    idempotencyKey?: string;
+  },
+  seatIds: readonly string[],
+): Promise<Reservation> {
+  // The hold ends by the database clock, the same clock the expiry sweep reads.
+  const { rows } = await tx.query<Row>(
+    `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, idempotency_key)
+     VALUES ($1, $2, $3, 'PENDING', $4, $5, now() + make_interval(secs => $6), $7) RETURNING *`,
+    [r.id, r.eventId, r.userId, r.amount, r.currency, r.holdSeconds, r.idempotencyKey ?? null],
+  );
+  await tx.query('INSERT INTO reservation_seats (reservation_id, seat_id) SELECT $1, unnest($2::uuid[])', [
+    r.id,
+    seatIds,
+  ]);
+  return toReservation(rows[0]!);
+}
+
+export async function findReservation(db: Queryable, id: string): Promise<Reservation | undefined> {
+  const { rows } = await db.query<Row>('SELECT * FROM reservations WHERE id = $1', [id]);
+  return rows[0] === undefined ? undefined : toReservation(rows[0]);
+}
+
+export async function lockReservation(tx: Queryable, id: string): Promise<Reservation | undefined> {
+  const { rows } = await tx.query<Row>('SELECT * FROM reservations WHERE id = $1 FOR UPDATE', [id]);
+  return rows[0] === undefined ? undefined : toReservation(rows[0]);
+}
+
+export async function findByIdempotencyKey(
+  db: Queryable,
+  userId: string,
+  key: string,
+): Promise<Reservation | undefined> {
+  const { rows } = await db.query<Row>(
+    'SELECT * FROM reservations WHERE user_id = $1 AND idempotency_key = $2',
+    [userId, key],
+  );
+  return rows[0] === undefined ? undefined : toReservation(rows[0]);
+}
+
+export async function reservationsOfUser(
+  db: Queryable,
+  userId: string,
+  limit: number,
+): Promise<Reservation[]> {
+  const { rows } = await db.query<Row>(
+    'SELECT * FROM reservations WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2',
+    [userId, limit],
+  );
+  return rows.map(toReservation);
+}
+
+/** Seats the user holds or bought for this event, across live reservations. */
+export async function liveSeatCount(tx: Queryable, userId: string, eventId: string): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(
+    `SELECT count(*) AS n FROM reservation_seats rs JOIN reservations r ON r.id = rs.reservation_id
+     WHERE r.user_id = $1 AND r.event_id = $2 AND r.status IN ('PENDING', 'CONFIRMED')`,
+    [userId, eventId],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+export async function writeStatus(
+  tx: Queryable,
+  id: string,
+  to: ReservationStatus,
+  fields: { reason?: string; paymentId?: string; paymentFailure?: string },
+): Promise<void> {
+  await tx.query(
+    `UPDATE reservations SET status = $2, updated_at = now(),
+       reason = COALESCE($3, reason), payment_id = COALESCE($4, payment_id), payment_failure = COALESCE($5, payment_failure),
+       confirmed_at = CASE WHEN $2 = 'CONFIRMED' THEN now() ELSE confirmed_at END,
+       ended_at = CASE WHEN $2 IN ('CANCELLED', 'EXPIRED') THEN now() ELSE ended_at END
+     WHERE id = $1`,
+    [id, to, fields.reason ?? null, fields.paymentId ?? null, fields.paymentFailure ?? null],
+  );
+}
+
+export async function markRefunded(tx: Queryable, id: string): Promise<void> {
+  await tx.query(
+    'UPDATE reservations SET refunded_at = COALESCE(refunded_at, now()), updated_at = now() WHERE id = $1',
+    [id],
+  );
+}
+
+/** Locks PENDING reservations whose hold has ended; SKIP LOCKED lets several sweepers and the saga run together. */
+export async function lockExpiredHolds(tx: Queryable, limit: number): Promise<Reservation[]> {
+  const { rows } = await tx.query<Row>(
+    `SELECT * FROM reservations WHERE status = 'PENDING' AND expires_at <= now()
+     ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [limit],
+  );
+  return rows.map(toReservation);
+}
