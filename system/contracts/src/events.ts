@@ -28,6 +28,7 @@ export const PAYMENT_FAILURE_REASONS = [
   'fraud-suspected',
   'gateway-timeout',
   'reservation-cancelled',
+  'hold-expired',
 ] as const;
 
 export const paymentFailedV1 = z.object({

@@ -23,6 +23,11 @@ export const baseConfigSchema = z.object({
     .default('127.0.0.1:9092')
     .transform((v) => v.split(',').map((b) => b.trim()))
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'each broker must be host:port')).min(1)),
+  /** Namespaces every topic (`<prefix>saga.reservation.created`): lets test stacks share one broker. */
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[\w.-]*$/, 'letters, digits, dot, dash and underscore only')
+    .default(''),
   HTTP_BODY_LIMIT: z.string().default('32kb'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
 });

@@ -32,6 +32,7 @@ export interface EventConsumerOptions {
   logger: Logger;
   metrics: ServiceMetrics;
   handlers: EventHandler[];
+  topicPrefix?: string;
   maxAttempts?: number;
   backoffMs?: number;
   /** Called after the database commit and before the offset commit: the window the crash tests aim at. */
@@ -41,6 +42,22 @@ export interface EventConsumerOptions {
 }
 
 type Outcome = 'applied' | 'duplicate' | 'dead-lettered';
+
+/**
+ * Applies an event at most once: its id goes into processed_events in the same transaction as the handler's
+ * writes. Returns false, having changed nothing, when the event was applied before.
+ */
+export function applyOnce(pool: Pool, handler: EventHandler, event: Envelope): Promise<boolean> {
+  return withTransaction(pool, async (tx) => {
+    const recorded = await tx.query(
+      'INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+      [event.id, event.type],
+    );
+    if (recorded.rowCount === 0) return false;
+    await handler.handle(tx, event);
+    return true;
+  });
+}
 
 /**
  * At-least-once delivery in, exactly-once effects out: the event id goes into processed_events in the same
@@ -56,8 +73,8 @@ export class EventConsumer {
   readonly #outcomes: Counter<'topic' | 'outcome'>;
 
   constructor(options: EventConsumerOptions) {
-    this.#o = { maxAttempts: 5, backoffMs: 100, ...options };
-    this.#byTopic = new Map(options.handlers.map((h) => [h.topic, h]));
+    this.#o = { maxAttempts: 5, backoffMs: 100, topicPrefix: '', ...options };
+    this.#byTopic = new Map(options.handlers.map((h) => [`${this.#o.topicPrefix}${h.topic}`, h]));
     this.#consumer = new Consumer({
       clientId: options.clientId,
       groupId: options.groupId,
@@ -125,15 +142,7 @@ export class EventConsumer {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        const fresh = await withTransaction(this.#o.pool, async (tx) => {
-          const recorded = await tx.query(
-            'INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-            [event.id, topic],
-          );
-          if (recorded.rowCount === 0) return false;
-          await handler!.handle(tx, event);
-          return true;
-        });
+        const fresh = await applyOnce(this.#o.pool, handler!, event);
         if (fresh) this.#o.onCommitted?.();
         this.#o.afterDatabaseCommit?.(event);
         return fresh ? 'applied' : 'duplicate';

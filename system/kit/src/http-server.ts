@@ -25,8 +25,12 @@ export function listen(app: Express, host: string, port: number): Promise<Runnin
         close: (graceMs) =>
           new Promise<void>((done) => {
             const force = setTimeout(() => server.closeAllConnections(), graceMs);
+            // A keep-alive connection whose request finishes during the drain becomes idle; close it then too,
+            // rather than waiting out its keep-alive timeout.
+            const sweep = setInterval(() => server.closeIdleConnections(), 50);
             server.close(() => {
               clearTimeout(force);
+              clearInterval(sweep);
               done();
             });
             server.closeIdleConnections();

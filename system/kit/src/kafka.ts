@@ -23,13 +23,14 @@ export async function ensureTopics(
   brokers: string[],
   topics: readonly string[],
   clientId: string,
+  prefix = '',
 ): Promise<void> {
   const admin = new Admin({ clientId, bootstrapBrokers: brokers });
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = [...new Set(topics.flatMap((t) => [t, deadLetterTopic(t)]))].filter(
-      (t) => !existing.has(t),
-    );
+    const wanted = [
+      ...new Set(topics.flatMap((t) => [`${prefix}${t}`, deadLetterTopic(`${prefix}${t}`)])),
+    ].filter((t) => !existing.has(t));
     if (wanted.length === 0) return;
     await admin
       .createTopics({ topics: wanted, partitions: SAGA_PARTITIONS, replicas: 1 })

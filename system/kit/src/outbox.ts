@@ -28,6 +28,7 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** How long an idle relay sleeps before looking again, unless woken. */
   idleMs?: number;
+  topicPrefix?: string;
 }
 
 // One relay publishes at a time per database. The others wait their turn, which keeps each key's events in
@@ -46,7 +47,7 @@ export class OutboxRelay {
   readonly #published: Counter<'topic'>;
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { batchSize: 500, idleMs: 200, ...options };
+    this.#options = { batchSize: 500, idleMs: 200, topicPrefix: '', ...options };
     const { registry } = options.metrics;
     this.#published = new Counter({
       name: 'outbox_published_total',
@@ -122,7 +123,7 @@ export class OutboxRelay {
 
   /** One pass: returns how many events it published (0 when another relay holds the turn). */
   async publishBatch(): Promise<number> {
-    const { pool, producer, batchSize } = this.#options;
+    const { pool, producer, batchSize, topicPrefix } = this.#options;
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
@@ -147,7 +148,7 @@ export class OutboxRelay {
       if (rows.length > 0) {
         await producer.send({
           messages: rows.map((r) => ({
-            topic: r.topic,
+            topic: `${topicPrefix}${r.topic}`,
             key: r.key,
             value: JSON.stringify(r.payload),
             headers: { ...r.headers, 'event-id': r.event_id },

@@ -6,6 +6,8 @@ CREATE TABLE payments (
   event_id        uuid NOT NULL,
   amount          bigint NOT NULL CHECK (amount >= 0),
   currency        text NOT NULL,
+  -- When the ticket service stops holding the seats; charging after that is pointless.
+  hold_expires_at timestamptz NOT NULL,
   status          text NOT NULL CHECK (status IN ('PROCESSING', 'CAPTURED', 'FAILED', 'REFUNDED')),
   failure_reason  text,
   attempts        integer NOT NULL DEFAULT 0,

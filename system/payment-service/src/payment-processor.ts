@@ -1,5 +1,5 @@
 import { type Logger, type Pool, withTransaction } from '@reservex/kit';
-import type { Gateway } from './gateway/simulated-gateway.ts';
+import type { ChargeResult, Gateway } from './gateway/simulated-gateway.ts';
 import { publishCompleted, publishFailed, publishRefunded } from './messaging/payment-events.ts';
 import { isCancelled } from './store/cancellations.ts';
 import {
@@ -94,6 +94,13 @@ export class PaymentProcessor {
   }
 
   async #charge(claimed: Payment): Promise<void> {
+    if (claimed.holdExpiresAt.getTime() <= Date.now()) {
+      // Queued too long: the seats are no longer held, so the charge would only be refunded.
+      await settleCharge(this.#o.pool, claimed.id, { kind: 'not-attempted', reason: 'hold-expired' });
+      this.#o.onOutcome('hold-expired', 0);
+      this.#o.onCommitted();
+      return;
+    }
     const started = performance.now();
     // The reservation id is the idempotency key: a retried charge for the same reservation is never a second charge.
     const result = await this.#o.gateway.charge(`charge:${claimed.reservationId}`, claimed.amount);
@@ -101,24 +108,35 @@ export class PaymentProcessor {
       result.kind === 'declined' ? result.reason : result.kind,
       (performance.now() - started) / 1000,
     );
-    await withTransaction(this.#o.pool, async (tx) => {
-      const payment = await lockPayment(tx, claimed.id);
-      if (payment?.status !== 'PROCESSING') return;
-      const cancelled = await isCancelled(tx, payment.reservationId);
-      if (result.kind === 'captured' && cancelled) {
-        // A late payment: the hold ended while the gateway was busy. Take the money and give it straight back.
-        await recordRefundInLedger(tx, payment);
-        await transitionPayment(tx, payment, 'capture-and-refund');
-        await publishRefunded(tx, payment);
-      } else if (result.kind === 'captured') {
-        await transitionPayment(tx, payment, 'capture');
-        await publishCompleted(tx, payment);
-      } else {
-        const reason = result.kind === 'timeout' ? 'gateway-timeout' : result.reason;
-        await transitionPayment(tx, payment, 'fail', reason);
-        await publishFailed(tx, payment, reason);
-      }
-    });
+    await settleCharge(this.#o.pool, claimed.id, result);
     this.#o.onCommitted();
   }
+}
+
+/**
+ * Records what the gateway answered, with the saga event it causes, in one transaction. A capture for a
+ * reservation that was cancelled meanwhile (a late payment) is refunded on the spot.
+ */
+export async function settleCharge(
+  pool: Pool,
+  paymentId: string,
+  result: ChargeResult | { kind: 'not-attempted'; reason: 'hold-expired' },
+): Promise<void> {
+  await withTransaction(pool, async (tx) => {
+    const payment = await lockPayment(tx, paymentId);
+    if (payment?.status !== 'PROCESSING') return;
+    const cancelled = await isCancelled(tx, payment.reservationId);
+    if (result.kind === 'captured' && cancelled) {
+      await recordRefundInLedger(tx, payment);
+      await transitionPayment(tx, payment, 'capture-and-refund');
+      await publishRefunded(tx, payment);
+    } else if (result.kind === 'captured') {
+      await transitionPayment(tx, payment, 'capture');
+      await publishCompleted(tx, payment);
+    } else {
+      const reason = result.kind === 'timeout' ? 'gateway-timeout' : result.reason;
+      await transitionPayment(tx, payment, 'fail', reason);
+      await publishFailed(tx, payment, reason);
+    }
+  });
 }

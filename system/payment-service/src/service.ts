@@ -59,7 +59,7 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     latencyMs: { min: config.GATEWAY_LATENCY_MIN_MS, max: config.GATEWAY_LATENCY_MAX_MS },
   };
   const producer = createProducer(config.KAFKA_BROKERS, SERVICE_NAME);
-  const relay = new OutboxRelay({ pool, producer, logger, metrics });
+  const relay = new OutboxRelay({ pool, producer, logger, metrics, topicPrefix: config.KAFKA_TOPIC_PREFIX });
   const gateway = simulatedGateway(pool, () => faults, config.GATEWAY_TIMEOUT_MS);
   const leaseSeconds =
     Math.ceil((Math.max(config.GATEWAY_LATENCY_MAX_MS, config.GATEWAY_TIMEOUT_MS) * 2) / 1000) + 5;
@@ -84,6 +84,7 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     producer,
     logger,
     metrics,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
     handlers: paymentSagaHandlers(() => processor.wake()),
     onCommitted: () => relay.wake(),
     afterDatabaseCommit:
@@ -101,7 +102,12 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     async start() {
       await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
       await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
-      await ensureTopics(config.KAFKA_BROKERS, Object.values(TOPICS), SERVICE_NAME);
+      await ensureTopics(
+        config.KAFKA_BROKERS,
+        Object.values(TOPICS),
+        SERVICE_NAME,
+        config.KAFKA_TOPIC_PREFIX,
+      );
       const verify = accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL));
       const app = createHttpApp({
         service: SERVICE_NAME,

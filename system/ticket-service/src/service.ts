@@ -50,7 +50,7 @@ export function createTicketService(config: TicketConfig): TicketService {
     registers: [metrics.registry],
   });
   const producer = createProducer(config.KAFKA_BROKERS, SERVICE_NAME);
-  const relay = new OutboxRelay({ pool, producer, logger, metrics });
+  const relay = new OutboxRelay({ pool, producer, logger, metrics, topicPrefix: config.KAFKA_TOPIC_PREFIX });
   const holdExpiry = new HoldExpiry(pool, logger, config.HOLD_EXPIRY_INTERVAL_MS, (n) => {
     stages.inc({ stage: 'expired' }, n);
     relay.wake();
@@ -63,6 +63,7 @@ export function createTicketService(config: TicketConfig): TicketService {
     producer,
     logger,
     metrics,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
     handlers: ticketSagaHandlers((stage) => stages.inc({ stage })),
     onCommitted: () => relay.wake(),
   });
@@ -74,7 +75,12 @@ export function createTicketService(config: TicketConfig): TicketService {
     async start() {
       await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
       await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
-      await ensureTopics(config.KAFKA_BROKERS, Object.values(TOPICS), SERVICE_NAME);
+      await ensureTopics(
+        config.KAFKA_BROKERS,
+        Object.values(TOPICS),
+        SERVICE_NAME,
+        config.KAFKA_TOPIC_PREFIX,
+      );
       const reservations = reservationUseCases(pool, () => relay.wake());
       const app = createHttpApp({
         service: SERVICE_NAME,

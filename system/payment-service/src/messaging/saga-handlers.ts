@@ -6,6 +6,7 @@ import {
   lockPaymentForReservation,
   openPayment,
   recordRefundInLedger,
+  refusePayment,
   transitionPayment,
 } from '../store/payments.ts';
 import { publishFailed, publishRefunded } from './payment-events.ts';
@@ -18,27 +19,27 @@ export function paymentSagaHandlers(wakeProcessor: () => void) {
   return [
     on(TOPICS.reservationCreated, async (tx, event) => {
       const d = event.data;
-      if (await isCancelled(tx, d.reservationId)) {
-        // The cancellation overtook the request (they travel on different topics): never charge.
-        const id = randomUUID();
-        const opened = await tx.query(
-          `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, status, failure_reason, failed_at)
-           VALUES ($1, $2, $3, $4, $5, $6, 'FAILED', 'reservation-cancelled', now()) ON CONFLICT (reservation_id) DO NOTHING`,
-          [id, d.reservationId, d.userId, d.eventId, d.amount, d.currency],
-        );
-        if (opened.rowCount === 1)
-          await publishFailed(tx, { id, reservationId: d.reservationId }, 'reservation-cancelled');
-        return;
-      }
-      const opened = await openPayment(tx, {
+      const payment = {
         id: randomUUID(),
         reservationId: d.reservationId,
         userId: d.userId,
         eventId: d.eventId,
         amount: d.amount,
         currency: d.currency,
-      });
-      if (opened) setImmediate(wakeProcessor);
+        holdExpiresAt: new Date(d.expiresAt),
+      };
+      // The cancellation can overtake the request (they travel on different topics), and a request can arrive
+      // after its hold ended (payment-service was down). Either way: never charge.
+      const refusal = (await isCancelled(tx, d.reservationId))
+        ? 'reservation-cancelled'
+        : payment.holdExpiresAt.getTime() <= Date.now()
+          ? 'hold-expired'
+          : undefined;
+      if (refusal !== undefined) {
+        if (await refusePayment(tx, payment, refusal)) await publishFailed(tx, payment, refusal);
+        return;
+      }
+      if (await openPayment(tx, payment)) setImmediate(wakeProcessor);
     }),
 
     on(TOPICS.reservationCancelled, async (tx, event) => {

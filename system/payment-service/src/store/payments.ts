@@ -8,6 +8,7 @@ export interface Payment {
   eventId: string;
   amount: number;
   currency: string;
+  holdExpiresAt: Date;
   status: PaymentStatus;
   failureReason: string | null;
   attempts: number;
@@ -24,6 +25,7 @@ interface Row {
   event_id: string;
   amount: number;
   currency: string;
+  hold_expires_at: Date;
   status: PaymentStatus;
   failure_reason: string | null;
   attempts: number;
@@ -40,6 +42,7 @@ const toPayment = (r: Row): Payment => ({
   eventId: r.event_id,
   amount: Number(r.amount),
   currency: r.currency,
+  holdExpiresAt: r.hold_expires_at,
   status: r.status,
   failureReason: r.failure_reason,
   attempts: r.attempts,
@@ -56,14 +59,25 @@ export interface NewPayment {
   eventId: string;
   amount: number;
   currency: string;
+  holdExpiresAt: Date;
 }
 
 /** Opens the payment for a reservation; false when one exists already (a redelivered or repeated request). */
 export async function openPayment(tx: Queryable, p: NewPayment): Promise<boolean> {
   const { rowCount } = await tx.query(
-    `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, status)
-     VALUES ($1, $2, $3, $4, $5, $6, 'PROCESSING') ON CONFLICT (reservation_id) DO NOTHING`,
-    [p.id, p.reservationId, p.userId, p.eventId, p.amount, p.currency],
+    `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'PROCESSING') ON CONFLICT (reservation_id) DO NOTHING`,
+    [p.id, p.reservationId, p.userId, p.eventId, p.amount, p.currency, p.holdExpiresAt],
+  );
+  return rowCount === 1;
+}
+
+/** Records a payment that was refused before any charge: the hold had ended, or the reservation was cancelled. */
+export async function refusePayment(tx: Queryable, p: NewPayment, reason: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, status, failure_reason, failed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'FAILED', $8, now()) ON CONFLICT (reservation_id) DO NOTHING`,
+    [p.id, p.reservationId, p.userId, p.eventId, p.amount, p.currency, p.holdExpiresAt, reason],
   );
   return rowCount === 1;
 }

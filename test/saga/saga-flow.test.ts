@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { waitFor } from '@reservex/kit/testing';
+import { anEvent, type SagaStack, startSagaStack } from '../support/saga-stack.ts';
+
+describe('the reservation saga', () => {
+  let stack: SagaStack;
+  before(async () => {
+    stack = await startSagaStack();
+  });
+  after(async () => stack?.stop());
+  afterEach(async () => stack.setFaults({ failureRate: 0 }));
+
+  it('happy path: a reservation is PENDING at once, then CONFIRMED with its seats SOLD and its payment CAPTURED', async () => {
+    const fan = await stack.newUser();
+    const event = await stack.createEvent(anEvent({ seats: 4 }));
+    const res = await stack.reserve(fan.token, event.id, event.seatIds.slice(0, 2));
+    assert.equal(res.status, 202);
+    assert.equal(res.body.status, 'PENDING');
+    assert.equal(res.body.amount, 200_000);
+    assert.ok(new Date(res.body.expiresAt).getTime() > Date.now());
+
+    const confirmed = await stack.waitForReservation(res.body.id, 'CONFIRMED');
+    assert.ok(confirmed.payment_id);
+    assert.deepEqual(await stack.seatStatuses(event.id), { SOLD: 2, AVAILABLE: 2 });
+    const payment = await stack.waitForPayment(res.body.id, 'CAPTURED');
+    assert.equal(Number(payment.amount), 200_000);
+
+    const read = await stack.ticket.get(`/api/reservations/${res.body.id}`, { token: fan.token });
+    assert.equal(read.body.status, 'CONFIRMED');
+    const payments = await stack
+      .payment()!
+      .get(`/api/payments?reservationId=${res.body.id}`, { token: fan.token });
+    assert.deepEqual(
+      payments.body.map((p: { status: string }) => p.status),
+      ['CAPTURED'],
+    );
+  });
+
+  it('failed payment: the reservation is CANCELLED and its seats go back on sale (compensation)', async () => {
+    await stack.setFaults({ failureRate: 1 });
+    const fan = await stack.newUser();
+    const event = await stack.createEvent(anEvent({ seats: 3 }));
+    const res = await stack.reserve(fan.token, event.id, event.seatIds.slice(0, 2));
+    assert.equal(res.status, 202);
+    const cancelled = await stack.waitForReservation(res.body.id, 'CANCELLED');
+    assert.equal(cancelled.reason, 'payment-failed');
+    assert.match(cancelled.payment_failure, /declined|insufficient|expired|fraud/);
+    assert.deepEqual(await stack.seatStatuses(event.id), { AVAILABLE: 3 });
+    await stack.waitForPayment(res.body.id, 'FAILED');
+
+    // The released seats can be bought again.
+    await stack.setFaults({ failureRate: 0 });
+    const again = await stack.reserve(fan.token, event.id, event.seatIds.slice(0, 2));
+    assert.equal(again.status, 202);
+    await stack.waitForReservation(again.body.id, 'CONFIRMED');
+  });
+
+  it('user cancel after confirmation: CANCELLED, seats released, and the payment REFUNDED through the saga', async () => {
+    const fan = await stack.newUser();
+    const event = await stack.createEvent(anEvent({ seats: 2 }));
+    const res = await stack.reserve(fan.token, event.id, [event.seatIds[0]!]);
+    await stack.waitForReservation(res.body.id, 'CONFIRMED');
+    const cancel = await stack.ticket.delete(`/api/reservations/${res.body.id}`, { token: fan.token });
+    assert.equal(cancel.status, 200);
+    assert.equal(cancel.body.status, 'CANCELLED');
+    assert.equal(cancel.body.reason, 'user-cancelled');
+    assert.deepEqual(await stack.seatStatuses(event.id), { AVAILABLE: 2 });
+    await stack.waitForPayment(res.body.id, 'REFUNDED');
+    await waitFor(
+      async () =>
+        (await stack.ticketDb.query('SELECT refunded_at FROM reservations WHERE id = $1', [res.body.id]))
+          .rows[0]?.refunded_at,
+      { what: 'ticket-service to record the refund' },
+    );
+  });
+
+  it('user cancel before confirmation: the seats are released and no money stays captured', async () => {
+    await stack.setFaults({ failureRate: 0, latencyMs: { min: 800, max: 800 } });
+    const fan = await stack.newUser();
+    const event = await stack.createEvent(anEvent({ seats: 2 }));
+    const res = await stack.reserve(fan.token, event.id, [event.seatIds[0]!]);
+    const cancel = await stack.ticket.delete(`/api/reservations/${res.body.id}`, { token: fan.token });
+    assert.equal(cancel.status, 200);
+    assert.equal(cancel.body.status, 'CANCELLED');
+    assert.deepEqual(await stack.seatStatuses(event.id), { AVAILABLE: 2 });
+    // Whichever won the race, the charge never stays captured: refunded, or never made.
+    const payment = await stack
+      .waitForPayment(res.body.id, 'REFUNDED', 10_000)
+      .catch(() => stack.waitForPayment(res.body.id, 'FAILED', 1000));
+    assert.ok(['REFUNDED', 'FAILED'].includes(payment.status));
+    const again = await stack.ticket.delete(`/api/reservations/${res.body.id}`, { token: fan.token });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.type, 'https://reservex.dev/problems/not-cancellable');
+  });
+});
+
+describe('hold expiry', () => {
+  it('a hold that outlives its time becomes EXPIRED and a payment that completes later is refunded', async () => {
+    const stack = await startSagaStack();
+    try {
+      const fan = await stack.newUser();
+      // Warm up: once one saga has gone round, both consumers have joined their groups.
+      const warmUp = await stack.createEvent(anEvent({ seats: 1 }));
+      await stack.waitForReservation(
+        (await stack.reserve(fan.token, warmUp.id, warmUp.seatIds)).body.id,
+        'CONFIRMED',
+      );
+      // The gateway takes 3 s; the hold lasts 2 s. The charge starts inside the hold and lands after it: late.
+      await stack.setFaults({ failureRate: 0, latencyMs: { min: 3000, max: 3000 } });
+      const event = await stack.createEvent(anEvent({ seats: 2, holdSeconds: 2 }));
+      const res = await stack.reserve(fan.token, event.id, [event.seatIds[0]!]);
+      await stack.waitForPayment(res.body.id, 'PROCESSING');
+      const expired = await stack.waitForReservation(res.body.id, 'EXPIRED');
+      assert.equal(expired.reason, 'expired');
+      assert.deepEqual(await stack.seatStatuses(event.id), { AVAILABLE: 2 });
+      const payment = await stack.waitForPayment(res.body.id, 'REFUNDED');
+      assert.ok(payment.captured_at && payment.refunded_at, 'captured, then given back');
+      const { rows } = await stack.paymentDb.query(
+        "SELECT kind FROM gateway_ledger WHERE idempotency_key LIKE '%' || $1 ORDER BY kind",
+        [res.body.id],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.kind),
+        ['charge', 'refund'],
+      );
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('nothing stays PENDING while payment-service is down: the hold expires and the seats return', async () => {
+    const stack = await startSagaStack({ withoutPayment: true });
+    try {
+      const fan = await stack.newUser();
+      const event = await stack.createEvent(anEvent({ seats: 2, holdSeconds: 1 }));
+      const res = await stack.reserve(fan.token, event.id, event.seatIds);
+      await stack.waitForReservation(res.body.id, 'EXPIRED');
+      assert.deepEqual(await stack.seatStatuses(event.id), { AVAILABLE: 2 });
+      // When payment-service comes back it reads the request and the cancellation, in either order, and never charges.
+      await stack.startPayment();
+      const payment = await stack.waitForPayment(res.body.id, 'FAILED');
+      assert.match(payment.failure_reason, /^(reservation-cancelled|hold-expired)$/);
+      const { rowCount } = await stack.paymentDb.query('SELECT 1 FROM gateway_ledger');
+      assert.equal(rowCount, 0, 'the gateway was never asked to charge');
+    } finally {
+      await stack.stop();
+    }
+  });
+});

@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { loadConfig, type RunningServer } from '@reservex/kit';
+import {
+  createTestDatabase,
+  type HttpClient,
+  httpClient,
+  type TestDatabase,
+  testInfra,
+  waitFor,
+} from '@reservex/kit/testing';
+import pg from 'pg';
+import { startAccountService } from '../../system/account-service/test/account-fixture.ts';
+import { paymentConfigSchema } from '../../system/payment-service/src/config.ts';
+import { createPaymentService, type PaymentService } from '../../system/payment-service/src/service.ts';
+import { ticketConfigSchema } from '../../system/ticket-service/src/config.ts';
+import { createTicketService, type TicketService } from '../../system/ticket-service/src/service.ts';
+
+export interface SagaStackOptions {
+  payment?: Record<string, string>;
+  ticket?: Record<string, string>;
+  /** Leave payment-service stopped, as if it were down. */
+  withoutPayment?: boolean;
+}
+
+export interface Section {
+  name: string;
+  rows: number;
+  seatsPerRow: number;
+  price: number;
+}
+
+/** A short builder for events: anEvent({ seats: 10 }) is one section of ten seats at ₩100,000, on sale now. */
+export function anEvent(
+  options: {
+    seats?: number;
+    holdSeconds?: number;
+    maxSeatsPerUser?: number;
+    sections?: Section[];
+    salesOpenAt?: Date;
+  } = {},
+) {
+  const now = Date.now();
+  return {
+    name: `Flash sale ${randomUUID().slice(0, 6)}`,
+    venue: 'Olympic Hall',
+    startsAt: new Date(now + 30 * 86_400_000).toISOString(),
+    salesOpenAt: (options.salesOpenAt ?? new Date(now - 1000)).toISOString(),
+    holdSeconds: options.holdSeconds ?? 60,
+    maxSeatsPerUser: options.maxSeatsPerUser ?? 4,
+    sections: options.sections ?? [{ name: 'R', rows: 1, seatsPerRow: options.seats ?? 10, price: 100_000 }],
+  };
+}
+
+/**
+ * account-, ticket- and payment-service, each real and in this process, with fresh databases and their own
+ * Kafka topics (a random prefix), so stacks never see each other's messages.
+ */
+export async function startSagaStack(options: SagaStackOptions = {}) {
+  const prefix = `t${randomUUID().slice(0, 8)}.`;
+  const infra = testInfra();
+  const account = await startAccountService({
+    LOGIN_LIMIT_PER_IP: '100000',
+    LOGIN_LIMIT_PER_ACCOUNT: '1000',
+  });
+  const ticketDb = await createTestDatabase('ticket');
+  const paymentDb = await createTestDatabase('payment');
+  const common = {
+    KAFKA_BROKERS: infra.kafkaBrokers,
+    KAFKA_TOPIC_PREFIX: prefix,
+    ACCOUNT_JWKS_URL: `${account.url}/.well-known/jwks.json`,
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    SHUTDOWN_GRACE_MS: '3000',
+  };
+  const ticketService: TicketService = createTicketService(
+    loadConfig(ticketConfigSchema, {
+      ...common,
+      DATABASE_URL: ticketDb.url,
+      KAFKA_GROUP_ID: `${prefix}ticket`,
+      HOLD_EXPIRY_INTERVAL_MS: '100',
+      SEAT_MAP_CACHE_MS: '0',
+      ...options.ticket,
+    }),
+  );
+  const ticketServer = await ticketService.start();
+
+  const paymentEnv = (overrides: Record<string, string> = {}) => ({
+    ...common,
+    DATABASE_URL: paymentDb.url,
+    KAFKA_GROUP_ID: `${prefix}payment`,
+    GATEWAY_FAILURE_RATE: '0',
+    GATEWAY_LATENCY_MIN_MS: '0',
+    GATEWAY_LATENCY_MAX_MS: '5',
+    ...options.payment,
+    ...overrides,
+  });
+  let paymentService: PaymentService | undefined;
+  let paymentServer: RunningServer | undefined;
+  async function startPayment(overrides: Record<string, string> = {}) {
+    paymentService = createPaymentService(loadConfig(paymentConfigSchema, paymentEnv(overrides)));
+    paymentServer = await paymentService.start();
+    return paymentServer;
+  }
+  async function stopPayment() {
+    await paymentService?.stop();
+    paymentService = undefined;
+    paymentServer = undefined;
+  }
+  if (!options.withoutPayment) await startPayment();
+
+  const ticketPool = new pg.Pool({ connectionString: ticketDb.url, max: 4 });
+  const paymentPool = new pg.Pool({ connectionString: paymentDb.url, max: 4 });
+  const ticket = httpClient(ticketServer.url);
+  const adminLogin = await account.api.post('/api/auth/login', {
+    body: { email: account.config.ADMIN_EMAIL, password: account.config.ADMIN_PASSWORD },
+  });
+  const adminToken: string = adminLogin.body.accessToken;
+
+  let users = 0;
+  const stack = {
+    prefix,
+    account,
+    ticket,
+    ticketDb: ticketPool,
+    paymentDb: paymentPool,
+    ticketDatabase: ticketDb,
+    paymentDatabase: paymentDb,
+    paymentEnv,
+    adminToken,
+    ticketService,
+    payment: () => (paymentServer === undefined ? undefined : httpClient(paymentServer.url)),
+    startPayment,
+    stopPayment,
+
+    async newUser(): Promise<{ token: string; userId: string }> {
+      users++;
+      const credentials = {
+        email: `fan${users}-${randomUUID().slice(0, 8)}@example.test`,
+        password: 'lightstick-2026',
+        name: `Fan ${users}`,
+      };
+      const signup = await account.api.post('/api/auth/signup', { body: credentials });
+      if (signup.status !== 201)
+        throw new Error(`signup failed: ${signup.status} ${JSON.stringify(signup.body)}`);
+      const login = await account.api.post('/api/auth/login', {
+        body: { email: credentials.email, password: credentials.password },
+      });
+      return { token: login.body.accessToken, userId: signup.body.id };
+    },
+
+    async createEvent(layout = anEvent()): Promise<{ id: string; seatIds: string[]; body: any }> {
+      const res = await ticket.post('/api/events', { token: adminToken, body: layout });
+      if (res.status !== 201) throw new Error(`createEvent: ${res.status} ${JSON.stringify(res.body)}`);
+      const seats = await ticket.get(`/api/events/${res.body.id}/seats`);
+      return { id: res.body.id, seatIds: seats.body.map((s: { id: string }) => s.id), body: res.body };
+    },
+
+    reserve(token: string, eventId: string, seatIds: string[], headers: Record<string, string> = {}) {
+      return ticket.post('/api/reservations', { token, body: { eventId, seatIds }, headers });
+    },
+
+    async waitForReservation(id: string, status: string, timeoutMs = 15_000) {
+      return waitFor(
+        async () => {
+          const { rows } = await ticketPool.query('SELECT * FROM reservations WHERE id = $1', [id]);
+          return rows[0]?.status === status ? rows[0] : undefined;
+        },
+        { timeoutMs, what: `reservation ${id} to become ${status}` },
+      );
+    },
+
+    async waitForPayment(reservationId: string, status: string, timeoutMs = 15_000) {
+      return waitFor(
+        async () => {
+          const { rows } = await paymentPool.query('SELECT * FROM payments WHERE reservation_id = $1', [
+            reservationId,
+          ]);
+          return rows[0]?.status === status ? rows[0] : undefined;
+        },
+        { timeoutMs, what: `payment of ${reservationId} to become ${status}` },
+      );
+    },
+
+    async seatStatuses(eventId: string): Promise<Record<string, number>> {
+      const { rows } = await ticketPool.query(
+        'SELECT status, count(*)::int AS n FROM seats WHERE event_id = $1 GROUP BY status',
+        [eventId],
+      );
+      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    },
+
+    async setFaults(profile: {
+      failureRate: number;
+      timeoutRate?: number;
+      latencyMs?: { min: number; max: number };
+    }) {
+      const api = stack.payment();
+      if (api === undefined) throw new Error('payment-service is not running');
+      const res = await api.put('/api/admin/faults', {
+        token: adminToken,
+        body: { timeoutRate: 0, latencyMs: { min: 0, max: 5 }, ...profile },
+      });
+      if (res.status !== 200) throw new Error(`setFaults: ${res.status} ${JSON.stringify(res.body)}`);
+    },
+
+    async stop() {
+      await stopPayment();
+      await ticketService.stop();
+      await ticketPool.end();
+      await paymentPool.end();
+      await account.stop();
+      await ticketDb.drop();
+      await paymentDb.drop();
+    },
+  };
+  return stack;
+}
+
+export type SagaStack = Awaited<ReturnType<typeof startSagaStack>>;
+
+/** A user-facing helper for checking a whole HTTP client's reservation body quickly. */
+export type Api = HttpClient;
