@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type RunningServer } from '@reservex/kit';
-import {
-  createTestDatabase,
-  type HttpClient,
-  httpClient,
-  type TestDatabase,
-  testInfra,
-  waitFor,
-} from '@reservex/kit/testing';
+import { createTestDatabase, httpClient, testInfra, waitFor } from '@reservex/kit/testing';
 import pg from 'pg';
 import { startAccountService } from '../../system/account-service/test/account-fixture.ts';
 import { paymentConfigSchema } from '../../system/payment-service/src/config.ts';
@@ -128,6 +121,8 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
     paymentEnv,
     adminToken,
     ticketService,
+    ticketUrl: ticketServer.url,
+    paymentUrl: () => paymentServer?.url,
     payment: () => (paymentServer === undefined ? undefined : httpClient(paymentServer.url)),
     startPayment,
     stopPayment,
@@ -148,7 +143,9 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
       return { token: login.body.accessToken, userId: signup.body.id };
     },
 
-    async createEvent(layout = anEvent()): Promise<{ id: string; seatIds: string[]; body: any }> {
+    async createEvent(
+      layout = anEvent(),
+    ): Promise<{ id: string; seatIds: string[]; body: { id: string; capacity: number; available: number } }> {
       const res = await ticket.post('/api/events', { token: adminToken, body: layout });
       if (res.status !== 201) throw new Error(`createEvent: ${res.status} ${JSON.stringify(res.body)}`);
       const seats = await ticket.get(`/api/events/${res.body.id}/seats`);
@@ -217,6 +214,3 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
 }
 
 export type SagaStack = Awaited<ReturnType<typeof startSagaStack>>;
-
-/** A user-facing helper for checking a whole HTTP client's reservation body quickly. */
-export type Api = HttpClient;

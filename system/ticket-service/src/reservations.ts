@@ -91,12 +91,19 @@ export function reservationUseCases(pool: Pool, wakeRelay: () => void) {
         if (replayed !== undefined) return { reservation: replayed, replayed: true };
       }
       try {
-        const reservation = await withTransaction(pool, async (tx) => {
+        const outcome = await withTransaction(pool, async (tx) => {
           const event = await findEvent(tx, request.eventId);
           if (event === undefined) throw new EventNotFound();
           if (Date.now() < event.salesOpenAt.getTime()) throw new SalesNotOpen(event.salesOpenAt);
-          // One user's concurrent requests for one event queue here, so the per-user limit cannot be raced.
+          // One user's concurrent requests for one event queue here, so neither the per-user limit nor an
+          // Idempotency-Key can be raced: whoever waited sees what the one before it committed.
           await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${principal.userId}/${event.id}`]);
+          if (
+            idempotencyKey !== undefined &&
+            (await findByIdempotencyKey(tx, principal.userId, idempotencyKey))
+          ) {
+            return { replay: true as const };
+          }
           const already = await liveSeatCount(tx, principal.userId, event.id);
           if (already + seatIds.length > event.maxSeatsPerUser)
             throw new SeatLimitReached(event.maxSeatsPerUser, already);
@@ -132,10 +139,14 @@ export function reservationUseCases(pool: Pool, wakeRelay: () => void) {
               expiresAt: created.expiresAt.toISOString(),
             }),
           );
-          return created;
+          return { replay: false as const, created };
         });
+        if (outcome.replay) {
+          const replayed = await replay(principal.userId, idempotencyKey!, request.eventId, seatIds);
+          return { reservation: replayed!, replayed: true };
+        }
         wakeRelay();
-        return { reservation: await view(reservation), replayed: false };
+        return { reservation: await view(outcome.created), replayed: false };
       } catch (error) {
         if (idempotencyKey !== undefined && isUniqueViolation(error, 'reservations_idempotency_key')) {
           // The same key raced itself: the winner's reservation is the answer for both.

@@ -1,0 +1,312 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Producer, stringSerializers } from '@platformatic/kafka';
+import { newEvent, TOPICS } from '@reservex/contracts';
+import { testInfra, waitFor } from '@reservex/kit/testing';
+import { readDeadLetters, replayDeadLetters } from '../../scripts/dlt.ts';
+import { anEvent, type SagaStack, startSagaStack } from '../support/saga-stack.ts';
+
+async function consumedCount(metricsUrl: string, outcome: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('saga_events_consumed_total{') && l.includes(`outcome="${outcome}"`))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
+/** Everything that decides money and seats, so a before/after comparison shows any double effect. */
+async function sagaState(stack: SagaStack) {
+  const ticket = await stack.ticketDb.query(
+    'SELECT id, status, reason, payment_id, refunded_at IS NOT NULL AS refunded FROM reservations ORDER BY id',
+  );
+  const seats = await stack.ticketDb.query(
+    'SELECT status, count(*)::int AS n FROM seats GROUP BY status ORDER BY status',
+  );
+  const payments = await stack.paymentDb.query(
+    'SELECT reservation_id, status, failure_reason FROM payments ORDER BY reservation_id',
+  );
+  const ledger = await stack.paymentDb.query(
+    'SELECT idempotency_key, kind FROM gateway_ledger ORDER BY idempotency_key',
+  );
+  const outbox = await Promise.all([
+    stack.ticketDb.query('SELECT count(*)::int AS n FROM outbox'),
+    stack.paymentDb.query('SELECT count(*)::int AS n FROM outbox'),
+  ]);
+  return {
+    reservations: ticket.rows,
+    seats: seats.rows,
+    payments: payments.rows,
+    ledger: ledger.rows,
+    outbox: outbox.map((o) => o.rows[0].n),
+  };
+}
+
+function producer() {
+  return new Producer({
+    clientId: 'test',
+    bootstrapBrokers: testInfra().kafkaBrokers.split(','),
+    serializers: stringSerializers,
+  });
+}
+
+describe('saga delivery', () => {
+  let stack: SagaStack;
+  before(async () => {
+    stack = await startSagaStack({ payment: { GATEWAY_LATENCY_MIN_MS: '0', GATEWAY_LATENCY_MAX_MS: '0' } });
+  });
+  after(async () => stack?.stop());
+
+  it('every saga event delivered twice has no second effect', async function () {
+    this.timeout(60_000);
+    const fan = await stack.newUser();
+    const event = await stack.createEvent(anEvent({ seats: 6 }));
+    // One of each path: confirmed, compensated, and confirmed-then-refunded.
+    const confirmed = await stack.reserve(fan.token, event.id, [event.seatIds[0]!]);
+    await stack.waitForReservation(confirmed.body.id, 'CONFIRMED');
+    const refunded = await stack.reserve(fan.token, event.id, [event.seatIds[1]!]);
+    await stack.waitForReservation(refunded.body.id, 'CONFIRMED');
+    await stack.ticket.delete(`/api/reservations/${refunded.body.id}`, { token: fan.token });
+    await stack.waitForPayment(refunded.body.id, 'REFUNDED');
+    await stack.setFaults({ failureRate: 1 });
+    const failed = await stack.reserve(fan.token, event.id, [event.seatIds[2]!]);
+    await stack.waitForReservation(failed.body.id, 'CANCELLED');
+    await stack.setFaults({ failureRate: 0 });
+    await waitFor(
+      async () =>
+        (await stack.ticketDb.query('SELECT refunded_at FROM reservations WHERE id = $1', [refunded.body.id]))
+          .rows[0]?.refunded_at,
+    );
+    await waitFor(
+      async () =>
+        (await stack.ticketDb.query('SELECT 1 FROM outbox WHERE published_at IS NULL')).rowCount === 0 ||
+        undefined,
+    );
+    await waitFor(
+      async () =>
+        (await stack.paymentDb.query('SELECT 1 FROM outbox WHERE published_at IS NULL')).rowCount === 0 ||
+        undefined,
+    );
+    const before = await sagaState(stack);
+
+    // Publish every event both services ever published again, byte for byte: what a relay that crashed after
+    // sending but before marking its rows would do.
+    const rows = [
+      ...(await stack.ticketDb.query('SELECT topic, key, payload FROM outbox ORDER BY id')).rows,
+      ...(await stack.paymentDb.query('SELECT topic, key, payload FROM outbox ORDER BY id')).rows,
+    ];
+    const consumed = rows.filter((r) => r.topic !== TOPICS.reservationConfirmed).length;
+    const duplicatesBefore =
+      (await consumedCount(`${stack.paymentUrl()}/metrics`, 'duplicate')) +
+      (await consumedCount(`${stack.ticketUrl}/metrics`, 'duplicate'));
+    const p = producer();
+    await p.send({
+      messages: rows.map((r) => ({
+        topic: `${stack.prefix}${r.topic}`,
+        key: r.key,
+        value: JSON.stringify(r.payload),
+      })),
+    });
+    await p.close();
+    await waitFor(
+      async () =>
+        (await consumedCount(`${stack.paymentUrl()}/metrics`, 'duplicate')) +
+          (await consumedCount(`${stack.ticketUrl}/metrics`, 'duplicate')) -
+          duplicatesBefore >=
+        consumed,
+      { timeoutMs: 20_000, what: `${consumed} duplicates to be dropped` },
+    );
+    assert.deepEqual(await sagaState(stack), before);
+  });
+
+  it('a cancellation that overtakes its reservation request means the card is never charged', async () => {
+    const reservationId = randomUUID();
+    const eventId = randomUUID();
+    const p = producer();
+    await p.send({
+      messages: [
+        {
+          topic: `${stack.prefix}${TOPICS.reservationCancelled}`,
+          key: reservationId,
+          value: JSON.stringify(
+            newEvent(TOPICS.reservationCancelled, reservationId, {
+              reservationId,
+              eventId,
+              reason: 'user-cancelled',
+              wasConfirmed: false,
+            }),
+          ),
+        },
+      ],
+    });
+    await waitFor(
+      async () =>
+        (
+          await stack.paymentDb.query('SELECT 1 FROM cancelled_reservations WHERE reservation_id = $1', [
+            reservationId,
+          ])
+        ).rowCount === 1 || undefined,
+    );
+    await p.send({
+      messages: [
+        {
+          topic: `${stack.prefix}${TOPICS.reservationCreated}`,
+          key: reservationId,
+          value: JSON.stringify(
+            newEvent(TOPICS.reservationCreated, reservationId, {
+              reservationId,
+              eventId,
+              userId: 'someone',
+              seatIds: [randomUUID()],
+              amount: 50_000,
+              currency: 'KRW',
+              expiresAt: new Date(Date.now() + 60_000).toISOString(),
+            }),
+          ),
+        },
+      ],
+    });
+    await p.close();
+    const payment = await stack.waitForPayment(reservationId, 'FAILED');
+    assert.equal(payment.failure_reason, 'reservation-cancelled');
+    const { rowCount } = await stack.paymentDb.query(
+      'SELECT 1 FROM gateway_ledger WHERE idempotency_key LIKE $1',
+      [`%${reservationId}`],
+    );
+    assert.equal(rowCount, 0);
+  });
+
+  it('a malformed message goes to the dead-letter topic and the partition keeps flowing', async function () {
+    this.timeout(30_000);
+    const fan = await stack.newUser();
+    const event = await stack.createEvent(anEvent({ seats: 2 }));
+    const pending = await stack.reserve(fan.token, event.id, [event.seatIds[0]!]);
+    await stack.waitForReservation(pending.body.id, 'CONFIRMED');
+    const poisonKey = randomUUID();
+    const p = producer();
+    // Same key as the next good message, so both land on one partition, poison first.
+    await p.send({
+      messages: [
+        { topic: `${stack.prefix}${TOPICS.paymentFailed}`, key: poisonKey, value: '{"this is": not json' },
+        {
+          topic: `${stack.prefix}${TOPICS.paymentFailed}`,
+          key: poisonKey,
+          value: JSON.stringify({
+            id: randomUUID(),
+            type: TOPICS.paymentFailed,
+            version: 1,
+            key: poisonKey,
+            occurredAt: new Date().toISOString(),
+            data: { reservationId: 'nope' },
+          }),
+        },
+      ],
+    });
+    await p.close();
+    const letters = await waitFor(
+      async () => {
+        const l = await readDeadLetters(
+          testInfra().kafkaBrokers.split(','),
+          `${stack.prefix}${TOPICS.paymentFailed}`,
+        );
+        return l.filter((x) => x.key === poisonKey).length === 2
+          ? l.filter((x) => x.key === poisonKey)
+          : undefined;
+      },
+      { timeoutMs: 15_000, what: 'two dead letters' },
+    );
+    assert.match(letters[0]!.error, /not JSON/);
+    assert.match(letters[1]!.error, /reservationId/);
+    assert.equal(letters[1]!.originalTopic, `${stack.prefix}${TOPICS.paymentFailed}`);
+    // The partition was not blocked: a new saga still completes.
+    const after = await stack.reserve(fan.token, event.id, [event.seatIds[1]!]);
+    await stack.waitForReservation(after.body.id, 'CONFIRMED');
+  });
+
+  it('a handler that keeps failing is retried with backoff, dead-lettered after 5 attempts, and a replay is processed afresh', async function () {
+    this.timeout(30_000);
+    // payment.completed for a reservation the ticket service does not know yet: it fails every attempt.
+    const reservationId = randomUUID();
+    const completed = newEvent(TOPICS.paymentCompleted, reservationId, {
+      reservationId,
+      paymentId: randomUUID(),
+      amount: 100_000,
+      capturedAt: new Date().toISOString(),
+    });
+    const p = producer();
+    await p.send({
+      messages: [
+        {
+          topic: `${stack.prefix}${TOPICS.paymentCompleted}`,
+          key: reservationId,
+          value: JSON.stringify(completed),
+        },
+      ],
+    });
+    await p.close();
+    const brokers = testInfra().kafkaBrokers.split(',');
+    const dlt = `${stack.prefix}${TOPICS.paymentCompleted}`;
+    const [letter] = await waitFor(
+      async () => {
+        const l = (await readDeadLetters(brokers, dlt)).filter((x) => x.eventId === completed.id);
+        return l.length === 1 ? l : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the dead letter' },
+    );
+    assert.equal(letter!.attempts, '5');
+    assert.match(letter!.error, /unknown reservation/);
+    // Replaying it unchanged fails the same way again: it is processed, not silently dropped as a duplicate.
+    assert.equal(await replayDeadLetters(brokers, [letter!]), 1);
+    await waitFor(
+      async () =>
+        (await readDeadLetters(brokers, dlt)).filter((x) => x.eventId === completed.id).length === 2
+          ? true
+          : undefined,
+      {
+        timeoutMs: 20_000,
+        what: 'the replayed message to be dead-lettered again',
+      },
+    );
+  });
+});
+
+describe('a consumer killed between its database commit and its offset commit', () => {
+  it('is restarted, reads the message again, and applies it no second time', async function () {
+    this.timeout(60_000);
+    const stack = await startSagaStack({ withoutPayment: true });
+    try {
+      const fan = await stack.newUser();
+      const event = await stack.createEvent(anEvent({ seats: 1 }));
+      const res = await stack.reserve(fan.token, event.id, event.seatIds);
+      // A real process, really killed: it exits the moment its first transaction commits.
+      const child = spawn(process.execPath, ['system/payment-service/src/main.ts'], {
+        env: { ...process.env, ...stack.paymentEnv({ FAULT_CRASH_AFTER_DB_COMMIT: 'true' }) },
+        stdio: 'ignore',
+      });
+      const exitCode = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      assert.equal(exitCode, 137);
+      const { rows } = await stack.paymentDb.query('SELECT status FROM payments WHERE reservation_id = $1', [
+        res.body.id,
+      ]);
+      assert.deepEqual(rows, [{ status: 'PROCESSING' }], 'the effect committed before the crash');
+
+      await stack.startPayment();
+      await stack.waitForReservation(res.body.id, 'CONFIRMED');
+      await waitFor(
+        async () =>
+          (await consumedCount(`${stack.paymentUrl()}/metrics`, 'duplicate')) >= 1 ? true : undefined,
+        {
+          what: 'the redelivered message to be recognised',
+        },
+      );
+      const payments = await stack.paymentDb.query('SELECT status FROM payments WHERE reservation_id = $1', [
+        res.body.id,
+      ]);
+      assert.deepEqual(payments.rows, [{ status: 'CAPTURED' }]);
+      const charges = await stack.paymentDb.query("SELECT 1 FROM gateway_ledger WHERE kind = 'charge'");
+      assert.equal(charges.rowCount, 1);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
