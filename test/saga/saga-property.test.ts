@@ -1,0 +1,288 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { parseEvent, TOPICS, type Topic } from '@reservex/contracts';
+import {
+  applyOnce,
+  createLogger,
+  createPool,
+  type EventHandler,
+  KIT_MIGRATIONS_DIR,
+  type Pool,
+  type Principal,
+  runMigrations,
+} from '@reservex/kit';
+import { createTestDatabase, type TestDatabase } from '@reservex/kit/testing';
+import fc from 'fast-check';
+import type { ChargeResult } from '../../system/payment-service/src/gateway/simulated-gateway.ts';
+import { paymentSagaHandlers } from '../../system/payment-service/src/messaging/saga-handlers.ts';
+import { settleCharge } from '../../system/payment-service/src/payment-processor.ts';
+import { eventCatalog } from '../../system/ticket-service/src/event-catalog.ts';
+import { HoldExpiry } from '../../system/ticket-service/src/hold-expiry.ts';
+import { ticketSagaHandlers } from '../../system/ticket-service/src/messaging/saga-handlers.ts';
+import { reservationUseCases } from '../../system/ticket-service/src/reservations.ts';
+
+const SEATS = 6;
+const USERS = 4;
+
+type Action =
+  | { kind: 'reserve'; user: number; seats: number[] }
+  | { kind: 'deliver'; pick: number }
+  | { kind: 'redeliver'; pick: number }
+  | { kind: 'settle'; pick: number; outcome: 'captured' | 'declined' | 'timeout' }
+  | { kind: 'expire'; pick: number }
+  | { kind: 'cancel'; pick: number };
+
+const action: fc.Arbitrary<Action> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('reserve' as const),
+      user: fc.nat(USERS - 1),
+      seats: fc.uniqueArray(fc.nat(SEATS - 1), { minLength: 1, maxLength: 2 }),
+    }),
+  },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('redeliver' as const), pick: fc.nat() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('settle' as const),
+      pick: fc.nat(),
+      outcome: fc.constantFrom('captured' as const, 'declined' as const, 'timeout' as const),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('expire' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }) },
+);
+
+interface Message {
+  key: string;
+  side: 'ticket' | 'payment';
+  topic: Topic;
+  payload: unknown;
+}
+
+describe('saga invariants under random interleavings (fast-check, real PostgreSQL)', () => {
+  let ticketDb: TestDatabase;
+  let paymentDb: TestDatabase;
+  let ticket: Pool;
+  let payment: Pool;
+  const logger = createLogger('property', 'silent');
+
+  before(async () => {
+    ticketDb = await createTestDatabase('prop_ticket');
+    paymentDb = await createTestDatabase('prop_payment');
+    ticket = createPool(ticketDb.url, 5, logger);
+    payment = createPool(paymentDb.url, 5, logger);
+    for (const [pool, dir] of [
+      [ticket, join(import.meta.dirname, '../../system/ticket-service/migrations')],
+      [payment, join(import.meta.dirname, '../../system/payment-service/migrations')],
+    ] as const) {
+      await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
+      await runMigrations(pool, dir, logger);
+    }
+  });
+  after(async () => {
+    await ticket?.end();
+    await payment?.end();
+    await ticketDb?.drop();
+    await paymentDb?.drop();
+  });
+
+  it('held + sold + available = capacity at every step, and a captured unrefunded payment exists iff the reservation is CONFIRMED', async function () {
+    this.timeout(240_000);
+    const catalog = eventCatalog(ticket);
+    const reservations = reservationUseCases(ticket, () => {});
+    const expiry = new HoldExpiry(ticket, logger, 1000, () => {});
+    // Who consumes what, as in the services.
+    const consumers = new Map<Topic, { pool: Pool; handler: EventHandler }>();
+    for (const h of ticketSagaHandlers(() => {})) consumers.set(h.topic, { pool: ticket, handler: h });
+    for (const h of paymentSagaHandlers(() => {})) consumers.set(h.topic, { pool: payment, handler: h });
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 40 }), async (actions) => {
+        const event = await catalog.create({
+          name: 'property',
+          venue: 'v',
+          startsAt: new Date(Date.now() + 86_400_000),
+          salesOpenAt: new Date(Date.now() - 1000),
+          holdSeconds: 3600,
+          maxSeatsPerUser: 4,
+          currency: 'KRW',
+          sections: [{ name: 'R', rows: 1, seatsPerRow: SEATS, price: 10_000 }],
+        });
+        const seatIds = (
+          await ticket.query('SELECT id FROM seats WHERE event_id = $1 ORDER BY number', [event.id])
+        ).rows.map((r) => r.id as string);
+        const users: Principal[] = Array.from({ length: USERS }, (_, i) => ({
+          userId: `${event.id}-u${i}`,
+          email: `u${i}@x`,
+          roles: ['user'],
+        }));
+        const marks = {
+          ticket: Number((await ticket.query('SELECT COALESCE(max(id), 0) AS m FROM outbox')).rows[0].m),
+          payment: Number((await payment.query('SELECT COALESCE(max(id), 0) AS m FROM outbox')).rows[0].m),
+        };
+        const delivered: Message[] = [];
+        const seen = new Set<string>();
+
+        async function pending(): Promise<Message[]> {
+          const out: Message[] = [];
+          for (const side of ['ticket', 'payment'] as const) {
+            const pool = side === 'ticket' ? ticket : payment;
+            const { rows } = await pool.query(
+              'SELECT id, topic, payload FROM outbox WHERE id > $1 ORDER BY id',
+              [marks[side]],
+            );
+            for (const r of rows) {
+              const key = `${side}:${r.id}`;
+              if (!seen.has(key)) out.push({ key, side, topic: r.topic, payload: r.payload });
+            }
+          }
+          return out;
+        }
+        async function deliver(m: Message) {
+          seen.add(m.key);
+          delivered.push(m);
+          const consumer = consumers.get(m.topic);
+          if (consumer === undefined) return; // reservation.confirmed: no saga consumer
+          await applyOnce(consumer.pool, consumer.handler, parseEvent(m.topic, JSON.stringify(m.payload)));
+        }
+        const ids = async () =>
+          (
+            await ticket.query(
+              'SELECT id, status FROM reservations WHERE event_id = $1 ORDER BY created_at, id',
+              [event.id],
+            )
+          ).rows;
+        const processing = async () =>
+          (
+            await payment.query(
+              "SELECT id FROM payments WHERE event_id = $1 AND status = 'PROCESSING' ORDER BY created_at, id",
+              [event.id],
+            )
+          ).rows;
+
+        async function checkSeats() {
+          const { rows } = await ticket.query(
+            `SELECT
+               count(*) FILTER (WHERE s.status = 'AVAILABLE' AND s.reservation_id IS NULL)::int AS available,
+               count(*) FILTER (WHERE s.status = 'HELD' AND r.status = 'PENDING')::int AS held,
+               count(*) FILTER (WHERE s.status = 'SOLD' AND r.status = 'CONFIRMED')::int AS sold
+             FROM seats s LEFT JOIN reservations r ON r.id = s.reservation_id WHERE s.event_id = $1`,
+            [event.id],
+          );
+          const c = rows[0];
+          assert.equal(c.available + c.held + c.sold, SEATS, `seat accounting broke: ${JSON.stringify(c)}`);
+          const live = await ticket.query(
+            `SELECT count(*)::int AS n FROM reservation_seats rs JOIN reservations r ON r.id = rs.reservation_id
+             WHERE r.event_id = $1 AND r.status IN ('PENDING', 'CONFIRMED')`,
+            [event.id],
+          );
+          assert.equal(live.rows[0].n, c.held + c.sold, 'live reservations and taken seats disagree');
+        }
+
+        for (const a of actions) {
+          switch (a.kind) {
+            case 'reserve':
+              await reservations
+                .reserve(
+                  users[a.user]!,
+                  { eventId: event.id, seatIds: a.seats.map((i) => seatIds[i]!) },
+                  undefined,
+                )
+                .catch((e: { status?: number }) => assert.equal(e.status, 409));
+              break;
+            case 'deliver': {
+              const p = await pending();
+              if (p.length > 0) await deliver(p[a.pick % p.length]!);
+              break;
+            }
+            case 'redeliver':
+              if (delivered.length > 0) await deliver(delivered[a.pick % delivered.length]!);
+              break;
+            case 'settle': {
+              const p = await processing();
+              if (p.length === 0) break;
+              const result: ChargeResult =
+                a.outcome === 'declined'
+                  ? { kind: 'declined', reason: 'card-declined' }
+                  : { kind: a.outcome };
+              await settleCharge(payment, p[a.pick % p.length]!.id, result);
+              break;
+            }
+            case 'expire': {
+              const live = (await ids()).filter((r) => r.status === 'PENDING');
+              if (live.length === 0) break;
+              await ticket.query(
+                "UPDATE reservations SET expires_at = now() - interval '1 second' WHERE id = $1",
+                [live[a.pick % live.length]!.id],
+              );
+              await expiry.sweep();
+              break;
+            }
+            case 'cancel': {
+              const all = await ids();
+              if (all.length === 0) break;
+              const r = all[a.pick % all.length]!;
+              const owner = (await ticket.query('SELECT user_id FROM reservations WHERE id = $1', [r.id]))
+                .rows[0].user_id;
+              await reservations
+                .cancel({ userId: owner, email: 'x', roles: ['user'] }, r.id)
+                .catch((e: { status?: number }) => assert.equal(e.status, 409));
+              break;
+            }
+          }
+          await checkSeats();
+        }
+
+        // Quiescence: deliver everything, let every charge succeed, end every hold, until nothing moves.
+        for (let round = 0; round < 50; round++) {
+          const p = await pending();
+          const q = await processing();
+          if (p.length === 0 && q.length === 0) {
+            const stillPending = (await ids()).filter((r) => r.status === 'PENDING');
+            if (stillPending.length === 0) break;
+            await ticket.query(
+              "UPDATE reservations SET expires_at = now() - interval '1 second' WHERE event_id = $1 AND status = 'PENDING'",
+              [event.id],
+            );
+            await expiry.sweep();
+            continue;
+          }
+          for (const m of p) await deliver(m);
+          for (const row of q) await settleCharge(payment, row.id, { kind: 'captured' });
+          await checkSeats();
+        }
+        assert.deepEqual(await pending(), [], 'the saga did not settle');
+
+        const money = await ticket.query('SELECT id, status, amount FROM reservations WHERE event_id = $1', [
+          event.id,
+        ]);
+        const pays = await payment.query(
+          'SELECT reservation_id, status, amount FROM payments WHERE event_id = $1',
+          [event.id],
+        );
+        const captured = new Map(
+          pays.rows.filter((p) => p.status === 'CAPTURED').map((p) => [p.reservation_id, Number(p.amount)]),
+        );
+        for (const r of money.rows) {
+          assert.equal(
+            captured.has(r.id),
+            r.status === 'CONFIRMED',
+            `reservation ${r.status} but captured-unrefunded payment: ${captured.has(r.id)}`,
+          );
+        }
+        const confirmedSum = money.rows
+          .filter((r) => r.status === 'CONFIRMED')
+          .reduce((s, r) => s + Number(r.amount), 0);
+        assert.equal(
+          [...captured.values()].reduce((s, a) => s + a, 0),
+          confirmedSum,
+          'money is not conserved',
+        );
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 40) },
+    );
+  });
+});
