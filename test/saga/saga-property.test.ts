@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { parseEvent, TOPICS, type Topic } from '@reservex/contracts';
+import { parseEvent, type Topic } from '@reservex/contracts';
 import {
   applyOnce,
   createLogger,
