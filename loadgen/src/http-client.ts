@@ -1,0 +1,56 @@
+import { Agent, request } from 'undici';
+import type { Recorder } from './recorder.ts';
+
+export interface Reply<T = unknown> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * One keep-alive connection pool for the whole load generator, on undici. Every answer is counted by status,
+ * so the report can say what the crowd saw.
+ */
+export function httpClient(recorder: Recorder, connections = 256) {
+  const agent = new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 });
+  async function send<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  ): Promise<Reply<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      const res = await request(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        dispatcher: agent,
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
+      recorder.countHttp(res.statusCode);
+      const text = await res.body.text();
+      const type = String(res.headers['content-type'] ?? '');
+      return {
+        status: res.statusCode,
+        headers: res.headers,
+        body: (type.includes('json') && text ? JSON.parse(text) : text) as T,
+      };
+    } catch (error) {
+      recorder.countHttp('network-error');
+      recorder.error(`${method} ${url}: ${(error as Error).message}`);
+      return { status: 0, headers: {}, body: undefined as T };
+    }
+  }
+  return {
+    get: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('GET', url, o),
+    post: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('POST', url, o),
+    put: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('PUT', url, o),
+    del: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('DELETE', url, o),
+    close: () => agent.close(),
+  };
+}
+
+export type HttpClient = ReturnType<typeof httpClient>;

@@ -1,0 +1,76 @@
+import pg from 'pg';
+import { confirmedIffCaptured } from './confirmed-iff-captured.ts';
+import { failedPaymentsCompensated } from './failed-payments-compensated.ts';
+import { latePaymentsRefunded } from './late-payments-refunded.ts';
+import { moneyConserved } from './money-conserved.ts';
+import { noOverselling } from './no-overselling.ts';
+import { noStuckSaga } from './no-stuck-saga.ts';
+import type { CheckContext, CheckResult, InvariantCheck } from './types.ts';
+import { fairQueueOrder, noReservationWithoutAdmission } from './waiting-room-checks.ts';
+import { readWire } from './wire.ts';
+
+export type { CheckResult } from './types.ts';
+
+export const INVARIANTS: readonly InvariantCheck[] = [
+  noOverselling,
+  failedPaymentsCompensated,
+  confirmedIffCaptured,
+  latePaymentsRefunded,
+  noStuckSaga,
+  moneyConserved,
+  noReservationWithoutAdmission,
+  fairQueueOrder,
+];
+
+export interface CheckerOptions {
+  ticketDb: string;
+  paymentDb: string;
+  accountDb: string;
+  kafkaBrokers?: string[];
+  topicPrefix?: string;
+  eventId: string;
+  waitingRoom?: boolean;
+}
+
+/** Runs every invariant against the databases and Kafka directly; none of the services' code is involved. */
+export async function checkInvariants(o: CheckerOptions): Promise<CheckResult[]> {
+  const ticket = new pg.Pool({ connectionString: o.ticketDb, max: 2 });
+  const payment = new pg.Pool({ connectionString: o.paymentDb, max: 2 });
+  const account = new pg.Pool({ connectionString: o.accountDb, max: 1 });
+  try {
+    let wire: CheckContext['wire'];
+    if (o.kafkaBrokers !== undefined) {
+      const ids = new Set(
+        (await ticket.query('SELECT id FROM reservations WHERE event_id = $1', [o.eventId])).rows.map(
+          (r) => r.id as string,
+        ),
+      );
+      wire = await readWire(o.kafkaBrokers, o.topicPrefix ?? '', ids);
+    }
+    const ctx: CheckContext = {
+      ticket,
+      payment,
+      account,
+      eventId: o.eventId,
+      wire,
+      waitingRoom: o.waitingRoom ?? false,
+    };
+    const results: CheckResult[] = [];
+    for (const check of INVARIANTS) {
+      try {
+        results.push({ id: check.id, name: check.name, ...(await check.run(ctx)) });
+      } catch (error) {
+        results.push({
+          id: check.id,
+          name: check.name,
+          verdict: 'FAIL',
+          detail: `the check itself failed: ${(error as Error).message}`,
+          examples: [],
+        });
+      }
+    }
+    return results;
+  } finally {
+    await Promise.all([ticket.end(), payment.end(), account.end()]);
+  }
+}

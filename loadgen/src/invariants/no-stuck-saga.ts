@@ -1,0 +1,47 @@
+import { type InvariantCheck, verdict } from './types.ts';
+
+export const noStuckSaga: InvariantCheck = {
+  id: 5,
+  name: 'No saga stuck after quiescence',
+  async run({ ticket, payment, eventId, wire }) {
+    const pending = await ticket.query(
+      "SELECT id, expires_at FROM reservations WHERE event_id = $1 AND status = 'PENDING'",
+      [eventId],
+    );
+    const processing = await payment.query(
+      "SELECT reservation_id FROM payments WHERE event_id = $1 AND status = 'PROCESSING'",
+      [eventId],
+    );
+    const outbox = await Promise.all([
+      ticket.query(
+        "SELECT 'ticket' AS service, count(*)::int AS unpublished FROM outbox WHERE published_at IS NULL",
+      ),
+      payment.query(
+        "SELECT 'payment' AS service, count(*)::int AS unpublished FROM outbox WHERE published_at IS NULL",
+      ),
+    ]);
+    const violations: unknown[] = [
+      ...pending.rows.map((r) => ({ reservationId: r.id, problem: 'still PENDING' })),
+      ...processing.rows.map((p) => ({
+        reservationId: p.reservation_id,
+        problem: 'payment still PROCESSING',
+      })),
+      ...outbox.flatMap((o) => o.rows.filter((r) => r.unpublished > 0)),
+    ];
+    // Every reservation reached Kafka: the outbox lost none.
+    if (wire !== undefined) {
+      const published = new Set(
+        (wire.byTopic.get('saga.reservation.created') ?? []).map((e) => e.reservationId),
+      );
+      const all = await ticket.query('SELECT id FROM reservations WHERE event_id = $1', [eventId]);
+      for (const r of all.rows)
+        if (!published.has(r.id))
+          violations.push({ reservationId: r.id, problem: 'never published to Kafka' });
+    }
+    return verdict(
+      violations,
+      'no PENDING reservation, no PROCESSING payment, every outbox drained, every reservation on Kafka',
+      (n) => `${n} stuck item(s)`,
+    );
+  },
+};

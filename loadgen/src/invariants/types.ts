@@ -1,0 +1,39 @@
+import type pg from 'pg';
+
+export interface CheckContext {
+  ticket: pg.Pool;
+  payment: pg.Pool;
+  account: pg.Pool;
+  eventId: string;
+  /** Saga events read straight off Kafka for this event's reservations, by topic. */
+  wire: WireEvents | undefined;
+  /** Whether the system under test has a waiting room to check admissions and fairness against. */
+  waitingRoom: boolean;
+}
+
+export interface WireEvents {
+  byTopic: Map<string, Array<{ reservationId: string; data: Record<string, unknown> }>>;
+}
+
+export type Verdict = 'PASS' | 'FAIL' | 'SKIP';
+
+export interface CheckResult {
+  id: number;
+  name: string;
+  verdict: Verdict;
+  detail: string;
+  /** Up to ten offending rows, for the report. */
+  examples: unknown[];
+}
+
+export interface InvariantCheck {
+  id: number;
+  name: string;
+  run(ctx: CheckContext): Promise<Omit<CheckResult, 'id' | 'name'>>;
+}
+
+export function verdict(violations: unknown[], passDetail: string, failDetail: (n: number) => string) {
+  return violations.length === 0
+    ? { verdict: 'PASS' as const, detail: passDetail, examples: [] }
+    : { verdict: 'FAIL' as const, detail: failDetail(violations.length), examples: violations.slice(0, 10) };
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { Consumer, stringDeserializers } from '@platformatic/kafka';
+import type { WireEvents } from './types.ts';
+
+const SAGA_TOPICS = [
+  'saga.reservation.created',
+  'saga.payment.completed',
+  'saga.payment.failed',
+  'saga.reservation.confirmed',
+  'saga.reservation.cancelled',
+  'saga.payment.refunded',
+];
+
+/**
+ * Reads every saga topic from the start to its current end, keeping the events of the given reservations.
+ * Uses a throwaway consumer group, so it never disturbs the services' offsets.
+ */
+export async function readWire(
+  brokers: string[],
+  prefix: string,
+  reservationIds: ReadonlySet<string>,
+): Promise<WireEvents> {
+  const byTopic = new Map<string, Array<{ reservationId: string; data: Record<string, unknown> }>>();
+  const consumer = new Consumer({
+    clientId: 'invariant-checker',
+    groupId: `invariant-checker-${randomUUID()}`,
+    bootstrapBrokers: brokers,
+    deserializers: stringDeserializers,
+    maxWaitTime: 200,
+  });
+  try {
+    const topics = SAGA_TOPICS.map((t) => `${prefix}${t}`);
+    const ends = await consumer.listOffsets({ topics });
+    let remaining = [...ends.values()].flat().reduce((n, o) => n + Number(o), 0);
+    if (remaining === 0) return { byTopic };
+    const stream = await consumer.consume({ topics, mode: 'earliest', autocommit: false });
+    try {
+      for await (const m of stream) {
+        remaining--;
+        try {
+          const event = JSON.parse(m.value) as { type: string; data: Record<string, unknown> };
+          const reservationId = String(event.data?.reservationId ?? '');
+          if (reservationIds.has(reservationId)) {
+            const list = byTopic.get(event.type) ?? [];
+            list.push({ reservationId, data: event.data });
+            byTopic.set(event.type, list);
+          }
+        } catch {
+          // Not the checker's business: malformed messages are the consumers' (they dead-letter them).
+        }
+        if (remaining <= 0) break;
+      }
+    } finally {
+      await stream.close();
+    }
+    return { byTopic };
+  } finally {
+    await consumer.close(true);
+  }
+}

@@ -1,0 +1,94 @@
+/** Everything the run measures, client side. Percentiles come from kept samples; a run holds at most ~10^5. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export interface SecondSample {
+  t: number;
+  waiting: number;
+  admitted: number;
+  admittedPerSecond: number;
+  reservedSeats: number;
+  soldSeats: number;
+  confirmed: number;
+  paymentFailed: number;
+  expired: number;
+  cancelled: number;
+  conflicts: number;
+  confirmLatencyP50: number;
+  confirmLatencyP95: number;
+  confirmLatencyP99: number;
+}
+
+export class Recorder {
+  readonly startedAt = Date.now();
+  usersArrived = 0;
+  usersDone = 0;
+  signedIn = 0;
+  waiting = 0;
+  admitted = 0;
+  abandonedWaiting = 0;
+  abandonedAdmitted = 0;
+  soldOutSeen = 0;
+  reservations = 0;
+  reservedSeats = 0;
+  conflicts = 0;
+  confirmed = 0;
+  soldSeats = 0;
+  paymentFailed = 0;
+  expired = 0;
+  cancelled = 0;
+  firstSaleAt: number | undefined;
+  soldOutAt: number | undefined;
+  readonly http = new Map<string, number>();
+  readonly confirmLatencies: number[] = [];
+  readonly queueWaits: number[] = [];
+  readonly series: SecondSample[] = [];
+  readonly errors: string[] = [];
+  #windowLatencies: number[] = [];
+  #lastAdmitted = 0;
+
+  countHttp(status: number | 'network-error'): void {
+    const key = String(status);
+    this.http.set(key, (this.http.get(key) ?? 0) + 1);
+  }
+
+  confirmedAfter(ms: number, seats: number): void {
+    this.confirmed++;
+    this.soldSeats += seats;
+    this.confirmLatencies.push(ms);
+    this.#windowLatencies.push(ms);
+    this.firstSaleAt ??= Date.now();
+  }
+
+  error(message: string): void {
+    if (this.errors.length < 50) this.errors.push(message);
+  }
+
+  /** Called once a second: closes the window and appends one sample. */
+  sample(): SecondSample {
+    const window = this.#windowLatencies.sort((a, b) => a - b);
+    const s: SecondSample = {
+      t: Math.round((Date.now() - this.startedAt) / 1000),
+      waiting: this.waiting,
+      admitted: this.admitted,
+      admittedPerSecond: this.admitted - this.#lastAdmitted,
+      reservedSeats: this.reservedSeats,
+      soldSeats: this.soldSeats,
+      confirmed: this.confirmed,
+      paymentFailed: this.paymentFailed,
+      expired: this.expired,
+      cancelled: this.cancelled,
+      conflicts: this.conflicts,
+      confirmLatencyP50: percentile(window, 50),
+      confirmLatencyP95: percentile(window, 95),
+      confirmLatencyP99: percentile(window, 99),
+    };
+    this.#lastAdmitted = this.admitted;
+    this.#windowLatencies = [];
+    this.series.push(s);
+    return s;
+  }
+}

@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const faultProfile = z.strictObject({
+  failureRate: z.number().min(0).max(1),
+  timeoutRate: z.number().min(0).max(1).default(0),
+  latencyMs: z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(0) }),
+});
+
+/** One declarative file per scenario, under scenarios/. Every field is checked before anything starts. */
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().default(''),
+  event: z.strictObject({
+    holdSeconds: z.number().int().min(1).max(3600),
+    maxSeatsPerUser: z.number().int().min(1).max(20),
+    sections: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1),
+          rows: z.number().int().min(1),
+          seatsPerRow: z.number().int().min(1),
+          price: z.number().int().min(0),
+        }),
+      )
+      .min(1),
+  }),
+  users: z.number().int().min(1),
+  /** How users show up: spread evenly over the window, which starts `beforeOpenSeconds` before sales open. */
+  arrival: z.strictObject({
+    beforeOpenSeconds: z.number().min(0).default(0),
+    overSeconds: z.number().min(0),
+    /** "burst": most arrive at the opening; "uniform": evenly spread. */
+    shape: z.enum(['burst', 'uniform']).default('burst'),
+  }),
+  /** Seats each user wants, and which seats: the best (most expensive) sections first, or a fixed hot set. */
+  seats: z.strictObject({
+    perUser: z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }),
+    preference: z.enum(['best-first', 'random', 'hot-set']).default('best-first'),
+    hotSetSize: z.number().int().min(1).optional(),
+    retriesOn409: z.number().int().min(0).default(3),
+  }),
+  abandonment: z
+    .strictObject({
+      /** Leave before getting to buy (while waiting). */
+      beforeAdmission: z.number().min(0).max(1).default(0),
+      /** Get in, look, and leave without reserving. */
+      afterAdmission: z.number().min(0).max(1).default(0),
+    })
+    .default({ beforeAdmission: 0, afterAdmission: 0 }),
+  payment: z.strictObject({
+    initial: faultProfile,
+    changes: z.array(z.strictObject({ atSecond: z.number().min(0), profile: faultProfile })).default([]),
+  }),
+  durationSeconds: z.number().min(1),
+  quiescenceTimeoutSeconds: z.number().min(1).default(60),
+  thresholds: z
+    .strictObject({
+      /** Seats sold by the end, as a share of capacity (when demand exceeds supply). */
+      minSoldRatio: z.number().min(0).max(1).optional(),
+      maxReserveToConfirmP99Ms: z.number().min(0).optional(),
+      maxHttp5xx: z.number().int().min(0).optional(),
+    })
+    .default({}),
+});
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+
+export class ScenarioError extends Error {}
+
+const SCENARIO_DIR = resolve(import.meta.dirname, '..', '..', 'scenarios');
+
+export function listScenarios(): string[] {
+  return ['flash-sale', 'payment-failure-storm', 'hot-seat', 'hold-expiry-race', 'abandonment'].filter((n) =>
+    existsSync(join(SCENARIO_DIR, `${n}.json`)),
+  );
+}
+
+/** Loads a scenario by name (scenarios/<name>.json) or by path. */
+export function loadScenario(nameOrPath: string): Scenario {
+  const path = existsSync(nameOrPath)
+    ? nameOrPath
+    : join(SCENARIO_DIR, `${basename(nameOrPath, '.json')}.json`);
+  if (!existsSync(path)) {
+    throw new ScenarioError(
+      `no scenario "${nameOrPath}": not a file, and not one of ${listScenarios().join(', ')}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ScenarioError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = scenarioSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('\n');
+    throw new ScenarioError(`${path} is not a valid scenario:\n${problems}`);
+  }
+  const s = parsed.data;
+  if (s.seats.perUser.min > s.seats.perUser.max)
+    throw new ScenarioError(`${path}: seats.perUser.min exceeds max`);
+  if (s.seats.perUser.max > s.event.maxSeatsPerUser)
+    throw new ScenarioError(`${path}: seats.perUser.max exceeds event.maxSeatsPerUser`);
+  return s;
+}
+
+/** --scale N: N times the users and N times the seats (more rows per section), same shape. */
+export function scaleScenario(s: Scenario, factor: number): Scenario {
+  if (factor === 1) return s;
+  return {
+    ...s,
+    users: Math.max(1, Math.round(s.users * factor)),
+    event: {
+      ...s.event,
+      sections: s.event.sections.map((sec) => ({ ...sec, rows: Math.max(1, Math.round(sec.rows * factor)) })),
+    },
+  };
+}
+
+export function capacity(s: Scenario): number {
+  return s.event.sections.reduce((n, sec) => n + sec.rows * sec.seatsPerRow, 0);
+}

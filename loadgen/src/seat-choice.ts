@@ -1,0 +1,52 @@
+import type { Scenario } from './scenario.ts';
+
+export interface MapSeat {
+  id: string;
+  section: string;
+  row: string;
+  number: number;
+  price: number;
+  status: 'AVAILABLE' | 'HELD' | 'SOLD';
+}
+
+/**
+ * Picks the seats a fan tries for, from what the seat map shows as available. "best-first" goes for the most
+ * expensive section that still has enough seats, adjacent where it can; "hot-set" only ever wants the first
+ * N seats of the venue, so everyone collides.
+ */
+export function chooseSeats(
+  map: readonly MapSeat[],
+  count: number,
+  preference: Scenario['seats']['preference'],
+  random: () => number,
+  hotSetSize = 10,
+): string[] {
+  const available = map.filter((s) => s.status === 'AVAILABLE');
+  if (preference === 'hot-set') {
+    const hot = map.slice(0, hotSetSize).filter((s) => s.status === 'AVAILABLE');
+    return shuffle(hot, random)
+      .slice(0, Math.min(count, hot.length))
+      .map((s) => s.id);
+  }
+  if (available.length < count) return available.map((s) => s.id);
+  if (preference === 'random')
+    return shuffle(available, random)
+      .slice(0, count)
+      .map((s) => s.id);
+  const bySection = new Map<string, MapSeat[]>();
+  for (const seat of available) bySection.set(seat.section, [...(bySection.get(seat.section) ?? []), seat]);
+  const sections = [...bySection.values()].sort((a, b) => (b[0]?.price ?? 0) - (a[0]?.price ?? 0));
+  const section = sections.find((seats) => seats.length >= count) ?? sections[0] ?? [];
+  // Start somewhere random in the best section, take neighbours: fans want to sit together and near the front.
+  const start = Math.floor(random() * Math.min(section.length, Math.max(1, Math.floor(section.length / 3))));
+  return section.slice(start, start + count).map((s) => s.id);
+}
+
+function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}

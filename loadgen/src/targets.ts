@@ -1,0 +1,29 @@
+/** Where the system under test lives: service URLs, plus the databases and broker the checker reads. */
+export interface Targets {
+  account: string;
+  ticket: string;
+  payment: string;
+  accountDb: string;
+  ticketDb: string;
+  paymentDb: string;
+  kafkaBrokers: string[];
+  topicPrefix: string;
+  adminEmail: string;
+  adminPassword: string;
+}
+
+export function defaultTargets(env: NodeJS.ProcessEnv): Targets {
+  const pg = (db: string) => `postgres://reservex:reservex@127.0.0.1:${env.PG_PORT ?? 5432}/${db}`;
+  return {
+    account: env.ACCOUNT_URL ?? 'http://127.0.0.1:8081',
+    ticket: env.TICKET_URL ?? 'http://127.0.0.1:8080',
+    payment: env.PAYMENT_URL ?? 'http://127.0.0.1:8082',
+    accountDb: env.ACCOUNT_DATABASE_URL ?? pg('account'),
+    ticketDb: env.TICKET_DATABASE_URL ?? pg('ticket'),
+    paymentDb: env.PAYMENT_DATABASE_URL ?? pg('payment'),
+    kafkaBrokers: (env.KAFKA_BROKERS ?? `127.0.0.1:${env.KAFKA_PORT ?? 9092}`).split(','),
+    topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
+    adminEmail: env.ADMIN_EMAIL ?? 'admin@reservex.local',
+    adminPassword: env.ADMIN_PASSWORD ?? 'reservex-admin',
+  };
+}

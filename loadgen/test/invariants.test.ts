@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Producer, stringSerializers } from '@platformatic/kafka';
+import { newEvent, TOPICS } from '@reservex/contracts';
+import { createLogger, ensureTopics, KIT_MIGRATIONS_DIR, runMigrations } from '@reservex/kit';
+import { createTestDatabase, type TestDatabase, testInfra } from '@reservex/kit/testing';
+import pg from 'pg';
+import { type CheckResult, checkInvariants } from '../src/invariants/index.ts';
+
+const logger = createLogger('invariants-test', 'silent');
+
+describe('the invariant checker', () => {
+  let ticketDb: TestDatabase;
+  let paymentDb: TestDatabase;
+  let ticket: pg.Pool;
+  let payment: pg.Pool;
+  const prefix = `inv${randomUUID().slice(0, 8)}.`;
+  const brokers = testInfra().kafkaBrokers.split(',');
+
+  before(async () => {
+    ticketDb = await createTestDatabase('inv_ticket');
+    paymentDb = await createTestDatabase('inv_payment');
+    ticket = new pg.Pool({ connectionString: ticketDb.url, max: 3 });
+    payment = new pg.Pool({ connectionString: paymentDb.url, max: 3 });
+    for (const [pool, svc] of [
+      [ticket, 'ticket-service'],
+      [payment, 'payment-service'],
+    ] as const) {
+      await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
+      await runMigrations(pool, join(import.meta.dirname, '..', '..', 'system', svc, 'migrations'), logger);
+    }
+    await ensureTopics(brokers, Object.values(TOPICS), 'invariants-test', prefix);
+  });
+  after(async () => {
+    await ticket?.end();
+    await payment?.end();
+    await ticketDb?.drop();
+    await paymentDb?.drop();
+  });
+
+  /**
+   * A small event after a clean run: 4 seats; one reservation CONFIRMED and paid (2 seats SOLD), one whose
+   * payment failed and was compensated, one cancelled after confirmation and refunded. Every saga event is on
+   * Kafka, as the services would have put it there.
+   */
+  async function healthyEvent() {
+    const eventId = randomUUID();
+    await ticket.query(
+      `INSERT INTO events (id, name, venue, starts_at, sales_open_at, hold_seconds, max_seats_per_user)
+       VALUES ($1, 'e', 'v', now() + interval '1 day', now(), 60, 4)`,
+      [eventId],
+    );
+    const seats = Array.from({ length: 4 }, () => randomUUID());
+    for (const [i, id] of seats.entries()) {
+      await ticket.query(
+        'INSERT INTO seats (id, event_id, section, row_label, number, price) VALUES ($1, $2, $3, $4, $5, 100)',
+        [id, eventId, 'R', 'A', i + 1],
+      );
+    }
+    const confirmed = randomUUID();
+    const failed = randomUUID();
+    const refunded = randomUUID();
+    const reservation = async (
+      id: string,
+      status: string,
+      amount: number,
+      seatIds: string[],
+      reason: string | null,
+    ) => {
+      await ticket.query(
+        `INSERT INTO reservations (id, event_id, user_id, status, reason, amount, currency, expires_at) VALUES ($1, $2, 'u', $3, $4, $5, 'KRW', now())`,
+        [id, eventId, status, reason, amount],
+      );
+      for (const s of seatIds)
+        await ticket.query('INSERT INTO reservation_seats (reservation_id, seat_id) VALUES ($1, $2)', [
+          id,
+          s,
+        ]);
+    };
+    await reservation(confirmed, 'CONFIRMED', 200, seats.slice(0, 2), null);
+    await reservation(failed, 'CANCELLED', 100, [seats[2]!], 'payment-failed');
+    await reservation(refunded, 'CANCELLED', 100, [seats[3]!], 'user-cancelled');
+    await ticket.query("UPDATE seats SET status = 'SOLD', reservation_id = $1 WHERE id = ANY($2::uuid[])", [
+      confirmed,
+      seats.slice(0, 2),
+    ]);
+    const pay = async (
+      reservationId: string,
+      status: string,
+      amount: number,
+      captured: boolean,
+      reason: string | null,
+    ) =>
+      payment.query(
+        `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, status, failure_reason, captured_at, refunded_at, failed_at)
+         VALUES ($1, $2, 'u', $3, $4, 'KRW', now(), $5, $6, $7, $8, $9)`,
+        [
+          randomUUID(),
+          reservationId,
+          eventId,
+          amount,
+          status,
+          reason,
+          captured ? new Date() : null,
+          status === 'REFUNDED' ? new Date() : null,
+          status === 'FAILED' ? new Date() : null,
+        ],
+      );
+    await pay(confirmed, 'CAPTURED', 200, true, null);
+    await pay(failed, 'FAILED', 100, false, 'card-declined');
+    await pay(refunded, 'REFUNDED', 100, true, null);
+    const producer = new Producer({
+      clientId: 'inv',
+      bootstrapBrokers: brokers,
+      serializers: stringSerializers,
+    });
+    const created = (id: string, amount: number) =>
+      newEvent(TOPICS.reservationCreated, id, {
+        reservationId: id,
+        eventId,
+        userId: 'u',
+        seatIds: [seats[0]!],
+        amount,
+        currency: 'KRW',
+        expiresAt: new Date().toISOString(),
+      });
+    const events = [
+      created(confirmed, 200),
+      created(failed, 100),
+      created(refunded, 100),
+      newEvent(TOPICS.paymentFailed, failed, {
+        reservationId: failed,
+        paymentId: randomUUID(),
+        reason: 'card-declined',
+      }),
+      newEvent(TOPICS.reservationCancelled, failed, {
+        reservationId: failed,
+        eventId,
+        reason: 'payment-failed',
+        wasConfirmed: false,
+      }),
+    ];
+    await producer.send({
+      messages: events.map((e) => ({ topic: `${prefix}${e.type}`, key: e.key, value: JSON.stringify(e) })),
+    });
+    await producer.close();
+    return { eventId, seats, confirmed, failed, refunded };
+  }
+
+  async function check(eventId: string): Promise<Map<number, CheckResult>> {
+    const results = await checkInvariants({
+      ticketDb: ticketDb.url,
+      paymentDb: paymentDb.url,
+      accountDb: testInfra().pgAdminUrl,
+      kafkaBrokers: brokers,
+      topicPrefix: prefix,
+      eventId,
+    });
+    return new Map(results.map((r) => [r.id, r]));
+  }
+
+  function assertOnlyFails(results: Map<number, CheckResult>, id: number, pattern: RegExp) {
+    const r = results.get(id)!;
+    assert.equal(r.verdict, 'FAIL', `check ${id} should fail: ${r.detail}`);
+    assert.match(JSON.stringify(r.examples) + r.detail, pattern);
+  }
+
+  it('passes checks 1 to 6 on a clean run and skips 7 and 8 without a waiting room', async () => {
+    const { eventId } = await healthyEvent();
+    const results = await check(eventId);
+    for (const id of [1, 2, 3, 4, 5, 6])
+      assert.equal(results.get(id)?.verdict, 'PASS', `${id}: ${results.get(id)?.detail}`);
+    assert.equal(results.get(7)?.verdict, 'SKIP');
+    assert.equal(results.get(8)?.verdict, 'SKIP');
+  });
+
+  it('1 catches a seat sold to two live reservations', async () => {
+    const { eventId, seats } = await healthyEvent();
+    const second = randomUUID();
+    await ticket.query(
+      `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at) VALUES ($1, $2, 'v', 'CONFIRMED', 100, 'KRW', now())`,
+      [second, eventId],
+    );
+    await ticket.query('INSERT INTO reservation_seats (reservation_id, seat_id) VALUES ($1, $2)', [
+      second,
+      seats[0],
+    ]);
+    assertOnlyFails(await check(eventId), 1, new RegExp(seats[0]!));
+  });
+
+  it('2 catches a failed payment whose reservation kept its seat', async () => {
+    const { eventId, seats, failed } = await healthyEvent();
+    await ticket.query("UPDATE seats SET status = 'HELD', reservation_id = $1 WHERE id = $2", [
+      failed,
+      seats[2],
+    ]);
+    assertOnlyFails(await check(eventId), 2, new RegExp(failed));
+  });
+
+  it('2 catches a payment.failed on Kafka that was never answered with a cancellation', async () => {
+    const { eventId } = await healthyEvent();
+    const orphan = randomUUID();
+    await ticket.query(
+      `INSERT INTO reservations (id, event_id, user_id, status, reason, amount, currency, expires_at) VALUES ($1, $2, 'u', 'CANCELLED', 'payment-failed', 0, 'KRW', now())`,
+      [orphan, eventId],
+    );
+    const producer = new Producer({
+      clientId: 'inv',
+      bootstrapBrokers: brokers,
+      serializers: stringSerializers,
+    });
+    const e = newEvent(TOPICS.paymentFailed, orphan, {
+      reservationId: orphan,
+      paymentId: randomUUID(),
+      reason: 'card-declined',
+    });
+    await producer.send({
+      messages: [{ topic: `${prefix}${e.type}`, key: e.key, value: JSON.stringify(e) }],
+    });
+    await producer.close();
+    assertOnlyFails(await check(eventId), 2, /no reservation.cancelled/);
+  });
+
+  it('3 catches a CONFIRMED reservation with no captured payment', async () => {
+    const { eventId, confirmed } = await healthyEvent();
+    await payment.query('DELETE FROM payments WHERE reservation_id = $1', [confirmed]);
+    assertOnlyFails(await check(eventId), 3, /CONFIRMED without a captured payment/);
+  });
+
+  it('3 catches a captured payment for a reservation that is not CONFIRMED', async () => {
+    const { eventId, failed } = await healthyEvent();
+    await payment.query(
+      "UPDATE payments SET status = 'CAPTURED', captured_at = now(), failure_reason = NULL WHERE reservation_id = $1",
+      [failed],
+    );
+    assertOnlyFails(await check(eventId), 3, /captured, unrefunded, but not CONFIRMED/);
+  });
+
+  it('4 catches a late payment that was never refunded', async () => {
+    const { eventId, refunded } = await healthyEvent();
+    await payment.query(
+      "UPDATE payments SET status = 'CAPTURED', refunded_at = NULL WHERE reservation_id = $1",
+      [refunded],
+    );
+    assertOnlyFails(await check(eventId), 4, new RegExp(refunded));
+  });
+
+  it('5 catches a reservation still PENDING, a payment still PROCESSING, and a reservation never published', async () => {
+    const { eventId } = await healthyEvent();
+    const stuck = randomUUID();
+    await ticket.query(
+      `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at) VALUES ($1, $2, 'u', 'PENDING', 0, 'KRW', now())`,
+      [stuck, eventId],
+    );
+    await payment.query(
+      `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, status) VALUES ($1, $2, 'u', $3, 0, 'KRW', now(), 'PROCESSING')`,
+      [randomUUID(), stuck, eventId],
+    );
+    const r = (await check(eventId)).get(5)!;
+    assert.equal(r.verdict, 'FAIL');
+    const problems = JSON.stringify(r.examples);
+    assert.match(problems, /still PENDING/);
+    assert.match(problems, /payment still PROCESSING/);
+    assert.match(problems, /never published to Kafka/);
+  });
+
+  it('6 catches money taken that no confirmed reservation accounts for', async () => {
+    const { eventId, confirmed } = await healthyEvent();
+    await payment.query('UPDATE payments SET amount = 250 WHERE reservation_id = $1', [confirmed]);
+    assertOnlyFails(await check(eventId), 6, /difference/);
+  });
+});
