@@ -24,6 +24,7 @@ export interface SecondSample {
 
 export class Recorder {
   readonly startedAt = Date.now();
+  readonly capacity: number;
   usersArrived = 0;
   usersDone = 0;
   signedIn = 0;
@@ -50,6 +51,10 @@ export class Recorder {
   #windowLatencies: number[] = [];
   #lastAdmitted = 0;
 
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
   countHttp(status: number | 'network-error'): void {
     const key = String(status);
     this.http.set(key, (this.http.get(key) ?? 0) + 1);
@@ -61,6 +66,7 @@ export class Recorder {
     this.confirmLatencies.push(ms);
     this.#windowLatencies.push(ms);
     this.firstSaleAt ??= Date.now();
+    if (this.soldSeats >= this.capacity) this.soldOutAt ??= Date.now();
   }
 
   error(message: string): void {

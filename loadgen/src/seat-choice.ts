@@ -35,10 +35,15 @@ export function chooseSeats(
       .map((s) => s.id);
   const bySection = new Map<string, MapSeat[]>();
   for (const seat of available) bySection.set(seat.section, [...(bySection.get(seat.section) ?? []), seat]);
-  const sections = [...bySection.values()].sort((a, b) => (b[0]?.price ?? 0) - (a[0]?.price ?? 0));
-  const section = sections.find((seats) => seats.length >= count) ?? sections[0] ?? [];
-  // Start somewhere random in the best section, take neighbours: fans want to sit together and near the front.
-  const start = Math.floor(random() * Math.min(section.length, Math.max(1, Math.floor(section.length / 3))));
+  const sections = [...bySection.values()]
+    .filter((seats) => seats.length >= count)
+    .sort((a, b) => (b[0]?.price ?? 0) - (a[0]?.price ?? 0));
+  // Most fans go for the best section that still has room, some settle for the next one down: the best
+  // seats are where the contention is.
+  const pick = sections.length > 1 && random() < 0.3 ? 1 : 0;
+  const section = sections[pick] ?? sections[0] ?? available;
+  // Any free seat in that section, plus its free neighbours: fans want to sit together.
+  const start = Math.floor(random() * Math.max(1, section.length - count + 1));
   return section.slice(start, start + count).map((s) => s.id);
 }
 

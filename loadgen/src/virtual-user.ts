@@ -32,19 +32,29 @@ interface Reservation {
  * One fan's visit: sign up, sign in, wait for the opening, look at the seat map, try for seats (again on 409),
  * and follow the reservation until the saga decides it.
  */
-export async function virtualUser(
-  ctx: RunContext,
+export interface Fan {
+  index: number;
+  token: string;
+}
+
+/**
+ * Registration, before the on-sale: fans made their accounts days ago and are signed in when the sale opens.
+ * Faker gives each a name and address; the run tag keeps this run's fans apart from earlier runs'.
+ */
+export async function registerFan(
+  http: HttpClient,
+  t: Targets,
+  runTag: string,
   index: number,
   faker: Faker,
-  random: () => number,
-): Promise<void> {
-  const { http, recorder: rec, scenario: s, targets: t } = ctx;
+  rec: Recorder,
+): Promise<Fan | undefined> {
   const first = faker.person.firstName();
   const last = faker.person.lastName();
   const email = `${faker.internet
     .username({ firstName: first, lastName: last })
     .toLowerCase()
-    .replace(/[^a-z0-9._-]/g, '')}.${index}@fans.example`;
+    .replace(/[^a-z0-9._-]/g, '')}.${index}.${runTag}@fans.example`;
   const password = faker.internet.password({ length: 14 });
   const signup = await http.post(`${t.account}/api/auth/signup`, {
     body: { email, password, name: `${first} ${last}` },
@@ -54,8 +64,17 @@ export async function virtualUser(
     body: { email, password },
   });
   if (login.status !== 200) return void rec.error(`login ${login.status}`);
-  const token = login.body.accessToken;
   rec.signedIn++;
+  return { index, token: login.body.accessToken };
+}
+
+/**
+ * One fan's on-sale: wait for the opening, look at the seat map, try for seats (again after a 409), and follow
+ * the reservation until the saga decides it.
+ */
+export async function virtualUser(ctx: RunContext, fan: Fan, random: () => number): Promise<void> {
+  const { http, recorder: rec, scenario: s, targets: t } = ctx;
+  const { token, index } = fan;
 
   // Waiting for the opening. (The waiting room replaces this with a queue and an admission.)
   const waitStarted = Date.now();
@@ -95,6 +114,8 @@ export async function virtualUser(
     }
     if (res.status === 409) {
       rec.conflicts++;
+      // Someone was faster. A person looks at the map again before the next try.
+      await sleep(200 + random() * 600);
       continue;
     }
     return void rec.error(`reserve ${res.status}`);
@@ -105,7 +126,7 @@ export async function virtualUser(
   // Follow the saga. A fan's app would poll; the hold bounds how long this can take.
   const until = Date.now() + (s.event.holdSeconds + 30) * 1000;
   while (current.status === 'PENDING' && Date.now() < until) {
-    await sleep(250 + random() * 250);
+    await sleep(500 + random() * 500);
     const res: { status: number; body: Reservation } = await http.get<Reservation>(
       `${t.ticket}/api/reservations/${current.id}`,
       { token },

@@ -18,7 +18,7 @@ export const accountConfigSchema = baseConfigSchema.extend({
     .min(60)
     .default(14 * 86_400),
   // OWASP's scrypt floor is N=2^17, r=8, p=1. Load scenarios lower it to sign up thousands of users on two cores.
-  PASSWORD_SCRYPT_LOG2N: z.coerce.number().int().min(10).max(20).default(17),
+  PASSWORD_SCRYPT_LOG2N: z.coerce.number().int().min(8).max(20).default(17),
   LOGIN_LIMIT_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
   LOGIN_LIMIT_PER_IP: z.coerce.number().int().min(1).default(300),
   LOGIN_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),

@@ -17,6 +17,8 @@ export const baseConfigSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  /** Connections reserved for the saga machinery (consumer, outbox relay, sweeps), apart from HTTP's. */
+  SAGA_POOL_MAX: z.coerce.number().int().min(2).max(50).default(6),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   KAFKA_BROKERS: z
     .string()

@@ -22,17 +22,28 @@ export function createServiceMetrics(service: string): ServiceMetrics {
   return { registry, httpDuration };
 }
 
+const observedPools = new WeakMap<Registry, Map<string, pg.Pool>>();
+
+/** Reports each pool's connections (total, idle, waiting) under its name; one gauge serves every pool. */
 export function observePgPool(metrics: ServiceMetrics, pool: pg.Pool, name = 'main'): void {
-  const gauge = new Gauge({
-    name: 'db_pool_connections',
-    help: 'PostgreSQL pool connections by state',
-    labelNames: ['pool', 'state'] as const,
-    registers: [metrics.registry],
-    collect() {
-      this.set({ pool: name, state: 'total' }, pool.totalCount);
-      this.set({ pool: name, state: 'idle' }, pool.idleCount);
-      this.set({ pool: name, state: 'waiting' }, pool.waitingCount);
-    },
-  });
-  void gauge;
+  let pools = observedPools.get(metrics.registry);
+  if (pools === undefined) {
+    const known = new Map<string, pg.Pool>();
+    pools = known;
+    observedPools.set(metrics.registry, known);
+    new Gauge({
+      name: 'db_pool_connections',
+      help: 'PostgreSQL pool connections by pool and state',
+      labelNames: ['pool', 'state'] as const,
+      registers: [metrics.registry],
+      collect() {
+        for (const [poolName, p] of known) {
+          this.set({ pool: poolName, state: 'total' }, p.totalCount);
+          this.set({ pool: poolName, state: 'idle' }, p.idleCount);
+          this.set({ pool: poolName, state: 'waiting' }, p.waitingCount);
+        }
+      },
+    });
+  }
+  pools.set(name, pool);
 }

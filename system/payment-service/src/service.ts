@@ -39,8 +39,12 @@ export interface PaymentService {
 export function createPaymentService(config: PaymentConfig): PaymentService {
   const logger = createLogger(SERVICE_NAME, config.LOG_LEVEL);
   const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX, logger);
+  // A bulkhead: the saga (consumer, relay, sweeps) has connections of its own, so a flood of HTTP requests
+  // queueing for the main pool cannot stall confirmations and compensations behind it.
+  const sagaPool = createPool(config.DATABASE_URL, config.SAGA_POOL_MAX, logger);
   const metrics = createServiceMetrics(SERVICE_NAME);
   observePgPool(metrics, pool);
+  observePgPool(metrics, sagaPool, 'saga');
   const outcomes = new Counter({
     name: 'payment_gateway_outcomes_total',
     help: 'Gateway charge outcomes: captured, a decline reason, or timeout',
@@ -59,12 +63,18 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     latencyMs: { min: config.GATEWAY_LATENCY_MIN_MS, max: config.GATEWAY_LATENCY_MAX_MS },
   };
   const producer = createProducer(config.KAFKA_BROKERS, SERVICE_NAME);
-  const relay = new OutboxRelay({ pool, producer, logger, metrics, topicPrefix: config.KAFKA_TOPIC_PREFIX });
+  const relay = new OutboxRelay({
+    pool: sagaPool,
+    producer,
+    logger,
+    metrics,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+  });
   const gateway = simulatedGateway(pool, () => faults, config.GATEWAY_TIMEOUT_MS);
   const leaseSeconds =
     Math.ceil((Math.max(config.GATEWAY_LATENCY_MAX_MS, config.GATEWAY_TIMEOUT_MS) * 2) / 1000) + 5;
   const processor = new PaymentProcessor({
-    pool,
+    pool: sagaPool,
     gateway,
     logger,
     concurrency: config.PAYMENT_CONCURRENCY,
@@ -80,7 +90,7 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     groupId: config.KAFKA_GROUP_ID,
     clientId: SERVICE_NAME,
     brokers: config.KAFKA_BROKERS,
-    pool,
+    pool: sagaPool,
     producer,
     logger,
     metrics,
@@ -138,7 +148,7 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
           { name: 'processor', run: () => processor.stop() },
           { name: 'outbox relay', run: () => relay.stop() },
           { name: 'kafka producer', run: () => producer.close() },
-          { name: 'postgres', run: () => pool.end() },
+          { name: 'postgres', run: async () => void (await Promise.all([pool.end(), sagaPool.end()])) },
         ],
         config.SHUTDOWN_GRACE_MS,
         logger,

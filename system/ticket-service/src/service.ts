@@ -41,8 +41,12 @@ export interface TicketService {
 export function createTicketService(config: TicketConfig): TicketService {
   const logger = createLogger(SERVICE_NAME, config.LOG_LEVEL);
   const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX, logger);
+  // A bulkhead: the saga (consumer, relay, sweeps) has connections of its own, so a flood of HTTP requests
+  // queueing for the main pool cannot stall confirmations and compensations behind it.
+  const sagaPool = createPool(config.DATABASE_URL, config.SAGA_POOL_MAX, logger);
   const metrics = createServiceMetrics(SERVICE_NAME);
   observePgPool(metrics, pool);
+  observePgPool(metrics, sagaPool, 'saga');
   const stages = new Counter({
     name: 'saga_stage_total',
     help: 'Reservation saga stages reached: created, confirmed, compensated, expired, cancelled, refunded, late-payment',
@@ -50,8 +54,14 @@ export function createTicketService(config: TicketConfig): TicketService {
     registers: [metrics.registry],
   });
   const producer = createProducer(config.KAFKA_BROKERS, SERVICE_NAME);
-  const relay = new OutboxRelay({ pool, producer, logger, metrics, topicPrefix: config.KAFKA_TOPIC_PREFIX });
-  const holdExpiry = new HoldExpiry(pool, logger, config.HOLD_EXPIRY_INTERVAL_MS, (n) => {
+  const relay = new OutboxRelay({
+    pool: sagaPool,
+    producer,
+    logger,
+    metrics,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+  });
+  const holdExpiry = new HoldExpiry(sagaPool, logger, config.HOLD_EXPIRY_INTERVAL_MS, (n) => {
     stages.inc({ stage: 'expired' }, n);
     relay.wake();
   });
@@ -59,7 +69,7 @@ export function createTicketService(config: TicketConfig): TicketService {
     groupId: config.KAFKA_GROUP_ID,
     clientId: SERVICE_NAME,
     brokers: config.KAFKA_BROKERS,
-    pool,
+    pool: sagaPool,
     producer,
     logger,
     metrics,
@@ -118,7 +128,7 @@ export function createTicketService(config: TicketConfig): TicketService {
           { name: 'hold expiry', run: () => holdExpiry.stop() },
           { name: 'outbox relay', run: () => relay.stop() },
           { name: 'kafka producer', run: () => producer.close() },
-          { name: 'postgres', run: () => pool.end() },
+          { name: 'postgres', run: async () => void (await Promise.all([pool.end(), sagaPool.end()])) },
         ],
         config.SHUTDOWN_GRACE_MS,
         logger,

@@ -1,0 +1,116 @@
+import type { RunReport } from './run-report.ts';
+
+interface Line {
+  name: string;
+  color: string;
+  points: Array<[number, number]>;
+}
+
+const escape = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** A line chart as inline SVG: no script, no network, renders anywhere. */
+function lineChart(id: string, title: string, unit: string, lines: Line[]): string {
+  const W = 640;
+  const H = 220;
+  const pad = { l: 56, r: 12, t: 28, b: 28 };
+  const all = lines.flatMap((l) => l.points);
+  const maxX = Math.max(1, ...all.map((p) => p[0]));
+  const maxY = Math.max(1, ...all.map((p) => p[1]));
+  const x = (v: number) => pad.l + (v / maxX) * (W - pad.l - pad.r);
+  const y = (v: number) => H - pad.b - (v / maxY) * (H - pad.t - pad.b);
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+    const v = Math.round(maxY * f);
+    return `<line x1="${pad.l}" x2="${W - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end" font-size="10">${v}</text>`;
+  });
+  const polylines = lines.map(
+    (l) =>
+      `<polyline class="series" data-series="${escape(l.name)}" data-points="${l.points.length}" fill="none" stroke="${l.color}" stroke-width="2" points="${l.points
+        .map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`)
+        .join(' ')}"/>`,
+  );
+  const legend = lines
+    .map(
+      (l, i) =>
+        `<rect x="${pad.l + i * 150}" y="8" width="10" height="10" fill="${l.color}"/><text x="${pad.l + 14 + i * 150}" y="17" font-size="11">${escape(l.name)}</text>`,
+    )
+    .join('');
+  return `<figure id="${id}" class="chart"><figcaption>${escape(title)} <small>(${escape(unit)} over seconds since start)</small></figcaption>
+<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escape(title)}">${ticks.join('')}
+<line x1="${pad.l}" x2="${W - pad.r}" y1="${H - pad.b}" y2="${H - pad.b}" stroke="#999"/><text x="${W - pad.r}" y="${H - 8}" text-anchor="end" font-size="10">${maxX}s</text>
+${polylines.join('\n')}${legend}</svg></figure>`;
+}
+
+/** The whole report as one HTML file: tables, five charts, and the raw data for anyone who wants it. */
+export function renderHtml(report: RunReport): string {
+  const s = report.series;
+  const pts = (f: (x: (typeof s)[number]) => number): Array<[number, number]> => s.map((p) => [p.t, f(p)]);
+  const charts = [
+    lineChart('chart-sold', 'Seats sold', 'seats', [
+      { name: 'sold', color: '#2a7', points: pts((p) => p.soldSeats) },
+      { name: 'reserved', color: '#58c', points: pts((p) => p.reservedSeats) },
+    ]),
+    lineChart('chart-queue', 'Fans waiting', 'fans', [
+      { name: 'waiting', color: '#c84', points: pts((p) => p.waiting) },
+    ]),
+    lineChart('chart-admissions', 'Admissions per second', 'fans/s', [
+      { name: 'admitted/s', color: '#84c', points: pts((p) => p.admittedPerSecond) },
+    ]),
+    lineChart('chart-latency', 'Reserve→confirmed latency', 'ms', [
+      { name: 'p50', color: '#2a7', points: pts((p) => p.confirmLatencyP50) },
+      { name: 'p95', color: '#e90', points: pts((p) => p.confirmLatencyP95) },
+      { name: 'p99', color: '#d33', points: pts((p) => p.confirmLatencyP99) },
+    ]),
+    lineChart('chart-payments', 'Payment outcomes (cumulative)', 'reservations', [
+      { name: 'confirmed', color: '#2a7', points: pts((p) => p.confirmed) },
+      { name: 'failed → compensated', color: '#d33', points: pts((p) => p.paymentFailed) },
+      { name: 'expired', color: '#999', points: pts((p) => p.expired) },
+    ]),
+  ];
+  const rows = (entries: Array<[string, string | number]>) =>
+    entries.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(String(v))}</td></tr>`).join('');
+  const l = report.reserveToConfirmMs;
+  const q = report.queueWaitMs;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ReserveX — ${escape(report.scenario.name)}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222;max-width:1400px}
+h1{margin:0 0 .2rem} .verdict{font-weight:bold;padding:.1rem .5rem;border-radius:4px}
+.PASS{background:#dfd;color:#161}.FAIL{background:#fdd;color:#911}.SKIP{background:#eee;color:#555}
+table{border-collapse:collapse;margin:1rem 0} th,td{border:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(660px,1fr));gap:1rem}
+figure{margin:0;border:1px solid #eee;padding:.5rem} figcaption{font-weight:600}
+</style></head><body>
+<h1>ReserveX scenario “${escape(report.scenario.name)}” <span class="verdict ${report.passed ? 'PASS' : 'FAIL'}">${report.passed ? 'PASS' : 'FAIL'}</span></h1>
+<p>${escape(report.scenario.description)} — ${report.scenario.users} fans for ${report.scenario.capacity} seats, seed ${report.scenario.seed}, scale ${report.scenario.scale}, started ${escape(report.startedAt)}.</p>
+<table>${rows([
+    [
+      'time to sell out',
+      report.timeToSellOutSeconds === null ? 'did not sell out' : `${report.timeToSellOutSeconds} s`,
+    ],
+    ['seats sold', `${report.soldSeats} (${(report.soldRatio * 100).toFixed(1)} %)`],
+    ['confirmed bookings per second', report.confirmedPerSecond],
+    ['reserve→confirmed p50 / p95 / p99', `${l.p50} / ${l.p95} / ${l.p99} ms`],
+    ['queue wait p50 / p95 / p99', `${q.p50} / ${q.p95} / ${q.p99} ms`],
+    ...Object.entries(report.outcomes).map(([k, v]) => [k, v] as [string, number]),
+    [
+      'HTTP responses',
+      Object.entries(report.http)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', '),
+    ],
+  ])}</table>
+<h2>Invariants</h2>
+<table><tr><th>#</th><th>check</th><th>verdict</th><th>detail</th></tr>${report.invariants
+    .map(
+      (i) =>
+        `<tr><td>${i.id}</td><td>${escape(i.name)}</td><td><span class="verdict ${i.verdict}">${i.verdict}</span></td><td>${escape(i.detail)}${i.examples.length ? `<pre>${escape(JSON.stringify(i.examples, null, 1))}</pre>` : ''}</td></tr>`,
+    )
+    .join('')}</table>
+${report.thresholds.length ? `<h2>Thresholds</h2><table>${report.thresholds.map((t) => `<tr><td>${escape(t.name)} ${t.limit}</td><td>${t.actual}</td><td><span class="verdict ${t.pass ? 'PASS' : 'FAIL'}">${t.pass ? 'PASS' : 'FAIL'}</span></td></tr>`).join('')}</table>` : ''}
+<h2>Over time</h2>
+<div class="charts">${charts.join('\n')}</div>
+<script type="application/json" id="report-data">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>
+</body></html>
+`;
+}

@@ -1,0 +1,192 @@
+import type { CheckResult } from '../invariants/index.ts';
+import type { QuiescenceResult } from '../quiescence.ts';
+import { percentile, type Recorder, type SecondSample } from '../recorder.ts';
+import type { Scenario } from '../scenario.ts';
+
+export interface ThresholdResult {
+  name: string;
+  limit: number;
+  actual: number;
+  pass: boolean;
+}
+
+export interface RunReport {
+  scenario: {
+    name: string;
+    description: string;
+    users: number;
+    capacity: number;
+    seed: number;
+    scale: number;
+  };
+  startedAt: string;
+  durationSeconds: number;
+  registration: { fans: number; seconds: number; perSecond: number };
+  seatMapViews: { views: number; originRequests: number };
+  timeToSellOutSeconds: number | null;
+  confirmedPerSecond: number;
+  soldSeats: number;
+  soldRatio: number;
+  reserveToConfirmMs: { p50: number; p95: number; p99: number; count: number };
+  queueWaitMs: { p50: number; p95: number; p99: number; count: number };
+  http: Record<string, number>;
+  outcomes: Record<string, number>;
+  quiescence: QuiescenceResult;
+  invariants: CheckResult[];
+  thresholds: ThresholdResult[];
+  passed: boolean;
+  series: SecondSample[];
+  errors: string[];
+}
+
+const stats = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    count: sorted.length,
+  };
+};
+
+export function buildReport(input: {
+  scenario: Scenario;
+  capacity: number;
+  seed: number;
+  scale: number;
+  recorder: Recorder;
+  salesOpenAt: number;
+  finishedAt: number;
+  quiescence: QuiescenceResult;
+  invariants: CheckResult[];
+  registrationSeconds: number;
+  seatMap: { views: number; originRequests: number };
+}): RunReport {
+  const { recorder: r, scenario: s } = input;
+  const sellingSeconds = Math.max(1, ((r.soldOutAt ?? input.finishedAt) - input.salesOpenAt) / 1000);
+  const latency = stats(r.confirmLatencies);
+  const soldRatio = r.soldSeats / input.capacity;
+  const http5xx = [...r.http.entries()]
+    .filter(([k]) => k.startsWith('5') || k === 'network-error')
+    .reduce((n, [, v]) => n + v, 0);
+  const thresholds: ThresholdResult[] = [];
+  if (s.thresholds.minSoldRatio !== undefined) {
+    thresholds.push({
+      name: 'sold ratio ≥',
+      limit: s.thresholds.minSoldRatio,
+      actual: round(soldRatio, 3),
+      pass: soldRatio >= s.thresholds.minSoldRatio,
+    });
+  }
+  if (s.thresholds.maxReserveToConfirmP99Ms !== undefined) {
+    thresholds.push({
+      name: 'reserve→confirmed p99 ms ≤',
+      limit: s.thresholds.maxReserveToConfirmP99Ms,
+      actual: latency.p99,
+      pass: latency.p99 <= s.thresholds.maxReserveToConfirmP99Ms,
+    });
+  }
+  if (s.thresholds.maxHttp5xx !== undefined) {
+    thresholds.push({
+      name: 'HTTP 5xx + network errors ≤',
+      limit: s.thresholds.maxHttp5xx,
+      actual: http5xx,
+      pass: http5xx <= s.thresholds.maxHttp5xx,
+    });
+  }
+  const invariantsPass = input.invariants.every((i) => i.verdict !== 'FAIL');
+  return {
+    scenario: {
+      name: s.name,
+      description: s.description,
+      users: s.users,
+      capacity: input.capacity,
+      seed: input.seed,
+      scale: input.scale,
+    },
+    startedAt: new Date(r.startedAt).toISOString(),
+    durationSeconds: round((input.finishedAt - r.startedAt) / 1000, 1),
+    registration: {
+      fans: r.signedIn,
+      seconds: round(input.registrationSeconds, 1),
+      perSecond: round(r.signedIn / Math.max(0.001, input.registrationSeconds), 1),
+    },
+    seatMapViews: input.seatMap,
+    timeToSellOutSeconds:
+      r.soldOutAt === undefined ? null : round((r.soldOutAt - input.salesOpenAt) / 1000, 1),
+    confirmedPerSecond: round(r.confirmed / sellingSeconds, 1),
+    soldSeats: r.soldSeats,
+    soldRatio: round(soldRatio, 3),
+    reserveToConfirmMs: latency,
+    queueWaitMs: stats(r.queueWaits),
+    http: Object.fromEntries([...r.http.entries()].sort()),
+    outcomes: {
+      fansArrived: r.usersArrived,
+      signedIn: r.signedIn,
+      reservations: r.reservations,
+      confirmed: r.confirmed,
+      paymentFailedCompensated: r.paymentFailed,
+      expired: r.expired,
+      cancelled: r.cancelled,
+      conflicts409: r.conflicts,
+      sawSoldOut: r.soldOutSeen,
+      leftWhileWaiting: r.abandonedWaiting,
+      leftAfterAdmission: r.abandonedAdmitted,
+    },
+    quiescence: input.quiescence,
+    invariants: input.invariants,
+    thresholds,
+    passed: invariantsPass && thresholds.every((t) => t.pass) && input.quiescence.reached,
+    series: r.series,
+    errors: r.errors,
+  };
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** The summary table printed at the end of a run. */
+export function renderSummary(report: RunReport): string {
+  const lines: string[] = [];
+  const row = (k: string, v: string | number) => lines.push(`  ${k.padEnd(34)} ${v}`);
+  lines.push(
+    '',
+    `ReserveX scenario "${report.scenario.name}": ${report.scenario.users} fans for ${report.scenario.capacity} seats (seed ${report.scenario.seed}, scale ${report.scenario.scale})`,
+    '',
+  );
+  row(
+    'time to sell out',
+    report.timeToSellOutSeconds === null ? 'did not sell out' : `${report.timeToSellOutSeconds} s`,
+  );
+  row('seats sold', `${report.soldSeats} (${(report.soldRatio * 100).toFixed(1)} %)`);
+  row('confirmed bookings per second', report.confirmedPerSecond);
+  const l = report.reserveToConfirmMs;
+  row('reserve→confirmed p50 / p95 / p99', `${l.p50} / ${l.p95} / ${l.p99} ms (n=${l.count})`);
+  const q = report.queueWaitMs;
+  row('queue wait p50 / p95 / p99', `${q.p50} / ${q.p95} / ${q.p99} ms (n=${q.count})`);
+  for (const [k, v] of Object.entries(report.outcomes)) row(k, v);
+  row(
+    'HTTP responses by status',
+    Object.entries(report.http)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', '),
+  );
+  row(
+    'quiescence',
+    report.quiescence.reached
+      ? `reached after ${(report.quiescence.waitedMs / 1000).toFixed(1)} s`
+      : `NOT reached: ${JSON.stringify(report.quiescence)}`,
+  );
+  lines.push('', '  invariants');
+  for (const i of report.invariants)
+    lines.push(`    ${i.verdict.padEnd(4)}  ${i.id}. ${i.name}: ${i.detail}`);
+  if (report.thresholds.length > 0) {
+    lines.push('', '  thresholds');
+    for (const t of report.thresholds)
+      lines.push(`    ${t.pass ? 'PASS' : 'FAIL'}  ${t.name} ${t.limit}: ${t.actual}`);
+  }
+  lines.push('', `  result: ${report.passed ? 'PASS' : 'FAIL'}`, '');
+  return lines.join('\n');
+}

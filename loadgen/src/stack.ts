@@ -1,0 +1,116 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Scenario } from './scenario.ts';
+import type { Targets } from './targets.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+async function healthyService(url: string, name: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/actuator/health`, { signal: AbortSignal.timeout(1500) });
+    const body = (await res.json()) as { service?: string; status?: string };
+    return res.ok && body.service === name && body.status === 'UP';
+  } catch {
+    return false;
+  }
+}
+
+export interface StartedStack {
+  started: string[];
+  reused: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up what is missing: the infrastructure (npm run infra:up) and any of the three services not already
+ * answering on its port. Services it starts get settings fit for a load run (cheap password hashing so thousands
+ * of fans can sign up on two cores, no per-address login limit since every fan comes from 127.0.0.1).
+ */
+export async function ensureStack(
+  t: Targets,
+  s: Scenario,
+  logDir: string,
+  log: (m: string) => void,
+): Promise<StartedStack> {
+  const infra = spawnSync(process.execPath, [join(ROOT, 'scripts/infra/cli.ts'), 'up', '--quiet'], {
+    stdio: 'inherit',
+  });
+  if (infra.status !== 0) throw new Error('the infrastructure did not come up; see .infra/logs/');
+  mkdirSync(logDir, { recursive: true });
+  const env = (port: string, extra: Record<string, string>) => ({
+    ...process.env,
+    PORT: port,
+    LOG_LEVEL: 'warn',
+    DATABASE_POOL_MAX: '30',
+    ...extra,
+  });
+  const services = [
+    {
+      name: 'account-service',
+      url: t.account,
+      env: env(new URL(t.account).port, {
+        PASSWORD_SCRYPT_LOG2N: '8',
+        LOGIN_LIMIT_PER_IP: '1000000000',
+        LOGIN_LIMIT_PER_ACCOUNT: '1000',
+        ADMIN_EMAIL: t.adminEmail,
+        ADMIN_PASSWORD: t.adminPassword,
+      }),
+    },
+    {
+      name: 'ticket-service',
+      url: t.ticket,
+      env: env(new URL(t.ticket).port, { ACCOUNT_JWKS_URL: `${t.account}/.well-known/jwks.json` }),
+    },
+    {
+      name: 'payment-service',
+      url: t.payment,
+      env: env(new URL(t.payment).port, {
+        ACCOUNT_JWKS_URL: `${t.account}/.well-known/jwks.json`,
+        GATEWAY_FAILURE_RATE: String(s.payment.initial.failureRate),
+        GATEWAY_TIMEOUT_RATE: String(s.payment.initial.timeoutRate),
+        GATEWAY_LATENCY_MIN_MS: String(s.payment.initial.latencyMs.min),
+        GATEWAY_LATENCY_MAX_MS: String(s.payment.initial.latencyMs.max),
+      }),
+    },
+  ];
+  const children: ChildProcess[] = [];
+  const started: string[] = [];
+  const reused: string[] = [];
+  for (const svc of services) {
+    if (await healthyService(svc.url, svc.name)) {
+      reused.push(svc.name);
+      continue;
+    }
+    const out = openSync(join(logDir, `${svc.name}.log`), 'a');
+    const child = spawn(process.execPath, [join(ROOT, 'system', svc.name, 'src', 'main.ts')], {
+      env: svc.env,
+      stdio: ['ignore', out, out],
+    });
+    children.push(child);
+    started.push(svc.name);
+    const deadline = Date.now() + 30_000;
+    while (!(await healthyService(svc.url, svc.name))) {
+      if (child.exitCode !== null)
+        throw new Error(`${svc.name} exited at start; read ${join(logDir, `${svc.name}.log`)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${svc.name} did not become healthy in 30 s; read ${join(logDir, `${svc.name}.log`)}`,
+        );
+      await sleep(200);
+    }
+  }
+  if (reused.length > 0) log(`reusing running ${reused.join(', ')} (their own settings apply)`);
+  if (started.length > 0) log(`started ${started.join(', ')}; logs in ${logDir}`);
+  return {
+    started,
+    reused,
+    async stop() {
+      for (const child of children) child.kill('SIGTERM');
+      await Promise.all(
+        children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)),
+      );
+    },
+  };
+}
