@@ -69,6 +69,8 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
     loadConfig(ticketConfigSchema, {
       ...common,
       DATABASE_URL: ticketDb.url,
+      REDIS_URL: infra.redisUrl,
+      REDIS_KEY_PREFIX: `test:${prefix}`,
       KAFKA_GROUP_ID: `${prefix}ticket`,
       HOLD_EXPIRY_INTERVAL_MS: '100',
       SEAT_MAP_CACHE_MS: '0',

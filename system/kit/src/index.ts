@@ -11,5 +11,6 @@ export * from './metrics.ts';
 export * from './migrations.ts';
 export * from './outbox.ts';
 export * from './problem.ts';
+export * from './rate-limit.ts';
 export * from './shutdown.ts';
 export * from './validation.ts';

@@ -10,6 +10,20 @@ export const ticketConfigSchema = baseConfigSchema.extend({
   KAFKA_GROUP_ID: z.string().min(1).default('ticket-service'),
   HOLD_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
   SEAT_MAP_CACHE_MS: z.coerce.number().int().min(0).default(500),
+  REDIS_KEY_PREFIX: z.string().default('ticket:'),
+  // Signs admission tokens; only ticket-service instances make and check them. Change it outside development.
+  ADMISSION_TOKEN_SECRET: z.string().min(32).default('reservex-development-admission-secret-change-me'),
+  /** An admitted user has this long to book before the slot goes to the next person (no-show). */
+  ADMISSION_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
+  /** A waiting user silent (no poll, no open stream) for this long is dropped when their turn comes. */
+  QUEUE_HEARTBEAT_GRACE_SECONDS: z.coerce.number().int().min(1).default(30),
+  QUEUE_TICK_MS: z.coerce.number().int().min(50).max(5000).default(250),
+  QUEUE_JOIN_LIMIT_PER_USER: z.coerce.number().int().min(1).default(30),
+  QUEUE_JOIN_LIMIT_PER_IP: z.coerce.number().int().min(1).default(10_000),
+  TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 export type TicketConfig = z.infer<typeof ticketConfigSchema>;

@@ -18,9 +18,13 @@ export interface NewEventRequest {
   maxSeatsPerUser: number;
   currency: string;
   sections: SectionLayout[];
+  queue?: { opensAt: Date; admitPerSecond: number; maxActive: number };
 }
 
-export function eventCatalog(pool: Pool) {
+export function eventCatalog(
+  pool: Pool,
+  onQueueCreated: (eventId: string, request: NewEventRequest) => Promise<void> = async () => {},
+) {
   return {
     async create(request: NewEventRequest) {
       const capacity = capacityOf(request.sections);

@@ -79,6 +79,16 @@ export function reservationUseCases(pool: Pool, wakeRelay: () => void) {
   return {
     view,
 
+    /** A retry of a request that already made its reservation: answered without any other check. */
+    async replayIfKnown(
+      principal: Principal,
+      request: { eventId: string; seatIds: string[] },
+      idempotencyKey: string | undefined,
+    ) {
+      if (idempotencyKey === undefined) return undefined;
+      return replay(principal.userId, idempotencyKey, request.eventId, [...new Set(request.seatIds)]);
+    },
+
     /** Holds the seats and starts the saga, in one transaction. */
     async reserve(
       principal: Principal,

@@ -9,6 +9,7 @@ import {
   createServiceMetrics,
   EventConsumer,
   ensureTopics,
+  fixedWindowCounter,
   KIT_MIGRATIONS_DIR,
   type Logger,
   listen,
@@ -19,21 +20,28 @@ import {
   runMigrations,
   shutdown,
 } from '@reservex/kit';
+import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import type { TicketConfig } from './config.ts';
 import { eventCatalog } from './event-catalog.ts';
 import { HoldExpiry } from './hold-expiry.ts';
 import { ticketOpenApi } from './http/openapi.ts';
+import { queueRoutes } from './http/queue-routes.ts';
 import { ticketRoutes } from './http/routes.ts';
 import { ticketSagaHandlers } from './messaging/saga-handlers.ts';
 import { reservationUseCases } from './reservations.ts';
 import { SeatMapCache } from './seat-map-cache.ts';
+import { AdmissionTicker } from './waiting-room/admission-ticker.ts';
+import { admissionTokens } from './waiting-room/admission-token.ts';
+import { queueStore } from './waiting-room/queue-store.ts';
+import { waitingRoom } from './waiting-room/waiting-room.ts';
 
 export const SERVICE_NAME = 'ticket-service';
 
 export interface TicketService {
   logger: Logger;
   holdExpiry: HoldExpiry;
+  ticker: AdmissionTicker;
   start(): Promise<RunningServer>;
   stop(): Promise<void>;
 }
@@ -52,6 +60,28 @@ export function createTicketService(config: TicketConfig): TicketService {
     help: 'Reservation saga stages reached: created, confirmed, compensated, expired, cancelled, refunded, late-payment',
     labelNames: ['stage'] as const,
     registers: [metrics.registry],
+  });
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const store = queueStore(redis, config.REDIS_KEY_PREFIX);
+  const ticker = new AdmissionTicker({
+    store,
+    pool: sagaPool,
+    logger,
+    metrics,
+    tickMs: config.QUEUE_TICK_MS,
+    graceMs: config.QUEUE_HEARTBEAT_GRACE_SECONDS * 1000,
+    slotMs: config.ADMISSION_TTL_SECONDS * 1000,
+  });
+  const room = waitingRoom({
+    pool,
+    store,
+    ticker,
+    tokens: admissionTokens(config.ADMISSION_TOKEN_SECRET),
+    countJoin: (...keys) =>
+      fixedWindowCounter(redis, 60)(...keys.map((k) => `${config.REDIS_KEY_PREFIX}${k}`)),
+    joinLimitPerUser: config.QUEUE_JOIN_LIMIT_PER_USER,
+    joinLimitPerIp: config.QUEUE_JOIN_LIMIT_PER_IP,
   });
   const producer = createProducer(config.KAFKA_BROKERS, SERVICE_NAME);
   const relay = new OutboxRelay({
@@ -82,7 +112,9 @@ export function createTicketService(config: TicketConfig): TicketService {
   return {
     logger,
     holdExpiry,
+    ticker,
     async start() {
+      await redis.connect();
       await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
       await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
       await ensureTopics(
@@ -92,30 +124,43 @@ export function createTicketService(config: TicketConfig): TicketService {
         config.KAFKA_TOPIC_PREFIX,
       );
       const reservations = reservationUseCases(pool, () => relay.wake());
+      const verify = accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL));
       const app = createHttpApp({
         service: SERVICE_NAME,
         logger,
         metrics,
         bodyLimit: config.HTTP_BODY_LIMIT,
         openapi: ticketOpenApi(),
-        readinessChecks: [{ name: 'postgres', check: async () => void (await pool.query('SELECT 1')) }],
-        routes: ticketRoutes({
-          verify: accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL)),
-          catalog: eventCatalog(pool),
-          reservations: {
-            ...reservations,
-            reserve: async (...args) => {
-              const result = await reservations.reserve(...args);
-              if (!result.replayed) stages.inc({ stage: 'created' });
-              return result;
+        trustProxy: config.TRUST_PROXY,
+        readinessChecks: [
+          { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
+          { name: 'redis', check: async () => void (await redis.ping()) },
+        ],
+        routes: (app) => {
+          queueRoutes({ verify, room, ticker })(app);
+          ticketRoutes({
+            verify,
+            catalog: eventCatalog(pool, async (eventId, request) => {
+              await store.configure(eventId, { ...request.queue!, salesOpenAt: request.salesOpenAt });
+              ticker.watch(eventId);
+            }),
+            room,
+            reservations: {
+              ...reservations,
+              reserve: async (...args) => {
+                const result = await reservations.reserve(...args);
+                if (!result.replayed) stages.inc({ stage: 'created' });
+                return result;
+              },
             },
-          },
-          seatMaps: new SeatMapCache(pool, config.SEAT_MAP_CACHE_MS),
-        }),
+            seatMaps: new SeatMapCache(pool, config.SEAT_MAP_CACHE_MS),
+          })(app);
+        },
       });
       server = await listen(app, config.HOST, config.PORT);
       relay.start();
       holdExpiry.start();
+      ticker.start();
       await consumer.start();
       logger.info({ url: server.url }, 'ticket-service listening');
       return server;
@@ -126,8 +171,10 @@ export function createTicketService(config: TicketConfig): TicketService {
           { name: 'http', run: async () => server?.close(config.SHUTDOWN_GRACE_MS) },
           { name: 'consumer', run: () => consumer.stop() },
           { name: 'hold expiry', run: () => holdExpiry.stop() },
+          { name: 'admission ticker', run: () => ticker.stop() },
           { name: 'outbox relay', run: () => relay.stop() },
           { name: 'kafka producer', run: () => producer.close() },
+          { name: 'redis', run: async () => void (await redis.quit()) },
           { name: 'postgres', run: async () => void (await Promise.all([pool.end(), sagaPool.end()])) },
         ],
         config.SHUTDOWN_GRACE_MS,

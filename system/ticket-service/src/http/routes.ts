@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import type { EventCatalog } from '../event-catalog.ts';
 import type { ReservationUseCases } from '../reservations.ts';
 import type { SeatMapCache } from '../seat-map-cache.ts';
+import type { WaitingRoom } from '../waiting-room/waiting-room.ts';
 import { idempotencyKey, idParam, listQuery, newEventBody, reserveBody } from './schemas.ts';
 
 export function ticketRoutes(deps: {
@@ -10,8 +11,9 @@ export function ticketRoutes(deps: {
   catalog: EventCatalog;
   reservations: ReservationUseCases;
   seatMaps: SeatMapCache;
+  room: WaitingRoom;
 }) {
-  const { verify, catalog, reservations, seatMaps } = deps;
+  const { verify, catalog, reservations, seatMaps, room } = deps;
   const signedIn = authenticate(verify);
   return (app: Express) => {
     app.post('/api/events', signedIn, requireRole('admin'), async (req, res) => {
@@ -44,13 +46,19 @@ export function ticketRoutes(deps: {
     });
 
     app.post('/api/reservations', signedIn, async (req, res) => {
-      const key = req.get('idempotency-key');
+      const rawKey = req.get('idempotency-key');
+      const key = rawKey === undefined ? undefined : parseInput(idempotencyKey, rawKey);
       const request = parseInput(reserveBody, req.body);
-      const { reservation, replayed } = await reservations.reserve(
-        res.locals.principal,
-        request,
-        key === undefined ? undefined : parseInput(idempotencyKey, key),
-      );
+      const principal = res.locals.principal;
+      const known = await reservations.replayIfKnown(principal, request, key);
+      if (known !== undefined) {
+        res.setHeader('Idempotent-Replayed', 'true');
+        res.status(202).location(`/api/reservations/${known.id}`).json(known);
+        return;
+      }
+      const admission = await room.admit(principal, request.eventId, req.get('x-admission-token'));
+      const { reservation, replayed } = await reservations.reserve(principal, request, key);
+      if (admission !== undefined) await room.spend(principal, request.eventId, admission.tokenId);
       if (replayed) res.setHeader('Idempotent-Replayed', 'true');
       res.status(202).location(`/api/reservations/${reservation.id}`).json(reservation);
     });

@@ -25,10 +25,22 @@ export const newEventBody = z
       )
       .min(1)
       .max(50),
+    /** Sell through a waiting room: it opens at opensAt, and admits admitPerSecond up to maxActive at a time. */
+    queue: z
+      .strictObject({
+        opensAt: isoDate,
+        admitPerSecond: z.number().int().min(1).max(100_000),
+        maxActive: z.number().int().min(1).max(1_000_000),
+      })
+      .optional(),
   })
   .refine((e) => e.salesOpenAt.getTime() <= e.startsAt.getTime(), {
     message: 'sales must open before the event starts',
     path: ['salesOpenAt'],
+  })
+  .refine((e) => e.queue === undefined || e.queue.opensAt.getTime() <= e.salesOpenAt.getTime(), {
+    message: 'the waiting room must open no later than the sales',
+    path: ['queue', 'opensAt'],
   });
 
 export const reserveBody = z.strictObject({

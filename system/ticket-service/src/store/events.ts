@@ -11,6 +11,7 @@ export interface TicketedEvent {
   maxSeatsPerUser: number;
   currency: string;
   createdAt: Date;
+  queue?: { opensAt: Date; admitPerSecond: number; maxActive: number };
 }
 
 interface Row {
@@ -23,6 +24,9 @@ interface Row {
   max_seats_per_user: number;
   currency: string;
   created_at: Date;
+  queue_opens_at: Date | null;
+  admit_per_second: number | null;
+  max_active: number | null;
 }
 
 const toEvent = (r: Row): TicketedEvent => ({
@@ -35,6 +39,10 @@ const toEvent = (r: Row): TicketedEvent => ({
   maxSeatsPerUser: r.max_seats_per_user,
   currency: r.currency,
   createdAt: r.created_at,
+  queue:
+    r.queue_opens_at === null
+      ? undefined
+      : { opensAt: r.queue_opens_at, admitPerSecond: r.admit_per_second!, maxActive: r.max_active! },
 });
 
 export async function insertEvent(
@@ -43,9 +51,22 @@ export async function insertEvent(
   seats: SeatSpec[],
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO events (id, name, venue, starts_at, sales_open_at, hold_seconds, max_seats_per_user, currency)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [e.id, e.name, e.venue, e.startsAt, e.salesOpenAt, e.holdSeconds, e.maxSeatsPerUser, e.currency],
+    `INSERT INTO events (id, name, venue, starts_at, sales_open_at, hold_seconds, max_seats_per_user, currency,
+                         queue_opens_at, admit_per_second, max_active)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [
+      e.id,
+      e.name,
+      e.venue,
+      e.startsAt,
+      e.salesOpenAt,
+      e.holdSeconds,
+      e.maxSeatsPerUser,
+      e.currency,
+      e.queue?.opensAt ?? null,
+      e.queue?.admitPerSecond ?? null,
+      e.queue?.maxActive ?? null,
+    ],
   );
   // One statement per 10,000 seats: unnest keeps a 100,000-seat venue to a handful of round trips.
   for (let i = 0; i < seats.length; i += 10_000) {

@@ -1,0 +1,48 @@
+export type QueueState = 'waiting' | 'admitted' | 'expired';
+
+export interface QueueView {
+  state: QueueState;
+  /** People ahead, plus one: 1 means next. Null while the pre-queue waits for its shuffle at the opening. */
+  position: number | null;
+  etaSeconds: number | null;
+}
+
+/**
+ * Where a user stands, from their ticket number and the serving counter everyone shares: no per-user lookup.
+ * Ticket 0 is the pre-queue before its shuffle; a negative ticket was dropped for silence. The position can
+ * overstate the wait slightly, since people ahead who left are skipped when their turn comes.
+ */
+export function queueView(
+  ticket: number,
+  served: number,
+  admitted: boolean,
+  measuredRatePerSecond: number | undefined,
+): QueueView {
+  if (ticket < 0) return { state: 'expired', position: null, etaSeconds: null };
+  if (ticket === 0) return { state: 'waiting', position: null, etaSeconds: null };
+  if (ticket <= served) return { state: admitted ? 'admitted' : 'expired', position: 0, etaSeconds: 0 };
+  const position = ticket - served;
+  const etaSeconds =
+    measuredRatePerSecond !== undefined && measuredRatePerSecond > 0
+      ? Math.ceil(position / measuredRatePerSecond)
+      : null;
+  return { state: 'waiting', position, etaSeconds };
+}
+
+/** How long a poller should wait before asking again: often near the front, rarely far back. */
+export function pollAfterSeconds(view: QueueView): number {
+  if (view.state !== 'waiting') return 1;
+  if (view.etaSeconds === null) return 2;
+  return Math.max(1, Math.min(10, Math.round(view.etaSeconds / 10)));
+}
+
+/** Exponentially weighted admission rate: recent ticks count most, so the ETA follows a live rate change. */
+export function nextRate(
+  previous: number | undefined,
+  servedDelta: number,
+  seconds: number,
+  weight = 0.3,
+): number {
+  const sample = seconds > 0 ? servedDelta / seconds : 0;
+  return previous === undefined ? sample : previous + weight * (sample - previous);
+}

@@ -1,0 +1,51 @@
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+
+export interface Admission {
+  userId: string;
+  eventId: string;
+  tokenId: string;
+}
+
+export type AdmissionFailure = 'missing' | 'invalid' | 'expired' | 'wrong-user' | 'wrong-event';
+
+const ISSUER = 'reservex-waiting-room';
+
+/**
+ * A short-lived token bound to one user and one event. It is HMAC-signed (only ticket-service makes and checks
+ * these), and its id must still match the admission recorded in Redis, so a spent or lapsed token is dead even
+ * before it expires.
+ */
+export function admissionTokens(secret: string) {
+  const key = new TextEncoder().encode(secret);
+  return {
+    sign(a: Admission, ttlSeconds: number): Promise<string> {
+      return new SignJWT({ evt: a.eventId })
+        .setProtectedHeader({ alg: 'HS256', typ: 'admission+jwt' })
+        .setIssuer(ISSUER)
+        .setSubject(a.userId)
+        .setJti(a.tokenId)
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(key);
+    },
+
+    async verify(
+      token: string | undefined,
+      userId: string,
+      eventId: string,
+    ): Promise<Admission | AdmissionFailure> {
+      if (token === undefined || token === '') return 'missing';
+      try {
+        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'] });
+        if (payload.sub !== userId) return 'wrong-user';
+        if (payload.evt !== eventId) return 'wrong-event';
+        if (typeof payload.jti !== 'string') return 'invalid';
+        return { userId, eventId, tokenId: payload.jti };
+      } catch (error) {
+        return error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid';
+      }
+    },
+  };
+}
+
+export type AdmissionTokens = ReturnType<typeof admissionTokens>;

@@ -1,0 +1,191 @@
+import { randomInt } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { CHECK_ADMISSION, JOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
+
+export interface QueueSettings {
+  opensAt: Date;
+  salesOpenAt: Date;
+  admitPerSecond: number;
+  maxActive: number;
+}
+
+export interface TickResult {
+  admitted: number;
+  served: number;
+  dropped: number;
+  active: number;
+  lastTicket: number;
+  lapsed: number;
+  now: number;
+}
+
+export type JoinResult =
+  | { kind: 'queued' | 'already-queued'; ticket: number }
+  | { kind: 'pre-queue' }
+  | { kind: 'no-queue' | 'not-open' | 'closed' };
+
+// xorshift32 needs a non-zero seed; Lua's bit library works on signed 32-bit integers.
+const seed = () => randomInt(1, 2 ** 31 - 1);
+
+/** The Redis side of one ticket-service's waiting rooms. Every event's keys share a hash tag. */
+export function queueStore(redis: Redis, prefix: string) {
+  const k = (eventId: string, name: string) => `${prefix}wr:{${eventId}}:${name}`;
+  const keys = (eventId: string, ...names: string[]) => names.map((n) => k(eventId, n));
+
+  return {
+    key: k,
+
+    /** Writes the queue's settings; safe to repeat (it never resets progress). */
+    async configure(eventId: string, s: QueueSettings): Promise<void> {
+      await redis.hset(k(eventId, 'cfg'), {
+        opensAt: s.opensAt.getTime(),
+        salesOpenAt: s.salesOpenAt.getTime(),
+        rate: s.admitPerSecond,
+        maxActive: s.maxActive,
+      });
+    },
+
+    async exists(eventId: string): Promise<boolean> {
+      return (await redis.exists(k(eventId, 'cfg'))) === 1;
+    },
+
+    async update(
+      eventId: string,
+      change: { admitPerSecond?: number; maxActive?: number; paused?: boolean; closed?: boolean },
+    ) {
+      const fields: Record<string, string | number> = {};
+      if (change.admitPerSecond !== undefined) fields.rate = change.admitPerSecond;
+      if (change.maxActive !== undefined) fields.maxActive = change.maxActive;
+      if (change.paused !== undefined) fields.paused = change.paused ? 1 : 0;
+      if (change.closed !== undefined) fields.closed = change.closed ? 1 : 0;
+      if (Object.keys(fields).length > 0) await redis.hset(k(eventId, 'cfg'), fields);
+    },
+
+    async join(eventId: string, userId: string): Promise<JoinResult> {
+      const [code, ticket] = (await redis.eval(
+        JOIN,
+        9,
+        ...keys(eventId, 'cfg', 'seq', 'tickets', 'owners', 'pre', 'seen', 'joined', 'served', 'admitted'),
+        userId,
+        seed(),
+      )) as [number, number];
+      switch (code) {
+        case 0:
+          return { kind: 'pre-queue' };
+        case 1:
+          return { kind: 'already-queued', ticket };
+        case 2:
+          return { kind: 'queued', ticket };
+        case -2:
+          return { kind: 'not-open' };
+        case -3:
+          return { kind: 'closed' };
+        default:
+          return { kind: 'no-queue' };
+      }
+    },
+
+    async tick(eventId: string, graceMs: number, slotMs: number): Promise<TickResult> {
+      const r = (await redis.eval(
+        TICK,
+        10,
+        ...keys(
+          eventId,
+          'cfg',
+          'seq',
+          'served',
+          'tickets',
+          'owners',
+          'pre',
+          'seen',
+          'active',
+          'admitted',
+          'stats',
+        ),
+        seed(),
+        graceMs,
+        slotMs,
+        20_000,
+      )) as number[];
+      const [admitted, served, dropped, active, lastTicket, lapsed, now] = r as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
+      return { admitted, served, dropped, active, lastTicket, lapsed, now };
+    },
+
+    /** One round trip for every heartbeat an instance saw since its last tick, whatever their number. */
+    async heartbeat(eventId: string, userIds: Iterable<string>, at: number): Promise<void> {
+      const args: Array<string | number> = [];
+      for (const u of userIds) args.push(at, u);
+      if (args.length > 0) await redis.zadd(k(eventId, 'seen'), ...args);
+    },
+
+    async ticketOf(eventId: string, userId: string): Promise<number | undefined> {
+      const t = await redis.hget(k(eventId, 'tickets'), userId);
+      return t === null ? undefined : Number(t);
+    },
+
+    async admissionOf(
+      eventId: string,
+      userId: string,
+    ): Promise<{ tokenId: string; expiresAt: number } | undefined> {
+      const [tokenId, expiresAt] = await Promise.all([
+        redis.hget(k(eventId, 'admitted'), userId),
+        redis.zscore(k(eventId, 'active'), userId),
+      ]);
+      return tokenId === null || expiresAt === null ? undefined : { tokenId, expiresAt: Number(expiresAt) };
+    },
+
+    async joinedAt(eventId: string, userId: string): Promise<number | undefined> {
+      const t = await redis.hget(k(eventId, 'joined'), userId);
+      return t === null ? undefined : Number(t);
+    },
+
+    async isLiveAdmission(eventId: string, userId: string, tokenId: string): Promise<boolean> {
+      return (
+        (await redis.eval(CHECK_ADMISSION, 2, ...keys(eventId, 'admitted', 'active'), userId, tokenId)) === 1
+      );
+    },
+
+    async spendAdmission(eventId: string, userId: string, tokenId: string): Promise<boolean> {
+      return (
+        (await redis.eval(SPEND_ADMISSION, 2, ...keys(eventId, 'admitted', 'active'), userId, tokenId)) === 1
+      );
+    },
+
+    async served(eventId: string): Promise<number> {
+      return Number((await redis.get(k(eventId, 'served'))) ?? 0);
+    },
+
+    async snapshot(eventId: string) {
+      const [cfg, served, seq, active, stats, pre] = await Promise.all([
+        redis.hgetall(k(eventId, 'cfg')),
+        redis.get(k(eventId, 'served')),
+        redis.get(k(eventId, 'seq')),
+        redis.zcard(k(eventId, 'active')),
+        redis.hgetall(k(eventId, 'stats')),
+        redis.llen(k(eventId, 'pre')),
+      ]);
+      return {
+        admitPerSecond: Number(cfg.rate ?? 0),
+        maxActive: Number(cfg.maxActive ?? 0),
+        paused: cfg.paused === '1',
+        closed: cfg.closed === '1',
+        served: Number(served ?? 0),
+        lastTicket: Number(seq ?? 0),
+        preQueue: pre,
+        active,
+        admittedTotal: Number(stats.admitted ?? 0),
+        droppedTotal: Number(stats.dropped ?? 0),
+      };
+    },
+  };
+}
+
+export type QueueStore = ReturnType<typeof queueStore>;
