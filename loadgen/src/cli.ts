@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { en, Faker } from '@faker-js/faker';
 import { arrivalOffsets } from './arrival.ts';
+import { seedFanAccounts } from './fan-accounts.ts';
 import { httpClient } from './http-client.ts';
 import { checkInvariants } from './invariants/index.ts';
 import { startProgress } from './progress.ts';
@@ -18,7 +19,7 @@ import { capacity, listScenarios, loadScenario, ScenarioError, scaleScenario } f
 import { SeatMapView } from './seat-map-view.ts';
 import { ensureStack, type StartedStack } from './stack.ts';
 import { defaultTargets, type Targets } from './targets.ts';
-import { type Fan, type RunContext, registerFan, virtualUser } from './virtual-user.ts';
+import { type RunContext, virtualUser } from './virtual-user.ts';
 
 const USAGE = `usage: npm run scenario -- <name|file> [options]
        npm run scenario:flash-sale [-- options]
@@ -127,27 +128,24 @@ async function main(argv: string[]): Promise<number> {
     await setFaults(scenario.payment.initial);
 
     // Sales open after the pre-queue window (and at least a few seconds out, so every fan sees the opening).
-    const lead = Math.max(3, scenario.arrival.beforeOpenSeconds);
+    const lead = Math.max(
+      3,
+      scenario.arrival.beforeOpenSeconds,
+      scenario.queue?.opensBeforeSalesSeconds ?? 0,
+    );
     const salesOpenAt = Date.now() + lead * 1000;
-    // Registration: every fan signs up and signs in before the sale, a fixed number at a time.
-    const faker = new Faker({ locale: [en] });
-    const runTag = Math.floor(Math.random() * 36 ** 6).toString(36);
+    // Registration happened days ago: the fans' accounts are written in bulk; each signs in on arrival.
     const registrationStarted = Date.now();
-    const fansByIndex: Array<Fan | undefined> = new Array(scenario.users);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 48 }, async () => {
-        while (next < scenario.users) {
-          const index = next++;
-          faker.seed(seed * 7919 + index);
-          fansByIndex[index] = await registerFan(http, targets, runTag, index, faker, recorder);
-        }
-      }),
+    const runTag = Math.floor(Math.random() * 36 ** 6).toString(36);
+    const fans = await seedFanAccounts(
+      targets.accountDb,
+      scenario.users,
+      runTag,
+      new Faker({ locale: [en] }),
+      seed,
     );
     const registrationSeconds = (Date.now() - registrationStarted) / 1000;
-    log(
-      `registered ${recorder.signedIn} fans in ${registrationSeconds.toFixed(1)} s (${(recorder.signedIn / registrationSeconds).toFixed(0)} sign-up + sign-in pairs/s)`,
-    );
+    log(`${fans.length} fan accounts ready in ${registrationSeconds.toFixed(1)} s`);
 
     const created = await http.post<{ id: string }>(`${targets.ticket}/api/events`, {
       token,
@@ -159,6 +157,15 @@ async function main(argv: string[]): Promise<number> {
         holdSeconds: scenario.event.holdSeconds,
         maxSeatsPerUser: scenario.event.maxSeatsPerUser,
         sections: scenario.event.sections,
+        ...(scenario.queue === undefined
+          ? {}
+          : {
+              queue: {
+                opensAt: new Date(salesOpenAt - scenario.queue.opensBeforeSalesSeconds * 1000).toISOString(),
+                admitPerSecond: scenario.queue.admitPerSecond,
+                maxActive: scenario.queue.maxActive,
+              },
+            }),
       },
     });
     if (created.status !== 201)
@@ -188,6 +195,10 @@ async function main(argv: string[]): Promise<number> {
       recorder,
       eventId,
       salesOpenAt,
+      queueOpensAt:
+        scenario.queue === undefined
+          ? undefined
+          : salesOpenAt - scenario.queue.opensBeforeSalesSeconds * 1000,
       seatMap: new SeatMapView(http, targets.ticket, eventId),
       deadline,
       soldOut: () => availableGone,
@@ -198,12 +209,11 @@ async function main(argv: string[]): Promise<number> {
     const random = seededRandom(seed);
     const offsets = arrivalOffsets(scenario, salesOpenAt - runStart, random);
     const stopProgress = startProgress(recorder, seats, process.stdout.isTTY === true);
-    const fans = offsets.map(async (offset, index) => {
+    const journeys = offsets.map(async (offset, index) => {
       const wait = runStart + offset - Date.now();
       if (wait > 0) await sleep(wait);
       if (Date.now() > deadline) return;
-      const fan = fansByIndex[index];
-      if (fan === undefined) return;
+      const fan = fans[index]!;
       recorder.usersArrived++;
       try {
         await virtualUser(ctx, fan, seededRandom(seed ^ ((index + 1) * 2654435761)));
@@ -213,7 +223,7 @@ async function main(argv: string[]): Promise<number> {
         recorder.usersDone++;
       }
     });
-    await Promise.all(fans);
+    await Promise.all(journeys);
     for (const t of timers) clearTimeout(t);
     stopProgress();
     const finishedAt = Date.now();
@@ -234,6 +244,8 @@ async function main(argv: string[]): Promise<number> {
       kafkaBrokers: targets.kafkaBrokers,
       topicPrefix: targets.topicPrefix,
       eventId,
+      redisUrl: targets.ticketRedis,
+      redisPrefix: targets.ticketRedisPrefix,
     });
     const report = buildReport({
       scenario,

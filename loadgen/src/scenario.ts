@@ -26,6 +26,14 @@ export const scenarioSchema = z.strictObject({
       )
       .min(1),
   }),
+  /** Sell through the waiting room: it opens `opensBeforeSalesSeconds` before sales (the pre-queue). */
+  queue: z
+    .strictObject({
+      opensBeforeSalesSeconds: z.number().min(0),
+      admitPerSecond: z.number().int().min(1),
+      maxActive: z.number().int().min(1),
+    })
+    .optional(),
   users: z.number().int().min(1),
   /** How users show up: spread evenly over the window, which starts `beforeOpenSeconds` before sales open. */
   arrival: z.strictObject({

@@ -8,6 +8,9 @@ export interface Targets {
   paymentDb: string;
   kafkaBrokers: string[];
   topicPrefix: string;
+  /** ticket-service's Redis, where the waiting room lives. */
+  ticketRedis: string;
+  ticketRedisPrefix: string;
   adminEmail: string;
   adminPassword: string;
 }
@@ -23,6 +26,8 @@ export function defaultTargets(env: NodeJS.ProcessEnv): Targets {
     paymentDb: env.PAYMENT_DATABASE_URL ?? pg('payment'),
     kafkaBrokers: (env.KAFKA_BROKERS ?? `127.0.0.1:${env.KAFKA_PORT ?? 9092}`).split(','),
     topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
+    ticketRedis: env.REDIS_URL ?? `redis://127.0.0.1:${env.REDIS_PORT ?? 6379}`,
+    ticketRedisPrefix: env.TICKET_REDIS_KEY_PREFIX ?? 'ticket:',
     adminEmail: env.ADMIN_EMAIL ?? 'admin@reservex.local',
     adminPassword: env.ADMIN_PASSWORD ?? 'reservex-admin',
   };

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Faker } from '@faker-js/faker';
+import { FAN_PASSWORD, type FanAccount } from './fan-accounts.ts';
 import type { HttpClient } from './http-client.ts';
 import type { Recorder } from './recorder.ts';
 import type { Scenario } from './scenario.ts';
@@ -14,9 +14,11 @@ export interface RunContext {
   recorder: Recorder;
   eventId: string;
   salesOpenAt: number;
+  /** Set when the event sells through its waiting room. */
+  queueOpensAt: number | undefined;
   seatMap: SeatMapView;
   deadline: number;
-  /** True once every seat is sold: late arrivals look once and leave. */
+  /** True once the seat map shows nothing left: late fans look once and leave. */
   soldOut: () => boolean;
   markSoldOut: () => void;
 }
@@ -28,70 +30,96 @@ interface Reservation {
   seats: unknown[];
 }
 
-/**
- * One fan's visit: sign up, sign in, wait for the opening, look at the seat map, try for seats (again on 409),
- * and follow the reservation until the saga decides it.
- */
-export interface Fan {
-  index: number;
-  token: string;
+interface QueueStatus {
+  state: 'waiting' | 'admitted' | 'expired';
+  position: number | null;
+  soldOut?: boolean;
+  admissionToken?: string;
+}
+
+type Admission = { token: string | undefined } | 'left' | 'sold-out' | 'failed';
+
+/** Queue: join, then poll as the server's Retry-After says, until admitted (or the fan gives up). */
+async function waitForAdmission(ctx: RunContext, auth: string, random: () => number): Promise<Admission> {
+  const { http, recorder: rec, scenario: s, targets: t } = ctx;
+  if (ctx.queueOpensAt !== undefined && Date.now() < ctx.queueOpensAt)
+    await sleep(ctx.queueOpensAt - Date.now() + random() * 200);
+  const joined = await http.post<QueueStatus>(`${t.ticket}/api/events/${ctx.eventId}/queue`, { token: auth });
+  if (joined.status !== 201) {
+    rec.error(`queue join ${joined.status}`);
+    return 'failed';
+  }
+  const joinedAt = Date.now();
+  // Some fans give up while waiting: they simply stop asking, and the queue drops them when their turn comes.
+  const leavesAt =
+    random() < s.abandonment.beforeAdmission ? joinedAt + random() * 20_000 : Number.POSITIVE_INFINITY;
+  rec.waiting++;
+  try {
+    while (Date.now() < ctx.deadline) {
+      const res = await http.get<QueueStatus>(`${t.ticket}/api/events/${ctx.eventId}/queue/me`, {
+        token: auth,
+      });
+      if (res.status === 200) {
+        if (res.body.state === 'admitted') {
+          rec.queueWaits.push(Date.now() - joinedAt);
+          return { token: res.body.admissionToken };
+        }
+        if (res.body.soldOut) return 'sold-out';
+        if (res.body.state === 'expired') {
+          rec.error('dropped from the queue');
+          return 'failed';
+        }
+      }
+      if (Date.now() > leavesAt) return 'left';
+      const retryAfter = Number(res.headers['retry-after'] ?? 1);
+      await sleep(Math.max(250, retryAfter * 1000 * (0.8 + random() * 0.4)));
+    }
+    return 'failed';
+  } finally {
+    rec.waiting--;
+  }
 }
 
 /**
- * Registration, before the on-sale: fans made their accounts days ago and are signed in when the sale opens.
- * Faker gives each a name and address; the run tag keeps this run's fans apart from earlier runs'.
+ * One fan's on-sale: sign in, queue (or wait for the opening), look at the seat map, try for seats (again
+ * after a 409), and follow the reservation until the saga decides it.
  */
-export async function registerFan(
-  http: HttpClient,
-  t: Targets,
-  runTag: string,
-  index: number,
-  faker: Faker,
-  rec: Recorder,
-): Promise<Fan | undefined> {
-  const first = faker.person.firstName();
-  const last = faker.person.lastName();
-  const email = `${faker.internet
-    .username({ firstName: first, lastName: last })
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]/g, '')}.${index}.${runTag}@fans.example`;
-  const password = faker.internet.password({ length: 14 });
-  const signup = await http.post(`${t.account}/api/auth/signup`, {
-    body: { email, password, name: `${first} ${last}` },
-  });
-  if (signup.status !== 201) return void rec.error(`signup ${signup.status}`);
+export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () => number): Promise<void> {
+  const { http, recorder: rec, scenario: s, targets: t } = ctx;
   const login = await http.post<{ accessToken: string }>(`${t.account}/api/auth/login`, {
-    body: { email, password },
+    body: { email: fan.email, password: FAN_PASSWORD },
   });
   if (login.status !== 200) return void rec.error(`login ${login.status}`);
+  const auth = login.body.accessToken;
   rec.signedIn++;
-  return { index, token: login.body.accessToken };
-}
 
-/**
- * One fan's on-sale: wait for the opening, look at the seat map, try for seats (again after a 409), and follow
- * the reservation until the saga decides it.
- */
-export async function virtualUser(ctx: RunContext, fan: Fan, random: () => number): Promise<void> {
-  const { http, recorder: rec, scenario: s, targets: t } = ctx;
-  const { token, index } = fan;
-
-  // Waiting for the opening. (The waiting room replaces this with a queue and an admission.)
-  const waitStarted = Date.now();
-  rec.waiting++;
-  const leaves = random() < s.abandonment.beforeAdmission;
-  if (Date.now() < ctx.salesOpenAt) await sleep(ctx.salesOpenAt - Date.now());
-  rec.waiting--;
-  if (leaves) return void rec.abandonedWaiting++;
+  let admissionToken: string | undefined;
+  if (ctx.queueOpensAt !== undefined) {
+    const admission = await waitForAdmission(ctx, auth, random);
+    if (admission === 'left') return void rec.abandonedWaiting++;
+    if (admission === 'sold-out') return void rec.soldOutSeen++;
+    if (admission === 'failed') return;
+    admissionToken = admission.token;
+  } else {
+    rec.waiting++;
+    const leaves = random() < s.abandonment.beforeAdmission;
+    const waitStarted = Date.now();
+    if (Date.now() < ctx.salesOpenAt) await sleep(ctx.salesOpenAt - Date.now());
+    rec.waiting--;
+    if (leaves) return void rec.abandonedWaiting++;
+    rec.queueWaits.push(Date.now() - waitStarted);
+  }
   rec.admitted++;
-  rec.queueWaits.push(Date.now() - waitStarted);
 
+  // Admitted and gone: the slot lapses after the no-show time and goes to the next fan.
   if (random() < s.abandonment.afterAdmission) return void rec.abandonedAdmitted++;
   if (ctx.soldOut()) return void rec.soldOutSeen++;
 
   const want = s.seats.perUser.min + Math.floor(random() * (s.seats.perUser.max - s.seats.perUser.min + 1));
   let reservation: Reservation | undefined;
   let reservedAt = 0;
+  const headers: Record<string, string> =
+    admissionToken === undefined ? {} : { 'x-admission-token': admissionToken };
   for (let attempt = 0; attempt <= s.seats.retriesOn409 && Date.now() < ctx.deadline; attempt++) {
     const map = await ctx.seatMap.read();
     const seatIds = chooseSeats(map, want, s.seats.preference, random, s.seats.hotSetSize);
@@ -102,9 +130,9 @@ export async function virtualUser(ctx: RunContext, fan: Fan, random: () => numbe
     }
     reservedAt = Date.now();
     const res = await http.post<Reservation>(`${t.ticket}/api/reservations`, {
-      token,
+      token: auth,
       body: { eventId: ctx.eventId, seatIds },
-      headers: { 'idempotency-key': `vu-${index}-${attempt}` },
+      headers: { ...headers, 'idempotency-key': `fan-${fan.index}-${attempt}` },
     });
     if (res.status === 202) {
       reservation = res.body;
@@ -123,13 +151,13 @@ export async function virtualUser(ctx: RunContext, fan: Fan, random: () => numbe
   if (reservation === undefined) return;
   let current: Reservation = reservation;
 
-  // Follow the saga. A fan's app would poll; the hold bounds how long this can take.
+  // Follow the saga, as a fan's app would by polling; the hold bounds how long this can take.
   const until = Date.now() + (s.event.holdSeconds + 30) * 1000;
   while (current.status === 'PENDING' && Date.now() < until) {
     await sleep(500 + random() * 500);
     const res: { status: number; body: Reservation } = await http.get<Reservation>(
       `${t.ticket}/api/reservations/${current.id}`,
-      { token },
+      { token: auth },
     );
     if (res.status === 200) current = res.body;
   }

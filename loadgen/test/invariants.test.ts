@@ -5,6 +5,7 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import { newEvent, TOPICS } from '@reservex/contracts';
 import { createLogger, ensureTopics, KIT_MIGRATIONS_DIR, runMigrations } from '@reservex/kit';
 import { createTestDatabase, type TestDatabase, testInfra } from '@reservex/kit/testing';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type CheckResult, checkInvariants } from '../src/invariants/index.ts';
 
@@ -156,6 +157,8 @@ describe('the invariant checker', () => {
       kafkaBrokers: brokers,
       topicPrefix: prefix,
       eventId,
+      redisUrl: testInfra().redisUrl,
+      redisPrefix: `${prefix}`,
     });
     return new Map(results.map((r) => [r.id, r]));
   }
@@ -166,7 +169,7 @@ describe('the invariant checker', () => {
     assert.match(JSON.stringify(r.examples) + r.detail, pattern);
   }
 
-  it('passes checks 1 to 6 on a clean run and skips 7 and 8 without a waiting room', async () => {
+  it('passes checks 1 to 6 on a clean run and skips 7 and 8 for an event without a waiting room', async () => {
     const { eventId } = await healthyEvent();
     const results = await check(eventId);
     for (const id of [1, 2, 3, 4, 5, 6])
@@ -263,6 +266,75 @@ describe('the invariant checker', () => {
     assert.match(problems, /still PENDING/);
     assert.match(problems, /payment still PROCESSING/);
     assert.match(problems, /never published to Kafka/);
+  });
+
+  /** The event gets a waiting room: its admission log, tickets and join times in Redis, as the queue writes them. */
+  async function withWaitingRoom(eventId: string, confirmed: string, failed: string, refunded: string) {
+    const redis = new Redis(testInfra().redisUrl);
+    const key = (n: string) => `${prefix}wr:{${eventId}}:${n}`;
+    const open = Date.now() - 10_000;
+    await ticket.query(
+      "UPDATE events SET queue_opens_at = now() - interval '1 hour', admit_per_second = 10, max_active = 10, sales_open_at = $2 WHERE id = $1",
+      [eventId, new Date(open)],
+    );
+    // u-early joined before the opening (pre-queue, ticket 1); u-late-1 and u-late-2 after, in that order.
+    await redis.hset(key('joined'), 'u-early', open - 5000, 'u-late-1', open + 1000, 'u-late-2', open + 2000);
+    await redis.hset(key('tickets'), 'u-early', 1, 'u-late-1', 2, 'u-late-2', 3);
+    // Admission ids are unique across events (reservations.admission_id is UNIQUE), so they carry the event id.
+    const s = (n: number) => `${eventId}.${n}`;
+    await redis.hset(
+      key('issued'),
+      s(1),
+      `u|1|${open + 100}`,
+      s(2),
+      `u|2|${open + 200}`,
+      s(3),
+      `u|3|${open + 300}`,
+    );
+    for (const [id, admission] of [
+      [confirmed, s(1)],
+      [failed, s(2)],
+      [refunded, s(3)],
+    ]) {
+      await ticket.query('UPDATE reservations SET admission_id = $2 WHERE id = $1', [id, admission]);
+    }
+    return { redis, key, open, s };
+  }
+
+  it('7 and 8 pass for a waiting-room event whose every reservation was admitted, in order', async () => {
+    const e = await healthyEvent();
+    const { redis } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
+    redis.disconnect();
+    const results = await check(e.eventId);
+    assert.equal(results.get(7)?.verdict, 'PASS', results.get(7)?.detail);
+    assert.equal(results.get(8)?.verdict, 'PASS', results.get(8)?.detail);
+  });
+
+  it('7 catches a reservation made without an admission, and one made with somebody else’s', async () => {
+    const e = await healthyEvent();
+    const { redis, key, open, s } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
+    await ticket.query('UPDATE reservations SET admission_id = NULL WHERE id = $1', [e.failed]);
+    await redis.hset(key('issued'), s(3), `someone-else|3|${open + 300}`);
+    redis.disconnect();
+    const r = (await check(e.eventId)).get(7)!;
+    assert.equal(r.verdict, 'FAIL');
+    assert.match(JSON.stringify(r.examples), /no admission was ever issued/);
+    assert.match(JSON.stringify(r.examples), /admission belongs to someone-else/);
+  });
+
+  it('8 catches admissions out of ticket order, a FIFO inversion, and a pre-queue fan put behind a later one', async () => {
+    const e = await healthyEvent();
+    const { redis, key, open, s } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
+    await redis.hset(key('issued'), s(2), `u|2|${open + 400}`);
+    await redis.hset(key('tickets'), 'u-late-1', 3, 'u-late-2', 2);
+    await redis.hset(key('tickets'), 'u-early', 4);
+    redis.disconnect();
+    const r = (await check(e.eventId)).get(8)!;
+    assert.equal(r.verdict, 'FAIL');
+    const problems = JSON.stringify(r.examples);
+    assert.match(problems, /admitted out of ticket order/);
+    assert.match(problems, /FIFO inversion after the opening/);
+    assert.match(problems, /a pre-queue fan placed behind a later arrival/);
   });
 
   it('6 catches money taken that no confirmed reservation accounts for', async () => {

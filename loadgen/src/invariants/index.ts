@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { confirmedIffCaptured } from './confirmed-iff-captured.ts';
 import { failedPaymentsCompensated } from './failed-payments-compensated.ts';
@@ -29,7 +30,8 @@ export interface CheckerOptions {
   kafkaBrokers?: string[];
   topicPrefix?: string;
   eventId: string;
-  waitingRoom?: boolean;
+  redisUrl?: string;
+  redisPrefix?: string;
 }
 
 /** Runs every invariant against the databases and Kafka directly; none of the services' code is involved. */
@@ -37,7 +39,12 @@ export async function checkInvariants(o: CheckerOptions): Promise<CheckResult[]>
   const ticket = new pg.Pool({ connectionString: o.ticketDb, max: 2 });
   const payment = new pg.Pool({ connectionString: o.paymentDb, max: 2 });
   const account = new pg.Pool({ connectionString: o.accountDb, max: 1 });
+  const redis =
+    o.redisUrl === undefined
+      ? undefined
+      : new Redis(o.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
+    await redis?.connect();
     let wire: CheckContext['wire'];
     if (o.kafkaBrokers !== undefined) {
       const ids = new Set(
@@ -53,7 +60,8 @@ export async function checkInvariants(o: CheckerOptions): Promise<CheckResult[]>
       account,
       eventId: o.eventId,
       wire,
-      waitingRoom: o.waitingRoom ?? false,
+      redis,
+      redisPrefix: o.redisPrefix ?? 'ticket:',
     };
     const results: CheckResult[] = [];
     for (const check of INVARIANTS) {
@@ -71,6 +79,7 @@ export async function checkInvariants(o: CheckerOptions): Promise<CheckResult[]>
     }
     return results;
   } finally {
+    redis?.disconnect();
     await Promise.all([ticket.end(), payment.end(), account.end()]);
   }
 }

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
 
 export interface CheckContext {
@@ -7,8 +8,9 @@ export interface CheckContext {
   eventId: string;
   /** Saga events read straight off Kafka for this event's reservations, by topic. */
   wire: WireEvents | undefined;
-  /** Whether the system under test has a waiting room to check admissions and fairness against. */
-  waitingRoom: boolean;
+  /** ticket-service's Redis and key prefix, where the waiting room keeps tickets and its admission log. */
+  redis: Redis | undefined;
+  redisPrefix: string;
 }
 
 export interface WireEvents {

@@ -1,25 +1,112 @@
-import type { InvariantCheck } from './types.ts';
+import { type CheckContext, type InvariantCheck, verdict } from './types.ts';
 
-const skipped = (what: string) => ({
-  verdict: 'SKIP' as const,
-  detail: `${what}: the system under test has no waiting room yet`,
-  examples: [],
-});
+async function queueOf(ctx: CheckContext) {
+  const { rows } = await ctx.ticket.query('SELECT queue_opens_at, sales_open_at FROM events WHERE id = $1', [
+    ctx.eventId,
+  ]);
+  const row = rows[0];
+  if (row === undefined || row.queue_opens_at === null || ctx.redis === undefined) return undefined;
+  const key = (name: string) => `${ctx.redisPrefix}wr:{${ctx.eventId}}:${name}`;
+  return { redis: ctx.redis, key, salesOpenAt: new Date(row.sales_open_at).getTime() };
+}
+
+const noQueue = { verdict: 'SKIP' as const, detail: 'the event sells without a waiting room', examples: [] };
+
+/** The admission log in Redis: token id → who, on which ticket, when. Written by the admission step only. */
+async function admissionLog(redis: NonNullable<CheckContext['redis']>, key: string) {
+  const raw = await redis.hgetall(key);
+  return Object.entries(raw).map(([tokenId, v]) => {
+    const [user, ticket, at] = v.split('|');
+    return { tokenId, user: user!, ticket: Number(ticket), at: Number(at) };
+  });
+}
 
 export const noReservationWithoutAdmission: InvariantCheck = {
   id: 7,
   name: 'No reservation without an admission',
-  async run({ waitingRoom }) {
-    return waitingRoom ? { verdict: 'FAIL', detail: 'not implemented', examples: [] } : skipped('admissions');
+  async run(ctx) {
+    const q = await queueOf(ctx);
+    if (q === undefined) return noQueue;
+    const log = new Map((await admissionLog(q.redis, q.key('issued'))).map((a) => [a.tokenId, a]));
+    const { rows } = await ctx.ticket.query(
+      'SELECT id, user_id, admission_id FROM reservations WHERE event_id = $1',
+      [ctx.eventId],
+    );
+    const violations: unknown[] = [];
+    const used = new Map<string, string>();
+    for (const r of rows) {
+      const admission = r.admission_id === null ? undefined : log.get(r.admission_id);
+      if (admission === undefined)
+        violations.push({ reservationId: r.id, problem: 'no admission was ever issued for it' });
+      else if (admission.user !== r.user_id)
+        violations.push({ reservationId: r.id, problem: `admission belongs to ${admission.user}` });
+      else if (used.has(r.admission_id))
+        violations.push({
+          reservationId: r.id,
+          problem: `admission also used by ${used.get(r.admission_id)}`,
+        });
+      used.set(r.admission_id, r.id);
+    }
+    return verdict(
+      violations,
+      `${rows.length} reservation(s), each made with its own admission from the ${log.size} issued`,
+      (n) => `${n} reservation(s) without a valid admission of their own`,
+    );
   },
 };
 
 export const fairQueueOrder: InvariantCheck = {
   id: 8,
   name: 'Fair queue order',
-  async run({ waitingRoom }) {
-    return waitingRoom
-      ? { verdict: 'FAIL', detail: 'not implemented', examples: [] }
-      : skipped('queue order');
+  async run(ctx) {
+    const q = await queueOf(ctx);
+    if (q === undefined) return noQueue;
+    const violations: unknown[] = [];
+    // Admissions went out in ticket order.
+    const admissions = (await admissionLog(q.redis, q.key('issued'))).sort(
+      (a, b) => a.at - b.at || a.ticket - b.ticket,
+    );
+    for (let i = 1; i < admissions.length; i++) {
+      if (admissions[i]!.ticket < admissions[i - 1]!.ticket) {
+        violations.push({
+          problem: 'admitted out of ticket order',
+          earlier: admissions[i - 1],
+          later: admissions[i],
+        });
+      }
+    }
+    // Tickets: the pre-queue (joined before the opening) is ahead of everyone later, and later joiners are FIFO.
+    const [tickets, joined] = await Promise.all([
+      q.redis.hgetall(q.key('tickets')),
+      q.redis.hgetall(q.key('joined')),
+    ]);
+    const entries = Object.entries(tickets)
+      .map(([user, t]) => ({ user, ticket: Math.abs(Number(t)), joinedAt: Number(joined[user] ?? 0) }))
+      .filter((e) => e.ticket > 0)
+      .sort((a, b) => a.ticket - b.ticket);
+    let lastPre = 0;
+    let prevLate: (typeof entries)[number] | undefined;
+    for (const e of entries) {
+      const early = e.joinedAt < q.salesOpenAt;
+      if (early) {
+        if (prevLate !== undefined)
+          violations.push({
+            problem: 'a pre-queue fan placed behind a later arrival',
+            fan: e,
+            before: prevLate,
+          });
+        lastPre = e.ticket;
+      } else {
+        if (prevLate !== undefined && e.joinedAt < prevLate.joinedAt) {
+          violations.push({ problem: 'FIFO inversion after the opening', fan: e, behind: prevLate });
+        }
+        prevLate = e;
+      }
+    }
+    return verdict(
+      violations,
+      `${admissions.length} admission(s) in ticket order; ${lastPre} pre-queue ticket(s) ahead; ${entries.length - lastPre} later ticket(s) in arrival order`,
+      (n) => `${n} ordering violation(s)`,
+    );
   },
 };

@@ -6,7 +6,7 @@ interface Line {
   points: Array<[number, number]>;
 }
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** A line chart as inline SVG: no script, no network, renders anywhere. */
@@ -25,18 +25,18 @@ function lineChart(id: string, title: string, unit: string, lines: Line[]): stri
   });
   const polylines = lines.map(
     (l) =>
-      `<polyline class="series" data-series="${escape(l.name)}" data-points="${l.points.length}" fill="none" stroke="${l.color}" stroke-width="2" points="${l.points
+      `<polyline class="series" data-series="${escapeHtml(l.name)}" data-points="${l.points.length}" fill="none" stroke="${l.color}" stroke-width="2" points="${l.points
         .map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`)
         .join(' ')}"/>`,
   );
   const legend = lines
     .map(
       (l, i) =>
-        `<rect x="${pad.l + i * 150}" y="8" width="10" height="10" fill="${l.color}"/><text x="${pad.l + 14 + i * 150}" y="17" font-size="11">${escape(l.name)}</text>`,
+        `<rect x="${pad.l + i * 150}" y="8" width="10" height="10" fill="${l.color}"/><text x="${pad.l + 14 + i * 150}" y="17" font-size="11">${escapeHtml(l.name)}</text>`,
     )
     .join('');
-  return `<figure id="${id}" class="chart"><figcaption>${escape(title)} <small>(${escape(unit)} over seconds since start)</small></figcaption>
-<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escape(title)}">${ticks.join('')}
+  return `<figure id="${id}" class="chart"><figcaption>${escapeHtml(title)} <small>(${escapeHtml(unit)} over seconds since start)</small></figcaption>
+<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(title)}">${ticks.join('')}
 <line x1="${pad.l}" x2="${W - pad.r}" y1="${H - pad.b}" y2="${H - pad.b}" stroke="#999"/><text x="${W - pad.r}" y="${H - 8}" text-anchor="end" font-size="10">${maxX}s</text>
 ${polylines.join('\n')}${legend}</svg></figure>`;
 }
@@ -68,11 +68,11 @@ export function renderHtml(report: RunReport): string {
     ]),
   ];
   const rows = (entries: Array<[string, string | number]>) =>
-    entries.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(String(v))}</td></tr>`).join('');
+    entries.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`).join('');
   const l = report.reserveToConfirmMs;
   const q = report.queueWaitMs;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ReserveX — ${escape(report.scenario.name)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>ReserveX — ${escapeHtml(report.scenario.name)}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222;max-width:1400px}
 h1{margin:0 0 .2rem} .verdict{font-weight:bold;padding:.1rem .5rem;border-radius:4px}
@@ -81,8 +81,8 @@ table{border-collapse:collapse;margin:1rem 0} th,td{border:1px solid #ddd;paddin
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(660px,1fr));gap:1rem}
 figure{margin:0;border:1px solid #eee;padding:.5rem} figcaption{font-weight:600}
 </style></head><body>
-<h1>ReserveX scenario “${escape(report.scenario.name)}” <span class="verdict ${report.passed ? 'PASS' : 'FAIL'}">${report.passed ? 'PASS' : 'FAIL'}</span></h1>
-<p>${escape(report.scenario.description)} — ${report.scenario.users} fans for ${report.scenario.capacity} seats, seed ${report.scenario.seed}, scale ${report.scenario.scale}, started ${escape(report.startedAt)}.</p>
+<h1>ReserveX scenario “${escapeHtml(report.scenario.name)}” <span class="verdict ${report.passed ? 'PASS' : 'FAIL'}">${report.passed ? 'PASS' : 'FAIL'}</span></h1>
+<p>${escapeHtml(report.scenario.description)} — ${report.scenario.users} fans for ${report.scenario.capacity} seats, seed ${report.scenario.seed}, scale ${report.scenario.scale}, started ${escapeHtml(report.startedAt)}.</p>
 <table>${rows([
     [
       'time to sell out',
@@ -104,10 +104,10 @@ figure{margin:0;border:1px solid #eee;padding:.5rem} figcaption{font-weight:600}
 <table><tr><th>#</th><th>check</th><th>verdict</th><th>detail</th></tr>${report.invariants
     .map(
       (i) =>
-        `<tr><td>${i.id}</td><td>${escape(i.name)}</td><td><span class="verdict ${i.verdict}">${i.verdict}</span></td><td>${escape(i.detail)}${i.examples.length ? `<pre>${escape(JSON.stringify(i.examples, null, 1))}</pre>` : ''}</td></tr>`,
+        `<tr><td>${i.id}</td><td>${escapeHtml(i.name)}</td><td><span class="verdict ${i.verdict}">${i.verdict}</span></td><td>${escapeHtml(i.detail)}${i.examples.length ? `<pre>${escapeHtml(JSON.stringify(i.examples, null, 1))}</pre>` : ''}</td></tr>`,
     )
     .join('')}</table>
-${report.thresholds.length ? `<h2>Thresholds</h2><table>${report.thresholds.map((t) => `<tr><td>${escape(t.name)} ${t.limit}</td><td>${t.actual}</td><td><span class="verdict ${t.pass ? 'PASS' : 'FAIL'}">${t.pass ? 'PASS' : 'FAIL'}</span></td></tr>`).join('')}</table>` : ''}
+${report.thresholds.length ? `<h2>Thresholds</h2><table>${report.thresholds.map((t) => `<tr><td>${escapeHtml(t.name)} ${t.limit}</td><td>${t.actual}</td><td><span class="verdict ${t.pass ? 'PASS' : 'FAIL'}">${t.pass ? 'PASS' : 'FAIL'}</span></td></tr>`).join('')}</table>` : ''}
 <h2>Over time</h2>
 <div class="charts">${charts.join('\n')}</div>
 <script type="application/json" id="report-data">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>

@@ -107,9 +107,9 @@ export function buildReport(input: {
     startedAt: new Date(r.startedAt).toISOString(),
     durationSeconds: round((input.finishedAt - r.startedAt) / 1000, 1),
     registration: {
-      fans: r.signedIn,
+      fans: input.scenario.users,
       seconds: round(input.registrationSeconds, 1),
-      perSecond: round(r.signedIn / Math.max(0.001, input.registrationSeconds), 1),
+      perSecond: round(input.scenario.users / Math.max(0.001, input.registrationSeconds), 1),
     },
     seatMapViews: input.seatMap,
     timeToSellOutSeconds:

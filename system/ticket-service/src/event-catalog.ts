@@ -41,6 +41,8 @@ export function eventCatalog(
       await withTransaction(pool, (tx) =>
         insertEvent(tx, { id, ...request }, seatsFromLayout(request.sections)),
       );
+      // Eager so the first joins of a burst do not all race to configure Redis from PostgreSQL.
+      if (request.queue !== undefined) await onQueueCreated(id, request);
       return this.get(id);
     },
 

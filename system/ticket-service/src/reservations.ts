@@ -94,6 +94,7 @@ export function reservationUseCases(pool: Pool, wakeRelay: () => void) {
       principal: Principal,
       request: { eventId: string; seatIds: string[] },
       idempotencyKey: string | undefined,
+      admissionId?: string,
     ): Promise<{ reservation: ReservationView; replayed: boolean }> {
       const seatIds = [...new Set(request.seatIds)];
       if (idempotencyKey !== undefined) {
@@ -134,6 +135,7 @@ export function reservationUseCases(pool: Pool, wakeRelay: () => void) {
               currency: event.currency,
               holdSeconds: event.holdSeconds,
               idempotencyKey,
+              admissionId,
             },
             seatIds,
           );

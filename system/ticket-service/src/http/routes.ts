@@ -57,7 +57,12 @@ export function ticketRoutes(deps: {
         return;
       }
       const admission = await room.admit(principal, request.eventId, req.get('x-admission-token'));
-      const { reservation, replayed } = await reservations.reserve(principal, request, key);
+      const { reservation, replayed } = await reservations.reserve(
+        principal,
+        request,
+        key,
+        admission?.tokenId,
+      );
       if (admission !== undefined) await room.spend(principal, request.eventId, admission.tokenId);
       if (replayed) res.setHeader('Idempotent-Replayed', 'true');
       res.status(202).location(`/api/reservations/${reservation.id}`).json(reservation);

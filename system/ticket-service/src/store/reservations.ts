@@ -65,14 +65,24 @@ export async function insertReservation(
     currency: string;
     holdSeconds: number;
     idempotencyKey?: string;
+    admissionId?: string;
   },
   seatIds: readonly string[],
 ): Promise<Reservation> {
   // The hold ends by the database clock, the same clock the expiry sweep reads.
   const { rows } = await tx.query<Row>(
-    `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, idempotency_key)
-     VALUES ($1, $2, $3, 'PENDING', $4, $5, now() + make_interval(secs => $6), $7) RETURNING *`,
-    [r.id, r.eventId, r.userId, r.amount, r.currency, r.holdSeconds, r.idempotencyKey ?? null],
+    `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, idempotency_key, admission_id)
+     VALUES ($1, $2, $3, 'PENDING', $4, $5, now() + make_interval(secs => $6), $7, $8) RETURNING *`,
+    [
+      r.id,
+      r.eventId,
+      r.userId,
+      r.amount,
+      r.currency,
+      r.holdSeconds,
+      r.idempotencyKey ?? null,
+      r.admissionId ?? null,
+    ],
   );
   await tx.query('INSERT INTO reservation_seats (reservation_id, seat_id) SELECT $1, unnest($2::uuid[])', [
     r.id,

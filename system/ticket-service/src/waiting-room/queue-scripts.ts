@@ -72,15 +72,15 @@ return {2, n}
 `;
 
 /**
- * One admission step. KEYS: cfg, seq, served, tickets, owners, pre, seen, active, admitted, stats
+ * One admission step. KEYS: cfg, seq, served, tickets, owners, pre, seen, active, admitted, stats, issued
  * ARGV: seed, graceMs, slotMs, maxSteps
  * Frees the slots of no-shows and lapsed tokens, then admits as many as the rate credit and the free slots
  * allow, in ticket order, skipping (dropping) anyone who stopped heart-beating.
  * Returns {admitted, served, dropped, active, seq, lapsed, now}.
  */
 export const TICK = `${NOW}${OPEN}
-local cfg, seq, served_key, tickets, owners, pre, seen, active, admitted, stats =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local cfg, seq, served_key, tickets, owners, pre, seen, active, admitted, stats, issued =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 local graceMs, slotMs, maxSteps = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local c = redis.call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit')
 if not c[1] then return {-1, 0, 0, 0, 0, 0, 0} end
@@ -117,8 +117,11 @@ while credit >= 1 and free > 0 and served < last_ticket and steps < maxSteps do
       n_dropped = n_dropped + 1
       redis.call('HSET', tickets, u, -served)
     else
+      local token_id = ARGV[1] .. '.' .. served
       redis.call('ZADD', active, now + slotMs, u)
-      redis.call('HSET', admitted, u, ARGV[1] .. '.' .. served)
+      redis.call('HSET', admitted, u, token_id)
+      -- The admission log: who was let in, on which ticket, when. The invariant checker reads it.
+      redis.call('HSET', issued, token_id, u .. '|' .. served .. '|' .. now)
       credit = credit - 1
       free = free - 1
       n_admitted = n_admitted + 1

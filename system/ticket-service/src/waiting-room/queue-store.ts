@@ -88,7 +88,7 @@ export function queueStore(redis: Redis, prefix: string) {
     async tick(eventId: string, graceMs: number, slotMs: number): Promise<TickResult> {
       const r = (await redis.eval(
         TICK,
-        10,
+        11,
         ...keys(
           eventId,
           'cfg',
@@ -101,6 +101,7 @@ export function queueStore(redis: Redis, prefix: string) {
           'active',
           'admitted',
           'stats',
+          'issued',
         ),
         seed(),
         graceMs,

@@ -43,6 +43,20 @@ export function waitingRoom(o: WaitingRoomOptions) {
   const tickets = new Map<string, number>();
   const waitObserved = new Set<string>();
   const events = new Map<string, { at: number; event: QueueEvent | undefined }>();
+  const soldOut = new Map<string, { at: number; value: boolean }>();
+
+  /** Every seat SOLD (none available, none merely held): at most one query per event per second. */
+  async function isSoldOut(eventId: string): Promise<boolean> {
+    const cached = soldOut.get(eventId);
+    if (cached !== undefined && Date.now() - cached.at < 1000) return cached.value;
+    const { rows } = await o.pool.query(
+      "SELECT NOT EXISTS (SELECT 1 FROM seats WHERE event_id = $1 AND status <> 'SOLD') AS sold_out",
+      [eventId],
+    );
+    const value = rows[0]?.sold_out === true;
+    soldOut.set(eventId, { at: Date.now(), value });
+    return value;
+  }
 
   async function queueEvent(eventId: string): Promise<QueueEvent | undefined> {
     const cached = events.get(eventId);
@@ -152,16 +166,20 @@ export function waitingRoom(o: WaitingRoomOptions) {
     async status(
       principal: Principal,
       eventId: string,
-    ): Promise<(QueueView & { admissionToken?: string; admissionExpiresAt?: string }) | undefined> {
+    ): Promise<
+      (QueueView & { soldOut: boolean; admissionToken?: string; admissionExpiresAt?: string }) | undefined
+    > {
       await requireQueue(eventId);
       const ticket = await ticketOf(eventId, principal.userId);
       if (ticket === undefined) return undefined;
       ticker.seen(eventId, principal.userId);
       const progress = ticker.progress(eventId);
       const current = await served(eventId);
-      if (ticket <= 0 || ticket > current) return queueView(ticket, current, false, progress?.rate);
+      const gone = await isSoldOut(eventId);
+      if (ticket <= 0 || ticket > current)
+        return { ...queueView(ticket, current, false, progress?.rate), soldOut: gone };
       const admission = await store.admissionOf(eventId, principal.userId);
-      const view = queueView(ticket, current, admission !== undefined, progress?.rate);
+      const view = { ...queueView(ticket, current, admission !== undefined, progress?.rate), soldOut: gone };
       if (admission === undefined) return view;
       const key = `${eventId}/${principal.userId}`;
       if (!waitObserved.has(key)) {

@@ -1,0 +1,60 @@
+import { randomBytes, scrypt } from 'node:crypto';
+import type { Faker } from '@faker-js/faker';
+import pg from 'pg';
+
+export interface FanAccount {
+  index: number;
+  email: string;
+  name: string;
+}
+
+export const FAN_PASSWORD = 'lightstick-2026!';
+
+/** The account service's self-describing scrypt format, at the cost the run uses (2^8: fans in bulk). */
+async function hashOnce(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(password.normalize('NFKC'), salt, 32, { N: 256, r: 8, p: 1 }, (e, k) =>
+      e ? reject(e) : resolve(k),
+    ),
+  );
+  return `scrypt$ln=8,r=8,p=1$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}
+
+/**
+ * Fans registered long before the on-sale: written straight into the account database in bulk, each with a
+ * faker name and a unique address, all sharing one password hash. On the day, each signs in over HTTP.
+ */
+export async function seedFanAccounts(
+  accountDb: string,
+  count: number,
+  runTag: string,
+  faker: Faker,
+  seed: number,
+): Promise<FanAccount[]> {
+  faker.seed(seed);
+  const fans: FanAccount[] = Array.from({ length: count }, (_, index) => {
+    const first = faker.person.firstName();
+    const last = faker.person.lastName();
+    const handle = faker.internet
+      .username({ firstName: first, lastName: last })
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]/g, '');
+    return { index, email: `${handle}.${index}.${runTag}@fans.example`, name: `${first} ${last}` };
+  });
+  const hash = await hashOnce(FAN_PASSWORD);
+  const db = new pg.Client({ connectionString: accountDb });
+  await db.connect();
+  try {
+    for (let i = 0; i < fans.length; i += 5000) {
+      const chunk = fans.slice(i, i + 5000);
+      await db.query(
+        `INSERT INTO users (email, name, password_hash) SELECT e, n, $3 FROM unnest($1::text[], $2::text[]) AS t(e, n)`,
+        [chunk.map((f) => f.email), chunk.map((f) => f.name), hash],
+      );
+    }
+  } finally {
+    await db.end();
+  }
+  return fans;
+}
