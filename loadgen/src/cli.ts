@@ -118,7 +118,12 @@ async function main(argv: string[]): Promise<number> {
   const http = httpClient(recorder);
   try {
     if (values.target === undefined)
-      stack = await ensureStack(targets, scenario, join(reportDir, `${scenario.name}-${stamp}-logs`), log);
+      stack = await ensureStack(
+        targets,
+        scenario.payment.initial,
+        join(reportDir, `${scenario.name}-${stamp}-logs`),
+        log,
+      );
     const token = await adminToken(targets, http);
     const setFaults = async (profile: unknown) => {
       const res = await http.put(`${targets.payment}/api/admin/faults`, { token, body: profile });

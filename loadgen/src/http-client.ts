@@ -48,6 +48,7 @@ export function httpClient(recorder: Recorder, connections = 256) {
     get: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('GET', url, o),
     post: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('POST', url, o),
     put: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('PUT', url, o),
+    patch: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('PATCH', url, o),
     del: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('DELETE', url, o),
     close: () => agent.close(),
   };

@@ -3,6 +3,9 @@ import { mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Scenario } from './scenario.ts';
+
+type FaultProfile = Scenario['payment']['initial'];
+
 import type { Targets } from './targets.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -30,7 +33,7 @@ export interface StartedStack {
  */
 export async function ensureStack(
   t: Targets,
-  s: Scenario,
+  payment: FaultProfile,
   logDir: string,
   log: (m: string) => void,
 ): Promise<StartedStack> {
@@ -68,10 +71,10 @@ export async function ensureStack(
       url: t.payment,
       env: env(new URL(t.payment).port, {
         ACCOUNT_JWKS_URL: `${t.account}/.well-known/jwks.json`,
-        GATEWAY_FAILURE_RATE: String(s.payment.initial.failureRate),
-        GATEWAY_TIMEOUT_RATE: String(s.payment.initial.timeoutRate),
-        GATEWAY_LATENCY_MIN_MS: String(s.payment.initial.latencyMs.min),
-        GATEWAY_LATENCY_MAX_MS: String(s.payment.initial.latencyMs.max),
+        GATEWAY_FAILURE_RATE: String(payment.failureRate),
+        GATEWAY_TIMEOUT_RATE: String(payment.timeoutRate),
+        GATEWAY_LATENCY_MIN_MS: String(payment.latencyMs.min),
+        GATEWAY_LATENCY_MAX_MS: String(payment.latencyMs.max),
       }),
     },
   ];

@@ -109,11 +109,14 @@ export class AdmissionTicker {
     await this.#running;
   }
 
-  /** The events whose queue is open or about to open, from PostgreSQL (the source of the settings). */
+  /**
+   * The events whose queue opens soon or opened lately, from PostgreSQL (the source of the settings). Older
+   * queues are watched again as soon as anyone joins or asks for their place (the waiting room calls watch).
+   */
   async refreshEvents(): Promise<void> {
     try {
       const { rows } = await this.#pool.query<{ id: string }>(
-        `SELECT id FROM events WHERE queue_opens_at IS NOT NULL AND queue_opens_at < now() + interval '1 hour' AND starts_at > now()`,
+        `SELECT id FROM events WHERE queue_opens_at BETWEEN now() - interval '10 minutes' AND now() + interval '1 hour'`,
       );
       for (const r of rows) this.watch(r.id);
     } catch (error) {
@@ -174,6 +177,8 @@ export class AdmissionTicker {
     const progress = { served: r.served, lastTicket: r.lastTicket, active: r.active, rate, at: now };
     this.#progress.set(eventId, progress);
     for (const listener of this.#listeners) listener(eventId, progress);
+    // A queue with nobody waiting and nobody inside costs a Redis round trip per tick for nothing.
+    if (r.lastTicket > 0 && r.served >= r.lastTicket && r.active === 0) this.#events.delete(eventId);
     return r;
   }
 

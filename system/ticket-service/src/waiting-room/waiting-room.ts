@@ -60,7 +60,11 @@ export function waitingRoom(o: WaitingRoomOptions) {
 
   async function queueEvent(eventId: string): Promise<QueueEvent | undefined> {
     const cached = events.get(eventId);
-    if (cached !== undefined && Date.now() - cached.at < 5000) return cached.event;
+    if (cached !== undefined && Date.now() - cached.at < 5000) {
+      // The ticker forgets idle queues; anyone touching one brings it back.
+      if (cached.event?.hasQueue) ticker.watch(eventId);
+      return cached.event;
+    }
     const { rows } = await o.pool.query(
       'SELECT queue_opens_at, sales_open_at, admit_per_second, max_active FROM events WHERE id = $1',
       [eventId],

@@ -1,0 +1,94 @@
+import { join, resolve } from 'node:path';
+import { en, Faker } from '@faker-js/faker';
+import { FAN_PASSWORD, seedFanAccounts } from '../src/fan-accounts.ts';
+import { httpClient } from '../src/http-client.ts';
+import { Recorder } from '../src/recorder.ts';
+import { ensureStack } from '../src/stack.ts';
+import { defaultTargets, type Targets } from '../src/targets.ts';
+
+export const log = (m: string) => console.log(`bench: ${m}`);
+
+/** Runs `work` on `items` with at most `limit` in flight. */
+export async function inBatches<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await work(items[i]!);
+      }
+    }),
+  );
+  return results;
+}
+
+/**
+ * The stack a benchmark measures: infrastructure and services brought up as the scenario runner does, an admin
+ * token, and `fans` signed-in users (their access tokens).
+ */
+export async function benchStack(fans: number) {
+  const targets: Targets = defaultTargets(process.env);
+  const recorder = new Recorder(0);
+  const http = httpClient(recorder, 128);
+  const stack = await ensureStack(
+    targets,
+    { failureRate: 0, timeoutRate: 0, latencyMs: { min: 5, max: 20 } },
+    join(resolve('reports'), `bench-logs-${Date.now()}`),
+    log,
+  );
+  const login = async (email: string, password: string) => {
+    const res = await http.post<{ accessToken: string }>(`${targets.account}/api/auth/login`, {
+      body: { email, password },
+    });
+    if (res.status !== 200) throw new Error(`login of ${email} failed with ${res.status}`);
+    return res.body.accessToken;
+  };
+  const admin = await login(targets.adminEmail, targets.adminPassword);
+  const started = Date.now();
+  const accounts = await seedFanAccounts(
+    targets.accountDb,
+    fans,
+    `bench${Date.now().toString(36)}`,
+    new Faker({ locale: [en] }),
+    1,
+  );
+  const tokens = await inBatches(accounts, 32, (a) => login(a.email, FAN_PASSWORD));
+  log(`${fans} fans signed in in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  return {
+    targets,
+    http,
+    admin,
+    tokens,
+    /** An event with 1,000 seats; with a waiting room whose sales opened a moment ago when `queue` is set. */
+    async createEvent(queue: { admitPerSecond: number; maxActive: number } | undefined) {
+      const salesOpenAt = Date.now() + 1500;
+      const res = await http.post<{ id: string }>(`${targets.ticket}/api/events`, {
+        token: admin,
+        body: {
+          name: `bench ${new Date().toISOString()}`,
+          venue: 'Bench Hall',
+          startsAt: new Date(salesOpenAt + 86_400_000).toISOString(),
+          salesOpenAt: new Date(salesOpenAt).toISOString(),
+          holdSeconds: 60,
+          maxSeatsPerUser: 4,
+          sections: [{ name: 'A', rows: 40, seatsPerRow: 25, price: 100000 }],
+          ...(queue === undefined
+            ? {}
+            : { queue: { opensAt: new Date(salesOpenAt - 500).toISOString(), ...queue } }),
+        },
+      });
+      if (res.status !== 201)
+        throw new Error(`creating the event failed: ${res.status} ${JSON.stringify(res.body)}`);
+      await new Promise((r) => setTimeout(r, salesOpenAt - Date.now() + 300));
+      return res.body.id;
+    },
+    async stop() {
+      await http.close();
+      await stack.stop();
+    },
+  };
+}
+
+export type BenchStack = Awaited<ReturnType<typeof benchStack>>;

@@ -1,0 +1,255 @@
+// npm run bench:queue — what the waiting room costs, side by side with what Redis itself does on this machine.
+import { fork, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { JOIN } from '../../system/ticket-service/src/waiting-room/queue-scripts.ts';
+import { benchStack, log } from './bench-stack.ts';
+import { cannon, cannonRow } from './cannon.ts';
+
+const FANS = Number(process.env.BENCH_FANS ?? 4000);
+const SSE_TARGET = Number(process.env.BENCH_SSE ?? 50_000);
+const PER_HOLDER = 8000;
+
+async function commandsProcessed(redis: Redis): Promise<number> {
+  const info = await redis.info('stats');
+  return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+}
+
+async function serviceGauges(ticketUrl: string) {
+  const text = await (await fetch(`${ticketUrl}/metrics`)).text();
+  const gauge = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    openFds: gauge('process_open_fds'),
+    maxFds: gauge('process_max_fds'),
+    rssBytes: gauge('process_resident_memory_bytes'),
+  };
+}
+
+/** redis-benchmark for one command, on the same server, in the same run: operations per second. */
+function redisBenchmark(url: string, args: string[], requests = 100_000): number {
+  const u = new URL(url);
+  const out = spawnSync(
+    'redis-benchmark',
+    [
+      '-h',
+      u.hostname,
+      '-p',
+      u.port || '6379',
+      '-n',
+      String(requests),
+      '-c',
+      '50',
+      '-r',
+      '10000000',
+      '--csv',
+      ...args,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (out.error !== undefined || out.status !== 0)
+    throw new Error(
+      `redis-benchmark failed (${out.error?.message ?? out.stderr}); it ships with redis-tools`,
+    );
+  const row = out.stdout.trim().split('\n').at(-1)!.split('","');
+  return Number(row[1]);
+}
+
+interface SseOutcome {
+  opened: number;
+  alive: number;
+  failures: Record<string, number>;
+}
+
+async function holdStreams(
+  ticketUrl: string,
+  eventId: string,
+  tokens: string[],
+  count: number,
+): Promise<{ outcome: SseOutcome; release: () => void }> {
+  const u = new URL(ticketUrl);
+  const holders = Array.from({ length: Math.ceil(count / PER_HOLDER) }, (_, k) => {
+    const child = fork(resolve(import.meta.dirname, 'sse-holder.ts'), { stdio: 'inherit' });
+    const share = Math.min(PER_HOLDER, count - k * PER_HOLDER);
+    const result = new Promise<SseOutcome>((r) => child.once('message', (m) => r(m as SseOutcome)));
+    child.send({
+      host: u.hostname,
+      port: Number(u.port),
+      localAddress: `127.0.0.${10 + k}`,
+      path: `/api/events/${eventId}/queue/stream`,
+      tokens,
+      count: share,
+      concurrency: 100,
+    });
+    return { child, result };
+  });
+  const outcomes = await Promise.all(holders.map((h) => h.result));
+  const failures: Record<string, number> = {};
+  for (const o of outcomes)
+    for (const [k, v] of Object.entries(o.failures)) failures[k] = (failures[k] ?? 0) + v;
+  return {
+    outcome: {
+      opened: outcomes.reduce((n, o) => n + o.opened, 0),
+      alive: outcomes.reduce((n, o) => n + o.alive, 0),
+      failures,
+    },
+    release: () => {
+      for (const h of holders) h.child.disconnect();
+    },
+  };
+}
+
+async function main() {
+  log(`${FANS} fans; SSE target ${SSE_TARGET}`);
+  const stack = await benchStack(FANS);
+  const { targets, tokens } = stack;
+  const redis = new Redis(targets.ticketRedis);
+  try {
+    // A paused queue: everyone stays waiting, so every read is the waiting-user path being measured.
+    const eventId = await stack.createEvent({ admitPerSecond: 1, maxActive: 1 });
+    const paused = await stack.http.patch(`${targets.ticket}/api/events/${eventId}/queue`, {
+      token: stack.admin,
+      body: { paused: true },
+    });
+    if (paused.status !== 200) throw new Error(`pausing the queue failed: ${paused.status}`);
+
+    const idleStart = await commandsProcessed(redis);
+    await sleep(5000);
+    const idlePerSecond = ((await commandsProcessed(redis)) - idleStart - 1) / 5;
+    log(
+      `Redis background load (admission ticks of every known queue): ${idlePerSecond.toFixed(1)} commands/s`,
+    );
+
+    const c0 = await commandsProcessed(redis);
+    const joins = await cannon({
+      label: 'join  POST /api/events/:id/queue',
+      url: targets.ticket,
+      method: 'POST',
+      path: () => `/api/events/${eventId}/queue`,
+      tokens,
+      body: '{}',
+      connections: 64,
+      amount: FANS,
+    });
+    const c1 = await commandsProcessed(redis);
+    const reads = await cannon({
+      label: 'position  GET /api/events/:id/queue/me',
+      url: targets.ticket,
+      path: () => `/api/events/${eventId}/queue/me`,
+      tokens,
+      connections: 64,
+      seconds: 10,
+    });
+    const c2 = await commandsProcessed(redis);
+    const perJoin = (c1 - c0 - 1 - idlePerSecond * (joins.total / joins.requestsPerSecond)) / joins.total;
+    const perRead = Math.max(0, (c2 - c1 - 1 - idlePerSecond * 10) / reads.total);
+
+    // A waiting crowd on SSE: no reads of its own, only the ticker's broadcasts and batched heartbeats.
+    const crowd = await holdStreams(targets.ticket, eventId, tokens, FANS);
+    const s0 = await commandsProcessed(redis);
+    await sleep(10_000);
+    const sseNet = Math.max(0, ((await commandsProcessed(redis)) - s0 - 1) / 10 - idlePerSecond);
+    const ssePerUser = sseNet / crowd.outcome.alive;
+    crowd.release();
+    const pollHint = Number(
+      (await stack.http.get(`${targets.ticket}/api/events/${eventId}/queue/me`, { token: tokens[0] }))
+        .headers['retry-after'] ?? 1,
+    );
+
+    const sha = (await redis.script('LOAD', JOIN)) as string;
+    const b = (n: string) => `bench:wr:{redis-benchmark}:${n}`;
+    await redis.hset(b('cfg'), { opensAt: 0, salesOpenAt: 0, rate: 1, maxActive: 1 });
+    const scriptKeys = ['cfg', 'seq', 'tickets', 'owners', 'pre', 'seen', 'joined', 'served', 'admitted'].map(
+      b,
+    );
+    const rawJoin = redisBenchmark(targets.ticketRedis, [
+      'EVALSHA',
+      sha,
+      '9',
+      ...scriptKeys,
+      'user:__rand_int__',
+      '12345',
+    ]);
+    const rawGet = redisBenchmark(targets.ticketRedis, ['GET', b('served')]);
+    await redis.del(...scriptKeys);
+
+    console.log(
+      '\nwaiting room throughput, through the HTTP API (one ticket-service process, 2 cores shared)',
+    );
+    console.log(cannonRow(joins));
+    console.log(cannonRow(reads));
+    console.log('\nRedis cost');
+    console.log(`  commands per join                 ${perJoin.toFixed(2)}`);
+    console.log(
+      `  commands per position read        ${perRead.toFixed(3)}  (from the broadcast serving counter)`,
+    );
+    console.log(
+      `  commands per waiting user per s   SSE ${ssePerUser.toExponential(2)} over ${crowd.outcome.alive} streams; polling ${(perRead / pollHint).toFixed(4)} at the Retry-After hint of ${pollHint} s`,
+    );
+    console.log('\nside by side with redis-benchmark, same server, same run');
+    console.log(
+      `  join script (EVALSHA)   redis-benchmark ${rawJoin.toFixed(0)}/s   HTTP joins ${joins.requestsPerSecond.toFixed(0)}/s   ratio ${(joins.requestsPerSecond / rawJoin).toFixed(3)}`,
+    );
+    console.log(
+      `  GET                     redis-benchmark ${rawGet.toFixed(0)}/s   HTTP reads ${reads.requestsPerSecond.toFixed(0)}/s   ratio ${(reads.requestsPerSecond / rawGet).toFixed(3)}`,
+    );
+    const usersPerRedis = ssePerUser > 0 ? rawGet / ssePerUser : Number.POSITIVE_INFINITY;
+    console.log(
+      `  waiting users one Redis carries at that cost: ${Number.isFinite(usersPerRedis) ? usersPerRedis.toExponential(2) : 'unbounded (no per-user commands measured)'}`,
+    );
+
+    const before = await serviceGauges(targets.ticket);
+    const room = Math.max(0, before.maxFds - before.openFds - 256);
+    const planned = Math.min(SSE_TARGET, room);
+    log(
+      `holding ${planned} SSE streams on one ticket-service (its descriptor limit is ${before.maxFds}, ${before.openFds} in use)`,
+    );
+    const held = await holdStreams(targets.ticket, eventId, tokens, planned);
+    await sleep(3000);
+    const peak = await serviceGauges(targets.ticket);
+    const probeStart = performance.now();
+    const probe = await stack.http.get(`${targets.ticket}/api/events/${eventId}/queue/me`, {
+      token: tokens[0],
+    });
+    const probeMs = performance.now() - probeStart;
+    held.release();
+    const perConnection = (peak.rssBytes - before.rssBytes) / Math.max(1, held.outcome.alive);
+    console.log('\nopen SSE connections on one ticket-service process');
+    console.log(
+      `  held ${held.outcome.alive} of ${SSE_TARGET}; failures ${JSON.stringify(held.outcome.failures)}; a position read meanwhile answered ${probe.status} in ${probeMs.toFixed(0)} ms`,
+    );
+    console.log(
+      `  memory ${(before.rssBytes / 2 ** 20).toFixed(0)} → ${(peak.rssBytes / 2 ** 20).toFixed(0)} MiB, ${(perConnection / 1024).toFixed(1)} KiB per stream; 50,000 would need about ${((before.rssBytes + perConnection * 50_000) / 2 ** 20).toFixed(0)} MiB`,
+    );
+    if (planned < SSE_TARGET)
+      console.log(
+        `  limit reached: the process may open ${before.maxFds} file descriptors (RLIMIT_NOFILE). Raise it (ulimit -n ${SSE_TARGET + 2000} or LimitNOFILE in systemd) for ${SSE_TARGET}; here the hard limit cannot be raised without CAP_SYS_RESOURCE.`,
+      );
+
+    const report = {
+      fans: FANS,
+      joins,
+      reads,
+      redis: { idlePerSecond, perJoin, perRead, ssePerUserPerSecond: ssePerUser, pollHintSeconds: pollHint },
+      redisBenchmark: { joinScriptPerSecond: rawJoin, getPerSecond: rawGet },
+      ratios: { joins: joins.requestsPerSecond / rawJoin, reads: reads.requestsPerSecond / rawGet },
+      sse: { target: SSE_TARGET, planned, ...held.outcome, before, peak, bytesPerStream: perConnection },
+    };
+    mkdirSync('reports', { recursive: true });
+    writeFileSync('reports/bench-queue.json', `${JSON.stringify(report, null, 2)}\n`);
+    log('report in reports/bench-queue.json');
+  } finally {
+    redis.disconnect();
+    await stack.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(`bench:queue failed: ${error.message}`);
+    process.exit(1);
+  },
+);
