@@ -1,7 +1,9 @@
 // npm test: the real servers come from testcontainers when a Docker engine answers, otherwise from the
 // local-mode infra (npm run infra:up). Either way nothing is mocked. Extra arguments go to mocha.
 import { spawnSync } from 'node:child_process';
+import { CHROMIUM_PATHS } from '../loadgen/src/report/browser-check.ts';
 import { dockerEngineReachable } from './infra/docker-mode.ts';
+import { ensurePackage } from './infra/os-packages.ts';
 
 const args = process.argv.slice(2);
 const useContainers = process.env.RESERVEX_INFRA_MODE !== 'local' && dockerEngineReachable();
@@ -12,6 +14,14 @@ if (!useContainers) {
     console.error('test: the local infrastructure did not come up; read the logs under .infra/logs/');
     process.exit(infra.status ?? 1);
   }
+}
+
+// The HTML report test renders in headless Chromium, from the OS package like the rest of local mode.
+try {
+  ensurePackage(CHROMIUM_PATHS, ['chromium'], (m) => console.log(`test: ${m}`));
+} catch (error) {
+  console.error(`test: ${(error as Error).message}`);
+  process.exit(1);
 }
 
 const mocha = spawnSync(process.execPath, ['node_modules/mocha/bin/mocha.js', ...args], {

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Recorder } from '../src/recorder.ts';
+import { emptyCharts, REPORT_CHARTS, renderedCharts } from '../src/report/browser-check.ts';
+import { renderHtml } from '../src/report/html-report.ts';
+import { buildReport } from '../src/report/run-report.ts';
+import { loadScenario } from '../src/scenario.ts';
+
+/** A report as a run builds it, from a recorder that watched `seconds` seconds of a sale. */
+function reportOf(seconds: number) {
+  const recorder = new Recorder(100);
+  for (let t = 0; t < seconds; t++) {
+    recorder.waiting = Math.max(0, 500 - t * 60);
+    recorder.admitted += 40;
+    recorder.reservedSeats += 12;
+    for (let i = 0; i < 10; i++) recorder.confirmedAfter(200 + t * 30 + i * 7, 1);
+    recorder.paymentFailed += 2;
+    // The recorder stamps samples with the wall clock; here a second of the sale passes per loop.
+    recorder.sample().t = t;
+  }
+  return buildReport({
+    scenario: loadScenario('flash-sale'),
+    capacity: 100,
+    seed: 1,
+    scale: 1,
+    recorder,
+    salesOpenAt: recorder.startedAt,
+    finishedAt: recorder.startedAt + seconds * 1000,
+    quiescence: { reached: true, waitedMs: 10, pending: 0, processing: 0, unpublished: 0 },
+    invariants: [],
+    registrationSeconds: 1,
+    seatMap: { views: 1, originRequests: 1 },
+  });
+}
+
+describe('the HTML report in headless Chromium', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'reservex-report-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('renders all five charts, each with its series drawn from the run’s data', async () => {
+    const file = join(dir, 'run.html');
+    writeFileSync(file, renderHtml(reportOf(10)));
+    const charts = await renderedCharts(file);
+    assert.deepEqual(
+      charts.map((c) => c.id),
+      [...REPORT_CHARTS],
+    );
+    assert.deepEqual(emptyCharts(charts, REPORT_CHARTS), []);
+    const sold = charts.find((c) => c.id === 'chart-sold')!.series.find((s) => s.name === 'sold')!;
+    assert.equal(sold.points, 10, 'one point per second of the run');
+    assert.ok(sold.height > 0, 'seats sold rose, so the line climbs');
+    const latency = charts.find((c) => c.id === 'chart-latency')!;
+    assert.deepEqual(
+      latency.series.map((s) => s.name),
+      ['p50', 'p95', 'p99'],
+    );
+  });
+
+  it('flags a report whose charts have no data', async () => {
+    const file = join(dir, 'empty.html');
+    writeFileSync(file, renderHtml(reportOf(0)));
+    const problems = emptyCharts(await renderedCharts(file), REPORT_CHARTS);
+    assert.equal(problems.length, REPORT_CHARTS.length, problems.join('; '));
+    assert.match(problems[0]!, /chart-sold: every series is empty/);
+  });
+});
