@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { en, Faker } from '@faker-js/faker';
 import { arrivalOffsets } from './arrival.ts';
 import { seedFanAccounts } from './fan-accounts.ts';
+import { harnessMetrics } from './harness-metrics.ts';
 import { httpClient } from './http-client.ts';
 import { checkInvariants } from './invariants/index.ts';
 import { startProgress } from './progress.ts';
@@ -116,6 +117,9 @@ async function main(argv: string[]): Promise<number> {
   let stack: StartedStack | undefined;
   const recorder = new Recorder(seats);
   const http = httpClient(recorder);
+  const metrics = harnessMetrics(recorder, scenario.name);
+  const notServed = await metrics.listen(Number(process.env.HARNESS_METRICS_PORT ?? 9464));
+  if (notServed !== undefined) log(notServed);
   try {
     if (values.target === undefined)
       stack = await ensureStack(
@@ -273,6 +277,7 @@ async function main(argv: string[]): Promise<number> {
     if (recorder.errors.length > 0) log(`first errors: ${recorder.errors.slice(0, 5).join(' | ')}`);
     return report.passed ? 0 : 1;
   } finally {
+    metrics.close();
     await http.close();
     await stack?.stop();
   }

@@ -21,7 +21,7 @@ import {
   shutdown,
 } from '@reservex/kit';
 import { Redis } from 'ioredis';
-import { Counter } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import type { TicketConfig } from './config.ts';
 import { eventCatalog } from './event-catalog.ts';
 import { HoldExpiry } from './hold-expiry.ts';
@@ -59,6 +59,13 @@ export function createTicketService(config: TicketConfig): TicketService {
     name: 'saga_stage_total',
     help: 'Reservation saga stages reached: created, confirmed, compensated, expired, cancelled, refunded, late-payment',
     labelNames: ['stage'] as const,
+    registers: [metrics.registry],
+  });
+  const stageSeconds = new Histogram({
+    name: 'saga_stage_duration_seconds',
+    help: 'From the reservation to the saga reaching a stage (confirmed, compensated, refunded, late-payment)',
+    labelNames: ['stage'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120],
     registers: [metrics.registry],
   });
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
@@ -104,7 +111,10 @@ export function createTicketService(config: TicketConfig): TicketService {
     logger,
     metrics,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
-    handlers: ticketSagaHandlers((stage) => stages.inc({ stage })),
+    handlers: ticketSagaHandlers((stage, seconds) => {
+      stages.inc({ stage });
+      stageSeconds.observe({ stage }, seconds);
+    }),
     onCommitted: () => relay.wake(),
   });
   let server: RunningServer | undefined;

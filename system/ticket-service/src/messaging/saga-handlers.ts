@@ -3,8 +3,12 @@ import { on } from '@reservex/kit';
 import { applyTransition, publishCancellation } from '../reservation-transitions.ts';
 import { lockReservation, markRefunded } from '../store/reservations.ts';
 
-/** The ticket side of the saga: how a reservation answers what the payment service reports. */
-export function ticketSagaHandlers(onOutcome: (stage: string) => void) {
+/**
+ * The ticket side of the saga: how a reservation answers what the payment service reports. Each outcome is
+ * reported with the time since the reservation was made, which is the saga's duration up to that stage.
+ */
+export function ticketSagaHandlers(onOutcome: (stage: string, sinceCreatedSeconds: number) => void) {
+  const since = (r: { createdAt: Date }) => (Date.now() - r.createdAt.getTime()) / 1000;
   return [
     on(TOPICS.paymentCompleted, async (tx, event) => {
       const { reservationId, paymentId, amount } = event.data;
@@ -18,7 +22,7 @@ export function ticketSagaHandlers(onOutcome: (stage: string) => void) {
           );
         }
         await applyTransition(tx, reservation, 'confirm', { paymentId });
-        onOutcome('confirmed');
+        onOutcome('confirmed', since(reservation));
         return;
       }
       if (reservation.status === 'CANCELLED' || reservation.status === 'EXPIRED') {
@@ -30,7 +34,7 @@ export function ticketSagaHandlers(onOutcome: (stage: string) => void) {
           reservation.status === 'EXPIRED' ? 'expired' : 'user-cancelled',
           false,
         );
-        onOutcome('late-payment');
+        onOutcome('late-payment', since(reservation));
       }
     }),
 
@@ -42,7 +46,7 @@ export function ticketSagaHandlers(onOutcome: (stage: string) => void) {
       if (reservation.status !== 'PENDING') return;
       // Compensation: the seats go back on sale and the reservation is cancelled.
       await applyTransition(tx, reservation, 'fail-payment', { paymentFailure: reason });
-      onOutcome('compensated');
+      onOutcome('compensated', since(reservation));
     }),
 
     on(TOPICS.paymentRefunded, async (tx, event) => {
@@ -50,7 +54,7 @@ export function ticketSagaHandlers(onOutcome: (stage: string) => void) {
       if (reservation === undefined)
         throw new Error(`payment.refunded for unknown reservation ${event.data.reservationId}`);
       await markRefunded(tx, reservation.id);
-      onOutcome('refunded');
+      onOutcome('refunded', since(reservation));
     }),
   ];
 }

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { harnessMetrics } from '../../loadgen/src/harness-metrics.ts';
+import { Recorder } from '../../loadgen/src/recorder.ts';
+import { type SagaStack, startSagaStack } from '../support/saga-stack.ts';
+import {
+  type Dashboard,
+  dashboardSchema,
+  exposedNames,
+  GRAFANA_SCHEMA_VERSION,
+  metricNames,
+  PROMETHEUS_SYNTHETIC,
+  unknownMetrics,
+} from './dashboard-check.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const DASHBOARD_DIR = join(ROOT, 'dashboards');
+const files = readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json'));
+
+describe('the Grafana dashboards', () => {
+  let stack: SagaStack;
+  let exposed: Set<string>;
+
+  before(async () => {
+    stack = await startSagaStack();
+    // Some series appear only once something happened: one booking through the saga fills them in.
+    const fan = await stack.newUser();
+    const event = await stack.createEvent();
+    const reserved = await stack.reserve(fan.token, event.id, [event.seatIds[0]!]);
+    assert.equal(reserved.status, 202);
+    await stack.waitForReservation(reserved.body.id, 'CONFIRMED');
+    const scrape = async (url: string) => (await fetch(`${url}/metrics`)).text();
+    const texts = await Promise.all([
+      scrape(stack.account.url),
+      scrape(stack.ticketUrl),
+      scrape(stack.paymentUrl()!),
+      harnessMetrics(new Recorder(1), 'test').metricsText(),
+    ]);
+    exposed = new Set([...texts.flatMap((t) => [...exposedNames(t)]), ...PROMETHEUS_SYNTHETIC]);
+  });
+  after(() => stack?.stop());
+
+  it('ships the five dashboards the flash sale is watched with', () => {
+    assert.deepEqual(files.sort(), [
+      'flash-sale-overview.json',
+      'infrastructure.json',
+      'saga-health.json',
+      'services-red.json',
+      'waiting-room.json',
+    ]);
+  });
+
+  for (const file of files) {
+    it(`${file} fits Grafana's dashboard model at schema version ${GRAFANA_SCHEMA_VERSION} and queries only exposed metrics`, () => {
+      const parsed = dashboardSchema.safeParse(JSON.parse(readFileSync(join(DASHBOARD_DIR, file), 'utf8')));
+      assert.ok(
+        parsed.success,
+        parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'),
+      );
+      assert.deepEqual(unknownMetrics(parsed.data, exposed), []);
+    });
+  }
+
+  it('uses the datasource uid that Grafana is provisioned with, and unique dashboard uids', () => {
+    const provisioned = readFileSync(join(ROOT, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8');
+    const uid = /uid:\s*(\S+)/.exec(provisioned)?.[1];
+    const dashboards = files.map(
+      (f) => JSON.parse(readFileSync(join(DASHBOARD_DIR, f), 'utf8')) as Dashboard,
+    );
+    for (const d of dashboards)
+      for (const p of d.panels) assert.equal(p.datasource.uid, uid, `${d.uid} / ${p.title}`);
+    assert.equal(new Set(dashboards.map((d) => d.uid)).size, dashboards.length);
+    assert.match(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), /grafana\/grafana:11\./);
+  });
+
+  it('the check catches a misspelt metric and a panel outside the grid', () => {
+    const d = JSON.parse(readFileSync(join(DASHBOARD_DIR, 'saga-health.json'), 'utf8')) as Dashboard;
+    d.panels[0]!.targets[0]!.expr = 'sum by (stage) (rate(saga_stages_total[30s]))';
+    assert.deepEqual(unknownMetrics(d, exposed), ['reservex-saga / "Stage rates" / A: saga_stages_total']);
+    d.panels[0]!.gridPos.x = 20;
+    assert.equal(dashboardSchema.safeParse(d).success, false);
+  });
+
+  it('reads metric names out of PromQL, leaving functions, labels and keywords alone', () => {
+    assert.deepEqual(
+      metricNames(
+        'histogram_quantile(0.99, sum by (le, stage) (rate(saga_stage_duration_seconds_bucket{stage="confirmed"}[1m]))) / on (service) group_left up',
+      ),
+      ['saga_stage_duration_seconds_bucket', 'up'],
+    );
+  });
+
+  it('prometheus.yml scrapes the three services and the harness', () => {
+    const config = readFileSync(join(ROOT, 'prometheus.yml'), 'utf8');
+    for (const port of [8080, 8081, 8082, 9464]) assert.match(config, new RegExp(`127\\.0\\.0\\.1:${port}`));
+  });
+});
