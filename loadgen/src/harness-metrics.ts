@@ -10,46 +10,41 @@ import type { Recorder } from './recorder.ts';
 export function harnessMetrics(recorder: Recorder, scenario: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'loadgen', scenario });
-  new Gauge({
-    name: 'loadgen_virtual_users',
-    help: 'Virtual users by state',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    collect() {
-      const r = recorder;
-      this.set({ state: 'arrived' }, r.usersArrived);
-      this.set({ state: 'signed_in' }, r.signedIn);
-      this.set({ state: 'waiting' }, r.waiting);
-      this.set({ state: 'admitted' }, r.admitted);
-      this.set({ state: 'done' }, r.usersDone);
-      this.set({ state: 'left_waiting' }, r.abandonedWaiting);
-      this.set({ state: 'left_admitted' }, r.abandonedAdmitted);
-    },
-  });
-  new Gauge({
-    name: 'loadgen_bookings',
-    help: 'Bookings the fans saw end, by outcome (cumulative)',
-    labelNames: ['outcome'] as const,
-    registers: [registry],
-    collect() {
-      const r = recorder;
-      this.set({ outcome: 'reserved' }, r.reservations);
-      this.set({ outcome: 'confirmed' }, r.confirmed);
-      this.set({ outcome: 'payment_failed' }, r.paymentFailed);
-      this.set({ outcome: 'expired' }, r.expired);
-      this.set({ outcome: 'conflict_409' }, r.conflicts);
-      this.set({ outcome: 'seats_sold' }, r.soldSeats);
-    },
-  });
-  new Gauge({
-    name: 'loadgen_http_responses',
-    help: 'HTTP responses the fans received, by status (cumulative)',
-    labelNames: ['status'] as const,
-    registers: [registry],
-    collect() {
-      for (const [status, n] of recorder.http) this.set({ status }, n);
-    },
-  });
+  const gauge = (name: string, help: string, label: string, read: () => Iterable<[string, number]>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        for (const [value, n] of read()) this.set({ [label]: value }, n);
+      },
+    });
+  const r = recorder;
+  gauge('loadgen_virtual_users', 'Virtual users by state', 'state', () =>
+    Object.entries({
+      arrived: r.usersArrived,
+      signed_in: r.signedIn,
+      waiting: r.waiting,
+      admitted: r.admitted,
+      done: r.usersDone,
+      left_waiting: r.abandonedWaiting,
+      left_admitted: r.abandonedAdmitted,
+    }),
+  );
+  gauge('loadgen_bookings', 'Bookings the fans saw end, by outcome (cumulative)', 'outcome', () =>
+    Object.entries({
+      reserved: r.reservations,
+      confirmed: r.confirmed,
+      payment_failed: r.paymentFailed,
+      expired: r.expired,
+      conflict_409: r.conflicts,
+      seats_sold: r.soldSeats,
+    }),
+  );
+  gauge('loadgen_http_responses', 'HTTP responses the fans received, by status (cumulative)', 'status', () =>
+    r.http.entries(),
+  );
   const confirm = new Histogram({
     name: 'loadgen_reserve_to_confirmed_seconds',
     help: 'Client-side: from POST /api/reservations to seeing CONFIRMED',
