@@ -44,7 +44,13 @@ async function waitForAdmission(ctx: RunContext, auth: string, random: () => num
   const { http, recorder: rec, scenario: s, targets: t } = ctx;
   if (ctx.queueOpensAt !== undefined && Date.now() < ctx.queueOpensAt)
     await sleep(ctx.queueOpensAt - Date.now() + random() * 200);
-  const joined = await http.post<QueueStatus>(`${t.ticket}/api/events/${ctx.eventId}/queue`, { token: auth });
+  const join = () => http.post<QueueStatus>(`${t.ticket}/api/events/${ctx.eventId}/queue`, { token: auth });
+  let joined = await join();
+  // Told to slow down, a fan's app tries again when the server says, a few times.
+  for (let retry = 0; joined.status === 429 && retry < 3 && Date.now() < ctx.deadline; retry++) {
+    await sleep(Number(joined.headers['retry-after'] ?? 1) * 1000 * (1 + random() * 0.2));
+    joined = await join();
+  }
   if (joined.status !== 201) {
     rec.error(`queue join ${joined.status}`);
     return 'failed';
