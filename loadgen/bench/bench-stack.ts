@@ -3,6 +3,7 @@ import { en, Faker } from '@faker-js/faker';
 import { FAN_PASSWORD, seedFanAccounts } from '../src/fan-accounts.ts';
 import { httpClient } from '../src/http-client.ts';
 import { Recorder } from '../src/recorder.ts';
+import { adminToken, signIn } from '../src/sign-in.ts';
 import { ensureStack } from '../src/stack.ts';
 import { defaultTargets, type Targets } from '../src/targets.ts';
 
@@ -37,14 +38,7 @@ export async function benchStack(fans: number) {
     join(resolve('reports'), `bench-logs-${Date.now()}`),
     log,
   );
-  const login = async (email: string, password: string) => {
-    const res = await http.post<{ accessToken: string }>(`${targets.account}/api/auth/login`, {
-      body: { email, password },
-    });
-    if (res.status !== 200) throw new Error(`login of ${email} failed with ${res.status}`);
-    return res.body.accessToken;
-  };
-  const admin = await login(targets.adminEmail, targets.adminPassword);
+  const admin = await adminToken(targets, http);
   const started = Date.now();
   const accounts = await seedFanAccounts(
     targets.accountDb,
@@ -53,7 +47,7 @@ export async function benchStack(fans: number) {
     new Faker({ locale: [en] }),
     1,
   );
-  const tokens = await inBatches(accounts, 32, (a) => login(a.email, FAN_PASSWORD));
+  const tokens = await inBatches(accounts, 32, (a) => signIn(http, targets.account, a.email, FAN_PASSWORD));
   log(`${fans} fans signed in in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   return {

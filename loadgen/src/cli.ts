@@ -18,6 +18,7 @@ import { renderHtml } from './report/html-report.ts';
 import { buildReport, renderSummary } from './report/run-report.ts';
 import { capacity, listScenarios, loadScenario, ScenarioError, scaleScenario } from './scenario.ts';
 import { SeatMapView } from './seat-map-view.ts';
+import { adminToken } from './sign-in.ts';
 import { ensureStack, type StartedStack } from './stack.ts';
 import { defaultTargets, type Targets } from './targets.ts';
 import { type RunContext, virtualUser } from './virtual-user.ts';
@@ -65,17 +66,6 @@ function parseTargets(raw: string | undefined, base: Targets): Targets {
     t[name] = url.replace(/\/$/, '');
   }
   return t;
-}
-
-async function adminToken(t: Targets, http: ReturnType<typeof httpClient>): Promise<string> {
-  const res = await http.post<{ accessToken: string }>(`${t.account}/api/auth/login`, {
-    body: { email: t.adminEmail, password: t.adminPassword },
-  });
-  if (res.status !== 200)
-    throw new Error(
-      `admin login failed with ${res.status}: set ADMIN_EMAIL and ADMIN_PASSWORD for the target`,
-    );
-  return res.body.accessToken;
 }
 
 async function main(argv: string[]): Promise<number> {
