@@ -1,5 +1,5 @@
 // Mocha global fixture. Active only when scripts/test.ts found a Docker engine: it starts PostgreSQL, Redis and a
-// KRaft Kafka in throwaway containers and points the tests at them through the TEST_* variables.
+// KRaft Kafka (and a Prometheus) in throwaway containers and points the tests at them through the TEST_* variables.
 import type { StartedTestContainer } from 'testcontainers';
 
 const started: StartedTestContainer[] = [];
@@ -31,10 +31,16 @@ export async function mochaGlobalSetup(): Promise<void> {
     })
     .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
     .start();
-  started.push(postgres, redis, kafka);
+  // The image's own configuration scrapes Prometheus itself, which is all the report-series test needs.
+  const prometheus = await new GenericContainer('prom/prometheus:v2.55.1')
+    .withExposedPorts(9090)
+    .withWaitStrategy(Wait.forHttp('/-/ready', 9090))
+    .start();
+  started.push(postgres, redis, kafka, prometheus);
   process.env.TEST_PG_ADMIN_URL = `postgres://reservex:reservex@${postgres.getHost()}:${postgres.getMappedPort(5432)}/postgres`;
   process.env.TEST_REDIS_URL = `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`;
   process.env.TEST_KAFKA_BROKERS = `127.0.0.1:${kafkaPort}`;
+  process.env.TEST_PROMETHEUS_URL = `http://${prometheus.getHost()}:${prometheus.getMappedPort(9090)}`;
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {

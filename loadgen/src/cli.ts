@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { en, Faker } from '@faker-js/faker';
+import { ConfigError, createTracing, inSpan, loadConfig, tracingConfigSchema } from '@reservex/kit';
 import { arrivalOffsets } from './arrival.ts';
 import { seedFanAccounts } from './fan-accounts.ts';
 import { harnessMetrics } from './harness-metrics.ts';
@@ -15,6 +16,7 @@ import { awaitQuiescence } from './quiescence.ts';
 import { seededRandom } from './random.ts';
 import { Recorder } from './recorder.ts';
 import { renderHtml } from './report/html-report.ts';
+import { prometheusSeries } from './report/prometheus-charts.ts';
 import { buildReport, renderSummary } from './report/run-report.ts';
 import { capacity, listScenarios, loadScenario, ScenarioError, scaleScenario } from './scenario.ts';
 import { SeatMapView } from './seat-map-view.ts';
@@ -48,6 +50,8 @@ function positiveNumber(flag: string, raw: string | undefined, fallback: number)
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got "${raw}"`);
   return n;
 }
+
+const OVERVIEW_DASHBOARD = join(import.meta.dirname, '..', '..', 'dashboards', 'flash-sale-overview.json');
 
 function parseTargets(raw: string | undefined, base: Targets): Targets {
   if (raw === undefined) return base;
@@ -109,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
   const http = httpClient(recorder);
   const metrics = harnessMetrics(recorder, scenario.name);
   const notServed = await metrics.listen(Number(process.env.HARNESS_METRICS_PORT ?? 9464));
+  const tracing = createTracing('loadgen', loadConfig(tracingConfigSchema, process.env));
   if (notServed !== undefined) log(notServed);
   try {
     if (values.target === undefined)
@@ -215,7 +220,10 @@ async function main(argv: string[]): Promise<number> {
       const fan = fans[index]!;
       recorder.usersArrived++;
       try {
-        await virtualUser(ctx, fan, seededRandom(seed ^ ((index + 1) * 2654435761)));
+        // One trace per fan: sign-in, queue, reservation and the saga behind it (exported only when asked for).
+        await inSpan(tracing.tracer, 'fan booking', { attributes: { 'reservex.fan': index } }, () =>
+          virtualUser(ctx, fan, seededRandom(seed ^ ((index + 1) * 2654435761))),
+        );
       } catch (error) {
         recorder.error(`fan ${index}: ${(error as Error).message}`);
       } finally {
@@ -246,6 +254,14 @@ async function main(argv: string[]): Promise<number> {
       redisUrl: targets.ticketRedis,
       redisPrefix: targets.ticketRedisPrefix,
     });
+    const prometheus = await prometheusSeries({
+      url: targets.prometheus,
+      dashboardFile: OVERVIEW_DASHBOARD,
+      fromMs: recorder.startedAt,
+      // Prometheus scrapes every 5 s; a window that closes a scrape after the last fan keeps the charts' tails.
+      toMs: Math.max(Date.now(), finishedAt + 6000),
+    });
+    if ('unavailable' in prometheus) log(`charts from the harness's samples only: ${prometheus.unavailable}`);
     const report = buildReport({
       scenario,
       capacity: seats,
@@ -258,6 +274,7 @@ async function main(argv: string[]): Promise<number> {
       invariants,
       registrationSeconds,
       seatMap: { views: ctx.seatMap.views, originRequests: ctx.seatMap.originRequests },
+      prometheus,
     });
     mkdirSync(reportDir, { recursive: true });
     writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
@@ -268,6 +285,7 @@ async function main(argv: string[]): Promise<number> {
     return report.passed ? 0 : 1;
   } finally {
     metrics.close();
+    await tracing.shutdown();
     await http.close();
     await stack?.stop();
   }
@@ -276,6 +294,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: Error) => {
+    if (error instanceof ConfigError) {
+      console.error(`scenario: ${error.message}`);
+      process.exit(2);
+    }
     if (
       error instanceof UsageError ||
       error instanceof ScenarioError ||

@@ -1,3 +1,4 @@
+import { injectTraceContext } from '@reservex/kit';
 import { Agent, request } from 'undici';
 import type { Recorder } from './recorder.ts';
 
@@ -18,7 +19,8 @@ export function httpClient(recorder: Recorder, connections = 256) {
     url: string,
     options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
   ): Promise<Reply<T>> {
-    const headers: Record<string, string> = { ...options.headers };
+    // The fan's booking trace, when one is active, goes on every request it makes.
+    const headers: Record<string, string> = injectTraceContext({ ...options.headers });
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     try {

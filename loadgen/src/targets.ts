@@ -13,6 +13,8 @@ export interface Targets {
   ticketRedisPrefix: string;
   adminEmail: string;
   adminPassword: string;
+  /** Where the report reads the dashboards' series from; the run goes on without it. */
+  prometheus: string;
 }
 
 export function defaultTargets(env: NodeJS.ProcessEnv): Targets {
@@ -30,5 +32,6 @@ export function defaultTargets(env: NodeJS.ProcessEnv): Targets {
     ticketRedisPrefix: env.TICKET_REDIS_KEY_PREFIX ?? 'ticket:',
     adminEmail: env.ADMIN_EMAIL ?? 'admin@reservex.local',
     adminPassword: env.ADMIN_PASSWORD ?? 'reservex-admin',
+    prometheus: env.PROMETHEUS_URL ?? `http://127.0.0.1:${env.PROMETHEUS_PORT ?? 9090}`,
   };
 }

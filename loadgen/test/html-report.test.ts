@@ -32,6 +32,7 @@ function reportOf(seconds: number) {
     invariants: [],
     registrationSeconds: 1,
     seatMap: { views: 1, originRequests: 1 },
+    prometheus: { source: 'http://127.0.0.1:1', unavailable: 'not started for this test' },
   });
 }
 

@@ -5,11 +5,13 @@ import {
   applyOnce,
   createLogger,
   createPool,
+  createTracing,
   type EventHandler,
   KIT_MIGRATIONS_DIR,
   type Pool,
   type Principal,
   runMigrations,
+  tracingConfigSchema,
 } from '@reservex/kit';
 import { createTestDatabase, type TestDatabase } from '@reservex/kit/testing';
 import fc from 'fast-check';
@@ -93,7 +95,13 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
     this.timeout(240_000);
     const catalog = eventCatalog(ticket);
     const reservations = reservationUseCases(ticket, () => {});
-    const expiry = new HoldExpiry(ticket, logger, 1000, () => {});
+    const expiry = new HoldExpiry(
+      ticket,
+      logger,
+      createTracing('test', tracingConfigSchema.parse({})).tracer,
+      1000,
+      () => {},
+    );
     // Who consumes what, as in the services.
     const consumers = new Map<Topic, { pool: Pool; handler: EventHandler }>();
     for (const h of ticketSagaHandlers(() => {})) consumers.set(h.topic, { pool: ticket, handler: h });

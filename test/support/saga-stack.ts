@@ -9,6 +9,7 @@ import { ticketConfigSchema } from '../../system/ticket-service/src/config.ts';
 import { createTicketService, type TicketService } from '../../system/ticket-service/src/service.ts';
 
 export interface SagaStackOptions {
+  account?: Record<string, string>;
   payment?: Record<string, string>;
   ticket?: Record<string, string>;
   /** Leave payment-service stopped, as if it were down. */
@@ -54,6 +55,7 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
   const account = await startAccountService({
     LOGIN_LIMIT_PER_IP: '100000',
     LOGIN_LIMIT_PER_ACCOUNT: '1000',
+    ...options.account,
   });
   const ticketDb = await createTestDatabase('ticket');
   const paymentDb = await createTestDatabase('payment');
@@ -129,7 +131,7 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
     startPayment,
     stopPayment,
 
-    async newUser(): Promise<{ token: string; userId: string }> {
+    async newUser(): Promise<{ token: string; userId: string; email: string; password: string }> {
       users++;
       const credentials = {
         email: `fan${users}-${randomUUID().slice(0, 8)}@example.test`,
@@ -142,7 +144,7 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
       const login = await account.api.post('/api/auth/login', {
         body: { email: credentials.email, password: credentials.password },
       });
-      return { token: login.body.accessToken, userId: signup.body.id };
+      return { token: login.body.accessToken, userId: signup.body.id, ...credentials };
     },
 
     async createEvent(

@@ -148,7 +148,7 @@ describe('the waiting room queue in Redis', () => {
     assert.equal(await store.admissionOf(eventId, 'c'), undefined);
     const a = await store.admissionOf(eventId, 'a');
     assert.ok(await store.spendAdmission(eventId, 'a', a!.tokenId));
-    assert.equal(await store.isLiveAdmission(eventId, 'a', a!.tokenId), false, 'a spent token is dead');
+    assert.equal(await store.admissionOf(eventId, 'a'), undefined, 'a spent token is dead');
     await waitFor(
       async () =>
         (await store.admissionOf(eventId, 'c')) ?? ((await store.tick(eventId, 60_000, 60_000)) && undefined),
@@ -173,6 +173,47 @@ describe('the waiting room queue in Redis', () => {
       },
     );
     assert.equal(await store.admissionOf(eventId, 'no-show'), undefined);
+  });
+
+  it('an admitted fan who goes silent for the grace period loses the slot; one who keeps asking keeps it', async () => {
+    const eventId = await openQueue({ maxActive: 2 });
+    for (const fan of ['silent', 'active', 'next']) await store.join(eventId, fan);
+    const grace = 400;
+    const tickAndTouch = async () => {
+      await store.heartbeat(eventId, ['next', 'active'], Date.now());
+      return store.tick(eventId, grace, 60_000);
+    };
+    await waitFor(async () => ((await tickAndTouch()).active === 2 ? true : undefined));
+    assert.ok(await store.admissionOf(eventId, 'silent'));
+    assert.equal(await store.admissionOf(eventId, 'next'), undefined, 'both slots are taken');
+    await waitFor(
+      async () => (await store.admissionOf(eventId, 'next')) ?? ((await tickAndTouch()) && undefined),
+      {
+        what: "the silent fan's slot to go to the next fan",
+      },
+    );
+    assert.equal(await store.admissionOf(eventId, 'silent'), undefined);
+    assert.ok(await store.admissionOf(eventId, 'active'), 'the fan who kept asking still holds the slot');
+  });
+
+  it('activity never stretches an admission past its slot time', async () => {
+    const eventId = await openQueue({ maxActive: 1 });
+    await store.join(eventId, 'busy');
+    await waitFor(
+      async () =>
+        (await store.admissionOf(eventId, 'busy')) ?? ((await store.tick(eventId, 60_000, 300)) && undefined),
+    );
+    const admission = await store.admissionOf(eventId, 'busy');
+    assert.ok(admission);
+    await waitFor(
+      async () => {
+        await store.heartbeat(eventId, ['busy'], Date.now());
+        await store.tick(eventId, 60_000, 300);
+        return (await store.admissionOf(eventId, 'busy')) === undefined ? Date.now() : undefined;
+      },
+      { what: 'the busy fan to lapse at the slot time' },
+    );
+    assert.ok(Date.now() - admission.admittedAt >= 300);
   });
 
   it('drops a waiting fan who stopped heart-beating, without stalling the fans behind', async () => {

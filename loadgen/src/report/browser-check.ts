@@ -2,7 +2,7 @@
 // series, how many points each has, and the size of the rendered line. Talks the DevTools protocol over the
 // WebSocket built into Node, so no browser-automation package is needed.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -151,20 +151,35 @@ export const REPORT_CHARTS = [
   'chart-payments',
 ] as const;
 
-// `node loadgen/src/report/browser-check.ts report.html`: exits non-zero when a chart renders empty.
+/** The Prometheus-drawn charts a report says it holds, from the data embedded in it. */
+export function prometheusChartIds(html: string): string[] | undefined {
+  const m = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html);
+  if (m === null) return undefined;
+  const report = JSON.parse(m[1]!) as { prometheus?: { charts?: Array<{ id: string }> } };
+  return report.prometheus?.charts?.map((c) => c.id);
+}
+
+// `node loadgen/src/report/browser-check.ts report.html [--require-prometheus]`: exits non-zero when a chart
+// renders empty, or (with the flag) when the report has no charts drawn from Prometheus.
 if (import.meta.main) {
   const file = process.argv[2];
   if (file === undefined) {
-    console.error('usage: node loadgen/src/report/browser-check.ts <report.html>');
+    console.error('usage: node loadgen/src/report/browser-check.ts <report.html> [--require-prometheus]');
     process.exit(2);
   }
+  const fromPrometheus = prometheusChartIds(readFileSync(file, 'utf8')) ?? [];
+  if (process.argv.includes('--require-prometheus') && fromPrometheus.length === 0) {
+    console.error('the report has no charts from Prometheus: was Prometheus running during the scenario?');
+    process.exit(1);
+  }
+  const expected = [...REPORT_CHARTS, ...fromPrometheus];
   const charts = await renderedCharts(file);
-  const problems = emptyCharts(charts, REPORT_CHARTS);
+  const problems = emptyCharts(charts, expected);
   for (const c of charts)
     console.log(`${c.id}: ${c.series.map((s) => `${s.name} ${s.points} points`).join(', ')}`);
   if (problems.length > 0) {
     console.error(`report charts are empty in Chromium:\n  ${problems.join('\n  ')}`);
     process.exit(1);
   }
-  console.log(`all ${REPORT_CHARTS.length} charts hold data in headless Chromium`);
+  console.log(`all ${expected.length} charts hold data in headless Chromium`);
 }

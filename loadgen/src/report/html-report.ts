@@ -1,3 +1,4 @@
+import type { PrometheusSeries } from './prometheus-charts.ts';
 import type { RunReport } from './run-report.ts';
 
 interface Line {
@@ -39,6 +40,27 @@ function lineChart(id: string, title: string, unit: string, lines: Line[]): stri
 <svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(title)}">${ticks.join('')}
 <line x1="${pad.l}" x2="${W - pad.r}" y1="${H - pad.b}" y2="${H - pad.b}" stroke="#999"/><text x="${W - pad.r}" y="${H - 8}" text-anchor="end" font-size="10">${maxX}s</text>
 ${polylines.join('\n')}${legend}</svg></figure>`;
+}
+
+const PALETTE = ['#2a7', '#d33', '#58c', '#e90', '#84c', '#999', '#c84', '#3aa'];
+
+/** The dashboard's panels, drawn from the series Prometheus held for the run; or why there are none. */
+function prometheusSection(p: PrometheusSeries): string {
+  if ('unavailable' in p)
+    return `<h2>Over time, servers' side</h2><p>Not drawn: ${escapeHtml(p.unavailable)}. Start Prometheus (<code>npm run infra:up</code>) to have the dashboard's series here.</p>`;
+  const charts = p.charts.map((c) => {
+    const chart = lineChart(
+      c.id,
+      c.title,
+      c.unit,
+      c.lines.map((l, i) => ({ ...l, color: PALETTE[i % PALETTE.length]! })),
+    );
+    const note = c.error === undefined ? '' : `<p class="FAIL">${escapeHtml(c.error)}</p>`;
+    return `${chart.replace('</figure>', '')}<details><summary>PromQL</summary><pre>${escapeHtml(c.queries.join('\n'))}</pre></details>${note}</figure>`;
+  });
+  return `<h2>Over time, servers' side: the “${escapeHtml(p.dashboard)}” dashboard</h2>
+<p>Each chart is a panel of the Grafana dashboard, queried from Prometheus at ${escapeHtml(p.source)} over this run with the panel's own PromQL (step ${p.stepSeconds} s).</p>
+<div class="charts">${charts.join('\n')}</div>`;
 }
 
 /** The whole report as one HTML file: tables, five charts, and the raw data for anyone who wants it. */
@@ -108,7 +130,9 @@ figure{margin:0;border:1px solid #eee;padding:.5rem} figcaption{font-weight:600}
     )
     .join('')}</table>
 ${report.thresholds.length ? `<h2>Thresholds</h2><table>${report.thresholds.map((t) => `<tr><td>${escapeHtml(t.name)} ${t.limit}</td><td>${t.actual}</td><td><span class="verdict ${t.pass ? 'PASS' : 'FAIL'}">${t.pass ? 'PASS' : 'FAIL'}</span></td></tr>`).join('')}</table>` : ''}
-<h2>Over time</h2>
+${prometheusSection(report.prometheus)}
+<h2>Over time, fans' side</h2>
+<p>Sampled by the load generator every second.</p>
 <div class="charts">${charts.join('\n')}</div>
 <script type="application/json" id="report-data">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>
 </body></html>

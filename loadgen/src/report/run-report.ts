@@ -2,6 +2,7 @@ import type { CheckResult } from '../invariants/index.ts';
 import type { QuiescenceResult } from '../quiescence.ts';
 import { percentile, type Recorder, type SecondSample } from '../recorder.ts';
 import type { Scenario } from '../scenario.ts';
+import type { PrometheusSeries } from './prometheus-charts.ts';
 
 export interface ThresholdResult {
   name: string;
@@ -35,7 +36,10 @@ export interface RunReport {
   invariants: CheckResult[];
   thresholds: ThresholdResult[];
   passed: boolean;
+  /** The fans' side, sampled by the harness every second. */
   series: SecondSample[];
+  /** The servers' side, as the Flash-sale overview dashboard showed it during the run. */
+  prometheus: PrometheusSeries;
   errors: string[];
 }
 
@@ -61,6 +65,7 @@ export function buildReport(input: {
   invariants: CheckResult[];
   registrationSeconds: number;
   seatMap: { views: number; originRequests: number };
+  prometheus: PrometheusSeries;
 }): RunReport {
   const { recorder: r, scenario: s } = input;
   const sellingSeconds = Math.max(1, ((r.soldOutAt ?? input.finishedAt) - input.salesOpenAt) / 1000);
@@ -138,6 +143,7 @@ export function buildReport(input: {
     thresholds,
     passed: invariantsPass && thresholds.every((t) => t.pass) && input.quiescence.reached,
     series: r.series,
+    prometheus: input.prometheus,
     errors: r.errors,
   };
 }

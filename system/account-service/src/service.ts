@@ -5,6 +5,7 @@ import {
   createLogger,
   createPool,
   createServiceMetrics,
+  createTracing,
   type Logger,
   listen,
   observePgPool,
@@ -40,6 +41,7 @@ export function createAccountService(config: AccountConfig): AccountService {
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   const metrics = createServiceMetrics(SERVICE_NAME);
   observePgPool(metrics, pool);
+  const tracing = createTracing(SERVICE_NAME, config);
   const logins = new Counter({
     name: 'account_logins_total',
     help: 'Login attempts by outcome',
@@ -75,6 +77,7 @@ export function createAccountService(config: AccountConfig): AccountService {
         service: SERVICE_NAME,
         logger,
         metrics,
+        tracer: tracing.tracer,
         bodyLimit: config.HTTP_BODY_LIMIT,
         trustProxy: config.TRUST_PROXY,
         openapi: accountOpenApi(),
@@ -94,6 +97,7 @@ export function createAccountService(config: AccountConfig): AccountService {
           { name: 'http', run: async () => server?.close(config.SHUTDOWN_GRACE_MS) },
           { name: 'redis', run: async () => void (await redis.quit()) },
           { name: 'postgres', run: () => pool.end() },
+          { name: 'tracing', run: () => tracing.shutdown() },
         ],
         config.SHUTDOWN_GRACE_MS,
         logger,

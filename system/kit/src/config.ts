@@ -10,8 +10,21 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * OpenTelemetry's own variable names, so an operator's habits carry over. Off by default: nothing is exported
+ * unless OTEL_TRACES_EXPORTER=otlp.
+ */
+export const tracingConfigSchema = z.object({
+  OTEL_TRACES_EXPORTER: z.enum(['none', 'otlp']).default('none'),
+  /** The collector's base URL; traces go to <endpoint>/v1/traces as OTLP over HTTP with JSON. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4318'),
+  /** Share of new traces sampled; a trace that arrives sampled (or not) stays so. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(10).max(60_000).default(5000),
+});
+
 /** Variables every service reads. Each service extends this with its own. */
-export const baseConfigSchema = z.object({
+export const baseConfigSchema = tracingConfigSchema.extend({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOST: z.string().default('127.0.0.1'),

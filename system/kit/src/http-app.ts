@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { context, trace } from '@opentelemetry/api';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import './express-locals.ts';
 import { type ReadinessCheck, readiness } from './health.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { NotFoundProblem, ProblemError } from './problem.ts';
+import { extractTraceContext, markSpanFailed, SpanKind, type Tracer } from './tracing.ts';
 
 export interface HttpAppOptions {
   service: string;
   logger: Logger;
   metrics: ServiceMetrics;
+  tracer: Tracer;
   bodyLimit: string;
   readinessChecks: readonly ReadinessCheck[];
   openapi: object;
@@ -32,13 +35,53 @@ function requestContext(logger: Logger): RequestHandler {
   };
 }
 
+function routeOf(req: express.Request): string {
+  // The route template, never the raw URL: raw URLs would make one series (and span name) per reservation id.
+  return req.route?.path === undefined ? 'unmatched' : `${req.baseUrl}${String(req.route.path)}`;
+}
+
+/**
+ * A server span per request, child of the caller's `traceparent` when it sends one, so a fan's sign-in,
+ * queue, reservation and the saga behind it can form one trace.
+ */
+function requestSpan(tracer: Tracer): RequestHandler {
+  return (req, res, next) => {
+    // Scrapes and probes arrive every few seconds and belong to no booking; as spans they would only bury them.
+    if (req.path === '/metrics' || req.path.startsWith('/actuator/')) {
+      next();
+      return;
+    }
+    const parent = extractTraceContext(req.headers);
+    const span = tracer.startSpan(
+      req.method,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': req.method, 'url.path': req.path },
+      },
+      parent,
+    );
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      const route = routeOf(req);
+      span.updateName(`${req.method} ${route}`);
+      span.setAttributes({ 'http.route': route, 'http.response.status_code': res.statusCode });
+      if (res.statusCode >= 500) markSpanFailed(span, `HTTP ${res.statusCode}`);
+      span.end();
+    };
+    res.once('finish', end);
+    res.once('close', end);
+    // Everything downstream (body parsing included) runs in this context, and so do its log lines.
+    context.with(trace.setSpan(parent, span), next);
+  };
+}
+
 function redMetrics(metrics: ServiceMetrics): RequestHandler {
   return (req, res, next) => {
     const end = metrics.httpDuration.startTimer();
     res.once('finish', () => {
-      // The route template, never the raw URL: raw URLs would make one series per reservation id.
-      const route = req.route?.path === undefined ? 'unmatched' : `${req.baseUrl}${String(req.route.path)}`;
-      end({ method: req.method, route, status_code: String(res.statusCode) });
+      end({ method: req.method, route: routeOf(req), status_code: String(res.statusCode) });
     });
     next();
   };
@@ -103,6 +146,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? false);
+  app.use(requestSpan(options.tracer));
   app.use(requestContext(options.logger));
   app.use(redMetrics(options.metrics));
   app.use(express.json({ limit: options.bodyLimit }));

@@ -12,5 +12,7 @@ export * from './migrations.ts';
 export * from './outbox.ts';
 export * from './problem.ts';
 export * from './rate-limit.ts';
+export * from './saga-service.ts';
 export * from './shutdown.ts';
+export * from './tracing.ts';
 export * from './validation.ts';

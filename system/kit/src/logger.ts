@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { activeTraceIds } from './tracing.ts';
 
 export type { Logger };
 
@@ -28,6 +29,9 @@ export function createLogger(service: string, level: string, destination?: Desti
       base: { service },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Every line written while a request or a saga step is being handled names its trace, so one booking's
+      // lines can be pulled out of all three services' logs with one id, collector or not.
+      mixin: activeTraceIds,
     },
     destination,
   );

@@ -4,12 +4,16 @@ import type { Pool, Queryable } from './db.ts';
 import type { StringProducer } from './kafka.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
+import { injectTraceContext } from './tracing.ts';
 
-/** Records an event in the same transaction as the state change that caused it. */
+/**
+ * Records an event in the same transaction as the state change that caused it. The active trace context goes
+ * with it into the Kafka headers, so the consumer's work joins the trace of whatever caused the event.
+ */
 export async function enqueueEvent(
   tx: Queryable,
   event: Envelope,
-  headers: Record<string, string> = {},
+  headers: Record<string, string> = injectTraceContext(),
 ): Promise<void> {
   await tx.query('INSERT INTO outbox (event_id, topic, key, payload, headers) VALUES ($1, $2, $3, $4, $5)', [
     event.id,

@@ -4,9 +4,11 @@ import {
   createHttpApp,
   createLogger,
   createServiceMetrics,
+  createTracing,
   listen,
   ProblemError,
   type RunningServer,
+  tracingConfigSchema,
 } from '../src/index.ts';
 import { httpClient } from '../src/testing/index.ts';
 
@@ -18,6 +20,7 @@ describe('the HTTP kit', () => {
       service: 'kit-test',
       logger: createLogger('kit-test', 'silent'),
       metrics: createServiceMetrics('kit-test'),
+      tracer: createTracing('kit-test', tracingConfigSchema.parse({})).tracer,
       bodyLimit: '1kb',
       openapi: { openapi: '3.1.0', info: { title: 'kit-test', version: '1' }, paths: {} },
       readinessChecks: [
@@ -119,6 +122,7 @@ describe('the HTTP kit', () => {
       service: 'drain-test',
       logger: createLogger('drain-test', 'silent'),
       metrics: createServiceMetrics('drain-test'),
+      tracer: createTracing('drain-test', tracingConfigSchema.parse({})).tracer,
       bodyLimit: '1kb',
       openapi: {},
       readinessChecks: [],

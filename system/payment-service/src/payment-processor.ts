@@ -1,4 +1,11 @@
-import { type Logger, type Pool, withTransaction } from '@reservex/kit';
+import {
+  extractTraceContext,
+  inSpan,
+  type Logger,
+  type Pool,
+  type Tracer,
+  withTransaction,
+} from '@reservex/kit';
 import type { ChargeResult, Gateway } from './gateway/simulated-gateway.ts';
 import { publishCompleted, publishFailed, publishRefunded } from './messaging/payment-events.ts';
 import { isCancelled } from './store/cancellations.ts';
@@ -14,6 +21,7 @@ export interface ProcessorOptions {
   pool: Pool;
   gateway: Gateway;
   logger: Logger;
+  tracer: Tracer;
   concurrency: number;
   leaseSeconds: number;
   idleMs: number;
@@ -81,7 +89,16 @@ export class PaymentProcessor {
 
   #launch(payment: Payment): void {
     this.#inFlight++;
-    const task = this.#charge(payment)
+    // The charge belongs to the booking's trace: its parent is the saga step that opened the payment.
+    const task = inSpan(
+      this.#o.tracer,
+      'payment charge',
+      {
+        parent: extractTraceContext(payment.traceContext),
+        attributes: { 'reservex.payment.id': payment.id, 'reservex.reservation.id': payment.reservationId },
+      },
+      () => this.#charge(payment),
+    )
       .catch((error) =>
         this.#o.logger.error({ err: error, paymentId: payment.id }, 'charge failed; lease will expire'),
       )

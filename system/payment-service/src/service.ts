@@ -1,22 +1,12 @@
 import { join } from 'node:path';
-import { TOPICS } from '@reservex/contracts';
 import {
   accessTokenVerifier,
   createHttpApp,
-  createLogger,
-  createPool,
-  createProducer,
-  createServiceMetrics,
-  EventConsumer,
-  ensureTopics,
-  KIT_MIGRATIONS_DIR,
   type Logger,
   listen,
-  OutboxRelay,
-  observePgPool,
   type RunningServer,
   remoteKeySet,
-  runMigrations,
+  sagaServiceBase,
   shutdown,
 } from '@reservex/kit';
 import { Counter, Histogram } from 'prom-client';
@@ -37,14 +27,8 @@ export interface PaymentService {
 }
 
 export function createPaymentService(config: PaymentConfig): PaymentService {
-  const logger = createLogger(SERVICE_NAME, config.LOG_LEVEL);
-  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX, logger);
-  // A bulkhead: the saga (consumer, relay, sweeps) has connections of its own, so a flood of HTTP requests
-  // queueing for the main pool cannot stall confirmations and compensations behind it.
-  const sagaPool = createPool(config.DATABASE_URL, config.SAGA_POOL_MAX, logger);
-  const metrics = createServiceMetrics(SERVICE_NAME);
-  observePgPool(metrics, pool);
-  observePgPool(metrics, sagaPool, 'saga');
+  const base = sagaServiceBase(SERVICE_NAME, config);
+  const { logger, pool, sagaPool, metrics, tracer, relay } = base;
   const outcomes = new Counter({
     name: 'payment_gateway_outcomes_total',
     help: 'Gateway charge outcomes: captured, a decline reason, or timeout',
@@ -62,14 +46,6 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     timeoutRate: config.GATEWAY_TIMEOUT_RATE,
     latencyMs: { min: config.GATEWAY_LATENCY_MIN_MS, max: config.GATEWAY_LATENCY_MAX_MS },
   };
-  const producer = createProducer(config.KAFKA_BROKERS, SERVICE_NAME);
-  const relay = new OutboxRelay({
-    pool: sagaPool,
-    producer,
-    logger,
-    metrics,
-    topicPrefix: config.KAFKA_TOPIC_PREFIX,
-  });
   const gateway = simulatedGateway(pool, () => faults, config.GATEWAY_TIMEOUT_MS);
   const leaseSeconds =
     Math.ceil((Math.max(config.GATEWAY_LATENCY_MAX_MS, config.GATEWAY_TIMEOUT_MS) * 2) / 1000) + 5;
@@ -77,6 +53,7 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     pool: sagaPool,
     gateway,
     logger,
+    tracer,
     concurrency: config.PAYMENT_CONCURRENCY,
     leaseSeconds,
     idleMs: 250,
@@ -86,17 +63,9 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     },
     onCommitted: () => relay.wake(),
   });
-  const consumer = new EventConsumer({
+  const consumer = base.consumer({
     groupId: config.KAFKA_GROUP_ID,
-    clientId: SERVICE_NAME,
-    brokers: config.KAFKA_BROKERS,
-    pool: sagaPool,
-    producer,
-    logger,
-    metrics,
-    topicPrefix: config.KAFKA_TOPIC_PREFIX,
     handlers: paymentSagaHandlers(() => processor.wake()),
-    onCommitted: () => relay.wake(),
     afterDatabaseCommit:
       config.FAULT_CRASH_AFTER_DB_COMMIT === 'true'
         ? () => {
@@ -110,19 +79,13 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
   return {
     logger,
     async start() {
-      await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
-      await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
-      await ensureTopics(
-        config.KAFKA_BROKERS,
-        Object.values(TOPICS),
-        SERVICE_NAME,
-        config.KAFKA_TOPIC_PREFIX,
-      );
+      await base.prepare(join(import.meta.dirname, '..', 'migrations'));
       const verify = accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL));
       const app = createHttpApp({
         service: SERVICE_NAME,
         logger,
         metrics,
+        tracer,
         bodyLimit: config.HTTP_BODY_LIMIT,
         openapi: paymentOpenApi(),
         readinessChecks: [{ name: 'postgres', check: async () => void (await pool.query('SELECT 1')) }],
@@ -146,9 +109,7 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
           { name: 'http', run: async () => server?.close(config.SHUTDOWN_GRACE_MS) },
           { name: 'consumer', run: () => consumer.stop() },
           { name: 'processor', run: () => processor.stop() },
-          { name: 'outbox relay', run: () => relay.stop() },
-          { name: 'kafka producer', run: () => producer.close() },
-          { name: 'postgres', run: async () => void (await Promise.all([pool.end(), sagaPool.end()])) },
+          ...base.closeSteps(),
         ],
         config.SHUTDOWN_GRACE_MS,
         logger,

@@ -13,7 +13,10 @@ export const ticketConfigSchema = baseConfigSchema.extend({
   REDIS_KEY_PREFIX: z.string().default('ticket:'),
   // Signs admission tokens; only ticket-service instances make and check them. Change it outside development.
   ADMISSION_TOKEN_SECRET: z.string().min(32).default('reservex-development-admission-secret-change-me'),
-  /** An admitted user has this long to book before the slot goes to the next person (no-show). */
+  /**
+   * The most an admission lasts. Within it, an admitted user who goes silent for QUEUE_HEARTBEAT_GRACE_SECONDS
+   * (no status poll, no reservation attempt) loses the slot to the next person sooner.
+   */
   ADMISSION_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
   /** A waiting user silent (no poll, no open stream) for this long is dropped when their turn comes. */
   QUEUE_HEARTBEAT_GRACE_SECONDS: z.coerce.number().int().min(1).default(30),

@@ -1,4 +1,11 @@
-import { type Logger, type Pool, withTransaction } from '@reservex/kit';
+import {
+  extractTraceContext,
+  inSpan,
+  type Logger,
+  type Pool,
+  type Tracer,
+  withTransaction,
+} from '@reservex/kit';
 import { applyTransition } from './reservation-transitions.ts';
 import { lockExpiredHolds } from './store/reservations.ts';
 
@@ -12,12 +19,20 @@ export class HoldExpiry {
 
   readonly pool: Pool;
   readonly logger: Logger;
+  readonly tracer: Tracer;
   readonly intervalMs: number;
   readonly onExpired: (count: number) => void;
 
-  constructor(pool: Pool, logger: Logger, intervalMs: number, onExpired: (count: number) => void) {
+  constructor(
+    pool: Pool,
+    logger: Logger,
+    tracer: Tracer,
+    intervalMs: number,
+    onExpired: (count: number) => void,
+  ) {
     this.pool = pool;
     this.logger = logger;
+    this.tracer = tracer;
     this.intervalMs = intervalMs;
     this.onExpired = onExpired;
   }
@@ -46,7 +61,18 @@ export class HoldExpiry {
     for (;;) {
       const n = await withTransaction(this.pool, async (tx) => {
         const due = await lockExpiredHolds(tx, batch);
-        for (const reservation of due) await applyTransition(tx, reservation, 'expire');
+        for (const reservation of due) {
+          // Inside the booking's own trace, so the compensation it causes is found with the booking.
+          await inSpan(
+            this.tracer,
+            'reservation hold expired',
+            {
+              parent: extractTraceContext(reservation.traceContext),
+              attributes: { 'reservex.reservation.id': reservation.id },
+            },
+            () => applyTransition(tx, reservation, 'expire'),
+          );
+        }
         return due.length;
       });
       total += n;

@@ -1,23 +1,13 @@
 import { join } from 'node:path';
-import { TOPICS } from '@reservex/contracts';
 import {
   accessTokenVerifier,
   createHttpApp,
-  createLogger,
-  createPool,
-  createProducer,
-  createServiceMetrics,
-  EventConsumer,
-  ensureTopics,
   fixedWindowCounter,
-  KIT_MIGRATIONS_DIR,
   type Logger,
   listen,
-  OutboxRelay,
-  observePgPool,
   type RunningServer,
   remoteKeySet,
-  runMigrations,
+  sagaServiceBase,
   shutdown,
 } from '@reservex/kit';
 import { Redis } from 'ioredis';
@@ -47,14 +37,8 @@ export interface TicketService {
 }
 
 export function createTicketService(config: TicketConfig): TicketService {
-  const logger = createLogger(SERVICE_NAME, config.LOG_LEVEL);
-  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX, logger);
-  // A bulkhead: the saga (consumer, relay, sweeps) has connections of its own, so a flood of HTTP requests
-  // queueing for the main pool cannot stall confirmations and compensations behind it.
-  const sagaPool = createPool(config.DATABASE_URL, config.SAGA_POOL_MAX, logger);
-  const metrics = createServiceMetrics(SERVICE_NAME);
-  observePgPool(metrics, pool);
-  observePgPool(metrics, sagaPool, 'saga');
+  const base = sagaServiceBase(SERVICE_NAME, config);
+  const { logger, pool, sagaPool, metrics, tracer, relay } = base;
   const stages = new Counter({
     name: 'saga_stage_total',
     help: 'Reservation saga stages reached: created, confirmed, compensated, expired, cancelled, refunded, late-payment',
@@ -89,33 +73,18 @@ export function createTicketService(config: TicketConfig): TicketService {
       fixedWindowCounter(redis, 60)(...keys.map((k) => `${config.REDIS_KEY_PREFIX}${k}`)),
     joinLimitPerUser: config.QUEUE_JOIN_LIMIT_PER_USER,
     joinLimitPerIp: config.QUEUE_JOIN_LIMIT_PER_IP,
+    slotMs: config.ADMISSION_TTL_SECONDS * 1000,
   });
-  const producer = createProducer(config.KAFKA_BROKERS, SERVICE_NAME);
-  const relay = new OutboxRelay({
-    pool: sagaPool,
-    producer,
-    logger,
-    metrics,
-    topicPrefix: config.KAFKA_TOPIC_PREFIX,
-  });
-  const holdExpiry = new HoldExpiry(sagaPool, logger, config.HOLD_EXPIRY_INTERVAL_MS, (n) => {
+  const holdExpiry = new HoldExpiry(sagaPool, logger, tracer, config.HOLD_EXPIRY_INTERVAL_MS, (n) => {
     stages.inc({ stage: 'expired' }, n);
     relay.wake();
   });
-  const consumer = new EventConsumer({
+  const consumer = base.consumer({
     groupId: config.KAFKA_GROUP_ID,
-    clientId: SERVICE_NAME,
-    brokers: config.KAFKA_BROKERS,
-    pool: sagaPool,
-    producer,
-    logger,
-    metrics,
-    topicPrefix: config.KAFKA_TOPIC_PREFIX,
     handlers: ticketSagaHandlers((stage, seconds) => {
       stages.inc({ stage });
       stageSeconds.observe({ stage }, seconds);
     }),
-    onCommitted: () => relay.wake(),
   });
   let server: RunningServer | undefined;
 
@@ -125,20 +94,14 @@ export function createTicketService(config: TicketConfig): TicketService {
     ticker,
     async start() {
       await redis.connect();
-      await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
-      await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
-      await ensureTopics(
-        config.KAFKA_BROKERS,
-        Object.values(TOPICS),
-        SERVICE_NAME,
-        config.KAFKA_TOPIC_PREFIX,
-      );
+      await base.prepare(join(import.meta.dirname, '..', 'migrations'));
       const reservations = reservationUseCases(pool, () => relay.wake());
       const verify = accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL));
       const app = createHttpApp({
         service: SERVICE_NAME,
         logger,
         metrics,
+        tracer,
         bodyLimit: config.HTTP_BODY_LIMIT,
         openapi: ticketOpenApi(),
         trustProxy: config.TRUST_PROXY,
@@ -182,10 +145,8 @@ export function createTicketService(config: TicketConfig): TicketService {
           { name: 'consumer', run: () => consumer.stop() },
           { name: 'hold expiry', run: () => holdExpiry.stop() },
           { name: 'admission ticker', run: () => ticker.stop() },
-          { name: 'outbox relay', run: () => relay.stop() },
-          { name: 'kafka producer', run: () => producer.close() },
           { name: 'redis', run: async () => void (await redis.quit()) },
-          { name: 'postgres', run: async () => void (await Promise.all([pool.end(), sagaPool.end()])) },
+          ...base.closeSteps(),
         ],
         config.SHUTDOWN_GRACE_MS,
         logger,

@@ -1,3 +1,4 @@
 export * from './http-client.ts';
+export * from './otlp-collector.ts';
 export * from './test-infra.ts';
 export * from './wait-for.ts';

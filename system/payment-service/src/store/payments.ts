@@ -1,4 +1,4 @@
-import type { Queryable } from '@reservex/kit';
+import { injectTraceContext, type Queryable, type TraceCarrier } from '@reservex/kit';
 import { nextPaymentStatus, type PaymentStatus, type PaymentTransition } from '../domain/payment-status.ts';
 
 export interface Payment {
@@ -16,6 +16,7 @@ export interface Payment {
   capturedAt: Date | null;
   failedAt: Date | null;
   refundedAt: Date | null;
+  traceContext: TraceCarrier;
 }
 
 interface Row {
@@ -33,6 +34,7 @@ interface Row {
   captured_at: Date | null;
   failed_at: Date | null;
   refunded_at: Date | null;
+  trace_context: TraceCarrier;
 }
 
 const toPayment = (r: Row): Payment => ({
@@ -50,6 +52,7 @@ const toPayment = (r: Row): Payment => ({
   capturedAt: r.captured_at,
   failedAt: r.failed_at,
   refundedAt: r.refunded_at,
+  traceContext: r.trace_context,
 });
 
 export interface NewPayment {
@@ -65,9 +68,18 @@ export interface NewPayment {
 /** Opens the payment for a reservation; false when one exists already (a redelivered or repeated request). */
 export async function openPayment(tx: Queryable, p: NewPayment): Promise<boolean> {
   const { rowCount } = await tx.query(
-    `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'PROCESSING') ON CONFLICT (reservation_id) DO NOTHING`,
-    [p.id, p.reservationId, p.userId, p.eventId, p.amount, p.currency, p.holdExpiresAt],
+    `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, status, trace_context)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'PROCESSING', $8) ON CONFLICT (reservation_id) DO NOTHING`,
+    [
+      p.id,
+      p.reservationId,
+      p.userId,
+      p.eventId,
+      p.amount,
+      p.currency,
+      p.holdExpiresAt,
+      JSON.stringify(injectTraceContext()),
+    ],
   );
   return rowCount === 1;
 }

@@ -1,4 +1,4 @@
-import type { Queryable } from '@reservex/kit';
+import { injectTraceContext, type Queryable, type TraceCarrier } from '@reservex/kit';
 import type { ReservationStatus } from '../domain/reservation-status.ts';
 
 export interface Reservation {
@@ -17,6 +17,7 @@ export interface Reservation {
   confirmedAt: Date | null;
   endedAt: Date | null;
   refundedAt: Date | null;
+  traceContext: TraceCarrier;
 }
 
 interface Row {
@@ -35,6 +36,7 @@ interface Row {
   confirmed_at: Date | null;
   ended_at: Date | null;
   refunded_at: Date | null;
+  trace_context: TraceCarrier;
 }
 
 const toReservation = (r: Row): Reservation => ({
@@ -53,6 +55,7 @@ const toReservation = (r: Row): Reservation => ({
   confirmedAt: r.confirmed_at,
   endedAt: r.ended_at,
   refundedAt: r.refunded_at,
+  traceContext: r.trace_context,
 });
 
 export async function insertReservation(
@@ -71,8 +74,8 @@ export async function insertReservation(
 ): Promise<Reservation> {
   // The hold ends by the database clock, the same clock the expiry sweep reads.
   const { rows } = await tx.query<Row>(
-    `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, idempotency_key, admission_id)
-     VALUES ($1, $2, $3, 'PENDING', $4, $5, now() + make_interval(secs => $6), $7, $8) RETURNING *`,
+    `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, idempotency_key, admission_id, trace_context)
+     VALUES ($1, $2, $3, 'PENDING', $4, $5, now() + make_interval(secs => $6), $7, $8, $9) RETURNING *`,
     [
       r.id,
       r.eventId,
@@ -82,6 +85,7 @@ export async function insertReservation(
       r.holdSeconds,
       r.idempotencyKey ?? null,
       r.admissionId ?? null,
+      JSON.stringify(injectTraceContext()),
     ],
   );
   await tx.query('INSERT INTO reservation_seats (reservation_id, seat_id) SELECT $1, unnest($2::uuid[])', [

@@ -89,10 +89,22 @@ local served = tonumber(redis.call('GET', served_key) or '0')
 if now < tonumber(c[1]) then return {0, served, 0, 0, 0, 0, now} end
 open_queue(cfg, seq, tickets, owners, pre, ARGV[1])
 
-local lapsedUsers = redis.call('ZRANGEBYSCORE', active, '-inf', now)
-for _, u in ipairs(lapsedUsers) do
-  redis.call('ZREM', active, u)
-  redis.call('HDEL', admitted, u)
+-- A slot whose time is up is kept while its user is still there (a poll, an open stream or a reservation
+-- attempt within the grace), up to the slot time after admission; otherwise it goes to the next person.
+local lapsedUsers = {}
+for _, u in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now)) do
+  local seenAt = tonumber(redis.call('ZSCORE', seen, u) or '0')
+  local token = redis.call('HGET', admitted, u)
+  local record = token and redis.call('HGET', issued, token) or ''
+  local endsAt = tonumber(string.match(record, '|(%d+)$') or '0') + slotMs
+  local keepUntil = math.min(seenAt + graceMs, endsAt)
+  if keepUntil > now then
+    redis.call('ZADD', active, keepUntil, u)
+  else
+    redis.call('ZREM', active, u)
+    redis.call('HDEL', admitted, u)
+    lapsedUsers[#lapsedUsers + 1] = u
+  end
 end
 
 local last = tonumber(c[5] or now)
@@ -118,7 +130,8 @@ while credit >= 1 and free > 0 and served < last_ticket and steps < maxSteps do
       redis.call('HSET', tickets, u, -served)
     else
       local token_id = ARGV[1] .. '.' .. served
-      redis.call('ZADD', active, now + slotMs, u)
+      -- Held for one grace period at first; each tick after that keeps it only while the user is still seen.
+      redis.call('ZADD', active, now + math.min(graceMs, slotMs), u)
       redis.call('HSET', admitted, u, token_id)
       -- The admission log: who was let in, on which ticket, when. The invariant checker reads it.
       redis.call('HSET', issued, token_id, u .. '|' .. served .. '|' .. now)
@@ -133,13 +146,6 @@ redis.call('HSET', cfg, 'lastTick', now, 'credit', credit)
 if n_admitted > 0 then redis.call('HINCRBY', stats, 'admitted', n_admitted) end
 if n_dropped > 0 then redis.call('HINCRBY', stats, 'dropped', n_dropped) end
 return {n_admitted, served, n_dropped, redis.call('ZCARD', active), last_ticket, #lapsedUsers, now}
-`;
-
-/** KEYS: admitted, active   ARGV: user, tokenId. 1 when this token is the user's live admission. */
-export const CHECK_ADMISSION = `
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current and current == ARGV[2] and redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 1 end
-return 0
 `;
 
 /** KEYS: admitted, active   ARGV: user, tokenId. Spends the admission: the slot is freed, the token dies. */

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CHECK_ADMISSION, JOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
+import { JOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
 
 export interface QueueSettings {
   opensAt: Date;
@@ -132,26 +132,23 @@ export function queueStore(redis: Redis, prefix: string) {
       return t === null ? undefined : Number(t);
     },
 
+    /** The user's live admission: its token id, when it was given, and when it lapses unless they are seen. */
     async admissionOf(
       eventId: string,
       userId: string,
-    ): Promise<{ tokenId: string; expiresAt: number } | undefined> {
-      const [tokenId, expiresAt] = await Promise.all([
+    ): Promise<{ tokenId: string; admittedAt: number; lapsesAt: number } | undefined> {
+      const [tokenId, lapsesAt] = await Promise.all([
         redis.hget(k(eventId, 'admitted'), userId),
         redis.zscore(k(eventId, 'active'), userId),
       ]);
-      return tokenId === null || expiresAt === null ? undefined : { tokenId, expiresAt: Number(expiresAt) };
+      if (tokenId === null || lapsesAt === null) return undefined;
+      const record = (await redis.hget(k(eventId, 'issued'), tokenId)) ?? '';
+      return { tokenId, admittedAt: Number(/\|(\d+)$/.exec(record)?.[1] ?? 0), lapsesAt: Number(lapsesAt) };
     },
 
     async joinedAt(eventId: string, userId: string): Promise<number | undefined> {
       const t = await redis.hget(k(eventId, 'joined'), userId);
       return t === null ? undefined : Number(t);
-    },
-
-    async isLiveAdmission(eventId: string, userId: string, tokenId: string): Promise<boolean> {
-      return (
-        (await redis.eval(CHECK_ADMISSION, 2, ...keys(eventId, 'admitted', 'active'), userId, tokenId)) === 1
-      );
     },
 
     async spendAdmission(eventId: string, userId: string, tokenId: string): Promise<boolean> {

@@ -27,6 +27,8 @@ export interface WaitingRoomOptions {
   countJoin: (...keys: string[]) => Promise<WindowCount[]>;
   joinLimitPerUser: number;
   joinLimitPerIp: number;
+  /** The longest an admission lasts, however present its user (the ticker frees it sooner once they go). */
+  slotMs: number;
 }
 
 interface QueueEvent {
@@ -171,7 +173,13 @@ export function waitingRoom(o: WaitingRoomOptions) {
       principal: Principal,
       eventId: string,
     ): Promise<
-      (QueueView & { soldOut: boolean; admissionToken?: string; admissionExpiresAt?: string }) | undefined
+      | (QueueView & {
+          soldOut: boolean;
+          admissionToken?: string;
+          admissionExpiresAt?: string;
+          admissionLapsesAt?: string;
+        })
+      | undefined
     > {
       await requireQueue(eventId);
       const ticket = await ticketOf(eventId, principal.userId);
@@ -191,14 +199,17 @@ export function waitingRoom(o: WaitingRoomOptions) {
         const joined = await store.joinedAt(eventId, principal.userId);
         if (joined !== undefined) ticker.observeWait(eventId, (Date.now() - joined) / 1000);
       }
-      const ttl = Math.max(1, Math.floor((admission.expiresAt - Date.now()) / 1000));
+      // The token lives as long as the admission could; Redis decides, on each use, whether it lapsed sooner.
+      const endsAt = admission.admittedAt + o.slotMs;
+      const ttl = Math.max(1, Math.floor((endsAt - Date.now()) / 1000));
       return {
         ...view,
         admissionToken: await tokens.sign(
           { userId: principal.userId, eventId, tokenId: admission.tokenId },
           ttl,
         ),
-        admissionExpiresAt: new Date(admission.expiresAt).toISOString(),
+        admissionExpiresAt: new Date(endsAt).toISOString(),
+        admissionLapsesAt: new Date(admission.lapsesAt).toISOString(),
       };
     },
 
@@ -224,7 +235,10 @@ export function waitingRoom(o: WaitingRoomOptions) {
         }[verdict];
         throw new ForbiddenProblem(detail, `admission-${verdict}`);
       }
-      if (!(await store.isLiveAdmission(eventId, principal.userId, verdict.tokenId))) {
+      // A reservation attempt is a sign of life too: it keeps the slot through a run of 409s.
+      ticker.seen(eventId, principal.userId);
+      const live = await store.admissionOf(eventId, principal.userId);
+      if (live?.tokenId !== verdict.tokenId) {
         throw new ForbiddenProblem(
           'This admission was already used or has lapsed; join the queue again',
           'admission-spent',
