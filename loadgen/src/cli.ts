@@ -108,12 +108,13 @@ async function main(argv: string[]): Promise<number> {
   const log = (m: string) => console.log(`scenario: ${m}`);
   log(`${scenario.name}: ${scenario.users} fans for ${seats} seats, seed ${seed}, scale ${scale}`);
 
+  // Read first, so a mistyped variable stops the run before anything has started.
+  const tracing = createTracing('loadgen', loadConfig(tracingConfigSchema, process.env));
   let stack: StartedStack | undefined;
   const recorder = new Recorder(seats);
   const http = httpClient(recorder);
   const metrics = harnessMetrics(recorder, scenario.name);
   const notServed = await metrics.listen(Number(process.env.HARNESS_METRICS_PORT ?? 9464));
-  const tracing = createTracing('loadgen', loadConfig(tracingConfigSchema, process.env));
   if (notServed !== undefined) log(notServed);
   try {
     if (values.target === undefined)
