@@ -10,8 +10,8 @@ interface Line {
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-/** A line chart as inline SVG: no script, no network, renders anywhere. */
-function lineChart(id: string, title: string, unit: string, lines: Line[]): string {
+/** A line chart as inline SVG: no script, no network, renders anywhere. `footer` is HTML under the chart. */
+function lineChart(id: string, title: string, unit: string, lines: Line[], footer = ''): string {
   const W = 640;
   const H = 220;
   const pad = { l: 56, r: 12, t: 28, b: 28 };
@@ -39,7 +39,7 @@ function lineChart(id: string, title: string, unit: string, lines: Line[]): stri
   return `<figure id="${id}" class="chart"><figcaption>${escapeHtml(title)} <small>(${escapeHtml(unit)} over seconds since start)</small></figcaption>
 <svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(title)}">${ticks.join('')}
 <line x1="${pad.l}" x2="${W - pad.r}" y1="${H - pad.b}" y2="${H - pad.b}" stroke="#999"/><text x="${W - pad.r}" y="${H - 8}" text-anchor="end" font-size="10">${maxX}s</text>
-${polylines.join('\n')}${legend}</svg></figure>`;
+${polylines.join('\n')}${legend}</svg>${footer}</figure>`;
 }
 
 const PALETTE = ['#2a7', '#d33', '#58c', '#e90', '#84c', '#999', '#c84', '#3aa'];
@@ -48,16 +48,17 @@ const PALETTE = ['#2a7', '#d33', '#58c', '#e90', '#84c', '#999', '#c84', '#3aa']
 function prometheusSection(p: PrometheusSeries): string {
   if ('unavailable' in p)
     return `<h2>Over time, servers' side</h2><p>Not drawn: ${escapeHtml(p.unavailable)}. Start Prometheus (<code>npm run infra:up</code>) to have the dashboard's series here.</p>`;
-  const charts = p.charts.map((c) => {
-    const chart = lineChart(
+  const charts = p.charts.map((c) =>
+    lineChart(
       c.id,
       c.title,
       c.unit,
       c.lines.map((l, i) => ({ ...l, color: PALETTE[i % PALETTE.length]! })),
-    );
-    const note = c.error === undefined ? '' : `<p class="FAIL">${escapeHtml(c.error)}</p>`;
-    return `${chart.replace('</figure>', '')}<details><summary>PromQL</summary><pre>${escapeHtml(c.queries.join('\n'))}</pre></details>${note}</figure>`;
-  });
+      `<details><summary>PromQL</summary><pre>${escapeHtml(c.queries.join('\n'))}</pre></details>${
+        c.error === undefined ? '' : `<p class="FAIL">${escapeHtml(c.error)}</p>`
+      }`,
+    ),
+  );
   return `<h2>Over time, servers' side: the “${escapeHtml(p.dashboard)}” dashboard</h2>
 <p>Each chart is a panel of the Grafana dashboard, queried from Prometheus at ${escapeHtml(p.source)} over this run with the panel's own PromQL (step ${p.stepSeconds} s).</p>
 <div class="charts">${charts.join('\n')}</div>`;

@@ -11,7 +11,7 @@ import { Counter, Histogram } from 'prom-client';
 import { type Pool, type PoolClient, withTransaction } from './db.ts';
 import type { StringProducer } from './kafka.ts';
 import type { Logger } from './logger.ts';
-import type { ServiceMetrics } from './metrics.ts';
+import { metricOnce, type ServiceMetrics } from './metrics.ts';
 import { extractTraceContext, inSpan, markSpanFailed, SpanKind, type Tracer } from './tracing.ts';
 
 export interface EventHandler<T extends Topic = Topic> {
@@ -90,36 +90,44 @@ export class EventConsumer {
       heartbeatInterval: 1000,
       maxWaitTime: 100,
     });
-    this.#outcomes =
-      (options.metrics.registry.getSingleMetric('saga_events_consumed_total') as Counter<
-        'topic' | 'outcome'
-      >) ??
-      new Counter({
-        name: 'saga_events_consumed_total',
-        help: 'Events consumed, by outcome: applied, duplicate (dropped by id) or dead-lettered',
-        labelNames: ['topic', 'outcome'] as const,
-        registers: [options.metrics.registry],
-      });
     const registry = options.metrics.registry;
+    // Several consumers can share one registry (one per service process, more in tests): one series set.
+    this.#outcomes = metricOnce(
+      registry,
+      'saga_events_consumed_total',
+      () =>
+        new Counter({
+          name: 'saga_events_consumed_total',
+          help: 'Events consumed, by outcome: applied, duplicate (dropped by id) or dead-lettered',
+          labelNames: ['topic', 'outcome'] as const,
+          registers: [registry],
+        }),
+    );
     const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-    this.#lag =
-      (registry.getSingleMetric('saga_event_lag_seconds') as Histogram<'topic'>) ??
-      new Histogram({
-        name: 'saga_event_lag_seconds',
-        help: 'From the moment an event was appended to Kafka to the moment its handling began',
-        labelNames: ['topic'] as const,
-        buckets,
-        registers: [registry],
-      });
-    this.#handling =
-      (registry.getSingleMetric('saga_event_handle_seconds') as Histogram<'topic'>) ??
-      new Histogram({
-        name: 'saga_event_handle_seconds',
-        help: 'Time to apply one event, transaction included',
-        labelNames: ['topic'] as const,
-        buckets,
-        registers: [registry],
-      });
+    this.#lag = metricOnce(
+      registry,
+      'saga_event_lag_seconds',
+      () =>
+        new Histogram({
+          name: 'saga_event_lag_seconds',
+          help: 'From the moment an event was appended to Kafka to the moment its handling began',
+          labelNames: ['topic'] as const,
+          buckets,
+          registers: [registry],
+        }),
+    );
+    this.#handling = metricOnce(
+      registry,
+      'saga_event_handle_seconds',
+      () =>
+        new Histogram({
+          name: 'saga_event_handle_seconds',
+          help: 'Time to apply one event, transaction included',
+          labelNames: ['topic'] as const,
+          buckets,
+          registers: [registry],
+        }),
+    );
   }
 
   async start(): Promise<void> {

@@ -22,6 +22,11 @@ export function createServiceMetrics(service: string): ServiceMetrics {
   return { registry, httpDuration };
 }
 
+/** The registry's metric of that name, made by `create` the first time: every user of one registry shares it. */
+export function metricOnce<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
+
 const observedPools = new WeakMap<Registry, Map<string, pg.Pool>>();
 
 /** Reports each pool's connections (total, idle, waiting) under its name; one gauge serves every pool. */

@@ -1,5 +1,4 @@
-import type { Envelope } from '@reservex/contracts';
-import { TOPICS } from '@reservex/contracts';
+import { type Envelope, TOPICS } from '@reservex/contracts';
 import type { z } from 'zod';
 import type { baseConfigSchema } from './config.ts';
 import { createPool, type Pool } from './db.ts';

@@ -137,7 +137,7 @@ export async function inSpan<T>(
     return await context.with(trace.setSpan(parent, span), () => work(span));
   } catch (error) {
     span.recordException(error as Error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    markSpanFailed(span, (error as Error).message);
     throw error;
   } finally {
     span.end();

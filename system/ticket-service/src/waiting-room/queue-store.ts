@@ -132,18 +132,22 @@ export function queueStore(redis: Redis, prefix: string) {
       return t === null ? undefined : Number(t);
     },
 
-    /** The user's live admission: its token id, when it was given, and when it lapses unless they are seen. */
+    /** The user's live admission: its token id, and when it lapses unless they are seen. */
     async admissionOf(
       eventId: string,
       userId: string,
-    ): Promise<{ tokenId: string; admittedAt: number; lapsesAt: number } | undefined> {
+    ): Promise<{ tokenId: string; lapsesAt: number } | undefined> {
       const [tokenId, lapsesAt] = await Promise.all([
         redis.hget(k(eventId, 'admitted'), userId),
         redis.zscore(k(eventId, 'active'), userId),
       ]);
-      if (tokenId === null || lapsesAt === null) return undefined;
+      return tokenId === null || lapsesAt === null ? undefined : { tokenId, lapsesAt: Number(lapsesAt) };
+    },
+
+    /** When an admission was given, from the admission log. */
+    async admittedAt(eventId: string, tokenId: string): Promise<number> {
       const record = (await redis.hget(k(eventId, 'issued'), tokenId)) ?? '';
-      return { tokenId, admittedAt: Number(/\|(\d+)$/.exec(record)?.[1] ?? 0), lapsesAt: Number(lapsesAt) };
+      return Number(/\|(\d+)$/.exec(record)?.[1] ?? 0);
     },
 
     async joinedAt(eventId: string, userId: string): Promise<number | undefined> {

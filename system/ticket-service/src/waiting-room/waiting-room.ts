@@ -200,7 +200,7 @@ export function waitingRoom(o: WaitingRoomOptions) {
         if (joined !== undefined) ticker.observeWait(eventId, (Date.now() - joined) / 1000);
       }
       // The token lives as long as the admission could; Redis decides, on each use, whether it lapsed sooner.
-      const endsAt = admission.admittedAt + o.slotMs;
+      const endsAt = (await store.admittedAt(eventId, admission.tokenId)) + o.slotMs;
       const ttl = Math.max(1, Math.floor((endsAt - Date.now()) / 1000));
       return {
         ...view,
