@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { testInfra } from '@reservex/kit/testing';
+import pg from 'pg';
 import { checkAll, kafkaRoundTrip } from './health.ts';
 import { readInfraSettings } from './settings.ts';
 
@@ -8,6 +11,19 @@ describe('infrastructure', () => {
     const result = await kafkaRoundTrip(testInfra().kafkaBrokers);
     assert.equal(result.brokers, 1);
     assert.ok(result.roundTripMs >= 0);
+  });
+
+  it('PostgreSQL acknowledges a commit only once it is durable (synchronous_commit=on), in both modes', async () => {
+    const client = new pg.Client({ connectionString: testInfra().pgAdminUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SHOW synchronous_commit');
+      assert.equal(rows[0].synchronous_commit, 'on');
+    } finally {
+      await client.end();
+    }
+    const compose = readFileSync(join(import.meta.dirname, '..', '..', 'docker-compose.yml'), 'utf8');
+    assert.doesNotMatch(compose, /synchronous_commit=off/);
   });
 
   describe('in local mode', () => {

@@ -64,6 +64,16 @@ describe('the waiting room queue in Redis', () => {
     );
   });
 
+  it("stamps a heartbeat with Redis's own clock, the one every admission step reads", async () => {
+    const eventId = await openQueue();
+    await store.join(eventId, 'heart');
+    await store.heartbeat(eventId, ['heart']);
+    const [seconds, micros] = await redis.time();
+    const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const seen = Number(await redis.zscore(store.key(eventId, 'seen'), 'heart'));
+    assert.ok(Math.abs(redisNow - seen) < 5000, `seen at ${seen}, Redis time ${redisNow}`);
+  });
+
   it('keeps one place per user: joining again from another tab returns the same ticket', async () => {
     const eventId = await openQueue();
     await store.join(eventId, 'a');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, loadConfig } from '../src/index.ts';
+import { baseConfigSchema, ConfigError, loadConfig, trustProxySchema } from '../src/index.ts';
 
 describe('configuration', () => {
   const schema = baseConfigSchema.extend({ PORT: z.coerce.number().int().min(1).max(65535) });
@@ -33,5 +33,22 @@ describe('configuration', () => {
       () => loadConfig(withSecret, { DATABASE_URL: 'postgres://localhost/db', ADMIN_PASSWORD: 'abc' }),
       (error: Error) => /ADMIN_PASSWORD: .*\(set\)/.test(error.message) && !error.message.includes('abc'),
     );
+  });
+
+  describe('TRUST_PROXY', () => {
+    const parse = (raw: string) => trustProxySchema.parse(raw);
+
+    it('takes a hop count or a list of trusted proxy addresses, as Express does', () => {
+      assert.equal(parse('false'), false);
+      assert.equal(parse('1'), 1);
+      assert.equal(parse('2'), 2);
+      assert.deepEqual(parse('loopback, 10.0.0.0/8'), ['loopback', '10.0.0.0/8']);
+    });
+
+    it('refuses "true": trusting every hop lets any client choose its own address', () => {
+      const result = trustProxySchema.safeParse('true');
+      assert.equal(result.success, false);
+      assert.match(JSON.stringify(result.error?.issues), /hop count|trusted proxies/);
+    });
   });
 });

@@ -15,6 +15,7 @@ import { httpClient } from '../src/testing/index.ts';
 describe('the HTTP kit', () => {
   let server: RunningServer;
   let healthy = true;
+  let draining = false;
   before(async () => {
     const app = createHttpApp({
       service: 'kit-test',
@@ -22,6 +23,8 @@ describe('the HTTP kit', () => {
       metrics: createServiceMetrics('kit-test'),
       tracer: createTracing('kit-test', tracingConfigSchema.parse({})).tracer,
       bodyLimit: '1kb',
+      trustProxy: 1,
+      isDraining: () => draining,
       openapi: { openapi: '3.1.0', info: { title: 'kit-test', version: '1' }, paths: {} },
       readinessChecks: [
         {
@@ -34,6 +37,9 @@ describe('the HTTP kit', () => {
       routes: (app) => {
         app.get('/things/:id', (req, res) => {
           res.json({ id: req.params.id });
+        });
+        app.get('/client-address', (req, res) => {
+          res.json({ ip: req.ip });
         });
         app.get('/teapot', () => {
           throw new ProblemError(418, 'teapot', "I'm a teapot", 'short and stout');
@@ -92,6 +98,26 @@ describe('the HTTP kit', () => {
     } finally {
       healthy = true;
     }
+  });
+
+  it('says it is not ready while draining, so a load balancer stops sending before the server closes', async () => {
+    const api = httpClient(server.url);
+    draining = true;
+    try {
+      const res = await api.get('/actuator/health');
+      assert.equal(res.status, 503);
+      assert.equal(res.body.draining, true);
+      assert.equal((await api.get('/actuator/health/liveness')).status, 200);
+    } finally {
+      draining = false;
+    }
+  });
+
+  it('behind one trusted proxy, the client address is the one that proxy saw, whatever the client wrote', async () => {
+    const res = await httpClient(server.url).get('/client-address', {
+      headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' },
+    });
+    assert.equal(res.body.ip, '203.0.113.7');
   });
 
   it('counts requests per route template, not per raw URL', async () => {

@@ -11,6 +11,8 @@ export const ticketConfigSchema = baseConfigSchema.extend({
   HOLD_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
   SEAT_MAP_CACHE_MS: z.coerce.number().int().min(0).default(500),
   REDIS_KEY_PREFIX: z.string().default('ticket:'),
+  /** A Redis command that gets no answer in this time fails, rather than hold a request while Redis is away. */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   // Signs admission tokens; only ticket-service instances make and check them. Change it outside development.
   ADMISSION_TOKEN_SECRET: z.string().min(32).default('reservex-development-admission-secret-change-me'),
   /**

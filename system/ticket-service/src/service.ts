@@ -52,7 +52,11 @@ export function createTicketService(config: TicketConfig): TicketService {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120],
     registers: [metrics.registry],
   });
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const redis = new Redis(config.REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+  });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   const store = queueStore(redis, config.REDIS_KEY_PREFIX);
   const ticker = new AdmissionTicker({

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { createLogger, shutdown } from '../src/index.ts';
+
+describe('shutdown', () => {
+  const logger = createLogger('shutdown-test', 'silent');
+  const hang = () => new Promise<void>(() => {});
+
+  it('shares one grace period across every step: hung steps do not multiply it, and later steps still run', async () => {
+    const ran: string[] = [];
+    const started = performance.now();
+    await shutdown(
+      [
+        { name: 'http', run: hang },
+        { name: 'consumer', run: hang },
+        { name: 'workers', run: hang },
+        { name: 'pools', run: async () => void ran.push('pools') },
+      ],
+      500,
+      logger,
+    );
+    const elapsed = performance.now() - started;
+    assert.deepEqual(ran, ['pools'], 'the last step still ran');
+    // Three hung steps each given the full grace would take 1.5 s.
+    assert.ok(elapsed < 1000, `shutdown took ${Math.round(elapsed)} ms for a 500 ms grace period`);
+  });
+});
