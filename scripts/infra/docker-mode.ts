@@ -15,6 +15,7 @@ export function compose(s: InfraSettings, args: string[]): void {
   const result = spawnSync('docker', ['compose', '-f', join(s.repoRoot, 'docker-compose.yml'), ...args], {
     stdio: s.quiet ? 'pipe' : 'inherit',
     encoding: 'utf8',
+    env: { ...process.env, PG_SYNCHRONOUS_COMMIT: s.postgres.synchronousCommit },
   });
   if (result.status !== 0) {
     throw new InfraError(

@@ -37,7 +37,13 @@ export function postgresProcess(s: InfraSettings) {
 
 export async function startPostgres(s: InfraSettings, log: (m: string) => void): Promise<void> {
   const proc = postgresProcess(s);
-  if (runningPid(proc) !== undefined) return;
+  if (runningPid(proc) !== undefined) {
+    // A server started earlier with another durability setting is restarted with the one asked for now.
+    const socketDir = join(s.stateDir, 'run', 'pg-socket');
+    if ((await synchronousCommit(socketDir, s.postgres.port)) === s.postgres.synchronousCommit) return;
+    log(`restarting PostgreSQL with synchronous_commit=${s.postgres.synchronousCommit}`);
+    await stopProcess(proc);
+  }
   ensurePackage(['/usr/lib/postgresql'], ['postgresql'], log);
   const bin = postgresBinDir();
   if (bin === undefined)
@@ -87,9 +93,11 @@ export async function startPostgres(s: InfraSettings, log: (m: string) => void):
       'max_connections=400',
       '-c',
       'shared_buffers=256MB',
-      // Development infra: a crash of the whole machine may lose the last commits, a crash of a service loses nothing.
+      // Durable by default: a commit is acknowledged once it is on disk, so a crash of PostgreSQL itself cannot
+      // take back a reservation whose message went out and whose offset was committed. Off only when asked for
+      // by name (PG_UNSAFE_ASYNC_COMMIT=true), for throwaway benchmarks.
       '-c',
-      'synchronous_commit=off',
+      `synchronous_commit=${s.postgres.synchronousCommit}`,
     ],
     { ...account, cwd: dataDir },
   );
@@ -100,6 +108,19 @@ export async function startPostgres(s: InfraSettings, log: (m: string) => void):
     30_000,
   );
   await provisionDatabases(socketDir, s);
+}
+
+async function synchronousCommit(socketDir: string, port: number): Promise<string | undefined> {
+  const client = new pg.Client({ host: socketDir, port, user: 'postgres', database: 'postgres' });
+  try {
+    await client.connect();
+    const { rows } = await client.query('SHOW synchronous_commit');
+    return rows[0]?.synchronous_commit;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 async function canConnectAsSuperuser(socketDir: string, port: number): Promise<boolean> {

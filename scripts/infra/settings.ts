@@ -6,7 +6,14 @@ export interface InfraSettings {
   repoRoot: string;
   stateDir: string;
   quiet: boolean;
-  postgres: { port: number; user: string; password: string; databases: readonly string[] };
+  postgres: {
+    port: number;
+    user: string;
+    password: string;
+    databases: readonly string[];
+    /** 'on' unless PG_UNSAFE_ASYNC_COMMIT=true: an acknowledged commit can then vanish in a crash. */
+    synchronousCommit: 'on' | 'off';
+  };
   redis: { port: number };
   kafka: { port: number; controllerPort: number; version: string; heapMb: number };
   prometheus: { port: number };
@@ -22,6 +29,13 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
+function unsafeAsyncCommit(env: NodeJS.ProcessEnv): boolean {
+  const raw = env.PG_UNSAFE_ASYNC_COMMIT;
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new InfraError(`PG_UNSAFE_ASYNC_COMMIT must be true or false, got "${raw}"`);
+}
+
 export const SERVICE_DATABASES = ['account', 'ticket', 'payment'] as const;
 
 export function readInfraSettings(env: NodeJS.ProcessEnv, quiet: boolean): InfraSettings {
@@ -35,6 +49,7 @@ export function readInfraSettings(env: NodeJS.ProcessEnv, quiet: boolean): Infra
       user: env.PG_USER ?? 'reservex',
       password: env.PG_PASSWORD ?? 'reservex',
       databases: SERVICE_DATABASES,
+      synchronousCommit: unsafeAsyncCommit(env) ? 'off' : 'on',
     },
     redis: { port: port(env, 'REDIS_PORT', 6379) },
     kafka: {

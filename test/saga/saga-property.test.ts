@@ -166,7 +166,7 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
         const processing = async () =>
           (
             await payment.query(
-              "SELECT id FROM payments WHERE event_id = $1 AND status = 'PROCESSING' ORDER BY created_at, id",
+              "SELECT id, attempts FROM payments WHERE event_id = $1 AND status = 'PROCESSING' ORDER BY created_at, id",
               [event.id],
             )
           ).rows;
@@ -216,7 +216,8 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
                 a.outcome === 'declined'
                   ? { kind: 'declined', reason: 'card-declined' }
                   : { kind: a.outcome };
-              await settleCharge(payment, p[a.pick % p.length]!.id, result);
+              const chosen = p[a.pick % p.length]!;
+              await settleCharge(payment, chosen.id, result, chosen.attempts);
               break;
             }
             case 'expire': {
@@ -259,7 +260,7 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
             continue;
           }
           for (const m of p) await deliver(m);
-          for (const row of q) await settleCharge(payment, row.id, { kind: 'captured' });
+          for (const row of q) await settleCharge(payment, row.id, { kind: 'captured' }, row.attempts);
           await checkSeats();
         }
         assert.deepEqual(await pending(), [], 'the saga did not settle');

@@ -190,7 +190,7 @@ describe('the waiting room queue in Redis', () => {
     for (const fan of ['silent', 'active', 'next']) await store.join(eventId, fan);
     const grace = 400;
     const tickAndTouch = async () => {
-      await store.heartbeat(eventId, ['next', 'active'], Date.now());
+      await store.heartbeat(eventId, ['next', 'active']);
       return store.tick(eventId, grace, 60_000);
     };
     await waitFor(async () => ((await tickAndTouch()).active === 2 ? true : undefined));
@@ -217,7 +217,7 @@ describe('the waiting room queue in Redis', () => {
     assert.ok(admission);
     await waitFor(
       async () => {
-        await store.heartbeat(eventId, ['busy'], Date.now());
+        await store.heartbeat(eventId, ['busy']);
         await store.tick(eventId, 60_000, 300);
         return (await store.admissionOf(eventId, 'busy')) === undefined ? Date.now() : undefined;
       },
@@ -231,7 +231,7 @@ describe('the waiting room queue in Redis', () => {
     await store.join(eventId, 'gone');
     await store.join(eventId, 'here');
     await new Promise((r) => setTimeout(r, 250));
-    await store.heartbeat(eventId, ['here'], Date.now());
+    await store.heartbeat(eventId, ['here']);
     await store.tick(eventId, 200, 60_000);
     const after = await waitFor(async () => {
       const r = await store.tick(eventId, 200, 60_000);

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type Pool, type Queryable, TooManyRequestsProblem, withTransaction } from '@reservex/kit';
+import {
+  overLimitWaitMs,
+  type Pool,
+  type Queryable,
+  TooManyRequestsProblem,
+  withTransaction,
+} from '@reservex/kit';
+import type { BoundedHashing } from './bounded-hashing.ts';
 import type { AccountConfig } from './config.ts';
 import {
   InvalidCredentialsError,
@@ -24,7 +31,9 @@ import { newRefreshSecret, signAccessToken, type TokenPair } from './token-issue
 export interface AccountDeps {
   pool: Pool;
   throttle: LoginThrottle;
-  signingKey: SigningKey;
+  hashing: BoundedHashing;
+  /** The key that signs new tokens: it changes when the keys are rotated. */
+  signingKey: () => SigningKey;
   config: AccountConfig;
   onLogin: (outcome: 'success' | 'invalid' | 'rate-limited') => void;
 }
@@ -54,7 +63,7 @@ export function accountUseCases(deps: AccountDeps) {
       secret: refreshToken,
       expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_TTL_SECONDS * 1000),
     });
-    const accessToken = await signAccessToken(deps.signingKey, user, config.ACCESS_TOKEN_TTL_SECONDS);
+    const accessToken = await signAccessToken(deps.signingKey(), user, config.ACCESS_TOKEN_TTL_SECONDS);
     return {
       accessToken,
       refreshToken,
@@ -64,8 +73,14 @@ export function accountUseCases(deps: AccountDeps) {
   }
 
   return {
-    async signup(input: { email: string; password: string; name: string }): Promise<PublicUser> {
-      const passwordHash = await hashPassword(input.password, cost);
+    async signup(input: { email: string; password: string; name: string }, ip: string): Promise<PublicUser> {
+      const attempts = await deps.throttle.countSignup(ip);
+      if (attempts.count > config.SIGNUP_LIMIT_PER_IP)
+        throw new TooManyRequestsProblem(
+          attempts.resetMs / 1000,
+          'Too many sign-ups from this address; try again later',
+        );
+      const passwordHash = await deps.hashing(() => hashPassword(input.password, cost));
       const user = await insertUser(pool, {
         email: normalizeEmail(input.email),
         name: input.name,
@@ -77,24 +92,31 @@ export function accountUseCases(deps: AccountDeps) {
 
     async login(input: { email: string; password: string }, ip: string): Promise<TokenPair> {
       const email = normalizeEmail(input.email);
-      const counts = await deps.throttle.countAttempt(email, ip);
-      const over = [
-        counts.perAccount.count > config.LOGIN_LIMIT_PER_ACCOUNT ? counts.perAccount.resetMs : 0,
-        counts.perIp.count > config.LOGIN_LIMIT_PER_IP ? counts.perIp.resetMs : 0,
-      ];
-      const waitMs = Math.max(...over);
+      const counts = await deps.throttle.countLogin(email, ip);
+      // The per-account limit protects against guesses spread over many addresses; it does not apply to an
+      // address that has signed in to this account before, so such an attack cannot lock the owner out.
+      const waitMs = overLimitWaitMs([
+        { ...counts.pair, limit: config.LOGIN_LIMIT_PER_ACCOUNT_AND_IP },
+        { ...counts.perIp, limit: config.LOGIN_LIMIT_PER_IP },
+        {
+          ...counts.perAccount,
+          limit: counts.knownAddress ? Number.POSITIVE_INFINITY : config.LOGIN_LIMIT_PER_ACCOUNT,
+        },
+      ]);
       if (waitMs > 0) {
         deps.onLogin('rate-limited');
         throw new TooManyRequestsProblem(waitMs / 1000, 'Too many login attempts; try again later');
       }
       const user = await findUserByEmail(pool, email);
       decoyHash ??= hashPassword(randomUUID(), cost);
-      const valid = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash));
+      const stored = user?.passwordHash ?? (await decoyHash);
+      const valid = await deps.hashing(() => verifyPassword(input.password, stored));
       if (user === undefined || !valid) {
         deps.onLogin('invalid');
         throw new InvalidCredentialsError();
       }
       deps.onLogin('success');
+      await deps.throttle.rememberAddress(email, ip);
       return issueTokens(user, randomUUID(), pool);
     },
 

@@ -6,6 +6,7 @@ import {
   createPool,
   createServiceMetrics,
   createTracing,
+  drainDelay,
   type Logger,
   listen,
   observePgPool,
@@ -14,15 +15,15 @@ import {
   shutdown,
 } from '@reservex/kit';
 import { Redis } from 'ioredis';
-import { createLocalJWKSet } from 'jose';
 import { Counter } from 'prom-client';
 import { accountUseCases } from './accounts.ts';
+import { boundedHashing } from './bounded-hashing.ts';
 import type { AccountConfig } from './config.ts';
 import { hashPassword } from './domain/password.ts';
 import { accountOpenApi } from './http/openapi.ts';
 import { accountRoutes } from './http/routes.ts';
+import { SigningKeyRing } from './signing-key-ring.ts';
 import { loginThrottle } from './store/login-throttle.ts';
-import { loadOrCreateSigningKey, publishedKeys } from './store/signing-keys.ts';
 import { ensureAdmin } from './store/users.ts';
 
 export const SERVICE_NAME = 'account-service';
@@ -48,14 +49,17 @@ export function createAccountService(config: AccountConfig): AccountService {
     labelNames: ['outcome'] as const,
     registers: [metrics.registry],
   });
+  const keys = new SigningKeyRing(pool, config.KEY_ENCRYPTION_KEY, logger);
   let server: RunningServer | undefined;
+  let draining = false;
 
   return {
     logger,
     async start() {
       await redis.connect();
       await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
-      const signingKey = await loadOrCreateSigningKey(pool);
+      await keys.load();
+      keys.startReloading(config.SIGNING_KEY_RELOAD_SECONDS);
       await ensureAdmin(pool, {
         email: config.ADMIN_EMAIL.toLowerCase(),
         passwordHash: await hashPassword(config.ADMIN_PASSWORD, {
@@ -65,11 +69,17 @@ export function createAccountService(config: AccountConfig): AccountService {
         }),
       });
       // The account service verifies its own tokens from the same public keys it publishes.
-      const verify = accessTokenVerifier(createLocalJWKSet({ keys: await publishedKeys(pool) }));
+      const verify = accessTokenVerifier(keys.verifyKeys);
       const useCases = accountUseCases({
         pool,
-        throttle: loginThrottle(redis, config.REDIS_KEY_PREFIX, config.LOGIN_LIMIT_WINDOW_SECONDS),
-        signingKey,
+        throttle: loginThrottle(
+          redis,
+          config.REDIS_KEY_PREFIX,
+          config.LOGIN_LIMIT_WINDOW_SECONDS,
+          config.SIGNUP_LIMIT_WINDOW_SECONDS,
+        ),
+        hashing: boundedHashing(config.PASSWORD_HASH_CONCURRENCY, config.PASSWORD_HASH_QUEUE),
+        signingKey: () => keys.current(),
         config,
         onLogin: (outcome) => logins.inc({ outcome }),
       });
@@ -80,20 +90,24 @@ export function createAccountService(config: AccountConfig): AccountService {
         tracer: tracing.tracer,
         bodyLimit: config.HTTP_BODY_LIMIT,
         trustProxy: config.TRUST_PROXY,
+        isDraining: () => draining,
         openapi: accountOpenApi(),
         readinessChecks: [
           { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
           { name: 'redis', check: async () => void (await redis.ping()) },
         ],
-        routes: accountRoutes(useCases, verify, pool),
+        routes: accountRoutes(useCases, verify, pool, keys),
       });
       server = await listen(app, config.HOST, config.PORT);
       logger.info({ url: server.url }, 'account-service listening');
       return server;
     },
     async stop() {
+      draining = true;
+      keys.stop();
       await shutdown(
         [
+          { name: 'drain', run: () => drainDelay(config.SHUTDOWN_DRAIN_DELAY_MS) },
           { name: 'http', run: async () => server?.close(config.SHUTDOWN_GRACE_MS) },
           { name: 'redis', run: async () => void (await redis.quit()) },
           { name: 'postgres', run: () => pool.end() },

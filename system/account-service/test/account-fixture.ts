@@ -30,6 +30,9 @@ export async function startAccountService(
     PORT: '0',
     LOG_LEVEL: 'silent',
     PASSWORD_SCRYPT_LOG2N: '12',
+    // Test stacks sign every user up from 127.0.0.1.
+    SIGNUP_LIMIT_PER_IP: '1000000',
+    PASSWORD_HASH_QUEUE: '10000',
     ...overrides,
   });
   const service = createAccountService(config);

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { accessTokenVerifier } from '@reservex/kit';
 import { createLocalJWKSet, importJWK, SignJWT } from 'jose';
 import pg from 'pg';
+import { open } from '../src/domain/sealed-key.ts';
 import { anIp, aUser, type RunningAccountService, startAccountService } from './account-fixture.ts';
 
 describe('account-service authentication', () => {
   let svc: RunningAccountService;
   before(async () => {
     svc = await startAccountService({
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '1',
       LOGIN_LIMIT_PER_ACCOUNT: '5',
       LOGIN_LIMIT_PER_IP: '20',
     });
@@ -203,9 +204,12 @@ describe('account-service authentication', () => {
       // Signed with the service's real key, but an hour past its expiry.
       const db = new pg.Client({ connectionString: svc.db.url });
       await db.connect();
-      const { rows } = await db.query('SELECT kid, private_jwk FROM signing_keys');
+      const { rows } = await db.query('SELECT kid, sealed_private_key FROM signing_keys');
       await db.end();
-      const key = await importJWK(rows[0].private_jwk, 'EdDSA');
+      const privateJwk = JSON.parse(
+        open(rows[0].sealed_private_key, svc.config.KEY_ENCRYPTION_KEY, rows[0].kid),
+      );
+      const key = await importJWK(privateJwk, 'EdDSA');
       const expired = await new SignJWT({ email: user.email, roles: ['user'] })
         .setProtectedHeader({ alg: 'EdDSA', kid: rows[0].kid })
         .setSubject(id)

@@ -23,6 +23,41 @@ export const tracingConfigSchema = z.object({
   OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(10).max(60_000).default(5000),
 });
 
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const ADDRESS_OR_CIDR = /^[0-9a-fA-F:.]+(\/\d{1,3})?$/;
+
+/**
+ * Express's "trust proxy", made safe to configure: a number of proxy hops in front of the service, or a list of
+ * the proxies' addresses (IPs, CIDRs, or loopback / linklocal / uniquelocal). "true" is refused: it trusts every
+ * hop, so the left-most X-Forwarded-For, which the client writes, would become the address rate limits count.
+ */
+export const trustProxySchema = z
+  .string()
+  .trim()
+  .default('false')
+  .transform((raw, ctx): false | number | string[] => {
+    if (raw === 'false' || raw === '' || raw === '0') return false;
+    if (raw === 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'trusting every hop lets any client choose its own address; give a hop count (1 behind one proxy) or the trusted proxies (loopback, 10.0.0.0/8, …)',
+      });
+      return z.NEVER;
+    }
+    if (/^\d+$/.test(raw)) return Number(raw);
+    const list = raw.split(',').map((p) => p.trim());
+    const bad = list.filter((p) => !PROXY_NAMES.has(p) && !ADDRESS_OR_CIDR.test(p));
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `not a hop count or a list of trusted proxies: ${bad.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    return list;
+  });
+
 /** Variables every service reads. Each service extends this with its own. */
 export const baseConfigSchema = tracingConfigSchema.extend({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -44,8 +79,30 @@ export const baseConfigSchema = tracingConfigSchema.extend({
     .regex(/^[\w.-]*$/, 'letters, digits, dot, dash and underscore only')
     .default(''),
   HTTP_BODY_LIMIT: z.string().default('32kb'),
+  TRUST_PROXY: trustProxySchema,
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** How long readiness says DOWN before the server stops taking requests, so load balancers notice first. */
+  SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
 });
+
+/**
+ * The development defaults that are credentials. With NODE_ENV=production each one must have been changed, and
+ * start-up names every one that was not.
+ */
+export function refuseDevelopmentDefaults(defaults: Record<string, string>) {
+  return (config: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    if (config.NODE_ENV !== 'production') return;
+    for (const [variable, value] of Object.entries(defaults)) {
+      if (config[variable] === value)
+        ctx.addIssue({
+          code: 'custom',
+          path: [variable],
+          message:
+            'is the development default, which must not be used with NODE_ENV=production: set your own',
+        });
+    }
+  };
+}
 
 /**
  * Parses the environment once, at start-up. Every problem is reported at once, each naming its variable,

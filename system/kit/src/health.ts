@@ -1,11 +1,12 @@
 export interface ReadinessCheck {
   name: string;
-  check: () => Promise<void>;
+  /** Throws when the component is down; may resolve to an object of details worth showing (a consumer's lag). */
+  check: () => Promise<unknown>;
 }
 
 export interface HealthReport {
   status: 'UP' | 'DOWN';
-  components: Record<string, { status: 'UP' | 'DOWN'; error?: string }>;
+  components: Record<string, { status: 'UP' | 'DOWN'; error?: string; [detail: string]: unknown }>;
 }
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -15,7 +16,7 @@ export async function readiness(checks: readonly ReadinessCheck[]): Promise<Heal
     checks.map(async ({ name, check }) => {
       let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([
+        const details = await Promise.race([
           check(),
           new Promise((_, reject) => {
             timer = setTimeout(
@@ -24,7 +25,8 @@ export async function readiness(checks: readonly ReadinessCheck[]): Promise<Heal
             );
           }),
         ]);
-        return [name, { status: 'UP' as const }] as const;
+        const shown = typeof details === 'object' && details !== null ? details : {};
+        return [name, { status: 'UP' as const, ...shown }] as const;
       } catch (error) {
         return [name, { status: 'DOWN' as const, error: (error as Error).message }] as const;
       } finally {

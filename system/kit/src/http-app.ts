@@ -18,8 +18,10 @@ export interface HttpAppOptions {
   openapi: object;
   /** Mounts the service's own routes. */
   routes: (app: Express) => void;
-  /** Express "trust proxy": only behind a proxy that sets X-Forwarded-For. */
-  trustProxy?: boolean | string | number;
+  /** Express "trust proxy": a hop count or the trusted proxies' addresses (see trustProxySchema). */
+  trustProxy?: boolean | number | string[];
+  /** True once shutdown has begun: readiness then answers 503, so load balancers stop sending new requests. */
+  isDraining?: () => boolean;
 }
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
@@ -156,7 +158,14 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
   const ready: RequestHandler = async (_req, res) => {
     const report = await readiness(options.readinessChecks);
-    res.status(report.status === 'UP' ? 200 : 503).json({ service: options.service, ...report });
+    const draining = options.isDraining?.() === true;
+    const up = report.status === 'UP' && !draining;
+    res.status(up ? 200 : 503).json({
+      service: options.service,
+      ...report,
+      status: up ? 'UP' : 'DOWN',
+      ...(draining ? { draining } : {}),
+    });
   };
   app.get('/actuator/health', ready);
   app.get('/actuator/health/readiness', ready);

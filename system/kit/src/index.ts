@@ -1,4 +1,6 @@
 export * from './access-token.ts';
+export * from './background-loop.ts';
+export * from './backoff.ts';
 export * from './config.ts';
 export * from './db.ts';
 export * from './event-consumer.ts';
@@ -15,4 +17,5 @@ export * from './rate-limit.ts';
 export * from './saga-service.ts';
 export * from './shutdown.ts';
 export * from './tracing.ts';
+export * from './transient-errors.ts';
 export * from './validation.ts';

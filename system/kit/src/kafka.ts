@@ -48,3 +48,35 @@ export async function ensureTopics(
     await admin.close();
   }
 }
+
+// Kafka's answers that a record will never be accepted as it is: resending the same bytes cannot succeed.
+const REJECTIONS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'UNSUPPORTED_COMPRESSION_TYPE',
+]);
+
+/** The protocol error ids inside an error from the Kafka client (it nests them in AggregateErrors). */
+export function kafkaErrorIds(error: unknown): string[] {
+  const ids: string[] = [];
+  const seen = new Set<unknown>();
+  const walk = (e: unknown) => {
+    if (e === null || typeof e !== 'object' || seen.has(e)) return;
+    seen.add(e);
+    const { apiId, errors, cause } = e as { apiId?: unknown; errors?: unknown; cause?: unknown };
+    if (typeof apiId === 'string') ids.push(apiId);
+    if (Array.isArray(errors)) for (const inner of errors) walk(inner);
+    walk(cause);
+  };
+  walk(error);
+  return ids;
+}
+
+/** True when Kafka refused the record itself (too large, invalid), not when the broker was merely unreachable. */
+export function isKafkaRejection(error: unknown): boolean {
+  return kafkaErrorIds(error).some((id) => REJECTIONS.has(id));
+}

@@ -1,7 +1,8 @@
 import type { Envelope } from '@reservex/contracts';
 import { Counter, Gauge } from 'prom-client';
-import type { Pool, Queryable } from './db.ts';
-import type { StringProducer } from './kafka.ts';
+import { BackgroundLoop } from './background-loop.ts';
+import type { Pool, PoolClient, Queryable } from './db.ts';
+import { isKafkaRejection, type StringProducer } from './kafka.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { injectTraceContext } from './tracing.ts';
@@ -35,6 +36,15 @@ export interface OutboxRelayOptions {
   topicPrefix?: string;
 }
 
+interface OutboxRow {
+  id: string;
+  event_id: string;
+  topic: string;
+  key: string;
+  payload: unknown;
+  headers: Record<string, string>;
+}
+
 // One relay publishes at a time per database. The others wait their turn, which keeps each key's events in
 // commit order on Kafka: two relays publishing side by side could swap them.
 const RELAY_LOCK = 72_410_100;
@@ -45,10 +55,9 @@ const RELAY_LOCK = 72_410_100;
  */
 export class OutboxRelay {
   readonly #options: Required<OutboxRelayOptions>;
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  readonly #loop: BackgroundLoop;
   readonly #published: Counter<'topic'>;
+  readonly #rejected: Counter<'topic'>;
 
   constructor(options: OutboxRelayOptions) {
     this.#options = { batchSize: 500, idleMs: 200, topicPrefix: '', ...options };
@@ -59,13 +68,21 @@ export class OutboxRelay {
       labelNames: ['topic'] as const,
       registers: [registry],
     });
+    this.#rejected = new Counter({
+      name: 'outbox_rejected_total',
+      help: 'Outbox events Kafka refused for good (too large, invalid), set aside so the rest can go out',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    });
     const pool = options.pool;
     new Gauge({
       name: 'outbox_backlog',
       help: 'Outbox events not yet published',
       registers: [registry],
       async collect() {
-        const { rows } = await pool.query('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL');
+        const { rows } = await pool.query(
+          'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL',
+        );
         this.set(Number(rows[0]?.n ?? 0));
       },
     });
@@ -75,59 +92,40 @@ export class OutboxRelay {
       registers: [registry],
       async collect() {
         const { rows } = await pool.query(
-          'SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS age FROM outbox WHERE published_at IS NULL',
+          'SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS age FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL',
         );
         this.set(Number(rows[0]?.age ?? 0));
       },
     });
+    this.#loop = new BackgroundLoop({
+      name: 'outbox relay',
+      logger: options.logger,
+      idleMs: this.#options.idleMs,
+      backoff: { initialMs: 100, maxMs: 5000 },
+      pass: async () => ((await this.publishBatch()) > 0 ? 'busy' : 'idle'),
+    });
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /** Called after a commit that enqueued events, so they go out now rather than at the next poll. */
   wake(): void {
-    this.#wake?.();
+    this.#loop.wake();
   }
 
-  async stop(): Promise<void> {
-    this.#running = false;
-    this.wake();
-    await this.#loop;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
-  async #run(): Promise<void> {
-    const { logger, idleMs } = this.#options;
-    let failures = 0;
-    while (this.#running) {
-      let published = 0;
-      try {
-        published = await this.publishBatch();
-        failures = 0;
-      } catch (error) {
-        failures++;
-        logger.error({ err: error, failures }, 'outbox relay could not publish; will retry');
-      }
-      if (published === 0 && this.#running) {
-        const pause = failures === 0 ? idleMs : Math.min(5000, 100 * 2 ** failures);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pause);
-          this.#wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.#wake = undefined;
-      }
-    }
+  health() {
+    return this.#loop.health();
   }
 
-  /** One pass: returns how many events it published (0 when another relay holds the turn). */
+  /** One pass: returns how many events it published or set aside (0 when another relay holds the turn). */
   async publishBatch(): Promise<number> {
-    const { pool, producer, batchSize, topicPrefix } = this.#options;
+    const { pool, batchSize } = this.#options;
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
@@ -138,38 +136,113 @@ export class OutboxRelay {
         await client.query('COMMIT');
         return 0;
       }
-      const { rows } = await client.query<{
-        id: string;
-        topic: string;
-        key: string;
-        payload: unknown;
-        headers: Record<string, string>;
-        event_id: string;
-      }>(
-        'SELECT id, event_id, topic, key, payload, headers FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1',
+      const { rows } = await client.query<OutboxRow>(
+        `SELECT id, event_id, topic, key, payload, headers FROM outbox
+         WHERE published_at IS NULL AND rejected_at IS NULL ORDER BY id LIMIT $1`,
         [batchSize],
       );
+      let done = 0;
       if (rows.length > 0) {
-        await producer.send({
-          messages: rows.map((r) => ({
-            topic: `${topicPrefix}${r.topic}`,
-            key: r.key,
-            value: JSON.stringify(r.payload),
-            headers: { ...r.headers, 'event-id': r.event_id },
-          })),
-        });
-        await client.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [
-          rows.map((r) => r.id),
-        ]);
-        for (const r of rows) this.#published.inc({ topic: r.topic });
+        try {
+          await this.#send(rows);
+          await this.#markPublished(client, rows);
+          done = rows.length;
+        } catch (error) {
+          if (!isKafkaRejection(error)) throw error;
+          // Something in the batch was refused. One by one, in order, to find it and let the others through.
+          done = await this.#sendOneByOne(client, rows);
+        }
       }
       await client.query('COMMIT');
-      return rows.length;
+      return done;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
       client.release();
     }
+  }
+
+  #send(rows: OutboxRow[]) {
+    const { producer, topicPrefix } = this.#options;
+    return producer.send({
+      messages: rows.map((r) => ({
+        topic: `${topicPrefix}${r.topic}`,
+        key: r.key,
+        value: JSON.stringify(r.payload),
+        headers: { ...r.headers, 'event-id': r.event_id },
+      })),
+    });
+  }
+
+  async #markPublished(client: PoolClient, rows: OutboxRow[]) {
+    await client.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [
+      rows.map((r) => r.id),
+    ]);
+    for (const r of rows) this.#published.inc({ topic: r.topic });
+  }
+
+  async #sendOneByOne(client: PoolClient, rows: OutboxRow[]): Promise<number> {
+    let done = 0;
+    for (const row of rows) {
+      try {
+        await this.#send([row]);
+        await this.#markPublished(client, [row]);
+      } catch (error) {
+        // A broker that is away is waited for (the loop backs off); only a refusal of this message is final.
+        if (!isKafkaRejection(error)) {
+          if (done > 0) return done;
+          throw error;
+        }
+        this.#options.logger.error(
+          { err: error, topic: row.topic, eventId: row.event_id },
+          'Kafka refused an outbox event for good; set aside',
+        );
+        await client.query('UPDATE outbox SET rejected_at = now(), last_error = $2 WHERE id = $1', [
+          row.id,
+          (error as Error).message.slice(0, 1000),
+        ]);
+        this.#rejected.inc({ topic: row.topic });
+      }
+      done++;
+    }
+    return done;
+  }
+}
+
+/**
+ * Deletes what no one needs any more: published outbox rows and processed event ids older than the retention
+ * window. The window is longer than any run and its check, so the evidence the checker reads is kept. Rows never
+ * published (or set aside) are kept whatever their age.
+ */
+export async function pruneMessaging(
+  pool: Pool,
+  options: { retentionSeconds: number; batch?: number },
+): Promise<{ outbox: number; processed: number }> {
+  const batch = options.batch ?? 10_000;
+  const params: [number, number] = [options.retentionSeconds, batch];
+  return {
+    outbox: await deleteInBatches(
+      pool,
+      `DELETE FROM outbox WHERE id IN (
+         SELECT id FROM outbox WHERE published_at < now() - make_interval(secs => $1) LIMIT $2)`,
+      params,
+    ),
+    processed: await deleteInBatches(
+      pool,
+      `DELETE FROM processed_events WHERE event_id IN (
+         SELECT event_id FROM processed_events WHERE processed_at < now() - make_interval(secs => $1) LIMIT $2)`,
+      params,
+    ),
+  };
+}
+
+/** Repeats a bounded DELETE until it takes fewer rows than its limit ($2), so no statement holds locks for long. */
+async function deleteInBatches(pool: Pool, sql: string, params: [number, number]): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rowCount } = await pool.query(sql, params);
+    total += rowCount ?? 0;
+    if ((rowCount ?? 0) < params[1]) return total;
   }
 }

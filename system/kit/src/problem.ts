@@ -95,3 +95,18 @@ export class TooManyRequestsProblem extends ProblemError {
     });
   }
 }
+
+/** The service cannot take this request right now (a dependency is away, or it is shedding load): retry later. */
+export class ServiceUnavailableProblem extends ProblemError {
+  constructor(
+    retryAfterSeconds: number,
+    detail = 'The service is busy; try again shortly',
+    slug = 'unavailable',
+  ) {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    super(503, slug, 'Service Unavailable', detail, {
+      headers: { 'Retry-After': String(seconds) },
+      extensions: { retryAfterSeconds: seconds },
+    });
+  }
+}

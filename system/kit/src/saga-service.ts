@@ -1,17 +1,32 @@
 import { type Envelope, TOPICS } from '@reservex/contracts';
-import type { z } from 'zod';
-import type { baseConfigSchema } from './config.ts';
+import { z } from 'zod';
+import { BackgroundLoop } from './background-loop.ts';
+import { baseConfigSchema } from './config.ts';
 import { createPool, type Pool } from './db.ts';
 import { EventConsumer, type EventHandler } from './event-consumer.ts';
+import type { ReadinessCheck } from './health.ts';
 import { createProducer, ensureTopics, type StringProducer } from './kafka.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createServiceMetrics, observePgPool, type ServiceMetrics } from './metrics.ts';
 import { KIT_MIGRATIONS_DIR, runMigrations } from './migrations.ts';
-import { OutboxRelay } from './outbox.ts';
-import type { ShutdownStep } from './shutdown.ts';
+import { OutboxRelay, pruneMessaging } from './outbox.ts';
+import { drainDelay, type ShutdownStep } from './shutdown.ts';
 import { createTracing, type Tracer } from './tracing.ts';
 
-export type BaseConfig = z.infer<typeof baseConfigSchema>;
+/** What every service taking part in the saga reads, besides the base variables. */
+export const sagaConfigSchema = baseConfigSchema.extend({
+  /**
+   * Published outbox rows and processed message ids are deleted after this long: longer than any run and its
+   * check, so the evidence the invariant checker reads is still there (7 days by default).
+   */
+  MESSAGING_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(3600)
+    .default(7 * 86_400),
+});
+
+export type BaseConfig = z.infer<typeof sagaConfigSchema>;
 
 /** What every service that takes part in the saga is built on: pools, metrics, tracing, outbox and Kafka. */
 export interface SagaServiceBase {
@@ -29,8 +44,16 @@ export interface SagaServiceBase {
     handlers: EventHandler[];
     afterDatabaseCommit?: (event: Envelope) => void;
   }): EventConsumer;
+  /** PostgreSQL and Kafka (the broker, and this service's consumer), for /actuator/health. */
+  readinessChecks: ReadinessCheck[];
+  /** True from the moment shutdown begins. */
+  isDraining(): boolean;
   /** Kit migrations, then the service's own, then the topics: everything start() needs before it listens. */
   prepare(migrationsDir: string): Promise<void>;
+  /** Background work of the base itself (relay, pruning), once the service listens. */
+  startWorkers(): void;
+  /** The first shutdown steps: readiness says DOWN, then waits for load balancers to notice. */
+  drainSteps(): ShutdownStep[];
   /** The last shutdown steps, after HTTP, the consumer and the service's own workers have stopped. */
   closeSteps(): ShutdownStep[];
 }
@@ -53,6 +76,20 @@ export function sagaServiceBase(service: string, config: BaseConfig): SagaServic
     metrics,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
   });
+  const pruning = new BackgroundLoop({
+    name: 'messaging pruning',
+    logger,
+    idleMs: 3600_000,
+    backoff: { initialMs: 60_000, maxMs: 3600_000 },
+    pass: async () => {
+      const pruned = await pruneMessaging(sagaPool, { retentionSeconds: config.MESSAGING_RETENTION_SECONDS });
+      if (pruned.outbox + pruned.processed > 0)
+        logger.info({ pruned }, 'pruned old outbox rows and message ids');
+      return 'idle';
+    },
+  });
+  const consumers: EventConsumer[] = [];
+  let draining = false;
   return {
     logger,
     pool,
@@ -61,8 +98,8 @@ export function sagaServiceBase(service: string, config: BaseConfig): SagaServic
     tracer: tracing.tracer,
     producer,
     relay,
-    consumer: (options) =>
-      new EventConsumer({
+    consumer: (options) => {
+      const consumer = new EventConsumer({
         ...options,
         clientId: service,
         brokers: config.KAFKA_BROKERS,
@@ -73,14 +110,49 @@ export function sagaServiceBase(service: string, config: BaseConfig): SagaServic
         tracer: tracing.tracer,
         topicPrefix: config.KAFKA_TOPIC_PREFIX,
         onCommitted: () => relay.wake(),
-      }),
+      });
+      consumers.push(consumer);
+      return consumer;
+    },
+    readinessChecks: [
+      { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
+      {
+        name: 'kafka',
+        check: async () => {
+          // The broker answers (the producer's connection), and this service's consumer is consuming.
+          await producer.metadata({ topics: [], forceUpdate: true, retries: 0 });
+          let lag = 0;
+          for (const consumer of consumers) {
+            const health = await consumer.health();
+            if (health.status !== 'UP') throw new Error(`consumer ${health.state}: ${health.detail ?? ''}`);
+            lag += health.lag ?? 0;
+          }
+          return { lag };
+        },
+      },
+    ],
+    isDraining: () => draining,
     async prepare(migrationsDir) {
       await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
       await runMigrations(pool, migrationsDir, logger);
       await ensureTopics(config.KAFKA_BROKERS, Object.values(TOPICS), service, config.KAFKA_TOPIC_PREFIX);
     },
+    startWorkers() {
+      relay.start();
+      pruning.start();
+    },
+    drainSteps: () => [
+      {
+        name: 'drain',
+        run: async () => {
+          draining = true;
+          await drainDelay(config.SHUTDOWN_DRAIN_DELAY_MS);
+        },
+      },
+    ],
     closeSteps: () => [
       { name: 'outbox relay', run: () => relay.stop() },
+      { name: 'messaging pruning', run: () => pruning.stop() },
       { name: 'kafka producer', run: () => producer.close() },
       { name: 'postgres', run: async () => void (await Promise.all([pool.end(), sagaPool.end()])) },
       { name: 'tracing', run: () => tracing.shutdown() },

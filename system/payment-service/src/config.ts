@@ -1,12 +1,12 @@
-import { baseConfigSchema } from '@reservex/kit';
+import { refuseDevelopmentDefaults, sagaConfigSchema } from '@reservex/kit';
 import { z } from 'zod';
 
-export const paymentConfigSchema = baseConfigSchema
+const DEVELOPMENT_DATABASE_URL = 'postgres://reservex:reservex@127.0.0.1:5432/payment';
+
+export const paymentConfigSchema = sagaConfigSchema
   .extend({
     PORT: z.coerce.number().int().min(0).max(65535).default(8082),
-    DATABASE_URL: baseConfigSchema.shape.DATABASE_URL.default(
-      'postgres://reservex:reservex@127.0.0.1:5432/payment',
-    ),
+    DATABASE_URL: sagaConfigSchema.shape.DATABASE_URL.default(DEVELOPMENT_DATABASE_URL),
     ACCOUNT_JWKS_URL: z.url().default('http://127.0.0.1:8081/.well-known/jwks.json'),
     KAFKA_GROUP_ID: z.string().min(1).default('payment-service'),
     // The fault profile the service starts with; PUT /api/admin/faults changes it while running.
@@ -22,6 +22,7 @@ export const paymentConfigSchema = baseConfigSchema
   .refine((c) => c.GATEWAY_LATENCY_MIN_MS <= c.GATEWAY_LATENCY_MAX_MS, {
     message: 'must not exceed GATEWAY_LATENCY_MAX_MS',
     path: ['GATEWAY_LATENCY_MIN_MS'],
-  });
+  })
+  .superRefine(refuseDevelopmentDefaults({ DATABASE_URL: DEVELOPMENT_DATABASE_URL }));
 
 export type PaymentConfig = z.infer<typeof paymentConfigSchema>;

@@ -6,11 +6,12 @@ import {
   type Tracer,
   withTransaction,
 } from '@reservex/kit';
-import type { ChargeResult, Gateway } from './gateway/simulated-gateway.ts';
+import type { ChargeResult, Gateway, LookupResult } from './gateway/simulated-gateway.ts';
 import { publishCompleted, publishFailed, publishRefunded } from './messaging/payment-events.ts';
 import { isCancelled } from './store/cancellations.ts';
 import {
   claimProcessingPayments,
+  extendLease,
   lockPayment,
   type Payment,
   recordRefundInLedger,
@@ -111,37 +112,73 @@ export class PaymentProcessor {
   }
 
   async #charge(claimed: Payment): Promise<void> {
+    // The reservation id is the idempotency key: a retried charge for the same reservation is never a second charge.
+    const key = `charge:${claimed.reservationId}`;
     if (claimed.holdExpiresAt.getTime() <= Date.now()) {
-      // Queued too long: the seats are no longer held, so the charge would only be refunded.
-      await settleCharge(this.#o.pool, claimed.id, { kind: 'not-attempted', reason: 'hold-expired' });
-      this.#o.onOutcome('hold-expired', 0);
+      // The seats are no longer held, so no new charge is made. But an earlier attempt may have charged and then
+      // died before settling: the provider is asked first, and whatever it holds is settled.
+      const known = await this.#o.gateway.lookup(key);
+      const result: SettleResult =
+        known.kind === 'none' ? { kind: 'not-attempted', reason: 'hold-expired' } : known;
+      await settleCharge(this.#o.pool, claimed.id, result, claimed.attempts);
+      this.#o.onOutcome(known.kind === 'none' ? 'hold-expired' : `recovered-${known.kind}`, 0);
       this.#o.onCommitted();
       return;
     }
     const started = performance.now();
-    // The reservation id is the idempotency key: a retried charge for the same reservation is never a second charge.
-    const result = await this.#o.gateway.charge(`charge:${claimed.reservationId}`, claimed.amount);
+    // The claim is kept alive while the provider takes its time, so no other attempt charges meanwhile.
+    const keepAlive = setInterval(
+      () => {
+        extendLease(this.#o.pool, claimed.id, claimed.attempts, this.#o.leaseSeconds).catch((error) =>
+          this.#o.logger.warn({ err: error, paymentId: claimed.id }, 'could not extend the lease'),
+        );
+      },
+      Math.max(250, (this.#o.leaseSeconds * 1000) / 3),
+    );
+    let result: ChargeResult;
+    try {
+      result = await this.#o.gateway.charge(key, claimed.amount);
+    } finally {
+      clearInterval(keepAlive);
+    }
     this.#o.onOutcome(
       result.kind === 'declined' ? result.reason : result.kind,
       (performance.now() - started) / 1000,
     );
-    await settleCharge(this.#o.pool, claimed.id, result);
+    await settleCharge(this.#o.pool, claimed.id, result, claimed.attempts);
     this.#o.onCommitted();
   }
 }
 
+type SettleResult =
+  | ChargeResult
+  | Exclude<LookupResult, { kind: 'none' }>
+  | { kind: 'not-attempted'; reason: 'hold-expired' };
+
 /**
  * Records what the gateway answered, with the saga event it causes, in one transaction. A capture for a
- * reservation that was cancelled meanwhile (a late payment) is refunded on the spot.
+ * reservation that was cancelled meanwhile (a late payment) is refunded on the spot. Only the attempt that holds
+ * the claim settles a PROCESSING payment; any attempt's capture that finds the payment already FAILED is
+ * refunded, because the money moved whatever the record says.
  */
 export async function settleCharge(
   pool: Pool,
   paymentId: string,
-  result: ChargeResult | { kind: 'not-attempted'; reason: 'hold-expired' },
+  result: SettleResult,
+  attempt: number,
 ): Promise<void> {
   await withTransaction(pool, async (tx) => {
     const payment = await lockPayment(tx, paymentId);
-    if (payment?.status !== 'PROCESSING') return;
+    if (payment === undefined) return;
+    if (payment.status === 'FAILED' && result.kind === 'captured') {
+      await recordRefundInLedger(tx, payment);
+      await transitionPayment(tx, payment, 'refund-late-capture');
+      await publishRefunded(tx, payment);
+      return;
+    }
+    // Settled already, or another attempt holds the claim now: it asks the provider with the same key and gets
+    // this same answer, so nothing is lost by leaving it to that attempt.
+    if (payment.status !== 'PROCESSING' || payment.attempts !== attempt) return;
     const cancelled = await isCancelled(tx, payment.reservationId);
     if (result.kind === 'captured' && cancelled) {
       await recordRefundInLedger(tx, payment);

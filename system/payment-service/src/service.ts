@@ -88,7 +88,8 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
         tracer,
         bodyLimit: config.HTTP_BODY_LIMIT,
         openapi: paymentOpenApi(),
-        readinessChecks: [{ name: 'postgres', check: async () => void (await pool.query('SELECT 1')) }],
+        isDraining: base.isDraining,
+        readinessChecks: base.readinessChecks,
         routes: paymentRoutes(pool, verify, {
           get: () => faults,
           set: (profile) => {
@@ -97,7 +98,7 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
         }),
       });
       server = await listen(app, config.HOST, config.PORT);
-      relay.start();
+      base.startWorkers();
       processor.start();
       await consumer.start();
       logger.info({ url: server.url }, 'payment-service listening');
@@ -106,6 +107,7 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     async stop() {
       await shutdown(
         [
+          ...base.drainSteps(),
           { name: 'http', run: async () => server?.close(config.SHUTDOWN_GRACE_MS) },
           { name: 'consumer', run: () => consumer.stop() },
           { name: 'processor', run: () => processor.stop() },

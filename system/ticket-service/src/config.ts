@@ -1,34 +1,38 @@
-import { baseConfigSchema } from '@reservex/kit';
+import { refuseDevelopmentDefaults, sagaConfigSchema } from '@reservex/kit';
 import { z } from 'zod';
 
-export const ticketConfigSchema = baseConfigSchema.extend({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  DATABASE_URL: baseConfigSchema.shape.DATABASE_URL.default(
-    'postgres://reservex:reservex@127.0.0.1:5432/ticket',
-  ),
-  ACCOUNT_JWKS_URL: z.url().default('http://127.0.0.1:8081/.well-known/jwks.json'),
-  KAFKA_GROUP_ID: z.string().min(1).default('ticket-service'),
-  HOLD_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
-  SEAT_MAP_CACHE_MS: z.coerce.number().int().min(0).default(500),
-  REDIS_KEY_PREFIX: z.string().default('ticket:'),
-  /** A Redis command that gets no answer in this time fails, rather than hold a request while Redis is away. */
-  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
-  // Signs admission tokens; only ticket-service instances make and check them. Change it outside development.
-  ADMISSION_TOKEN_SECRET: z.string().min(32).default('reservex-development-admission-secret-change-me'),
-  /**
-   * The most an admission lasts. Within it, an admitted user who goes silent for QUEUE_HEARTBEAT_GRACE_SECONDS
-   * (no status poll, no reservation attempt) loses the slot to the next person sooner.
-   */
-  ADMISSION_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
-  /** A waiting user silent (no poll, no open stream) for this long is dropped when their turn comes. */
-  QUEUE_HEARTBEAT_GRACE_SECONDS: z.coerce.number().int().min(1).default(30),
-  QUEUE_TICK_MS: z.coerce.number().int().min(50).max(5000).default(250),
-  QUEUE_JOIN_LIMIT_PER_USER: z.coerce.number().int().min(1).default(30),
-  QUEUE_JOIN_LIMIT_PER_IP: z.coerce.number().int().min(1).default(10_000),
-  TRUST_PROXY: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
-});
+const DEVELOPMENT_DATABASE_URL = 'postgres://reservex:reservex@127.0.0.1:5432/ticket';
+const DEVELOPMENT_ADMISSION_SECRET = 'reservex-development-admission-secret-change-me';
+
+export const ticketConfigSchema = sagaConfigSchema
+  .extend({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    DATABASE_URL: sagaConfigSchema.shape.DATABASE_URL.default(DEVELOPMENT_DATABASE_URL),
+    ACCOUNT_JWKS_URL: z.url().default('http://127.0.0.1:8081/.well-known/jwks.json'),
+    KAFKA_GROUP_ID: z.string().min(1).default('ticket-service'),
+    HOLD_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
+    SEAT_MAP_CACHE_MS: z.coerce.number().int().min(0).default(500),
+    REDIS_KEY_PREFIX: z.string().default('ticket:'),
+    /** A Redis command that gets no answer in this time fails, rather than hold a request while Redis is away. */
+    REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+    // Signs admission tokens; only ticket-service instances make and check them. Change it outside development.
+    ADMISSION_TOKEN_SECRET: z.string().min(32).default(DEVELOPMENT_ADMISSION_SECRET),
+    /**
+     * The most an admission lasts. Within it, an admitted user who goes silent for QUEUE_HEARTBEAT_GRACE_SECONDS
+     * (no status poll, no reservation attempt) loses the slot to the next person sooner.
+     */
+    ADMISSION_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
+    /** A waiting user silent (no poll, no open stream) for this long is dropped when their turn comes. */
+    QUEUE_HEARTBEAT_GRACE_SECONDS: z.coerce.number().int().min(1).default(30),
+    QUEUE_TICK_MS: z.coerce.number().int().min(50).max(5000).default(250),
+    QUEUE_JOIN_LIMIT_PER_USER: z.coerce.number().int().min(1).default(30),
+    QUEUE_JOIN_LIMIT_PER_IP: z.coerce.number().int().min(1).default(10_000),
+  })
+  .superRefine(
+    refuseDevelopmentDefaults({
+      DATABASE_URL: DEVELOPMENT_DATABASE_URL,
+      ADMISSION_TOKEN_SECRET: DEVELOPMENT_ADMISSION_SECRET,
+    }),
+  );
 
 export type TicketConfig = z.infer<typeof ticketConfigSchema>;

@@ -5,6 +5,7 @@ import {
   type ReservationTransition,
   transitionEdge,
 } from './domain/reservation-status.ts';
+import { SeatsNotHeld } from './domain/ticket-errors.ts';
 import { type Reservation, writeStatus } from './store/reservations.ts';
 import { releaseSeats, sellSeats } from './store/seats.ts';
 
@@ -37,8 +38,10 @@ export async function applyTransition(
       reservation.id,
     ])
   ).rows.map((r) => r.seat_id);
-  if (edge.seats === 'sell') await sellSeats(tx, reservation.id);
-  else await releaseSeats(tx, reservation.id);
+  if (edge.seats === 'sell') {
+    const sold = await sellSeats(tx, reservation.id);
+    if (sold !== seatIds.length) throw new SeatsNotHeld(reservation.id, sold, seatIds.length);
+  } else await releaseSeats(tx, reservation.id);
   await writeStatus(tx, reservation.id, edge.to, { reason: edge.reason, ...details });
   if (edge.to === 'CONFIRMED') {
     await enqueueEvent(

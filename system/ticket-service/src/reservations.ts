@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { newEvent, TOPICS } from '@reservex/contracts';
 import { enqueueEvent, isUniqueViolation, type Pool, type Principal, withTransaction } from '@reservex/kit';
 import {
+  AdmissionSpent,
   EventNotFound,
   IdempotencyKeyReused,
   NotCancellable,
   ReservationNotFound,
+  SalesClosed,
   SalesNotOpen,
   SeatLimitReached,
   SeatUnavailable,
@@ -106,6 +108,7 @@ export function reservationUseCases(pool: Pool, wakeRelay: () => void) {
           const event = await findEvent(tx, request.eventId);
           if (event === undefined) throw new EventNotFound();
           if (Date.now() < event.salesOpenAt.getTime()) throw new SalesNotOpen(event.salesOpenAt);
+          if (Date.now() >= event.startsAt.getTime()) throw new SalesClosed(event.startsAt);
           // One user's concurrent requests for one event queue here, so neither the per-user limit nor an
           // Idempotency-Key can be raced: whoever waited sees what the one before it committed.
           await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${principal.userId}/${event.id}`]);
@@ -165,6 +168,8 @@ export function reservationUseCases(pool: Pool, wakeRelay: () => void) {
           const winner = await replay(principal.userId, idempotencyKey, request.eventId, seatIds);
           if (winner !== undefined) return { reservation: winner, replayed: true };
         }
+        // One admission, one booking: a second request with the same admission loses to the first at the unique key.
+        if (isUniqueViolation(error, 'reservations_admission_once')) throw new AdmissionSpent();
         if (CONTENTION.has((error as { code?: string }).code ?? '')) throw new SeatUnavailable(seatIds);
         throw error;
       }

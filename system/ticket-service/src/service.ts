@@ -109,8 +109,9 @@ export function createTicketService(config: TicketConfig): TicketService {
         bodyLimit: config.HTTP_BODY_LIMIT,
         openapi: ticketOpenApi(),
         trustProxy: config.TRUST_PROXY,
+        isDraining: base.isDraining,
         readinessChecks: [
-          { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
+          ...base.readinessChecks,
           { name: 'redis', check: async () => void (await redis.ping()) },
         ],
         routes: (app) => {
@@ -135,7 +136,7 @@ export function createTicketService(config: TicketConfig): TicketService {
         },
       });
       server = await listen(app, config.HOST, config.PORT);
-      relay.start();
+      base.startWorkers();
       holdExpiry.start();
       ticker.start();
       await consumer.start();
@@ -145,6 +146,7 @@ export function createTicketService(config: TicketConfig): TicketService {
     async stop() {
       await shutdown(
         [
+          ...base.drainSteps(),
           { name: 'http', run: async () => server?.close(config.SHUTDOWN_GRACE_MS) },
           { name: 'consumer', run: () => consumer.stop() },
           { name: 'hold expiry', run: () => holdExpiry.stop() },

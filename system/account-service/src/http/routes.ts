@@ -4,16 +4,23 @@ import {
   NotFoundProblem,
   type Pool,
   parseInput,
+  requireRole,
 } from '@reservex/kit';
 import type { Express } from 'express';
 import type { AccountUseCases } from '../accounts.ts';
+import type { SigningKeyRing } from '../signing-key-ring.ts';
 import { publishedKeys } from '../store/signing-keys.ts';
 import { loginBody, logoutBody, refreshBody, signupBody } from './schemas.ts';
 
-export function accountRoutes(useCases: AccountUseCases, verify: AccessTokenVerifier, pool: Pool) {
+export function accountRoutes(
+  useCases: AccountUseCases,
+  verify: AccessTokenVerifier,
+  pool: Pool,
+  keys: SigningKeyRing,
+) {
   return (app: Express) => {
     app.post('/api/auth/signup', async (req, res) => {
-      const user = await useCases.signup(parseInput(signupBody, req.body));
+      const user = await useCases.signup(parseInput(signupBody, req.body), req.ip ?? 'unknown');
       res.status(201).location('/api/users/me').json({ id: user.id, email: user.email, name: user.name });
     });
 
@@ -39,6 +46,12 @@ export function accountRoutes(useCases: AccountUseCases, verify: AccessTokenVeri
       const user = await useCases.me(res.locals.principal.userId);
       if (user === undefined) throw new NotFoundProblem('This account no longer exists');
       res.json(user);
+    });
+
+    // Rotation with overlap: the new key signs from now on, the old ones stay in the JWKS until their tokens expire.
+    app.post('/api/admin/signing-keys', authenticate(verify), requireRole('admin'), async (_req, res) => {
+      const key = await keys.rotate();
+      res.status(201).json({ kid: key.kid });
     });
 
     app.get('/.well-known/jwks.json', async (_req, res) => {

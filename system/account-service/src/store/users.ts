@@ -53,15 +53,33 @@ export async function findUserById(db: Queryable, id: string): Promise<User | un
   return rows[0] === undefined ? undefined : toUser(rows[0]);
 }
 
-/** Creates the bootstrap admin once; an existing account with that email is promoted, its password left alone. */
+export class AdminEmailTaken extends Error {
+  constructor(email: string) {
+    super(
+      `ADMIN_EMAIL ${email} belongs to an account that is not an admin. Anyone can sign up with any email, so ` +
+        'promoting it would hand admin rights to whoever registered it. Choose another ADMIN_EMAIL, or grant the ' +
+        'role to that account by hand after checking who owns it.',
+    );
+    this.name = 'AdminEmailTaken';
+  }
+}
+
+/**
+ * Creates the bootstrap admin once. An account that already has the email is never promoted: sign-up has no
+ * email verification, so it may belong to anyone.
+ */
 export async function ensureAdmin(
   db: Queryable,
   admin: { email: string; passwordHash: string },
 ): Promise<void> {
-  await db.query(
+  const inserted = await db.query(
     `INSERT INTO users (email, name, password_hash, roles) VALUES ($1, 'Administrator', $2, ARRAY['user', 'admin'])
-     ON CONFLICT (email) DO UPDATE SET roles = ARRAY['user', 'admin']
-     WHERE NOT users.roles @> ARRAY['admin']`,
+     ON CONFLICT (email) DO NOTHING`,
     [admin.email, admin.passwordHash],
   );
+  if (inserted.rowCount === 1) return;
+  const { rows } = await db.query<{ roles: Role[] }>('SELECT roles FROM users WHERE email = $1', [
+    admin.email,
+  ]);
+  if (!rows[0]?.roles.includes('admin')) throw new AdminEmailTaken(admin.email);
 }

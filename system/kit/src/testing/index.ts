@@ -1,4 +1,5 @@
 export * from './http-client.ts';
 export * from './otlp-collector.ts';
+export * from './tcp-gate.ts';
 export * from './test-infra.ts';
 export * from './wait-for.ts';

@@ -1,7 +1,7 @@
 export const PAYMENT_STATUSES = ['PROCESSING', 'CAPTURED', 'FAILED', 'REFUNDED'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
-export type PaymentTransition = 'capture' | 'fail' | 'refund' | 'capture-and-refund';
+export type PaymentTransition = 'capture' | 'fail' | 'refund' | 'capture-and-refund' | 'refund-late-capture';
 
 /**
  * Every change of a payment's status goes through this table. A capture that lands after its reservation was
@@ -10,7 +10,9 @@ export type PaymentTransition = 'capture' | 'fail' | 'refund' | 'capture-and-ref
 const TRANSITIONS: Record<PaymentStatus, Partial<Record<PaymentTransition, PaymentStatus>>> = {
   PROCESSING: { capture: 'CAPTURED', fail: 'FAILED', 'capture-and-refund': 'REFUNDED' },
   CAPTURED: { refund: 'REFUNDED' },
-  FAILED: {},
+  // A capture that turns up for a payment already given up on (its attempt lost the claim, or was abandoned as
+  // the hold ran out): the money moved, so it goes back.
+  FAILED: { 'refund-late-capture': 'REFUNDED' },
   REFUNDED: {},
 };
 

@@ -7,6 +7,12 @@ export type ChargeResult =
   | { kind: 'declined'; reason: DeclineReason }
   | { kind: 'timeout' };
 
+/** What the provider has on record for an idempotency key: an outcome, or nothing (the charge never happened). */
+export type LookupResult =
+  | { kind: 'captured' }
+  | { kind: 'declined'; reason: DeclineReason }
+  | { kind: 'none' };
+
 /**
  * A payment provider stand-in. Like a real one, it remembers each idempotency key: asking again for a charge it
  * already made returns the same answer instead of charging twice. A timed-out call leaves no record, as if the
@@ -14,6 +20,19 @@ export type ChargeResult =
  */
 export function simulatedGateway(pool: Pool, faults: () => FaultProfile, timeoutMs: number) {
   return {
+    /** Asks the provider what it did with this idempotency key, without charging. */
+    async lookup(idempotencyKey: string): Promise<LookupResult> {
+      const { rows } = await pool.query<{ outcome: string }>(
+        "SELECT outcome FROM gateway_ledger WHERE idempotency_key = $1 AND kind = 'charge'",
+        [idempotencyKey],
+      );
+      const known = rows[0]?.outcome;
+      if (known === undefined) return { kind: 'none' };
+      return known === 'captured'
+        ? { kind: 'captured' }
+        : { kind: 'declined', reason: known as DeclineReason };
+    },
+
     async charge(idempotencyKey: string, amount: number): Promise<ChargeResult> {
       const previous = await pool.query<{ outcome: string }>(
         "SELECT outcome FROM gateway_ledger WHERE idempotency_key = $1 AND kind = 'charge'",

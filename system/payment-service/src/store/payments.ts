@@ -154,6 +154,24 @@ export async function claimProcessingPayments(
   return rows.map(toPayment);
 }
 
+/**
+ * Keeps a claim alive while its charge is in flight, so no other attempt picks the payment up meanwhile. Only
+ * the attempt that holds the claim (same attempt number) can extend it; false when the claim is lost.
+ */
+export async function extendLease(
+  db: Queryable,
+  paymentId: string,
+  attempt: number,
+  leaseSeconds: number,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE payments SET lease_until = now() + make_interval(secs => $3)
+     WHERE id = $1 AND attempts = $2 AND status = 'PROCESSING'`,
+    [paymentId, attempt, leaseSeconds],
+  );
+  return rowCount === 1;
+}
+
 export async function paymentsForReservation(db: Queryable, reservationId: string): Promise<Payment[]> {
   const { rows } = await db.query<Row>(
     'SELECT * FROM payments WHERE reservation_id = $1 ORDER BY created_at',

@@ -1,4 +1,4 @@
-import { NotFoundProblem, ProblemError } from '@reservex/kit';
+import { ForbiddenProblem, NotFoundProblem, PermanentMessageError, ProblemError } from '@reservex/kit';
 
 export class EventNotFound extends NotFoundProblem {
   constructor() {
@@ -56,5 +56,36 @@ export class IdempotencyKeyReused extends ProblemError {
 export class NotCancellable extends ProblemError {
   constructor(status: string) {
     super(409, 'not-cancellable', 'Not cancellable', `A ${status} reservation cannot be cancelled`);
+  }
+}
+
+export class SalesClosed extends ProblemError {
+  constructor(startsAt: Date) {
+    super(
+      409,
+      'sales-closed',
+      'Sales closed',
+      `Sales closed when the event started at ${startsAt.toISOString()}`,
+      {
+        extensions: { startsAt: startsAt.toISOString() },
+      },
+    );
+  }
+}
+
+export class AdmissionSpent extends ForbiddenProblem {
+  constructor() {
+    super('This admission was already used or has lapsed; join the queue again', 'admission-spent');
+  }
+}
+
+/**
+ * A reservation asked to sell seats it no longer holds all of: only a bug can get here. Dead-lettered at once;
+ * the hold then runs out, and the payment is refunded through the saga.
+ */
+export class SeatsNotHeld extends PermanentMessageError {
+  constructor(reservationId: string, held: number, expected: number) {
+    super(`reservation ${reservationId} holds ${held} of its ${expected} seats; refusing to sell`);
+    this.name = 'SeatsNotHeld';
   }
 }

@@ -63,7 +63,16 @@ export function ticketRoutes(deps: {
         key,
         admission?.tokenId,
       );
-      if (admission !== undefined) await room.spend(principal, request.eventId, admission.tokenId);
+      if (admission !== undefined && !replayed) {
+        await room
+          .spend(principal, request.eventId, admission.tokenId)
+          .catch((error: Error) =>
+            res.locals.log.warn(
+              { err: error, reservationId: reservation.id },
+              'booked; the admission slot could not be freed in Redis now and will lapse on its own',
+            ),
+          );
+      }
       if (replayed) res.setHeader('Idempotent-Replayed', 'true');
       res.status(202).location(`/api/reservations/${reservation.id}`).json(reservation);
     });

@@ -161,7 +161,7 @@ export class AdmissionTicker {
     const seen = this.#heartbeats.get(eventId);
     if (seen !== undefined && seen.size > 0) {
       this.#heartbeats.delete(eventId);
-      await this.#store.heartbeat(eventId, seen, Date.now());
+      await this.#store.heartbeat(eventId, seen);
     }
     const r = await this.#store.tick(eventId, this.#graceMs, this.#slotMs);
     if (r.admitted > 0) this.metrics.admitted.inc({ event: eventId }, r.admitted);

@@ -148,6 +148,16 @@ if n_dropped > 0 then redis.call('HINCRBY', stats, 'dropped', n_dropped) end
 return {n_admitted, served, n_dropped, redis.call('ZCARD', active), last_ticket, #lapsedUsers, now}
 `;
 
+/**
+ * KEYS: seen   ARGV: users… Stamps each user as seen now, by Redis's clock: the same clock every admission step
+ * reads, whichever instance saw them.
+ */
+export const HEARTBEAT = `${NOW}
+local now = now_ms()
+for i = 1, #ARGV do redis.call('ZADD', KEYS[1], now, ARGV[i]) end
+return #ARGV
+`;
+
 /** KEYS: admitted, active   ARGV: user, tokenId. Spends the admission: the slot is freed, the token dies. */
 export const SPEND_ADMISSION = `
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then

@@ -1,12 +1,14 @@
 import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { JOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
+import { HEARTBEAT, JOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
 
 export interface QueueSettings {
   opensAt: Date;
   salesOpenAt: Date;
   admitPerSecond: number;
   maxActive: number;
+  paused?: boolean;
+  closed?: boolean;
 }
 
 export interface TickResult {
@@ -42,6 +44,8 @@ export function queueStore(redis: Redis, prefix: string) {
         salesOpenAt: s.salesOpenAt.getTime(),
         rate: s.admitPerSecond,
         maxActive: s.maxActive,
+        paused: s.paused === true ? 1 : 0,
+        closed: s.closed === true ? 1 : 0,
       });
     },
 
@@ -73,7 +77,8 @@ export function queueStore(redis: Redis, prefix: string) {
         case 0:
           return { kind: 'pre-queue' };
         case 1:
-          return { kind: 'already-queued', ticket };
+          // Ticket 0 is a place in the pre-queue, not a ticket: its number comes with the shuffle at the opening.
+          return ticket > 0 ? { kind: 'already-queued', ticket } : { kind: 'pre-queue' };
         case 2:
           return { kind: 'queued', ticket };
         case -2:
@@ -121,10 +126,9 @@ export function queueStore(redis: Redis, prefix: string) {
     },
 
     /** One round trip for every heartbeat an instance saw since its last tick, whatever their number. */
-    async heartbeat(eventId: string, userIds: Iterable<string>, at: number): Promise<void> {
-      const args: Array<string | number> = [];
-      for (const u of userIds) args.push(at, u);
-      if (args.length > 0) await redis.zadd(k(eventId, 'seen'), ...args);
+    async heartbeat(eventId: string, userIds: Iterable<string>): Promise<void> {
+      const users = [...userIds];
+      if (users.length > 0) await redis.eval(HEARTBEAT, 1, k(eventId, 'seen'), ...users);
     },
 
     async ticketOf(eventId: string, userId: string): Promise<number | undefined> {

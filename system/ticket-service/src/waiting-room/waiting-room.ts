@@ -8,7 +8,7 @@ import {
   TooManyRequestsProblem,
 } from '@reservex/kit';
 import { type QueueView, queueView } from '../domain/queue-view.ts';
-import { EventNotFound } from '../domain/ticket-errors.ts';
+import { AdmissionSpent, EventNotFound } from '../domain/ticket-errors.ts';
 import type { AdmissionTicker } from './admission-ticker.ts';
 import type { AdmissionTokens } from './admission-token.ts';
 import type { QueueStore } from './queue-store.ts';
@@ -37,6 +37,8 @@ interface QueueEvent {
   salesOpenAt: Date;
   admitPerSecond: number | null;
   maxActive: number | null;
+  paused: boolean;
+  closed: boolean;
 }
 
 export function waitingRoom(o: WaitingRoomOptions) {
@@ -68,7 +70,7 @@ export function waitingRoom(o: WaitingRoomOptions) {
       return cached.event;
     }
     const { rows } = await o.pool.query(
-      'SELECT queue_opens_at, sales_open_at, admit_per_second, max_active FROM events WHERE id = $1',
+      'SELECT queue_opens_at, sales_open_at, admit_per_second, max_active, queue_paused, queue_closed FROM events WHERE id = $1',
       [eventId],
     );
     const r = rows[0];
@@ -81,6 +83,8 @@ export function waitingRoom(o: WaitingRoomOptions) {
             salesOpenAt: r.sales_open_at,
             admitPerSecond: r.admit_per_second,
             maxActive: r.max_active,
+            paused: r.queue_paused,
+            closed: r.queue_closed,
           };
     events.set(eventId, { at: Date.now(), event });
     if (event?.hasQueue) {
@@ -91,6 +95,8 @@ export function waitingRoom(o: WaitingRoomOptions) {
           salesOpenAt: event.salesOpenAt,
           admitPerSecond: event.admitPerSecond!,
           maxActive: event.maxActive!,
+          paused: event.paused,
+          closed: event.closed,
         });
       }
       ticker.watch(eventId);
@@ -105,12 +111,18 @@ export function waitingRoom(o: WaitingRoomOptions) {
     return event;
   }
 
-  async function ticketOf(eventId: string, userId: string): Promise<number | undefined> {
+  /**
+   * Real tickets (> 0) never change while their turn lasts, so they are cached per instance. The pre-queue's 0 and
+   * a dropped fan's negative number are never cached: both change (at the shuffle, or on a new join), and `fresh`
+   * rereads a cached ticket whose turn is over, in case its fan has joined again through another instance.
+   */
+  async function ticketOf(eventId: string, userId: string, fresh = false): Promise<number | undefined> {
     const key = `${eventId}/${userId}`;
     const known = tickets.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined && !fresh) return known;
     const ticket = await store.ticketOf(eventId, userId);
     if (ticket !== undefined && ticket > 0) tickets.set(key, ticket);
+    else tickets.delete(key);
     return ticket;
   }
 
@@ -159,6 +171,7 @@ export function waitingRoom(o: WaitingRoomOptions) {
           return { state: 'waiting', position: null, etaSeconds: null, ticket: null };
         default: {
           tickets.set(`${eventId}/${principal.userId}`, result.ticket);
+          waitObserved.delete(`${eventId}/${principal.userId}`);
           const progress = ticker.progress(eventId);
           return {
             ...queueView(result.ticket, await served(eventId), false, progress?.rate),
@@ -182,15 +195,20 @@ export function waitingRoom(o: WaitingRoomOptions) {
       | undefined
     > {
       await requireQueue(eventId);
-      const ticket = await ticketOf(eventId, principal.userId);
+      let ticket = await ticketOf(eventId, principal.userId);
       if (ticket === undefined) return undefined;
       ticker.seen(eventId, principal.userId);
       const progress = ticker.progress(eventId);
       const current = await served(eventId);
       const gone = await isSoldOut(eventId);
+      const admission =
+        ticket > 0 && ticket <= current ? await store.admissionOf(eventId, principal.userId) : undefined;
+      if (ticket > 0 && ticket <= current && admission === undefined) {
+        // A turn that is over on this instance's record: the fan may have joined again elsewhere since.
+        ticket = (await ticketOf(eventId, principal.userId, true)) ?? ticket;
+      }
       if (ticket <= 0 || ticket > current)
         return { ...queueView(ticket, current, false, progress?.rate), soldOut: gone };
-      const admission = await store.admissionOf(eventId, principal.userId);
       const view = { ...queueView(ticket, current, admission !== undefined, progress?.rate), soldOut: gone };
       if (admission === undefined) return view;
       const key = `${eventId}/${principal.userId}`;
@@ -238,18 +256,17 @@ export function waitingRoom(o: WaitingRoomOptions) {
       // A reservation attempt is a sign of life too: it keeps the slot through a run of 409s.
       ticker.seen(eventId, principal.userId);
       const live = await store.admissionOf(eventId, principal.userId);
-      if (live?.tokenId !== verdict.tokenId) {
-        throw new ForbiddenProblem(
-          'This admission was already used or has lapsed; join the queue again',
-          'admission-spent',
-        );
-      }
+      if (live?.tokenId !== verdict.tokenId) throw new AdmissionSpent();
       return { tokenId: verdict.tokenId };
     },
 
-    /** A finished booking frees its slot for the next person, and its token is dead from then on. */
-    async spend(principal: Principal, eventId: string, tokenId: string): Promise<void> {
-      await store.spendAdmission(eventId, principal.userId, tokenId);
+    /**
+     * A finished booking frees its slot for the next person. The booking itself records its admission (a unique
+     * column), which is what makes the token single-use; this only frees the slot early, so a Redis failure here
+     * costs a slot until it lapses, never the booking.
+     */
+    spend(principal: Principal, eventId: string, tokenId: string): Promise<boolean> {
+      return store.spendAdmission(eventId, principal.userId, tokenId);
     },
 
     async state(eventId: string) {
@@ -268,12 +285,18 @@ export function waitingRoom(o: WaitingRoomOptions) {
       change: { admitPerSecond?: number; maxActive?: number; paused?: boolean; drain?: boolean },
     ) {
       await requireQueue(eventId);
-      if (change.admitPerSecond !== undefined || change.maxActive !== undefined) {
-        await o.pool.query(
-          'UPDATE events SET admit_per_second = COALESCE($2, admit_per_second), max_active = COALESCE($3, max_active) WHERE id = $1',
-          [eventId, change.admitPerSecond ?? null, change.maxActive ?? null],
-        );
-      }
+      // PostgreSQL first: it is where the queue is rebuilt from if Redis loses its data.
+      await o.pool.query(
+        `UPDATE events SET admit_per_second = COALESCE($2, admit_per_second), max_active = COALESCE($3, max_active),
+           queue_paused = COALESCE($4, queue_paused), queue_closed = COALESCE($5, queue_closed) WHERE id = $1`,
+        [
+          eventId,
+          change.admitPerSecond ?? null,
+          change.maxActive ?? null,
+          change.paused ?? null,
+          change.drain ?? null,
+        ],
+      );
       await store.update(eventId, { ...change, closed: change.drain });
       events.delete(eventId);
     },
