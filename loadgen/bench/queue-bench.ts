@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { JOIN } from '../../system/ticket-service/src/waiting-room/queue-scripts.ts';
+import { JOIN } from '../../system/ticket-service/src/store/queue-scripts.ts';
 import { benchStack, log } from './bench-stack.ts';
 import { cannon, cannonRow } from './cannon.ts';
 

@@ -16,7 +16,7 @@ const reserveToConfirmed = new Trend('reserve_to_confirmed', true);
 const queueWait = new Trend('queue_wait', true);
 const outcomes = new Counter('booking_outcomes');
 
-// 409 (seat taken) and 404 before the queue knows the fan are answers the flow expects, not failures.
+// 409 (seat taken) is an answer the flow expects, not a failure.
 http.setResponseCallback(http.expectedStatuses({ min: 200, max: 299 }, 409));
 
 export const options = {

@@ -10,7 +10,7 @@ export interface QuiescenceResult {
 }
 
 /**
- * Waits until the saga has settled for the event: no PENDING reservation, no PROCESSING payment, both outboxes
+ * Waits until the saga has settled for the event: no PENDING reservation, no payment being charged or refunded, both outboxes
  * drained, and the same picture twice in a row. Gives up at the deadline; the checker then reports what is stuck.
  */
 export async function awaitQuiescence(
@@ -31,12 +31,18 @@ export async function awaitQuiescence(
           "SELECT count(*)::int AS n FROM reservations WHERE event_id = $1 AND status = 'PENDING'",
           [eventId],
         ),
+        // A payment being charged or refunded has not settled yet.
         payment.query(
-          "SELECT count(*)::int AS n FROM payments WHERE event_id = $1 AND status = 'PROCESSING'",
+          "SELECT count(*)::int AS n FROM payments WHERE event_id = $1 AND status IN ('PROCESSING', 'REFUNDING')",
           [eventId],
         ),
-        ticket.query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL'),
-        payment.query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL'),
+        // Rows Kafka refused for good never drain: the checker reports them, quiescence does not wait for them.
+        ticket.query(
+          'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL',
+        ),
+        payment.query(
+          'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL',
+        ),
         payment.query(
           "SELECT string_agg(status || count, ',' ORDER BY status) AS f FROM (SELECT status, count(*) FROM payments WHERE event_id = $1 GROUP BY status) x",
           [eventId],

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Producer, stringSerializers } from '@platformatic/kafka';
-import { newEvent, TOPICS } from '@reservex/contracts';
+import { newMessage, TOPICS } from '@reservex/contracts';
 import { createLogger, ensureTopics, KIT_MIGRATIONS_DIR, runMigrations } from '@reservex/kit';
 import { createTestDatabase, type TestDatabase, testInfra } from '@reservex/kit/testing';
 import { Redis } from 'ioredis';
@@ -117,7 +117,7 @@ describe('the invariant checker', () => {
       serializers: stringSerializers,
     });
     const created = (id: string, amount: number) =>
-      newEvent(TOPICS.reservationCreated, id, {
+      newMessage(TOPICS.reservationCreated, id, {
         reservationId: id,
         eventId,
         userId: 'u',
@@ -130,12 +130,12 @@ describe('the invariant checker', () => {
       created(confirmed, 200),
       created(failed, 100),
       created(refunded, 100),
-      newEvent(TOPICS.paymentFailed, failed, {
+      newMessage(TOPICS.paymentFailed, failed, {
         reservationId: failed,
         paymentId: randomUUID(),
         reason: 'card-declined',
       }),
-      newEvent(TOPICS.reservationCancelled, failed, {
+      newMessage(TOPICS.reservationCancelled, failed, {
         reservationId: failed,
         eventId,
         reason: 'payment-failed',
@@ -213,7 +213,7 @@ describe('the invariant checker', () => {
       bootstrapBrokers: brokers,
       serializers: stringSerializers,
     });
-    const e = newEvent(TOPICS.paymentFailed, orphan, {
+    const e = newMessage(TOPICS.paymentFailed, orphan, {
       reservationId: orphan,
       paymentId: randomUUID(),
       reason: 'card-declined',

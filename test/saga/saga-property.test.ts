@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { parseEvent, type Topic } from '@reservex/contracts';
+import { parseMessage, type Topic } from '@reservex/contracts';
 import {
   applyOnce,
   createLogger,
   createPool,
   createTracing,
-  type EventHandler,
   KIT_MIGRATIONS_DIR,
+  type MessageHandler,
   type Pool,
   type Principal,
   runMigrations,
@@ -15,13 +15,15 @@ import {
 } from '@reservex/kit';
 import { createTestDatabase, type TestDatabase } from '@reservex/kit/testing';
 import fc from 'fast-check';
-import type { ChargeResult } from '../../system/payment-service/src/gateway/simulated-gateway.ts';
-import { paymentSagaHandlers } from '../../system/payment-service/src/messaging/saga-handlers.ts';
-import { settleCharge } from '../../system/payment-service/src/payment-processor.ts';
-import { eventCatalog } from '../../system/ticket-service/src/event-catalog.ts';
-import { HoldExpiry } from '../../system/ticket-service/src/hold-expiry.ts';
-import { ticketSagaHandlers } from '../../system/ticket-service/src/messaging/saga-handlers.ts';
-import { reservationUseCases } from '../../system/ticket-service/src/reservations.ts';
+import type { ChargeOutcome } from '../../system/payment-service/src/domain/payment-saga.ts';
+import { paymentSaga } from '../../system/payment-service/src/messaging/payment-saga.ts';
+import { completeRefund } from '../../system/payment-service/src/use-cases/complete-refund.ts';
+import { settleCharge } from '../../system/payment-service/src/use-cases/settle-charge.ts';
+import { reservationSaga } from '../../system/ticket-service/src/messaging/reservation-saga.ts';
+import { bookSeats } from '../../system/ticket-service/src/use-cases/book-seats.ts';
+import { eventUseCases } from '../../system/ticket-service/src/use-cases/events.ts';
+import { reservationUseCases } from '../../system/ticket-service/src/use-cases/reservations.ts';
+import { HoldExpiry } from '../../system/ticket-service/src/workers/hold-expiry.ts';
 
 const SEATS = 6;
 const USERS = 4;
@@ -32,7 +34,8 @@ type Action =
   | { kind: 'redeliver'; pick: number }
   | { kind: 'settle'; pick: number; outcome: 'captured' | 'declined' | 'timeout' }
   | { kind: 'expire'; pick: number }
-  | { kind: 'cancel'; pick: number };
+  | { kind: 'cancel'; pick: number }
+  | { kind: 'refund'; pick: number };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   {
@@ -55,6 +58,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('expire' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('refund' as const), pick: fc.nat() }) },
 );
 
 interface Message {
@@ -93,19 +97,30 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
 
   it('held + sold + available = capacity at every step, and a captured unrefunded payment exists iff the reservation is CONFIRMED', async function () {
     this.timeout(240_000);
-    const catalog = eventCatalog(ticket);
-    const reservations = reservationUseCases(ticket, () => {});
-    const expiry = new HoldExpiry(
-      ticket,
+    const nobody = { wake() {} };
+    const stages = { reached() {} };
+    const catalog = eventUseCases({ pool: ticket, queues: { open: async () => {} } });
+    const book = bookSeats({
+      pool: ticket,
+      room: { admit: async () => undefined, freeSlot: async () => true },
+      relay: nobody,
+      stages,
       logger,
-      createTracing('test', tracingConfigSchema.parse({})).tracer,
-      1000,
-      () => {},
-    );
+    });
+    const reservations = reservationUseCases({ pool: ticket, relay: nobody, stages });
+    const expiry = new HoldExpiry({
+      pool: ticket,
+      logger,
+      tracer: createTracing('test', tracingConfigSchema.parse({})).tracer,
+      intervalMs: 1000,
+      stages,
+      relay: nobody,
+    });
     // Who consumes what, as in the services.
-    const consumers = new Map<Topic, { pool: Pool; handler: EventHandler }>();
-    for (const h of ticketSagaHandlers(() => {})) consumers.set(h.topic, { pool: ticket, handler: h });
-    for (const h of paymentSagaHandlers(() => {})) consumers.set(h.topic, { pool: payment, handler: h });
+    const consumers = new Map<Topic, { pool: Pool; handler: MessageHandler }>();
+    for (const h of reservationSaga({ stages })) consumers.set(h.topic, { pool: ticket, handler: h });
+    for (const h of paymentSaga({ processor: nobody, refunder: nobody }))
+      consumers.set(h.topic, { pool: payment, handler: h });
 
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 40 }), async (actions) => {
@@ -154,12 +169,19 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
           delivered.push(m);
           const consumer = consumers.get(m.topic);
           if (consumer === undefined) return; // reservation.confirmed: no saga consumer
-          await applyOnce(consumer.pool, consumer.handler, parseEvent(m.topic, JSON.stringify(m.payload)));
+          await applyOnce(consumer.pool, consumer.handler, parseMessage(m.topic, JSON.stringify(m.payload)));
         }
         const ids = async () =>
           (
             await ticket.query(
               'SELECT id, status FROM reservations WHERE event_id = $1 ORDER BY created_at, id',
+              [event.id],
+            )
+          ).rows;
+        const refunding = async () =>
+          (
+            await payment.query(
+              "SELECT id FROM payments WHERE event_id = $1 AND status = 'REFUNDING' ORDER BY created_at, id",
               [event.id],
             )
           ).rows;
@@ -193,13 +215,12 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
         for (const a of actions) {
           switch (a.kind) {
             case 'reserve':
-              await reservations
-                .reserve(
-                  users[a.user]!,
-                  { eventId: event.id, seatIds: a.seats.map((i) => seatIds[i]!) },
-                  undefined,
-                )
-                .catch((e: { status?: number }) => assert.equal(e.status, 409));
+              await book(
+                users[a.user]!,
+                { eventId: event.id, seatIds: a.seats.map((i) => seatIds[i]!) },
+                undefined,
+                undefined,
+              ).catch((e: { status?: number }) => assert.equal(e.status, 409));
               break;
             case 'deliver': {
               const p = await pending();
@@ -212,10 +233,13 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
             case 'settle': {
               const p = await processing();
               if (p.length === 0) break;
-              const result: ChargeResult =
-                a.outcome === 'declined'
-                  ? { kind: 'declined', reason: 'card-declined' }
-                  : { kind: a.outcome };
+              const result: ChargeOutcome =
+                a.outcome === 'captured'
+                  ? { kind: 'captured' }
+                  : {
+                      kind: 'declined',
+                      reason: a.outcome === 'declined' ? 'card-declined' : 'gateway-timeout',
+                    };
               const chosen = p[a.pick % p.length]!;
               await settleCharge(payment, chosen.id, result, chosen.attempts);
               break;
@@ -228,6 +252,11 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
                 [live[a.pick % live.length]!.id],
               );
               await expiry.sweep();
+              break;
+            }
+            case 'refund': {
+              const r = await refunding();
+              if (r.length > 0) await completeRefund(payment, r[a.pick % r.length]!.id);
               break;
             }
             case 'cancel': {
@@ -249,7 +278,9 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
         for (let round = 0; round < 50; round++) {
           const p = await pending();
           const q = await processing();
-          if (p.length === 0 && q.length === 0) {
+          const r = await refunding();
+          for (const row of r) await completeRefund(payment, row.id);
+          if (p.length === 0 && q.length === 0 && r.length === 0) {
             const stillPending = (await ids()).filter((r) => r.status === 'PENDING');
             if (stillPending.length === 0) break;
             await ticket.query(
@@ -271,6 +302,11 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
         const pays = await payment.query(
           'SELECT reservation_id, status, amount FROM payments WHERE event_id = $1',
           [event.id],
+        );
+        assert.deepEqual(
+          pays.rows.filter((p) => p.status === 'REFUNDING'),
+          [],
+          'a refund left unfinished',
         );
         const captured = new Map(
           pays.rows.filter((p) => p.status === 'CAPTURED').map((p) => [p.reservation_id, Number(p.amount)]),

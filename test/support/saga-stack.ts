@@ -16,34 +16,9 @@ export interface SagaStackOptions {
   withoutPayment?: boolean;
 }
 
-export interface Section {
-  name: string;
-  rows: number;
-  seatsPerRow: number;
-  price: number;
-}
+export { anEvent, type Section } from '../../system/ticket-service/test/ticket-fixture.ts';
 
-/** A short builder for events: anEvent({ seats: 10 }) is one section of ten seats at ₩100,000, on sale now. */
-export function anEvent(
-  options: {
-    seats?: number;
-    holdSeconds?: number;
-    maxSeatsPerUser?: number;
-    sections?: Section[];
-    salesOpenAt?: Date;
-  } = {},
-) {
-  const now = Date.now();
-  return {
-    name: `Flash sale ${randomUUID().slice(0, 6)}`,
-    venue: 'Olympic Hall',
-    startsAt: new Date(now + 30 * 86_400_000).toISOString(),
-    salesOpenAt: (options.salesOpenAt ?? new Date(now - 1000)).toISOString(),
-    holdSeconds: options.holdSeconds ?? 60,
-    maxSeatsPerUser: options.maxSeatsPerUser ?? 4,
-    sections: options.sections ?? [{ name: 'R', rows: 1, seatsPerRow: options.seats ?? 10, price: 100_000 }],
-  };
-}
+import { ticketHelpers } from '../../system/ticket-service/test/ticket-fixture.ts';
 
 /**
  * account-, ticket- and payment-service, each real and in this process, with fresh databases and their own
@@ -117,8 +92,7 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
   const stack = {
     prefix,
     account,
-    ticket,
-    ticketDb: ticketPool,
+    ...ticketHelpers(ticket, ticketPool, adminToken),
     paymentDb: paymentPool,
     ticketDatabase: ticketDb,
     paymentDatabase: paymentDb,
@@ -147,29 +121,6 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
       return { token: login.body.accessToken, userId: signup.body.id, ...credentials };
     },
 
-    async createEvent(
-      layout = anEvent(),
-    ): Promise<{ id: string; seatIds: string[]; body: { id: string; capacity: number; available: number } }> {
-      const res = await ticket.post('/api/events', { token: adminToken, body: layout });
-      if (res.status !== 201) throw new Error(`createEvent: ${res.status} ${JSON.stringify(res.body)}`);
-      const seats = await ticket.get(`/api/events/${res.body.id}/seats`);
-      return { id: res.body.id, seatIds: seats.body.map((s: { id: string }) => s.id), body: res.body };
-    },
-
-    reserve(token: string, eventId: string, seatIds: string[], headers: Record<string, string> = {}) {
-      return ticket.post('/api/reservations', { token, body: { eventId, seatIds }, headers });
-    },
-
-    async waitForReservation(id: string, status: string, timeoutMs = 15_000) {
-      return waitFor(
-        async () => {
-          const { rows } = await ticketPool.query('SELECT * FROM reservations WHERE id = $1', [id]);
-          return rows[0]?.status === status ? rows[0] : undefined;
-        },
-        { timeoutMs, what: `reservation ${id} to become ${status}` },
-      );
-    },
-
     async waitForPayment(reservationId: string, status: string, timeoutMs = 15_000) {
       return waitFor(
         async () => {
@@ -180,14 +131,6 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
         },
         { timeoutMs, what: `payment of ${reservationId} to become ${status}` },
       );
-    },
-
-    async seatStatuses(eventId: string): Promise<Record<string, number>> {
-      const { rows } = await ticketPool.query(
-        'SELECT status, count(*)::int AS n FROM seats WHERE event_id = $1 GROUP BY status',
-        [eventId],
-      );
-      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
     },
 
     async setFaults(profile: {

@@ -9,22 +9,22 @@ export const noStuckSaga: InvariantCheck = {
       [eventId],
     );
     const processing = await payment.query(
-      "SELECT reservation_id FROM payments WHERE event_id = $1 AND status = 'PROCESSING'",
+      "SELECT reservation_id, status FROM payments WHERE event_id = $1 AND status IN ('PROCESSING', 'REFUNDING')",
       [eventId],
     );
     const outbox = await Promise.all([
       ticket.query(
-        "SELECT 'ticket' AS service, count(*)::int AS unpublished FROM outbox WHERE published_at IS NULL",
+        "SELECT 'ticket' AS service, count(*)::int AS unpublished, count(rejected_at)::int AS rejected FROM outbox WHERE published_at IS NULL",
       ),
       payment.query(
-        "SELECT 'payment' AS service, count(*)::int AS unpublished FROM outbox WHERE published_at IS NULL",
+        "SELECT 'payment' AS service, count(*)::int AS unpublished, count(rejected_at)::int AS rejected FROM outbox WHERE published_at IS NULL",
       ),
     ]);
     const violations: unknown[] = [
       ...pending.rows.map((r) => ({ reservationId: r.id, problem: 'still PENDING' })),
       ...processing.rows.map((p) => ({
         reservationId: p.reservation_id,
-        problem: 'payment still PROCESSING',
+        problem: `payment still ${p.status}`,
       })),
       ...outbox.flatMap((o) => o.rows.filter((r) => r.unpublished > 0)),
     ];
@@ -40,7 +40,7 @@ export const noStuckSaga: InvariantCheck = {
     }
     return verdict(
       violations,
-      'no PENDING reservation, no PROCESSING payment, every outbox drained, every reservation on Kafka',
+      'no PENDING reservation, no payment PROCESSING or REFUNDING, every outbox drained (none refused by Kafka), every reservation on Kafka',
       (n) => `${n} stuck item(s)`,
     );
   },

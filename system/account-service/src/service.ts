@@ -16,15 +16,15 @@ import {
 } from '@reservex/kit';
 import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
-import { accountUseCases } from './accounts.ts';
-import { boundedHashing } from './bounded-hashing.ts';
 import type { AccountConfig } from './config.ts';
 import { hashPassword } from './domain/password.ts';
+import { accountRoutes } from './http/account-routes.ts';
 import { accountOpenApi } from './http/openapi.ts';
-import { accountRoutes } from './http/routes.ts';
-import { SigningKeyRing } from './signing-key-ring.ts';
 import { loginThrottle } from './store/login-throttle.ts';
 import { ensureAdmin } from './store/users.ts';
+import { accountUseCases } from './use-cases/accounts.ts';
+import { boundedHashing } from './use-cases/bounded-hashing.ts';
+import { SigningKeyRing } from './use-cases/signing-key-ring.ts';
 
 export const SERVICE_NAME = 'account-service';
 
@@ -96,7 +96,7 @@ export function createAccountService(config: AccountConfig): AccountService {
           { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
           { name: 'redis', check: async () => void (await redis.ping()) },
         ],
-        routes: accountRoutes(useCases, verify, pool, keys),
+        routes: accountRoutes(useCases, verify, keys),
       });
       server = await listen(app, config.HOST, config.PORT);
       logger.info({ url: server.url }, 'account-service listening');

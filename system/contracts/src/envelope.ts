@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { EVENT_SCHEMAS, type EventData } from './events.ts';
+import { MESSAGE_SCHEMAS, type MessageData } from './messages.ts';
 import { ALL_TOPICS, type Topic } from './topics.ts';
 
-/** Every event: id, type, version, key and timestamp around the payload. */
+/** Every saga message: id, type, version, key and timestamp around the payload. */
 export const envelopeSchema = z.object({
   id: z.uuid(),
   type: z.enum(ALL_TOPICS as [Topic, ...Topic[]]),
@@ -19,7 +19,7 @@ export interface Envelope<T extends Topic = Topic> {
   version: number;
   key: string;
   occurredAt: string;
-  data: EventData<T>;
+  data: MessageData<T>;
 }
 
 export class ContractViolation extends Error {
@@ -30,7 +30,7 @@ export class ContractViolation extends Error {
 }
 
 function payloadSchema(type: Topic, version: number): z.ZodType {
-  const schema = (EVENT_SCHEMAS[type] as Record<number, z.ZodType>)[version];
+  const schema = (MESSAGE_SCHEMAS[type] as Record<number, z.ZodType>)[version];
   if (schema === undefined) throw new ContractViolation(`${type} has no version ${version}`);
   return schema;
 }
@@ -39,11 +39,11 @@ function describe(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
-/** Builds an event and validates it, so a service can never publish what its consumers would reject. */
-export function newEvent<T extends Topic>(
+/** Builds a message and validates it, so a service can never publish what its consumers would reject. */
+export function newMessage<T extends Topic>(
   type: T,
   key: string,
-  data: EventData<T>,
+  data: MessageData<T>,
   now = new Date(),
 ): Envelope<T> {
   const parsed = payloadSchema(type, 1).safeParse(data);
@@ -54,12 +54,12 @@ export function newEvent<T extends Topic>(
     version: 1,
     key,
     occurredAt: now.toISOString(),
-    data: parsed.data as EventData<T>,
+    data: parsed.data as MessageData<T>,
   };
 }
 
-/** Parses raw bytes from Kafka into a validated event of the expected topic. */
-export function parseEvent<T extends Topic>(expected: T, raw: Buffer | string): Envelope<T> {
+/** Parses raw bytes from Kafka into a validated message of the expected topic. */
+export function parseMessage<T extends Topic>(expected: T, raw: Buffer | string): Envelope<T> {
   let json: unknown;
   try {
     json = JSON.parse(raw.toString());
@@ -70,10 +70,10 @@ export function parseEvent<T extends Topic>(expected: T, raw: Buffer | string): 
   if (!envelope.success)
     throw new ContractViolation(`${expected}: bad envelope: ${describe(envelope.error)}`);
   if (envelope.data.type !== expected) {
-    throw new ContractViolation(`${expected}: carries an event of type ${envelope.data.type}`);
+    throw new ContractViolation(`${expected}: carries a message of type ${envelope.data.type}`);
   }
   const data = payloadSchema(expected, envelope.data.version).safeParse(envelope.data.data);
   if (!data.success)
     throw new ContractViolation(`${expected} v${envelope.data.version}: ${describe(data.error)}`);
-  return { ...envelope.data, type: expected, data: data.data as EventData<T> };
+  return { ...envelope.data, type: expected, data: data.data as MessageData<T> };
 }

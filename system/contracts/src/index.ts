@@ -1,3 +1,4 @@
 export * from './envelope.ts';
-export * from './events.ts';
+export * from './messages.ts';
+export * from './saga.ts';
 export * from './topics.ts';

@@ -1,4 +1,4 @@
-/** The saga's topics, named as in the seed. Each carries one event type. */
+/** The saga's topics, named as in the seed. Each carries one message type. */
 export const TOPICS = {
   reservationCreated: 'saga.reservation.created',
   paymentCompleted: 'saga.payment.completed',
@@ -17,5 +17,5 @@ export function deadLetterTopic(topic: string): string {
   return `${topic}.dlt`;
 }
 
-// Partitions per saga topic: messages are keyed by reservation id, so one reservation's events stay in order.
+// Partitions per saga topic: messages are keyed by reservation id, so one reservation's messages stay in order.
 export const SAGA_PARTITIONS = 6;

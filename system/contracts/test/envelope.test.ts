@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ContractViolation, newEvent, parseEvent, TOPICS } from '../src/index.ts';
+import { ContractViolation, newMessage, parseMessage, TOPICS } from '../src/index.ts';
 
-describe('event contracts', () => {
+describe('message contracts', () => {
   const completed = () => ({
     reservationId: randomUUID(),
     paymentId: randomUUID(),
@@ -10,33 +10,56 @@ describe('event contracts', () => {
     capturedAt: new Date().toISOString(),
   });
 
-  it('an event built by newEvent has an id, type, version, key and timestamp, and parses back unchanged', () => {
+  it('a message built by newMessage has an id, type, version, key and timestamp, and parses back unchanged', () => {
     const data = completed();
-    const event = newEvent(TOPICS.paymentCompleted, data.reservationId, data);
+    const event = newMessage(TOPICS.paymentCompleted, data.reservationId, data);
     assert.match(event.id, /^[0-9a-f-]{36}$/);
     assert.equal(event.version, 1);
     assert.equal(event.key, data.reservationId);
-    assert.deepEqual(parseEvent(TOPICS.paymentCompleted, JSON.stringify(event)), event);
+    assert.deepEqual(parseMessage(TOPICS.paymentCompleted, JSON.stringify(event)), event);
   });
 
-  it('refuses to build an event whose payload breaks its schema', () => {
+  it('refuses to build a message whose payload breaks its schema', () => {
     assert.throws(
-      () => newEvent(TOPICS.paymentCompleted, 'k', { ...completed(), amount: -5 }),
+      () => newMessage(TOPICS.paymentCompleted, 'k', { ...completed(), amount: -5 }),
       (e: Error) => e instanceof ContractViolation && /amount/.test(e.message),
     );
   });
 
   it('rejects at the consumer: bytes that are not JSON, a missing id, a wrong topic, an unknown version', () => {
-    const good = newEvent(TOPICS.paymentCompleted, 'k', completed());
-    assert.throws(() => parseEvent(TOPICS.paymentCompleted, '{nope'), /not JSON/);
+    const good = newMessage(TOPICS.paymentCompleted, 'k', completed());
+    assert.throws(() => parseMessage(TOPICS.paymentCompleted, '{nope'), /not JSON/);
     assert.throws(
-      () => parseEvent(TOPICS.paymentCompleted, JSON.stringify({ ...good, id: undefined })),
+      () => parseMessage(TOPICS.paymentCompleted, JSON.stringify({ ...good, id: undefined })),
       /id/,
     );
-    assert.throws(() => parseEvent(TOPICS.paymentFailed, JSON.stringify(good)), /carries an event of type/);
     assert.throws(
-      () => parseEvent(TOPICS.paymentCompleted, JSON.stringify({ ...good, version: 9 })),
+      () => parseMessage(TOPICS.paymentFailed, JSON.stringify(good)),
+      /carries a message of type/,
+    );
+    assert.throws(
+      () => parseMessage(TOPICS.paymentCompleted, JSON.stringify({ ...good, version: 9 })),
       /no version 9/,
+    );
+  });
+});
+
+describe('the saga definition', () => {
+  it('gives each participant the topics the other publishes, and no topic without a publisher', async () => {
+    const { RESERVATION_SAGA, topicsConsumedBy } = await import('../src/index.ts');
+    const emitted = new Set(
+      RESERVATION_SAGA.flatMap((s) => [...s.emits, ...(s.compensation ? [s.compensation.emits] : [])]),
+    );
+    for (const participant of ['ticket-service', 'payment-service'] as const)
+      for (const topic of topicsConsumedBy(participant))
+        assert.ok(emitted.has(topic), `${topic} is consumed but never emitted`);
+    assert.deepEqual(
+      topicsConsumedBy('payment-service'),
+      [TOPICS.reservationCancelled, TOPICS.reservationCreated].sort(),
+    );
+    assert.deepEqual(
+      topicsConsumedBy('ticket-service'),
+      [TOPICS.paymentCompleted, TOPICS.paymentFailed, TOPICS.paymentRefunded].sort(),
     );
   });
 });

@@ -1,18 +1,12 @@
 import type { RequestHandler } from 'express';
 import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import './express-locals.ts';
+import { type Principal, ROLES, type Role } from './principal.ts';
 import { ForbiddenProblem, UnauthorizedProblem } from './problem.ts';
 
 export const ACCESS_TOKEN_ISSUER = 'reservex-account';
 export const ACCESS_TOKEN_AUDIENCE = 'reservex';
-export const ROLES = ['user', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-export interface Principal {
-  userId: string;
-  email: string;
-  roles: Role[];
-}
+export { type Principal, ROLES, type Role } from './principal.ts';
 
 export type AccessTokenVerifier = (token: string) => Promise<Principal>;
 

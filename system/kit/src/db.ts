@@ -18,6 +18,11 @@ export function createPool(connectionString: string, max: number, logger: Logger
   });
   // An idle client that loses its connection emits here; without a listener the whole process would crash.
   pool.on('error', (error) => logger.error({ err: error }, 'idle PostgreSQL client failed'));
+  // So does a checked-out client whose server goes away between queries (a restart, a failover): the query in
+  // flight fails on its own, and the client is thrown away when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger.warn({ err: error }, 'PostgreSQL connection lost'));
+  });
   return pool;
 }
 

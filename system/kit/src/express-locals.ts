@@ -1,5 +1,5 @@
-import type { Principal } from './access-token.ts';
 import type { Logger } from './logger.ts';
+import type { Principal } from './principal.ts';
 
 // What the kit's middleware puts on res.locals, typed for every handler.
 declare global {

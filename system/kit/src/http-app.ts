@@ -5,8 +5,9 @@ import './express-locals.ts';
 import { type ReadinessCheck, readiness } from './health.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
-import { NotFoundProblem, ProblemError } from './problem.ts';
+import { NotFoundProblem, ProblemError, ServiceUnavailableProblem } from './problem.ts';
 import { extractTraceContext, markSpanFailed, SpanKind, type Tracer } from './tracing.ts';
+import { isTransientError } from './transient-errors.ts';
 
 export interface HttpAppOptions {
   service: string;
@@ -127,6 +128,21 @@ function errorHandler(): ErrorRequestHandler {
     const problem = error instanceof ProblemError ? error : bodyParserProblem(error);
     if (problem !== undefined) {
       sendProblem(res, problem, instance);
+      return;
+    }
+    if (isTransientError(error)) {
+      // A dependency is away or saturated (PostgreSQL, Redis): the client can try again shortly, and nothing is
+      // wrong with the request.
+      res.locals.log.warn({ err: error, method: req.method, url: req.originalUrl }, 'dependency unavailable');
+      sendProblem(
+        res,
+        new ServiceUnavailableProblem(
+          2,
+          'A service this request needs is unavailable; try again shortly',
+          'dependency-unavailable',
+        ),
+        instance,
+      );
       return;
     }
     // The only place an unexpected error is logged: once, with the request it broke.

@@ -1,4 +1,12 @@
-import { Admin, ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
+import { randomUUID } from 'node:crypto';
+import {
+  Admin,
+  Consumer,
+  ProduceAcks,
+  Producer,
+  stringDeserializers,
+  stringSerializers,
+} from '@platformatic/kafka';
 import { deadLetterTopic, SAGA_PARTITIONS } from '@reservex/contracts';
 
 export type StringProducer = Producer<string, string, string, string>;
@@ -79,4 +87,50 @@ export function kafkaErrorIds(error: unknown): string[] {
 /** True when Kafka refused the record itself (too large, invalid), not when the broker was merely unreachable. */
 export function isKafkaRejection(error: unknown): boolean {
   return kafkaErrorIds(error).some((id) => REJECTIONS.has(id));
+}
+
+export interface TopicRecord {
+  partition: number;
+  offset: bigint;
+  key: string;
+  value: string;
+  headers: Map<string, string>;
+}
+
+/**
+ * Every record of a topic, from the start to its end as it was when called, read with a throwaway consumer group
+ * so no real group's offsets move. For tools and tests (the dead-letter tool reads dead letters with it).
+ */
+export async function readTopicToEnd(brokers: string[], topic: string): Promise<TopicRecord[]> {
+  const consumer = new Consumer({
+    clientId: 'topic-reader',
+    groupId: `topic-reader-${randomUUID()}`,
+    bootstrapBrokers: brokers,
+    deserializers: stringDeserializers,
+    maxWaitTime: 200,
+  });
+  try {
+    const ends = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
+    const total = ends.reduce((n, end) => n + Number(end), 0);
+    const records: TopicRecord[] = [];
+    if (total === 0) return records;
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
+    try {
+      for await (const m of stream) {
+        records.push({
+          partition: m.partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+          headers: m.headers,
+        });
+        if (records.length >= total) break;
+      }
+    } finally {
+      await stream.close();
+    }
+    return records;
+  } finally {
+    await consumer.close(true);
+  }
 }

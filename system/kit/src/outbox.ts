@@ -8,21 +8,18 @@ import type { ServiceMetrics } from './metrics.ts';
 import { injectTraceContext } from './tracing.ts';
 
 /**
- * Records an event in the same transaction as the state change that caused it. The active trace context goes
- * with it into the Kafka headers, so the consumer's work joins the trace of whatever caused the event.
+ * Records a message in the same transaction as the state change that caused it. The active trace context goes
+ * with it into the Kafka headers, so the consumer's work joins the trace of whatever caused the message.
  */
-export async function enqueueEvent(
+export async function enqueueMessage(
   tx: Queryable,
-  event: Envelope,
+  message: Envelope,
   headers: Record<string, string> = injectTraceContext(),
 ): Promise<void> {
-  await tx.query('INSERT INTO outbox (event_id, topic, key, payload, headers) VALUES ($1, $2, $3, $4, $5)', [
-    event.id,
-    event.type,
-    event.key,
-    JSON.stringify(event),
-    JSON.stringify(headers),
-  ]);
+  await tx.query(
+    'INSERT INTO outbox (message_id, topic, key, payload, headers) VALUES ($1, $2, $3, $4, $5)',
+    [message.id, message.type, message.key, JSON.stringify(message), JSON.stringify(headers)],
+  );
 }
 
 export interface OutboxRelayOptions {
@@ -38,20 +35,20 @@ export interface OutboxRelayOptions {
 
 interface OutboxRow {
   id: string;
-  event_id: string;
+  message_id: string;
   topic: string;
   key: string;
   payload: unknown;
   headers: Record<string, string>;
 }
 
-// One relay publishes at a time per database. The others wait their turn, which keeps each key's events in
+// One relay publishes at a time per database. The others wait their turn, which keeps each key's messages in
 // commit order on Kafka: two relays publishing side by side could swap them.
 const RELAY_LOCK = 72_410_100;
 
 /**
  * Publishes outbox rows in id order, then marks them published. A crash between the two publishes them again on
- * restart; consumers drop the duplicate by event id. Nothing is lost and nothing is applied twice.
+ * restart; consumers drop the duplicate by message id. Nothing is lost and nothing is applied twice.
  */
 export class OutboxRelay {
   readonly #options: Required<OutboxRelayOptions>;
@@ -64,20 +61,20 @@ export class OutboxRelay {
     const { registry } = options.metrics;
     this.#published = new Counter({
       name: 'outbox_published_total',
-      help: 'Events published from the outbox',
+      help: 'Messages published from the outbox',
       labelNames: ['topic'] as const,
       registers: [registry],
     });
     this.#rejected = new Counter({
       name: 'outbox_rejected_total',
-      help: 'Outbox events Kafka refused for good (too large, invalid), set aside so the rest can go out',
+      help: 'Outbox messages Kafka refused for good (too large, invalid), set aside so the rest can go out',
       labelNames: ['topic'] as const,
       registers: [registry],
     });
     const pool = options.pool;
     new Gauge({
       name: 'outbox_backlog',
-      help: 'Outbox events not yet published',
+      help: 'Outbox messages not yet published',
       registers: [registry],
       async collect() {
         const { rows } = await pool.query(
@@ -88,7 +85,7 @@ export class OutboxRelay {
     });
     new Gauge({
       name: 'outbox_oldest_age_seconds',
-      help: 'Age of the oldest unpublished outbox event',
+      help: 'Age of the oldest unpublished outbox message',
       registers: [registry],
       async collect() {
         const { rows } = await pool.query(
@@ -110,7 +107,7 @@ export class OutboxRelay {
     this.#loop.start();
   }
 
-  /** Called after a commit that enqueued events, so they go out now rather than at the next poll. */
+  /** Called after a commit that enqueued messages, so they go out now rather than at the next poll. */
   wake(): void {
     this.#loop.wake();
   }
@@ -123,7 +120,7 @@ export class OutboxRelay {
     return this.#loop.health();
   }
 
-  /** One pass: returns how many events it published or set aside (0 when another relay holds the turn). */
+  /** One pass: returns how many messages it published or set aside (0 when another relay holds the turn). */
   async publishBatch(): Promise<number> {
     const { pool, batchSize } = this.#options;
     const client = await pool.connect();
@@ -137,7 +134,7 @@ export class OutboxRelay {
         return 0;
       }
       const { rows } = await client.query<OutboxRow>(
-        `SELECT id, event_id, topic, key, payload, headers FROM outbox
+        `SELECT id, message_id, topic, key, payload, headers FROM outbox
          WHERE published_at IS NULL AND rejected_at IS NULL ORDER BY id LIMIT $1`,
         [batchSize],
       );
@@ -170,7 +167,7 @@ export class OutboxRelay {
         topic: `${topicPrefix}${r.topic}`,
         key: r.key,
         value: JSON.stringify(r.payload),
-        headers: { ...r.headers, 'event-id': r.event_id },
+        headers: { ...r.headers, 'message-id': r.message_id },
       })),
     });
   }
@@ -195,8 +192,8 @@ export class OutboxRelay {
           throw error;
         }
         this.#options.logger.error(
-          { err: error, topic: row.topic, eventId: row.event_id },
-          'Kafka refused an outbox event for good; set aside',
+          { err: error, topic: row.topic, messageId: row.message_id },
+          'Kafka refused an outbox message for good; set aside',
         );
         await client.query('UPDATE outbox SET rejected_at = now(), last_error = $2 WHERE id = $1', [
           row.id,
@@ -211,7 +208,7 @@ export class OutboxRelay {
 }
 
 /**
- * Deletes what no one needs any more: published outbox rows and processed event ids older than the retention
+ * Deletes what no one needs any more: published outbox rows and processed message ids older than the retention
  * window. The window is longer than any run and its check, so the evidence the checker reads is kept. Rows never
  * published (or set aside) are kept whatever their age.
  */
@@ -230,8 +227,8 @@ export async function pruneMessaging(
     ),
     processed: await deleteInBatches(
       pool,
-      `DELETE FROM processed_events WHERE event_id IN (
-         SELECT event_id FROM processed_events WHERE processed_at < now() - make_interval(secs => $1) LIMIT $2)`,
+      `DELETE FROM processed_messages WHERE message_id IN (
+         SELECT message_id FROM processed_messages WHERE processed_at < now() - make_interval(secs => $1) LIMIT $2)`,
       params,
     ),
   };

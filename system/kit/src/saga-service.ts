@@ -1,12 +1,12 @@
-import { type Envelope, TOPICS } from '@reservex/contracts';
+import { TOPICS } from '@reservex/contracts';
 import { z } from 'zod';
 import { BackgroundLoop } from './background-loop.ts';
 import { baseConfigSchema } from './config.ts';
 import { createPool, type Pool } from './db.ts';
-import { EventConsumer, type EventHandler } from './event-consumer.ts';
 import type { ReadinessCheck } from './health.ts';
 import { createProducer, ensureTopics, type StringProducer } from './kafka.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { MessageConsumer, type MessageHandler } from './message-consumer.ts';
 import { createServiceMetrics, observePgPool, type ServiceMetrics } from './metrics.ts';
 import { KIT_MIGRATIONS_DIR, runMigrations } from './migrations.ts';
 import { OutboxRelay, pruneMessaging } from './outbox.ts';
@@ -41,9 +41,9 @@ export interface SagaServiceBase {
   relay: OutboxRelay;
   consumer(options: {
     groupId: string;
-    handlers: EventHandler[];
-    afterDatabaseCommit?: (event: Envelope) => void;
-  }): EventConsumer;
+    handlers: MessageHandler[];
+    exitAfterDatabaseCommit?: boolean;
+  }): MessageConsumer;
   /** PostgreSQL and Kafka (the broker, and this service's consumer), for /actuator/health. */
   readinessChecks: ReadinessCheck[];
   /** True from the moment shutdown begins. */
@@ -84,11 +84,11 @@ export function sagaServiceBase(service: string, config: BaseConfig): SagaServic
     pass: async () => {
       const pruned = await pruneMessaging(sagaPool, { retentionSeconds: config.MESSAGING_RETENTION_SECONDS });
       if (pruned.outbox + pruned.processed > 0)
-        logger.info({ pruned }, 'pruned old outbox rows and message ids');
+        logger.info({ pruned }, 'pruned old outbox rows and processed message ids');
       return 'idle';
     },
   });
-  const consumers: EventConsumer[] = [];
+  const consumers: MessageConsumer[] = [];
   let draining = false;
   return {
     logger,
@@ -99,7 +99,7 @@ export function sagaServiceBase(service: string, config: BaseConfig): SagaServic
     producer,
     relay,
     consumer: (options) => {
-      const consumer = new EventConsumer({
+      const consumer = new MessageConsumer({
         ...options,
         clientId: service,
         brokers: config.KAFKA_BROKERS,
@@ -109,7 +109,7 @@ export function sagaServiceBase(service: string, config: BaseConfig): SagaServic
         metrics,
         tracer: tracing.tracer,
         topicPrefix: config.KAFKA_TOPIC_PREFIX,
-        onCommitted: () => relay.wake(),
+        relay,
       });
       consumers.push(consumer);
       return consumer;

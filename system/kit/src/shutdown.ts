@@ -6,7 +6,7 @@ export interface ShutdownStep {
 }
 
 // A step reached after the grace period is spent still gets this long: closing pools must not be skipped.
-const LAST_CHANCE_MS = 100;
+const LAST_CHANCE_MS = 500;
 
 /**
  * Runs the steps in order (drain HTTP, stop consumers, close pools) within one grace period shared by all of

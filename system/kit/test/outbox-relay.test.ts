@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Admin } from '@platformatic/kafka';
-import { newEvent, TOPICS } from '@reservex/contracts';
+import { newMessage, TOPICS } from '@reservex/contracts';
 import pg from 'pg';
 import {
   createLogger,
   createProducer,
   createServiceMetrics,
-  enqueueEvent,
+  enqueueMessage,
   KIT_MIGRATIONS_DIR,
   OutboxRelay,
   pruneMessaging,
@@ -19,7 +19,7 @@ import { createTestDatabase, type TestDatabase, testInfra } from '../src/testing
 const TOPIC = TOPICS.reservationCancelled;
 const cancellation = (reason: 'expired' | 'user-cancelled' = 'expired') => {
   const id = randomUUID();
-  return newEvent(TOPIC, id, { reservationId: id, eventId: randomUUID(), reason, wasConfirmed: false });
+  return newMessage(TOPIC, id, { reservationId: id, eventId: randomUUID(), reason, wasConfirmed: false });
 };
 
 describe('the outbox', () => {
@@ -63,14 +63,14 @@ describe('the outbox', () => {
     const first = cancellation();
     const huge = { ...cancellation(), padding: 'x'.repeat(5000) };
     const last = cancellation();
-    for (const message of [first, huge, last]) await enqueueEvent(pool, message as never);
+    for (const message of [first, huge, last]) await enqueueMessage(pool, message as never);
     let published = 0;
     for (let pass = 0; pass < 5 && published < 2; pass++)
       published += await relay.publishBatch().catch(() => 0);
     const { rows } = await pool.query(
-      'SELECT event_id, published_at IS NOT NULL AS published, rejected_at IS NOT NULL AS rejected, last_error FROM outbox',
+      'SELECT message_id, published_at IS NOT NULL AS published, rejected_at IS NOT NULL AS rejected, last_error FROM outbox',
     );
-    const byId = new Map(rows.map((r) => [r.event_id, r]));
+    const byId = new Map(rows.map((r) => [r.message_id, r]));
     assert.equal(byId.get(first.id)?.published, true);
     assert.equal(byId.get(last.id)?.published, true);
     assert.equal(byId.get(huge.id)?.published, false);
@@ -87,29 +87,29 @@ describe('the outbox', () => {
     const old = cancellation();
     const recent = cancellation();
     const unpublished = cancellation();
-    for (const m of [old, recent, unpublished]) await enqueueEvent(pool, m);
+    for (const m of [old, recent, unpublished]) await enqueueMessage(pool, m);
     await pool.query(
-      `UPDATE outbox SET published_at = now() - interval '8 days', created_at = now() - interval '8 days' WHERE event_id = $1`,
+      `UPDATE outbox SET published_at = now() - interval '8 days', created_at = now() - interval '8 days' WHERE message_id = $1`,
       [old.id],
     );
-    await pool.query(`UPDATE outbox SET published_at = now() WHERE event_id = $1`, [recent.id]);
-    await pool.query(`UPDATE outbox SET created_at = now() - interval '30 days' WHERE event_id = $1`, [
+    await pool.query(`UPDATE outbox SET published_at = now() WHERE message_id = $1`, [recent.id]);
+    await pool.query(`UPDATE outbox SET created_at = now() - interval '30 days' WHERE message_id = $1`, [
       unpublished.id,
     ]);
     const processedOld = randomUUID();
     const processedRecent = randomUUID();
     await pool.query(
-      `INSERT INTO processed_events (event_id, topic, processed_at) VALUES ($1, 't', now() - interval '8 days'), ($2, 't', now())`,
+      `INSERT INTO processed_messages (message_id, topic, processed_at) VALUES ($1, 't', now() - interval '8 days'), ($2, 't', now())`,
       [processedOld, processedRecent],
     );
     const pruned = await pruneMessaging(pool, { retentionSeconds: 7 * 86_400 });
     assert.deepEqual(pruned, { outbox: 1, processed: 1 });
-    const left = new Set((await pool.query('SELECT event_id FROM outbox')).rows.map((r) => r.event_id));
+    const left = new Set((await pool.query('SELECT message_id FROM outbox')).rows.map((r) => r.message_id));
     assert.ok(!left.has(old.id));
     assert.ok(left.has(recent.id));
     assert.ok(left.has(unpublished.id), 'an unpublished row is never pruned, however old');
     const processed = new Set(
-      (await pool.query('SELECT event_id FROM processed_events')).rows.map((r) => r.event_id),
+      (await pool.query('SELECT message_id FROM processed_messages')).rows.map((r) => r.message_id),
     );
     assert.ok(!processed.has(processedOld));
     assert.ok(processed.has(processedRecent));

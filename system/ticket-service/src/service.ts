@@ -11,20 +11,23 @@ import {
   shutdown,
 } from '@reservex/kit';
 import { Redis } from 'ioredis';
-import { Counter, Histogram } from 'prom-client';
 import type { TicketConfig } from './config.ts';
-import { eventCatalog } from './event-catalog.ts';
-import { HoldExpiry } from './hold-expiry.ts';
+import { admissionTokens } from './domain/admission-token.ts';
+import { eventRoutes } from './http/event-routes.ts';
 import { ticketOpenApi } from './http/openapi.ts';
 import { queueRoutes } from './http/queue-routes.ts';
-import { ticketRoutes } from './http/routes.ts';
-import { ticketSagaHandlers } from './messaging/saga-handlers.ts';
-import { reservationUseCases } from './reservations.ts';
-import { SeatMapCache } from './seat-map-cache.ts';
-import { AdmissionTicker } from './waiting-room/admission-ticker.ts';
-import { admissionTokens } from './waiting-room/admission-token.ts';
-import { queueStore } from './waiting-room/queue-store.ts';
-import { waitingRoom } from './waiting-room/waiting-room.ts';
+import { reservationRoutes } from './http/reservation-routes.ts';
+import { reservationSaga } from './messaging/reservation-saga.ts';
+import { sagaStages } from './saga-stages.ts';
+import { queueStore } from './store/queue-store.ts';
+import { bookSeats } from './use-cases/book-seats.ts';
+import { eventUseCases } from './use-cases/events.ts';
+import { QueueUpdates } from './use-cases/queue-updates.ts';
+import { reservationUseCases } from './use-cases/reservations.ts';
+import { SeatMaps } from './use-cases/seat-maps.ts';
+import { waitingRoom } from './use-cases/waiting-room.ts';
+import { AdmissionTicker } from './workers/admission-ticker.ts';
+import { HoldExpiry } from './workers/hold-expiry.ts';
 
 export const SERVICE_NAME = 'ticket-service';
 
@@ -36,22 +39,11 @@ export interface TicketService {
   stop(): Promise<void>;
 }
 
+/** Wires ticket-service from its configuration: nothing here reads the environment or decides anything. */
 export function createTicketService(config: TicketConfig): TicketService {
   const base = sagaServiceBase(SERVICE_NAME, config);
   const { logger, pool, sagaPool, metrics, tracer, relay } = base;
-  const stages = new Counter({
-    name: 'saga_stage_total',
-    help: 'Reservation saga stages reached: created, confirmed, compensated, expired, cancelled, refunded, late-payment',
-    labelNames: ['stage'] as const,
-    registers: [metrics.registry],
-  });
-  const stageSeconds = new Histogram({
-    name: 'saga_stage_duration_seconds',
-    help: 'From the reservation to the saga reaching a stage (confirmed, compensated, refunded, late-payment)',
-    labelNames: ['stage'] as const,
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120],
-    registers: [metrics.registry],
-  });
+  const stages = sagaStages(metrics);
   const redis = new Redis(config.REDIS_URL, {
     lazyConnect: true,
     maxRetriesPerRequest: 2,
@@ -79,17 +71,16 @@ export function createTicketService(config: TicketConfig): TicketService {
     joinLimitPerIp: config.QUEUE_JOIN_LIMIT_PER_IP,
     slotMs: config.ADMISSION_TTL_SECONDS * 1000,
   });
-  const holdExpiry = new HoldExpiry(sagaPool, logger, tracer, config.HOLD_EXPIRY_INTERVAL_MS, (n) => {
-    stages.inc({ stage: 'expired' }, n);
-    relay.wake();
+  const holdExpiry = new HoldExpiry({
+    pool: sagaPool,
+    logger,
+    tracer,
+    intervalMs: config.HOLD_EXPIRY_INTERVAL_MS,
+    stages,
+    relay,
   });
-  const consumer = base.consumer({
-    groupId: config.KAFKA_GROUP_ID,
-    handlers: ticketSagaHandlers((stage, seconds) => {
-      stages.inc({ stage });
-      stageSeconds.observe({ stage }, seconds);
-    }),
-  });
+  const updates = new QueueUpdates(room, ticker);
+  const consumer = base.consumer({ groupId: config.KAFKA_GROUP_ID, handlers: reservationSaga({ stages }) });
   let server: RunningServer | undefined;
 
   return {
@@ -99,7 +90,6 @@ export function createTicketService(config: TicketConfig): TicketService {
     async start() {
       await redis.connect();
       await base.prepare(join(import.meta.dirname, '..', 'migrations'));
-      const reservations = reservationUseCases(pool, () => relay.wake());
       const verify = accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL));
       const app = createHttpApp({
         service: SERVICE_NAME,
@@ -115,23 +105,16 @@ export function createTicketService(config: TicketConfig): TicketService {
           { name: 'redis', check: async () => void (await redis.ping()) },
         ],
         routes: (app) => {
-          queueRoutes({ verify, room, ticker })(app);
-          ticketRoutes({
+          queueRoutes({ verify, room, updates })(app);
+          eventRoutes({
             verify,
-            catalog: eventCatalog(pool, async (eventId, request) => {
-              await store.configure(eventId, { ...request.queue!, salesOpenAt: request.salesOpenAt });
-              ticker.watch(eventId);
-            }),
-            room,
-            reservations: {
-              ...reservations,
-              reserve: async (...args) => {
-                const result = await reservations.reserve(...args);
-                if (!result.replayed) stages.inc({ stage: 'created' });
-                return result;
-              },
-            },
-            seatMaps: new SeatMapCache(pool, config.SEAT_MAP_CACHE_MS),
+            events: eventUseCases({ pool, queues: room }),
+            seatMaps: new SeatMaps(pool, config.SEAT_MAP_CACHE_MS),
+          })(app);
+          reservationRoutes({
+            verify,
+            bookSeats: bookSeats({ pool, room, relay, stages, logger }),
+            reservations: reservationUseCases({ pool, relay, stages }),
           })(app);
         },
       });
@@ -147,6 +130,7 @@ export function createTicketService(config: TicketConfig): TicketService {
       await shutdown(
         [
           ...base.drainSteps(),
+          { name: 'queue streams', run: async () => updates.closeAll() },
           { name: 'http', run: async () => server?.close(config.SHUTDOWN_GRACE_MS) },
           { name: 'consumer', run: () => consumer.stop() },
           { name: 'hold expiry', run: () => holdExpiry.stop() },

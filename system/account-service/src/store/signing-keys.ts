@@ -1,17 +1,7 @@
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type JsonWebKey,
-  type KeyObject,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { type Pool, type Queryable, withTransaction } from '@reservex/kit';
+import type { SigningKey } from '../domain/access-tokens.ts';
 import { open, seal } from '../domain/sealed-key.ts';
-
-export interface SigningKey {
-  kid: string;
-  privateKey: KeyObject;
-}
 
 export interface PublishedKey extends JsonWebKey {
   kid: string;

@@ -1,3 +1,4 @@
+import { DECLINE_REASONS, type DeclineReason } from '@reservex/contracts';
 import { z } from 'zod';
 
 /** How the simulated gateway misbehaves. Changed at run time by PUT /api/admin/faults. */
@@ -20,14 +21,6 @@ export const faultProfileSchema = z
   });
 
 export type FaultProfile = z.infer<typeof faultProfileSchema>;
-
-export const DECLINE_REASONS = [
-  'card-declined',
-  'insufficient-funds',
-  'expired-card',
-  'fraud-suspected',
-] as const;
-export type DeclineReason = (typeof DECLINE_REASONS)[number];
 
 export type GatewayOutcome =
   | { kind: 'captured'; latencyMs: number }

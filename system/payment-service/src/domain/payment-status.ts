@@ -1,18 +1,31 @@
-export const PAYMENT_STATUSES = ['PROCESSING', 'CAPTURED', 'FAILED', 'REFUNDED'] as const;
+export const PAYMENT_STATUSES = ['PROCESSING', 'CAPTURED', 'FAILED', 'REFUNDING', 'REFUNDED'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
-export type PaymentTransition = 'capture' | 'fail' | 'refund' | 'capture-and-refund' | 'refund-late-capture';
+export const PAYMENT_TRANSITIONS = [
+  'capture',
+  'fail',
+  'capture-after-cancel',
+  'refund',
+  'refund-late-capture',
+  'refunded',
+] as const;
+export type PaymentTransition = (typeof PAYMENT_TRANSITIONS)[number];
 
 /**
- * Every change of a payment's status goes through this table. A capture that lands after its reservation was
- * cancelled goes straight to REFUNDED: the money was taken, so it must be given back.
+ * Every change of a payment's status goes through this table. Money that was captured only ever leaves
+ * through REFUNDING, which a worker completes once the gateway confirms the refund.
+ *
+ *   PROCESSING --capture--> CAPTURED --refund--> REFUNDING --refunded--> REFUNDED
+ *   PROCESSING --fail--> FAILED --refund-late-capture--> REFUNDING
+ *   PROCESSING --capture-after-cancel--> REFUNDING
  */
 const TRANSITIONS: Record<PaymentStatus, Partial<Record<PaymentTransition, PaymentStatus>>> = {
-  PROCESSING: { capture: 'CAPTURED', fail: 'FAILED', 'capture-and-refund': 'REFUNDED' },
-  CAPTURED: { refund: 'REFUNDED' },
-  // A capture that turns up for a payment already given up on (its attempt lost the claim, or was abandoned as
-  // the hold ran out): the money moved, so it goes back.
-  FAILED: { 'refund-late-capture': 'REFUNDED' },
+  PROCESSING: { capture: 'CAPTURED', fail: 'FAILED', 'capture-after-cancel': 'REFUNDING' },
+  CAPTURED: { refund: 'REFUNDING' },
+  // A capture that turns up for a payment already given up on (its attempt lost the claim, or the hold ran out
+  // first): the money moved, so it goes back.
+  FAILED: { 'refund-late-capture': 'REFUNDING' },
+  REFUNDING: { refunded: 'REFUNDED' },
   REFUNDED: {},
 };
 
@@ -27,8 +40,4 @@ export function nextPaymentStatus(from: PaymentStatus, transition: PaymentTransi
   const to = TRANSITIONS[from][transition];
   if (to === undefined) throw new IllegalPaymentTransition(from, transition);
   return to;
-}
-
-export function canTransition(from: PaymentStatus, transition: PaymentTransition): boolean {
-  return TRANSITIONS[from][transition] !== undefined;
 }

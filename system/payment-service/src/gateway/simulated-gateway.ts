@@ -1,49 +1,30 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DeclineReason } from '@reservex/contracts';
 import type { Pool } from '@reservex/kit';
-import { type DeclineReason, drawOutcome, type FaultProfile } from '../domain/fault-profile.ts';
+import { drawOutcome, type FaultProfile } from '../domain/fault-profile.ts';
+import type { ChargeResult, Gateway, LookupResult, RefundResult } from './gateway.ts';
 
-export type ChargeResult =
-  | { kind: 'captured' }
-  | { kind: 'declined'; reason: DeclineReason }
-  | { kind: 'timeout' };
-
-/** What the provider has on record for an idempotency key: an outcome, or nothing (the charge never happened). */
-export type LookupResult =
-  | { kind: 'captured' }
-  | { kind: 'declined'; reason: DeclineReason }
-  | { kind: 'none' };
+const asResult = (outcome: string): ChargeResult & LookupResult =>
+  outcome === 'captured' ? { kind: 'captured' } : { kind: 'declined', reason: outcome as DeclineReason };
 
 /**
  * A payment provider stand-in. Like a real one, it remembers each idempotency key: asking again for a charge it
  * already made returns the same answer instead of charging twice. A timed-out call leaves no record, as if the
- * request never arrived.
+ * request never arrived. Refunds always succeed.
  */
-export function simulatedGateway(pool: Pool, faults: () => FaultProfile, timeoutMs: number) {
+export function simulatedGateway(pool: Pool, faults: () => FaultProfile, timeoutMs: number): Gateway {
   return {
-    /** Asks the provider what it did with this idempotency key, without charging. */
-    async lookup(idempotencyKey: string): Promise<LookupResult> {
+    async lookup(idempotencyKey): Promise<LookupResult> {
       const { rows } = await pool.query<{ outcome: string }>(
         "SELECT outcome FROM gateway_ledger WHERE idempotency_key = $1 AND kind = 'charge'",
         [idempotencyKey],
       );
-      const known = rows[0]?.outcome;
-      if (known === undefined) return { kind: 'none' };
-      return known === 'captured'
-        ? { kind: 'captured' }
-        : { kind: 'declined', reason: known as DeclineReason };
+      return rows[0] === undefined ? { kind: 'none' } : asResult(rows[0].outcome);
     },
 
-    async charge(idempotencyKey: string, amount: number): Promise<ChargeResult> {
-      const previous = await pool.query<{ outcome: string }>(
-        "SELECT outcome FROM gateway_ledger WHERE idempotency_key = $1 AND kind = 'charge'",
-        [idempotencyKey],
-      );
-      const known = previous.rows[0]?.outcome;
-      if (known !== undefined) {
-        return known === 'captured'
-          ? { kind: 'captured' }
-          : { kind: 'declined', reason: known as DeclineReason };
-      }
+    async charge(idempotencyKey, amount): Promise<ChargeResult> {
+      const known = await this.lookup(idempotencyKey);
+      if (known.kind !== 'none') return known;
       const outcome = drawOutcome(faults(), timeoutMs);
       await sleep(outcome.latencyMs);
       if (outcome.kind === 'timeout') return { kind: 'timeout' };
@@ -55,12 +36,16 @@ export function simulatedGateway(pool: Pool, faults: () => FaultProfile, timeout
          RETURNING outcome`,
         [idempotencyKey, recorded, amount, outcome.latencyMs],
       );
-      const final = rows[0]?.outcome ?? recorded;
-      return final === 'captured'
-        ? { kind: 'captured' }
-        : { kind: 'declined', reason: final as DeclineReason };
+      return asResult(rows[0]?.outcome ?? recorded);
+    },
+
+    async refund(idempotencyKey, _chargeKey, amount): Promise<RefundResult> {
+      await pool.query(
+        `INSERT INTO gateway_ledger (idempotency_key, kind, outcome, amount, latency_ms)
+         VALUES ($1, 'refund', 'refunded', $2, 0) ON CONFLICT (idempotency_key) DO NOTHING`,
+        [idempotencyKey, amount],
+      );
+      return { kind: 'refunded' };
     },
   };
 }
-
-export type Gateway = ReturnType<typeof simulatedGateway>;

@@ -113,8 +113,9 @@ const STAMP: Record<PaymentStatus, string> = {
   PROCESSING: '',
   CAPTURED: 'captured_at = now()',
   FAILED: 'failed_at = now()',
-  // A capture that is refunded in the same step is stamped with both.
-  REFUNDED: 'refunded_at = now(), captured_at = COALESCE(captured_at, now())',
+  // A capture to be refunded at once (late, or after a cancellation) is stamped captured too.
+  REFUNDING: 'refund_requested_at = now(), captured_at = COALESCE(captured_at, now())',
+  REFUNDED: 'refunded_at = now()',
 };
 
 /** Moves a locked payment through the transition table; an illegal move throws before anything is written. */
@@ -180,10 +181,16 @@ export async function paymentsForReservation(db: Queryable, reservationId: strin
   return rows.map(toPayment);
 }
 
-export async function recordRefundInLedger(tx: Queryable, payment: Payment): Promise<void> {
-  await tx.query(
-    `INSERT INTO gateway_ledger (idempotency_key, kind, outcome, amount, latency_ms)
-     VALUES ($1, 'refund', 'refunded', $2, 0) ON CONFLICT (idempotency_key) DO NOTHING`,
-    [`refund:${payment.reservationId}`, payment.amount],
+/** Leases REFUNDING payments to this instance, as charges are leased: the refund is retried until it is confirmed. */
+export async function claimRefunds(db: Queryable, limit: number, leaseSeconds: number): Promise<Payment[]> {
+  const { rows } = await db.query<Row>(
+    `UPDATE payments SET lease_until = now() + make_interval(secs => $2), refund_attempts = refund_attempts + 1
+     WHERE id IN (
+       SELECT id FROM payments
+       WHERE status = 'REFUNDING' AND (lease_until IS NULL OR lease_until < now())
+       ORDER BY refund_requested_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+     RETURNING *`,
+    [limit, leaseSeconds],
   );
+  return rows.map(toPayment);
 }

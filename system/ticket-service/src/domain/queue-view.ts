@@ -52,3 +52,27 @@ export function nextRate(
   const sample = seconds > 0 ? servedDelta / seconds : 0;
   return previous === undefined ? sample : previous + weight * (sample - previous);
 }
+
+/** Where a queue stands after an admission step, as every instance learns it from its ticks. */
+export interface QueueProgress {
+  served: number;
+  lastTicket: number;
+  active: number;
+  /** Measured admissions (tickets served) per second, smoothed. */
+  rate: number | undefined;
+  at: number;
+}
+
+/**
+ * What the waiting room needs of the admission ticker (workers/admission-ticker.ts implements it): the queue's
+ * progress, pushed to listeners on each tick, and the heartbeats it collects.
+ */
+export interface AdmissionProgress {
+  progress(eventId: string): QueueProgress | undefined;
+  onProgress(listener: (eventId: string, progress: QueueProgress) => void): () => void;
+  /** Records that a fan is still there; sent to Redis with the next tick. */
+  seen(eventId: string, userId: string): void;
+  /** Ticks this queue from now on (the ticker forgets idle queues). */
+  watch(eventId: string): void;
+  observeWait(eventId: string, seconds: number): void;
+}

@@ -1,15 +1,19 @@
+import type { CancellationReason } from '@reservex/contracts';
+
 export const RESERVATION_STATUSES = ['PENDING', 'CONFIRMED', 'CANCELLED', 'EXPIRED'] as const;
 export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
 
-export type ReservationTransition = 'confirm' | 'fail-payment' | 'expire' | 'cancel';
+export const RESERVATION_TRANSITIONS = ['confirm', 'fail-payment', 'expire', 'cancel'] as const;
+export type ReservationTransition = (typeof RESERVATION_TRANSITIONS)[number];
 
 /** What a transition does to the reservation's seats. */
 export type SeatEffect = 'sell' | 'release';
 
-interface Edge {
+export interface Edge {
   to: ReservationStatus;
   seats: SeatEffect;
-  reason?: 'payment-failed' | 'expired' | 'user-cancelled';
+  /** Every edge but confirm ends the reservation and says why, on the saga.reservation.cancelled message. */
+  reason?: CancellationReason;
 }
 
 /**
@@ -35,8 +39,4 @@ const TRANSITIONS: Record<ReservationStatus, Partial<Record<ReservationTransitio
 
 export function transitionEdge(from: ReservationStatus, transition: ReservationTransition): Edge | undefined {
   return TRANSITIONS[from][transition];
-}
-
-export function isLive(status: ReservationStatus): boolean {
-  return status === 'PENDING' || status === 'CONFIRMED';
 }

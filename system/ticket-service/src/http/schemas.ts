@@ -57,3 +57,14 @@ export const idempotencyKey = z
   .min(1)
   .max(200)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+export const queueChangeBody = z
+  .strictObject({
+    admitPerSecond: z.number().int().min(1).max(100_000).optional(),
+    maxActive: z.number().int().min(1).max(1_000_000).optional(),
+    paused: z.boolean().optional(),
+    drain: z.boolean().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, {
+    message: 'name at least one of admitPerSecond, maxActive, paused, drain',
+  });

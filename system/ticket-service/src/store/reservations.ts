@@ -1,5 +1,14 @@
-import { injectTraceContext, type Queryable, type TraceCarrier } from '@reservex/kit';
+import {
+  injectTraceContext,
+  isUniqueViolation,
+  type Pool,
+  type PoolClient,
+  type Queryable,
+  type TraceCarrier,
+  withTransaction,
+} from '@reservex/kit';
 import type { ReservationStatus } from '../domain/reservation-status.ts';
+import { AdmissionSpent, SeatUnavailable } from '../domain/ticket-errors.ts';
 
 export interface Reservation {
   id: string;
@@ -57,6 +66,37 @@ const toReservation = (r: Row): Reservation => ({
   refundedAt: r.refunded_at,
   traceContext: r.trace_context,
 });
+
+// Deadlock and serialization failures: the database chose a loser among concurrent holds. To the caller it is
+// the same as losing the race for a seat.
+const CONTENTION = new Set(['40P01', '40001']);
+
+/**
+ * The booking's transaction, with PostgreSQL's answers turned into the domain's: a lost race for a seat is
+ * SeatUnavailable, and a second booking with one admission is AdmissionSpent (the unique key is what makes an
+ * admission single-use).
+ */
+export async function inBookingTransaction<T>(
+  pool: Pool,
+  seatIds: readonly string[],
+  work: (tx: PoolClient) => Promise<T>,
+): Promise<T> {
+  try {
+    return await withTransaction(pool, work);
+  } catch (error) {
+    if (isUniqueViolation(error, 'reservations_admission_once')) throw new AdmissionSpent();
+    if (CONTENTION.has((error as { code?: string }).code ?? '')) throw new SeatUnavailable([...seatIds]);
+    throw error;
+  }
+}
+
+/**
+ * One booker at a time per (user, event): whoever waits here sees what the one before committed, so neither the
+ * per-user seat limit nor an Idempotency-Key can be raced by one user's parallel requests.
+ */
+export async function lockBooker(tx: Queryable, userId: string, eventId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${userId}/${eventId}`]);
+}
 
 export async function insertReservation(
   tx: Queryable,
@@ -137,6 +177,14 @@ export async function liveSeatCount(tx: Queryable, userId: string, eventId: stri
     [userId, eventId],
   );
   return Number(rows[0]?.n ?? 0);
+}
+
+export async function seatIdsOf(db: Queryable, reservationId: string): Promise<string[]> {
+  const { rows } = await db.query<{ seat_id: string }>(
+    'SELECT seat_id FROM reservation_seats WHERE reservation_id = $1',
+    [reservationId],
+  );
+  return rows.map((r) => r.seat_id);
 }
 
 export async function writeStatus(

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { TOPICS } from '@reservex/contracts';
+import { loadConfig } from '@reservex/kit';
+import {
+  createTestDatabase,
+  httpClient,
+  sagaPublisher,
+  testServiceEnv,
+  testTokenIssuer,
+  waitFor,
+} from '@reservex/kit/testing';
+import pg from 'pg';
+import { paymentConfigSchema } from '../src/config.ts';
+import { createPaymentService } from '../src/service.ts';
+
+/**
+ * payment-service alone, real and in this process, against a fresh database and its own Kafka topics.
+ * ticket-service's side of the saga is played by publishing its messages to Kafka.
+ */
+export async function startPaymentStack(options: { payment?: Record<string, string> } = {}) {
+  const prefix = `p${randomUUID().slice(0, 8)}.`;
+  const tokens = await testTokenIssuer();
+  const db = await createTestDatabase('payment');
+  const service = createPaymentService(
+    loadConfig(paymentConfigSchema, {
+      ...testServiceEnv(prefix, tokens.jwksUrl, db.url),
+      KAFKA_GROUP_ID: `${prefix}payment`,
+      GATEWAY_FAILURE_RATE: '0',
+      GATEWAY_LATENCY_MIN_MS: '0',
+      GATEWAY_LATENCY_MAX_MS: '5',
+      ...options.payment,
+    }),
+  );
+  const server = await service.start();
+  const paymentDb = new pg.Pool({ connectionString: db.url, max: 4 });
+  const api = httpClient(server.url);
+  const saga = sagaPublisher(prefix);
+  const publish = saga.publish;
+  const adminToken = await tokens.token({ roles: ['user', 'admin'] });
+
+  return {
+    prefix,
+    api,
+    paymentDb,
+    adminToken,
+    publish,
+
+    /** Plays ticket-service: a reservation of `amount` whose hold ends in `holdSeconds`. */
+    async reservationCreated(options: { amount?: number; holdSeconds?: number } = {}) {
+      const reservationId = randomUUID();
+      const data = {
+        reservationId,
+        eventId: randomUUID(),
+        userId: randomUUID(),
+        seatIds: [randomUUID()],
+        amount: options.amount ?? 100_000,
+        currency: 'KRW',
+        expiresAt: new Date(Date.now() + (options.holdSeconds ?? 60) * 1000).toISOString(),
+      };
+      await publish(TOPICS.reservationCreated, reservationId, data);
+      return data;
+    },
+
+    async setFaults(profile: {
+      failureRate: number;
+      timeoutRate?: number;
+      latencyMs?: { min: number; max: number };
+    }) {
+      const res = await api.put('/api/admin/faults', {
+        token: adminToken,
+        body: { timeoutRate: 0, latencyMs: { min: 0, max: 5 }, ...profile },
+      });
+      if (res.status !== 200) throw new Error(`setFaults: ${res.status} ${JSON.stringify(res.body)}`);
+    },
+
+    async waitForPayment(reservationId: string, status: string, timeoutMs = 15_000) {
+      return waitFor(
+        async () => {
+          const { rows } = await paymentDb.query('SELECT * FROM payments WHERE reservation_id = $1', [
+            reservationId,
+          ]);
+          return rows[0]?.status === status ? rows[0] : undefined;
+        },
+        { timeoutMs, what: `payment of ${reservationId} to become ${status}` },
+      );
+    },
+
+    async stop() {
+      await service.stop();
+      await saga.close();
+      await paymentDb.end();
+      await tokens.close();
+      await db.drop();
+    },
+  };
+}
+
+export type PaymentStack = Awaited<ReturnType<typeof startPaymentStack>>;

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { type Envelope, newMessage, TOPICS, type Topic } from '@reservex/contracts';
+import {
+  applyOnce,
+  createLogger,
+  createPool,
+  KIT_MIGRATIONS_DIR,
+  type MessageHandler,
+  type Pool,
+  runMigrations,
+} from '@reservex/kit';
+import { createTestDatabase, type TestDatabase } from '@reservex/kit/testing';
+import { paymentSaga } from '../src/messaging/payment-saga.ts';
+import { settleCharge } from '../src/use-cases/settle-charge.ts';
+
+/**
+ * Each step of the saga on payment-service's side, against real PostgreSQL: given a payment in a state and what
+ * arrived, expect this transition and this message in the outbox. No service runs: no processor or refunder moves
+ * anything but the step under test.
+ */
+describe('the payment saga, step by step (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  const handlers = new Map<Topic, MessageHandler>();
+  before(async () => {
+    const logger = createLogger('payment-steps', 'silent');
+    db = await createTestDatabase('payment_steps');
+    pool = createPool(db.url, 4, logger);
+    await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
+    await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
+    const nobody = { wake() {} };
+    for (const h of paymentSaga({ processor: nobody, refunder: nobody })) handlers.set(h.topic, h);
+  });
+  after(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  const deliver = (message: Envelope) => applyOnce(pool, handlers.get(message.type)!, message);
+  const created = (holdSeconds: number) => {
+    const id = randomUUID();
+    return newMessage(TOPICS.reservationCreated, id, {
+      reservationId: id,
+      eventId: randomUUID(),
+      userId: randomUUID(),
+      seatIds: [randomUUID()],
+      amount: 50_000,
+      currency: 'KRW',
+      expiresAt: new Date(Date.now() + holdSeconds * 1000).toISOString(),
+    });
+  };
+  const cancelled = (id: string) =>
+    newMessage(TOPICS.reservationCancelled, id, {
+      reservationId: id,
+      eventId: randomUUID(),
+      reason: 'user-cancelled',
+      wasConfirmed: true,
+    });
+  const state = async (reservationId: string) => {
+    const p = (await pool.query('SELECT * FROM payments WHERE reservation_id = $1', [reservationId])).rows[0];
+    const outbox = await pool.query('SELECT topic, payload FROM outbox WHERE key = $1 ORDER BY id', [
+      reservationId,
+    ]);
+    return { payment: p, outbox: outbox.rows };
+  };
+
+  it('given a reservation whose hold already ended: FAILED (hold-expired) at once, never charged, payment.failed', async () => {
+    const m = created(-1);
+    await deliver(m);
+    const { payment, outbox } = await state(m.data.reservationId);
+    assert.equal(payment.status, 'FAILED');
+    assert.equal(payment.failure_reason, 'hold-expired');
+    assert.deepEqual(
+      outbox.map((o) => [o.topic, o.payload.data.reason]),
+      [[TOPICS.paymentFailed, 'hold-expired']],
+    );
+  });
+
+  it('given a cancellation that overtook its request: the request is refused, never charged', async () => {
+    const m = created(60);
+    await deliver(cancelled(m.data.reservationId));
+    await deliver(m);
+    const { payment, outbox } = await state(m.data.reservationId);
+    assert.equal(payment.status, 'FAILED');
+    assert.deepEqual(
+      outbox.map((o) => [o.topic, o.payload.data.reason]),
+      [[TOPICS.paymentFailed, 'reservation-cancelled']],
+    );
+  });
+
+  it('given CAPTURED and reservation.cancelled: REFUNDING (the refunder gives the money back), nothing published yet', async () => {
+    const m = created(60);
+    await deliver(m);
+    const opened = (await state(m.data.reservationId)).payment;
+    await settleCharge(pool, opened.id, { kind: 'captured' }, opened.attempts);
+    assert.deepEqual(
+      (await state(m.data.reservationId)).outbox.map((o) => o.topic),
+      [TOPICS.paymentCompleted],
+    );
+    await deliver(cancelled(m.data.reservationId));
+    const { payment, outbox } = await state(m.data.reservationId);
+    assert.equal(payment.status, 'REFUNDING');
+    assert.deepEqual(
+      outbox.map((o) => o.topic),
+      [TOPICS.paymentCompleted],
+    );
+  });
+
+  it('given PROCESSING and a capture after the reservation was cancelled: REFUNDING, no payment.completed', async () => {
+    const m = created(60);
+    await deliver(m);
+    const opened = (await state(m.data.reservationId)).payment;
+    await deliver(cancelled(m.data.reservationId));
+    await settleCharge(pool, opened.id, { kind: 'captured' }, opened.attempts);
+    const { payment, outbox } = await state(m.data.reservationId);
+    assert.equal(payment.status, 'REFUNDING');
+    assert.ok(payment.captured_at);
+    assert.deepEqual(outbox, []);
+  });
+});

@@ -1,0 +1,56 @@
+import type { CancellationReason } from '@reservex/contracts';
+import type { ReservationStatus } from './reservation-status.ts';
+
+/**
+ * What ticket-service decides at each saga step, from the reservation as it stands and the message that arrived.
+ * Pure, so each step reads as "given this state and this message, expect this": the messaging module applies
+ * the decision, inside the consumer's transaction.
+ */
+export interface ReservationState {
+  status: ReservationStatus;
+  amount: number;
+  reason: string | null;
+}
+
+export type OnPaymentCompleted =
+  | { kind: 'confirm' }
+  /** The reservation ended before the money came (a late payment): say so again, so the capture is refunded. */
+  | { kind: 'announce-cancellation'; reason: CancellationReason }
+  | { kind: 'amount-mismatch'; captured: number; expected: number }
+  | { kind: 'nothing' };
+
+export function onPaymentCompleted(
+  reservation: ReservationState,
+  captured: { amount: number },
+): OnPaymentCompleted {
+  switch (reservation.status) {
+    case 'PENDING':
+      return captured.amount === reservation.amount
+        ? { kind: 'confirm' }
+        : { kind: 'amount-mismatch', captured: captured.amount, expected: reservation.amount };
+    case 'CANCELLED':
+    case 'EXPIRED':
+      return { kind: 'announce-cancellation', reason: endedBecause(reservation) };
+    case 'CONFIRMED':
+      return { kind: 'nothing' };
+  }
+}
+
+export type OnPaymentFailed = { kind: 'compensate' } | { kind: 'nothing' };
+
+/** The compensation: a failed payment releases the seats. Anything but PENDING has already ended or been paid. */
+export function onPaymentFailed(reservation: ReservationState): OnPaymentFailed {
+  return reservation.status === 'PENDING' ? { kind: 'compensate' } : { kind: 'nothing' };
+}
+
+export type OnHoldEnded = { kind: 'expire' } | { kind: 'nothing' };
+
+/** The saga's timeout: a hold that ran out with no payment decided ends, and the seats go back on sale. */
+export function onHoldEnded(reservation: ReservationState): OnHoldEnded {
+  return reservation.status === 'PENDING' ? { kind: 'expire' } : { kind: 'nothing' };
+}
+
+function endedBecause(reservation: ReservationState): CancellationReason {
+  if (reservation.status === 'EXPIRED') return 'expired';
+  return reservation.reason === 'payment-failed' ? 'payment-failed' : 'user-cancelled';
+}

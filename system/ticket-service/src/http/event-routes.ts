@@ -1,0 +1,43 @@
+import { type AccessTokenVerifier, authenticate, parseInput, requireRole } from '@reservex/kit';
+import type { Express } from 'express';
+import type { EventUseCases } from '../use-cases/events.ts';
+import type { SeatMaps } from '../use-cases/seat-maps.ts';
+import { idParam, listQuery, newEventBody } from './schemas.ts';
+
+export function eventRoutes(deps: {
+  verify: AccessTokenVerifier;
+  events: EventUseCases;
+  seatMaps: SeatMaps;
+}) {
+  const { verify, events, seatMaps } = deps;
+  return (app: Express) => {
+    app.post('/api/events', authenticate(verify), requireRole('admin'), async (req, res) => {
+      const event = await events.create(parseInput(newEventBody, req.body));
+      res.status(201).location(`/api/events/${event.id}`).json(event);
+    });
+
+    app.get('/api/events', async (req, res) => {
+      const { limit } = parseInput(listQuery, req.query);
+      res.json(await events.list(limit));
+    });
+
+    app.get('/api/events/:id', async (req, res) => {
+      const { id } = parseInput(idParam, req.params);
+      res.json(await events.get(id));
+    });
+
+    app.get('/api/events/:id/seats', async (req, res) => {
+      const { id } = parseInput(idParam, req.params);
+      await events.get(id);
+      const snapshot = await seatMaps.get(id);
+      res.setHeader('ETag', snapshot.etag);
+      res.setHeader('X-Seat-Map-Version', String(snapshot.version));
+      res.setHeader('Cache-Control', 'no-cache');
+      if (req.get('if-none-match') === snapshot.etag) {
+        res.status(304).end();
+        return;
+      }
+      res.type('application/json').send(snapshot.body);
+    });
+  };
+}

@@ -1,0 +1,198 @@
+import { randomInt } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { parseAdmissionRecord } from '../domain/admission-record.ts';
+import { HEARTBEAT, JOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
+
+export interface QueueSettings {
+  opensAt: Date;
+  salesOpenAt: Date;
+  admitPerSecond: number;
+  maxActive: number;
+  paused?: boolean;
+  closed?: boolean;
+}
+
+export interface TickResult {
+  admitted: number;
+  served: number;
+  dropped: number;
+  active: number;
+  lastTicket: number;
+  lapsed: number;
+  now: number;
+}
+
+export type JoinResult =
+  | { kind: 'queued' | 'already-queued'; ticket: number }
+  | { kind: 'pre-queue' }
+  | { kind: 'no-queue' | 'not-open' | 'closed' };
+
+// xorshift32 needs a non-zero seed; Lua's bit library works on signed 32-bit integers.
+const seed = () => randomInt(1, 2 ** 31 - 1);
+
+/** The Redis side of one ticket-service's waiting rooms. Every event's keys share a hash tag. */
+export function queueStore(redis: Redis, prefix: string) {
+  const k = (eventId: string, name: string) => `${prefix}wr:{${eventId}}:${name}`;
+  const keys = (eventId: string, ...names: string[]) => names.map((n) => k(eventId, n));
+
+  return {
+    key: k,
+
+    /** Writes the queue's settings; safe to repeat (it never resets progress). */
+    async configure(eventId: string, s: QueueSettings): Promise<void> {
+      await redis.hset(k(eventId, 'cfg'), {
+        opensAt: s.opensAt.getTime(),
+        salesOpenAt: s.salesOpenAt.getTime(),
+        rate: s.admitPerSecond,
+        maxActive: s.maxActive,
+        paused: s.paused === true ? 1 : 0,
+        closed: s.closed === true ? 1 : 0,
+      });
+    },
+
+    async exists(eventId: string): Promise<boolean> {
+      return (await redis.exists(k(eventId, 'cfg'))) === 1;
+    },
+
+    async update(
+      eventId: string,
+      change: { admitPerSecond?: number; maxActive?: number; paused?: boolean; closed?: boolean },
+    ) {
+      const fields: Record<string, string | number> = {};
+      if (change.admitPerSecond !== undefined) fields.rate = change.admitPerSecond;
+      if (change.maxActive !== undefined) fields.maxActive = change.maxActive;
+      if (change.paused !== undefined) fields.paused = change.paused ? 1 : 0;
+      if (change.closed !== undefined) fields.closed = change.closed ? 1 : 0;
+      if (Object.keys(fields).length > 0) await redis.hset(k(eventId, 'cfg'), fields);
+    },
+
+    async join(eventId: string, userId: string): Promise<JoinResult> {
+      const [code, ticket] = (await redis.eval(
+        JOIN,
+        9,
+        ...keys(eventId, 'cfg', 'seq', 'tickets', 'owners', 'pre', 'seen', 'joined', 'served', 'admitted'),
+        userId,
+        seed(),
+      )) as [number, number];
+      switch (code) {
+        case 0:
+          return { kind: 'pre-queue' };
+        case 1:
+          // Ticket 0 is a place in the pre-queue, not a ticket: its number comes with the shuffle at the opening.
+          return ticket > 0 ? { kind: 'already-queued', ticket } : { kind: 'pre-queue' };
+        case 2:
+          return { kind: 'queued', ticket };
+        case -2:
+          return { kind: 'not-open' };
+        case -3:
+          return { kind: 'closed' };
+        default:
+          return { kind: 'no-queue' };
+      }
+    },
+
+    async tick(eventId: string, graceMs: number, slotMs: number): Promise<TickResult> {
+      const r = (await redis.eval(
+        TICK,
+        11,
+        ...keys(
+          eventId,
+          'cfg',
+          'seq',
+          'served',
+          'tickets',
+          'owners',
+          'pre',
+          'seen',
+          'active',
+          'admitted',
+          'stats',
+          'issued',
+        ),
+        seed(),
+        graceMs,
+        slotMs,
+        20_000,
+      )) as number[];
+      const [admitted, served, dropped, active, lastTicket, lapsed, now] = r as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
+      return { admitted, served, dropped, active, lastTicket, lapsed, now };
+    },
+
+    /** One round trip for every heartbeat an instance saw since its last tick, whatever their number. */
+    async heartbeat(eventId: string, userIds: Iterable<string>): Promise<void> {
+      const users = [...userIds];
+      if (users.length > 0) await redis.eval(HEARTBEAT, 1, k(eventId, 'seen'), ...users);
+    },
+
+    async ticketOf(eventId: string, userId: string): Promise<number | undefined> {
+      const t = await redis.hget(k(eventId, 'tickets'), userId);
+      return t === null ? undefined : Number(t);
+    },
+
+    /** The user's live admission: its token id, and when it lapses unless they are seen. */
+    async admissionOf(
+      eventId: string,
+      userId: string,
+    ): Promise<{ tokenId: string; lapsesAt: number } | undefined> {
+      const [tokenId, lapsesAt] = await Promise.all([
+        redis.hget(k(eventId, 'admitted'), userId),
+        redis.zscore(k(eventId, 'active'), userId),
+      ]);
+      return tokenId === null || lapsesAt === null ? undefined : { tokenId, lapsesAt: Number(lapsesAt) };
+    },
+
+    /** When an admission was given, from the admission log. */
+    async admittedAt(eventId: string, tokenId: string): Promise<number> {
+      const record = await redis.hget(k(eventId, 'issued'), tokenId);
+      return (record === null ? undefined : parseAdmissionRecord(record)?.admittedAt) ?? 0;
+    },
+
+    async joinedAt(eventId: string, userId: string): Promise<number | undefined> {
+      const t = await redis.hget(k(eventId, 'joined'), userId);
+      return t === null ? undefined : Number(t);
+    },
+
+    async spendAdmission(eventId: string, userId: string, tokenId: string): Promise<boolean> {
+      return (
+        (await redis.eval(SPEND_ADMISSION, 2, ...keys(eventId, 'admitted', 'active'), userId, tokenId)) === 1
+      );
+    },
+
+    async served(eventId: string): Promise<number> {
+      return Number((await redis.get(k(eventId, 'served'))) ?? 0);
+    },
+
+    async snapshot(eventId: string) {
+      const [cfg, served, seq, active, stats, pre] = await Promise.all([
+        redis.hgetall(k(eventId, 'cfg')),
+        redis.get(k(eventId, 'served')),
+        redis.get(k(eventId, 'seq')),
+        redis.zcard(k(eventId, 'active')),
+        redis.hgetall(k(eventId, 'stats')),
+        redis.llen(k(eventId, 'pre')),
+      ]);
+      return {
+        admitPerSecond: Number(cfg.rate ?? 0),
+        maxActive: Number(cfg.maxActive ?? 0),
+        paused: cfg.paused === '1',
+        closed: cfg.closed === '1',
+        served: Number(served ?? 0),
+        lastTicket: Number(seq ?? 0),
+        preQueue: pre,
+        active,
+        admittedTotal: Number(stats.admitted ?? 0),
+        droppedTotal: Number(stats.dropped ?? 0),
+      };
+    },
+  };
+}
+
+export type QueueStore = ReturnType<typeof queueStore>;

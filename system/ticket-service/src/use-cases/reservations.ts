@@ -1,0 +1,83 @@
+import { type Pool, type Principal, withTransaction } from '@reservex/kit';
+import { NotCancellable, ReservationNotFound } from '../domain/ticket-errors.ts';
+import type { SagaStages } from '../saga-stages.ts';
+import {
+  findReservation,
+  lockReservation,
+  type Reservation,
+  reservationsOfUser,
+} from '../store/reservations.ts';
+import { type Seat, seatsOfReservation } from '../store/seats.ts';
+import { applyTransition } from './reservation-transitions.ts';
+
+export interface ReservationView {
+  id: string;
+  eventId: string;
+  status: Reservation['status'];
+  reason?: string;
+  paymentFailure?: string;
+  seats: Array<Omit<Seat, 'status'>>;
+  amount: number;
+  currency: string;
+  expiresAt: string;
+  createdAt: string;
+  confirmedAt?: string;
+  endedAt?: string;
+  refundedAt?: string;
+}
+
+export async function viewOf(db: Pool, r: Reservation): Promise<ReservationView> {
+  const seats = await seatsOfReservation(db, r.id);
+  return {
+    id: r.id,
+    eventId: r.eventId,
+    status: r.status,
+    reason: r.reason ?? undefined,
+    paymentFailure: r.paymentFailure ?? undefined,
+    seats: seats.map(({ status: _status, ...seat }) => seat),
+    amount: r.amount,
+    currency: r.currency,
+    expiresAt: r.expiresAt.toISOString(),
+    createdAt: r.createdAt.toISOString(),
+    confirmedAt: r.confirmedAt?.toISOString(),
+    endedAt: r.endedAt?.toISOString(),
+    refundedAt: r.refundedAt?.toISOString(),
+  };
+}
+
+const mayRead = (principal: Principal, r: Reservation) =>
+  r.userId === principal.userId || principal.roles.includes('admin');
+
+/** Reading and cancelling reservations; booking is its own use case (book-seats.ts). */
+export function reservationUseCases(deps: { pool: Pool; relay: { wake(): void }; stages: SagaStages }) {
+  const { pool, relay, stages } = deps;
+  return {
+    async get(principal: Principal, id: string): Promise<ReservationView> {
+      const r = await findReservation(pool, id);
+      // Someone else's reservation is reported as missing, not forbidden: its existence is not theirs to learn.
+      if (r === undefined || !mayRead(principal, r)) throw new ReservationNotFound();
+      return viewOf(pool, r);
+    },
+
+    async list(principal: Principal, limit: number): Promise<ReservationView[]> {
+      const rows = await reservationsOfUser(pool, principal.userId, limit);
+      return Promise.all(rows.map((r) => viewOf(pool, r)));
+    },
+
+    /** PENDING: the seats are released. CONFIRMED: also refunded, by the payment service, through the saga. */
+    async cancel(principal: Principal, id: string): Promise<ReservationView> {
+      const cancelled = await withTransaction(pool, async (tx) => {
+        const r = await lockReservation(tx, id);
+        if (r === undefined || !mayRead(principal, r)) throw new ReservationNotFound();
+        if (r.status !== 'PENDING' && r.status !== 'CONFIRMED') throw new NotCancellable(r.status);
+        await applyTransition(tx, r, 'cancel');
+        return r;
+      });
+      relay.wake();
+      stages.reached('cancelled', cancelled);
+      return viewOf(pool, (await findReservation(pool, cancelled.id))!);
+    },
+  };
+}
+
+export type ReservationUseCases = ReturnType<typeof reservationUseCases>;

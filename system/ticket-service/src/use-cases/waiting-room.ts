@@ -1,0 +1,258 @@
+import {
+  ForbiddenProblem,
+  overLimitWaitMs,
+  type Pool,
+  type Principal,
+  ProblemError,
+  TooManyRequestsProblem,
+  TtlCache,
+  type WindowCount,
+} from '@reservex/kit';
+import type { AdmissionTokens } from '../domain/admission-token.ts';
+import { type AdmissionProgress, type QueueView, queueView } from '../domain/queue-view.ts';
+import { AdmissionSpent, EventNotFound } from '../domain/ticket-errors.ts';
+import {
+  isSoldOut,
+  type QueueChange,
+  type QueueSettingsRow,
+  queueSettingsOf,
+  saveQueueChange,
+} from '../store/queue-settings.ts';
+import type { QueueStore } from '../store/queue-store.ts';
+
+export class NoQueue extends ProblemError {
+  constructor() {
+    super(404, 'no-queue', 'No waiting room', 'This event sells without a waiting room');
+  }
+}
+
+export interface WaitingRoomOptions {
+  pool: Pool;
+  store: QueueStore;
+  ticker: AdmissionProgress;
+  tokens: AdmissionTokens;
+  countJoin: (...keys: string[]) => Promise<WindowCount[]>;
+  joinLimitPerUser: number;
+  joinLimitPerIp: number;
+  /** The longest an admission lasts, however present its user (the ticker frees it sooner once they go). */
+  slotMs: number;
+}
+
+export type QueueStatus = QueueView & {
+  soldOut: boolean;
+  admissionToken?: string;
+  admissionExpiresAt?: string;
+  admissionLapsesAt?: string;
+};
+
+const ADMISSION_REFUSALS = {
+  missing: 'This event sells through its waiting room: send the X-Admission-Token you were given',
+  invalid: 'The admission token is not valid',
+  expired: 'The admission token has expired; join the queue again',
+  'wrong-user': 'The admission token belongs to someone else',
+  'wrong-event': 'The admission token is for another event',
+} as const;
+
+/** Joining, waiting, being admitted, and the gate a reservation passes: the waiting room's use cases. */
+export function waitingRoom(options: WaitingRoomOptions) {
+  const { pool, store, ticker, tokens } = options;
+  // What every poll needs, kept per instance so a poll costs no query: the event's settings (a few seconds),
+  // whether it sold out (a second), and each fan's ticket (while its turn lasts: real tickets never change).
+  const settings = new TtlCache<string, QueueSettingsRow | undefined>({ ttlMs: 5000 });
+  const soldOut = new TtlCache<string, boolean>({ ttlMs: 1000 });
+  const tickets = new TtlCache<string, number>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: 1_000_000 });
+  const waitObserved = new TtlCache<string, true>({ ttlMs: 3600_000 });
+
+  async function queueSettings(eventId: string): Promise<QueueSettingsRow | undefined> {
+    const cached = settings.peek(eventId);
+    if (cached !== undefined) {
+      // The ticker forgets idle queues; anyone touching one brings it back.
+      if (cached.hasQueue) ticker.watch(eventId);
+      return cached;
+    }
+    return settings.get(eventId, async () => {
+      const event = await queueSettingsOf(pool, eventId);
+      if (event?.hasQueue) {
+        // Redis may have lost the queue since it was created; PostgreSQL holds its settings.
+        if (!(await store.exists(eventId))) {
+          await store.configure(eventId, {
+            opensAt: event.opensAt!,
+            salesOpenAt: event.salesOpenAt,
+            admitPerSecond: event.admitPerSecond!,
+            maxActive: event.maxActive!,
+            paused: event.paused,
+            closed: event.closed,
+          });
+        }
+        ticker.watch(eventId);
+      }
+      return event;
+    });
+  }
+
+  async function requireQueue(eventId: string): Promise<QueueSettingsRow> {
+    const event = await queueSettings(eventId);
+    if (event === undefined) throw new EventNotFound();
+    if (!event.hasQueue) throw new NoQueue();
+    return event;
+  }
+
+  /**
+   * The pre-queue's 0 and a dropped fan's negative number are never cached: both change (at the shuffle, or on a
+   * new join). `fresh` rereads a cached ticket whose turn is over, in case its fan joined again elsewhere.
+   */
+  async function ticketOf(eventId: string, userId: string, fresh = false): Promise<number | undefined> {
+    const key = `${eventId}/${userId}`;
+    const known = tickets.peek(key);
+    if (known !== undefined && !fresh) return known;
+    const ticket = await store.ticketOf(eventId, userId);
+    if (ticket !== undefined && ticket > 0) tickets.set(key, ticket);
+    else tickets.delete(key);
+    return ticket;
+  }
+
+  async function served(eventId: string): Promise<number> {
+    return ticker.progress(eventId)?.served ?? (await store.served(eventId));
+  }
+
+  async function statusOf(userId: string, eventId: string): Promise<QueueStatus | undefined> {
+    await requireQueue(eventId);
+    let ticket = await ticketOf(eventId, userId);
+    if (ticket === undefined) return undefined;
+    ticker.seen(eventId, userId);
+    const rate = ticker.progress(eventId)?.rate;
+    const current = await served(eventId);
+    const gone = await soldOut.get(eventId, () => isSoldOut(pool, eventId));
+    const admission = ticket > 0 && ticket <= current ? await store.admissionOf(eventId, userId) : undefined;
+    if (ticket > 0 && ticket <= current && admission === undefined) {
+      // A turn that is over on this instance's record: the fan may have joined again elsewhere since.
+      ticket = (await ticketOf(eventId, userId, true)) ?? ticket;
+    }
+    if (ticket <= 0 || ticket > current || admission === undefined)
+      return { ...queueView(ticket, current, false, rate), soldOut: gone };
+    const key = `${eventId}/${userId}`;
+    if (waitObserved.peek(key) === undefined) {
+      waitObserved.set(key, true);
+      const joined = await store.joinedAt(eventId, userId);
+      if (joined !== undefined) ticker.observeWait(eventId, (Date.now() - joined) / 1000);
+    }
+    // The token lives as long as the admission could; Redis decides, on each use, whether it lapsed sooner.
+    const endsAt = (await store.admittedAt(eventId, admission.tokenId)) + options.slotMs;
+    const ttl = Math.max(1, Math.floor((endsAt - Date.now()) / 1000));
+    return {
+      ...queueView(ticket, current, true, rate),
+      soldOut: gone,
+      admissionToken: await tokens.sign({ userId, eventId, tokenId: admission.tokenId }, ttl),
+      admissionExpiresAt: new Date(endsAt).toISOString(),
+      admissionLapsesAt: new Date(admission.lapsesAt).toISOString(),
+    };
+  }
+
+  return {
+    ticketOf,
+    statusOf,
+
+    /** A new event's queue, written to Redis at creation so the first joins of a burst find it ready. */
+    async open(eventId: string, queue: Parameters<QueueStore['configure']>[1]): Promise<void> {
+      await store.configure(eventId, queue);
+      ticker.watch(eventId);
+    },
+
+    async join(
+      principal: Principal,
+      eventId: string,
+      ip: string,
+    ): Promise<QueueView & { ticket: number | null }> {
+      await requireQueue(eventId);
+      const [perUser, perIp] = await options.countJoin(
+        `queue-join:user:${principal.userId}`,
+        `queue-join:ip:${ip}`,
+      );
+      const wait = overLimitWaitMs([
+        { ...perUser!, limit: options.joinLimitPerUser },
+        { ...perIp!, limit: options.joinLimitPerIp },
+      ]);
+      if (wait > 0) throw new TooManyRequestsProblem(wait / 1000, 'Too many queue joins; try again later');
+      const result = await store.join(eventId, principal.userId);
+      switch (result.kind) {
+        case 'not-open':
+          throw new ProblemError(
+            409,
+            'queue-not-open',
+            'Queue not open',
+            'The waiting room has not opened yet',
+          );
+        case 'closed':
+          throw new ProblemError(
+            409,
+            'queue-closed',
+            'Queue closed',
+            'The waiting room takes no new joins (draining)',
+          );
+        case 'no-queue':
+          throw new NoQueue();
+        case 'pre-queue':
+          return { state: 'waiting', position: null, etaSeconds: null, ticket: null };
+        default: {
+          const key = `${eventId}/${principal.userId}`;
+          tickets.set(key, result.ticket);
+          waitObserved.delete(key);
+          return {
+            ...queueView(result.ticket, await served(eventId), false, ticker.progress(eventId)?.rate),
+            ticket: result.ticket,
+          };
+        }
+      }
+    },
+
+    /** Where the user stands; an admitted user also gets their admission token. */
+    status: (principal: Principal, eventId: string) => statusOf(principal.userId, eventId),
+
+    /**
+     * The reservation gate. Events without a waiting room pass. Otherwise the token must be signed by us, for this
+     * user and this event, unexpired, and still the user's live admission in Redis (not spent, not lapsed). It
+     * reads no database: the caller already has the event, and may be holding a connection.
+     */
+    async admit(
+      principal: Principal,
+      event: { id: string; queue?: unknown },
+      token: string | undefined,
+    ): Promise<{ tokenId: string } | undefined> {
+      if (event.queue === undefined) return undefined;
+      const verdict = await tokens.verify(token, principal.userId, event.id);
+      if (typeof verdict === 'string')
+        throw new ForbiddenProblem(ADMISSION_REFUSALS[verdict], `admission-${verdict}`);
+      // A reservation attempt is a sign of life too: it keeps the slot through a run of 409s.
+      ticker.seen(event.id, principal.userId);
+      const live = await store.admissionOf(event.id, principal.userId);
+      if (live?.tokenId !== verdict.tokenId) throw new AdmissionSpent();
+      return { tokenId: verdict.tokenId };
+    },
+
+    /** After a booking: the slot goes to the next fan now rather than when it lapses. */
+    freeSlot(principal: Principal, eventId: string, tokenId: string): Promise<boolean> {
+      return store.spendAdmission(eventId, principal.userId, tokenId);
+    },
+
+    async state(eventId: string) {
+      await requireQueue(eventId);
+      const snapshot = await store.snapshot(eventId);
+      const rate = ticker.progress(eventId)?.rate;
+      return {
+        ...snapshot,
+        waiting: Math.max(0, snapshot.lastTicket - snapshot.served) + snapshot.preQueue,
+        measuredAdmitPerSecond: rate === undefined ? null : Math.round(rate * 10) / 10,
+      };
+    },
+
+    async change(eventId: string, change: QueueChange) {
+      await requireQueue(eventId);
+      // PostgreSQL first: it is where the queue is rebuilt from if Redis loses its data.
+      await saveQueueChange(pool, eventId, change);
+      await store.update(eventId, { ...change, closed: change.drain });
+      settings.delete(eventId);
+    },
+  };
+}
+
+export type WaitingRoom = ReturnType<typeof waitingRoom>;

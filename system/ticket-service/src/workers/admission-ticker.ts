@@ -1,0 +1,179 @@
+import { BackgroundLoop, type Logger, type Pool, type ServiceMetrics } from '@reservex/kit';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { type AdmissionProgress, nextRate, type QueueProgress } from '../domain/queue-view.ts';
+import { queuesAroundNow } from '../store/queue-settings.ts';
+import type { QueueStore, TickResult } from '../store/queue-store.ts';
+
+type Listener = (eventId: string, progress: QueueProgress) => void;
+
+export interface AdmissionTickerOptions {
+  store: QueueStore;
+  pool: Pool;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  tickMs: number;
+  graceMs: number;
+  slotMs: number;
+}
+
+/**
+ * Each ticket-service instance ticks every queue it knows about. The tick itself is one atomic Redis script
+ * with time-based credit, so several instances ticking together admit at the configured rate, not a multiple.
+ * Heartbeats seen by this instance go to Redis in one command per tick, and the new serving counter goes out
+ * to every listener (the SSE streams): no Redis call per waiting user.
+ */
+export class AdmissionTicker implements AdmissionProgress {
+  readonly #store: QueueStore;
+  readonly #pool: Pool;
+  readonly #logger: Logger;
+  readonly #graceMs: number;
+  readonly #slotMs: number;
+  readonly #events = new Set<string>();
+  readonly #progress = new Map<string, QueueProgress>();
+  readonly #heartbeats = new Map<string, Set<string>>();
+  readonly #listeners = new Set<Listener>();
+  readonly #ticking: BackgroundLoop;
+  readonly #refreshing: BackgroundLoop;
+  readonly metrics: {
+    admitted: Counter<'event'>;
+    dropped: Counter<'event'>;
+    queueLength: Gauge<'event'>;
+    active: Gauge<'event'>;
+    wait: Histogram<'event'>;
+  };
+
+  constructor(options: AdmissionTickerOptions) {
+    this.#store = options.store;
+    this.#pool = options.pool;
+    this.#logger = options.logger;
+    this.#graceMs = options.graceMs;
+    this.#slotMs = options.slotMs;
+    this.#ticking = new BackgroundLoop({
+      name: 'admission ticker',
+      logger: options.logger,
+      idleMs: options.tickMs,
+      pass: async () => {
+        await this.tickAll();
+        return 'idle';
+      },
+    });
+    this.#refreshing = new BackgroundLoop({
+      name: 'queue list refresh',
+      logger: options.logger,
+      idleMs: 5000,
+      pass: async () => {
+        for (const id of await queuesAroundNow(this.#pool)) this.watch(id);
+        return 'idle';
+      },
+    });
+    const registers = [options.metrics.registry];
+    this.metrics = {
+      admitted: new Counter({
+        name: 'waiting_room_admitted_total',
+        help: 'Users admitted from the waiting room',
+        labelNames: ['event'] as const,
+        registers,
+      }),
+      dropped: new Counter({
+        name: 'waiting_room_dropped_total',
+        help: 'Waiting users dropped for not heart-beating',
+        labelNames: ['event'] as const,
+        registers,
+      }),
+      queueLength: new Gauge({
+        name: 'waiting_room_queue_length',
+        help: 'Tickets issued and not yet served',
+        labelNames: ['event'] as const,
+        registers,
+      }),
+      active: new Gauge({
+        name: 'waiting_room_active_users',
+        help: 'Admitted users holding a slot',
+        labelNames: ['event'] as const,
+        registers,
+      }),
+      wait: new Histogram({
+        name: 'waiting_room_wait_seconds',
+        help: 'From joining the queue to being admitted',
+        labelNames: ['event'] as const,
+        buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1200, 3600],
+        registers,
+      }),
+    };
+  }
+
+  /**
+   * Ticks every watched queue, and watches the events whose queue opens soon or opened lately (from PostgreSQL,
+   * the source of the settings). Older queues are watched again as soon as anyone joins or asks for their place.
+   */
+  start(): void {
+    this.#refreshing.start();
+    this.#ticking.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.#ticking.stop(), this.#refreshing.stop()]);
+  }
+
+  watch(eventId: string): void {
+    this.#events.add(eventId);
+  }
+
+  onProgress(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  progress(eventId: string): QueueProgress | undefined {
+    return this.#progress.get(eventId);
+  }
+
+  /** Records that a user is still there; sent to Redis with the next tick. */
+  seen(eventId: string, userId: string): void {
+    let set = this.#heartbeats.get(eventId);
+    if (set === undefined) {
+      set = new Set();
+      this.#heartbeats.set(eventId, set);
+    }
+    set.add(userId);
+  }
+
+  async tickAll(): Promise<void> {
+    for (const eventId of this.#events) {
+      try {
+        await this.tick(eventId);
+      } catch (error) {
+        this.#logger.error({ err: error, eventId }, 'admission tick failed');
+      }
+    }
+  }
+
+  async tick(eventId: string): Promise<TickResult> {
+    const seen = this.#heartbeats.get(eventId);
+    if (seen !== undefined && seen.size > 0) {
+      this.#heartbeats.delete(eventId);
+      await this.#store.heartbeat(eventId, seen);
+    }
+    const r = await this.#store.tick(eventId, this.#graceMs, this.#slotMs);
+    if (r.admitted > 0) this.metrics.admitted.inc({ event: eventId }, r.admitted);
+    if (r.dropped > 0) this.metrics.dropped.inc({ event: eventId }, r.dropped);
+    this.metrics.queueLength.set({ event: eventId }, Math.max(0, r.lastTicket - r.served));
+    this.metrics.active.set({ event: eventId }, r.active);
+    const before = this.#progress.get(eventId);
+    const now = Date.now();
+    const rate =
+      before === undefined
+        ? undefined
+        : nextRate(before.rate, r.served - before.served, (now - before.at) / 1000);
+    const progress = { served: r.served, lastTicket: r.lastTicket, active: r.active, rate, at: now };
+    this.#progress.set(eventId, progress);
+    for (const listener of this.#listeners) listener(eventId, progress);
+    // A queue with nobody waiting and nobody inside costs a Redis round trip per tick for nothing.
+    if (r.lastTicket > 0 && r.served >= r.lastTicket && r.active === 0) this.#events.delete(eventId);
+    return r;
+  }
+
+  observeWait(eventId: string, seconds: number): void {
+    this.metrics.wait.observe({ event: eventId }, seconds);
+  }
+}

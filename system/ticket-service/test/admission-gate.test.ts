@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+
+import { SignJWT } from 'jose';
+import { admissionFor, anEvent, startTicketStack, type TicketStack } from './ticket-fixture.ts';
+
+describe('reserving through the waiting room', () => {
+  let stack: TicketStack;
+  before(async () => {
+    stack = await startTicketStack({ ticket: { QUEUE_TICK_MS: '50', QUEUE_JOIN_LIMIT_PER_USER: '5' } });
+  });
+  after(async () => stack?.stop());
+
+  async function queuedEvent(seats = 4) {
+    const now = Date.now();
+    return stack.createEvent({
+      ...anEvent({ seats }),
+      queue: { opensAt: new Date(now - 60_000).toISOString(), admitPerSecond: 50, maxActive: 10 },
+    } as never);
+  }
+
+  it('an admitted fan reserves with the admission token; the token then is spent and refused a second time', async () => {
+    const fan = await stack.newUser();
+    const event = await queuedEvent();
+    const admission = await admissionFor(stack, fan.token, event.id);
+    const ok = await stack.reserve(fan.token, event.id, [event.seatIds[0]!], {
+      'x-admission-token': admission,
+    });
+    assert.equal(ok.status, 202);
+    const replay = await stack.reserve(fan.token, event.id, [event.seatIds[1]!], {
+      'x-admission-token': admission,
+    });
+    assert.equal(replay.status, 403);
+    assert.equal(replay.body.type, 'https://reservex.dev/problems/admission-spent');
+    const { rows } = await stack.ticketDb.query('SELECT admission_id FROM reservations WHERE id = $1', [
+      ok.body.id,
+    ]);
+    assert.ok(rows[0].admission_id, 'the reservation records its admission');
+  });
+
+  it('refuses with 403: no token, a forged one, one for another event, one for another fan', async () => {
+    const fan = await stack.newUser();
+    const other = await stack.newUser();
+    const event = await queuedEvent();
+    const elsewhere = await queuedEvent();
+    const admission = await admissionFor(stack, fan.token, event.id);
+    const otherEventToken = await admissionFor(stack, fan.token, elsewhere.id);
+    const forged = await new SignJWT({ evt: event.id })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('reservex-waiting-room')
+      .setSubject(fan.userId)
+      .setJti('x.1')
+      .setExpirationTime('1m')
+      .sign(new TextEncoder().encode('not-the-secret-not-the-secret-not-the-secret'));
+    const cases: Array<[string, string, Record<string, string>]> = [
+      ['missing', fan.token, {}],
+      ['invalid', fan.token, { 'x-admission-token': forged }],
+      ['wrong-event', fan.token, { 'x-admission-token': otherEventToken }],
+      ['wrong-user', other.token, { 'x-admission-token': admission }],
+    ];
+    for (const [slug, token, headers] of cases) {
+      const res = await stack.ticket.post('/api/reservations', {
+        token,
+        body: { eventId: event.id, seatIds: [event.seatIds[0]] },
+        headers,
+      });
+      assert.equal(res.status, 403, slug);
+      assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+      assert.equal(res.body.type, `https://reservex.dev/problems/admission-${slug}`, slug);
+    }
+    assert.deepEqual(
+      await stack.seatStatuses(event.id),
+      { AVAILABLE: 4 },
+      'nothing was held by a refused request',
+    );
+  });
+
+  it('an event without a waiting room needs no token', async () => {
+    const fan = await stack.newUser();
+    const event = await stack.createEvent(anEvent({ seats: 1 }));
+    assert.equal((await stack.reserve(fan.token, event.id, event.seatIds)).status, 202);
+    assert.equal(
+      (await stack.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token })).status,
+      404,
+    );
+  });
+
+  it('joining before the waiting room opens is 409; joining too often is 429 with Retry-After', async () => {
+    const fan = await stack.newUser();
+    const now = Date.now();
+    const later = await stack.createEvent({
+      ...anEvent({ seats: 1, salesOpenAt: new Date(now + 7_200_000) }),
+      queue: { opensAt: new Date(now + 3_600_000).toISOString(), admitPerSecond: 1, maxActive: 1 },
+    } as never);
+    const early = await stack.ticket.post(`/api/events/${later.id}/queue`, { token: fan.token });
+    assert.equal(early.status, 409);
+    assert.equal(early.body.type, 'https://reservex.dev/problems/queue-not-open');
+    const event = await queuedEvent(1);
+    const statuses: number[] = [];
+    let last: Awaited<ReturnType<typeof stack.ticket.post>> | undefined;
+    for (let i = 0; i < 7; i++) {
+      last = await stack.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token });
+      statuses.push(last.status);
+    }
+    assert.ok(statuses.includes(429), `statuses ${statuses}`);
+    assert.ok(Number(last?.headers.get('retry-after')) >= 1);
+  });
+
+  it('an admin can pause, change the rate of, and drain a queue; others cannot', async () => {
+    const fan = await stack.newUser();
+    const event = await queuedEvent(1);
+    assert.equal(
+      (
+        await stack.ticket.patch(`/api/events/${event.id}/queue`, {
+          token: fan.token,
+          body: { paused: true },
+        })
+      ).status,
+      403,
+    );
+    const bad = await stack.ticket.patch(`/api/events/${event.id}/queue`, {
+      token: stack.adminToken,
+      body: { admitPerSecond: 0 },
+    });
+    assert.equal(bad.status, 400);
+    const paused = await stack.ticket.patch(`/api/events/${event.id}/queue`, {
+      token: stack.adminToken,
+      body: { paused: true, admitPerSecond: 7 },
+    });
+    assert.equal(paused.status, 200);
+    assert.equal(paused.body.paused, true);
+    assert.equal(paused.body.admitPerSecond, 7);
+    await stack.ticket.patch(`/api/events/${event.id}/queue`, {
+      token: stack.adminToken,
+      body: { drain: true },
+    });
+    const closed = await stack.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token });
+    assert.equal(closed.status, 409);
+    assert.equal(closed.body.type, 'https://reservex.dev/problems/queue-closed');
+  });
+
+  it('streams position and admission over Server-Sent Events', async () => {
+    const fan = await stack.newUser();
+    const event = await queuedEvent(1);
+    await stack.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token });
+    const controller = new AbortController();
+    const res = await fetch(`${stack.ticketUrl}/api/events/${event.id}/queue/stream`, {
+      headers: { authorization: `Bearer ${fan.token}` },
+      signal: controller.signal,
+    });
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    const deadline = Date.now() + 10_000;
+    while (!text.includes('event: admitted') && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    assert.match(text, /event: admitted\ndata: \{.*"admissionToken":"ey/);
+  });
+});

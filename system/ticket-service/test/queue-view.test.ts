@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { parseAdmissionRecord } from '../src/domain/admission-record.ts';
+import { capacityOf, rowLabel, seatsFromLayout } from '../src/domain/event-layout.ts';
+import { nextRate, pollAfterSeconds, queueView } from '../src/domain/queue-view.ts';
+
+describe('queue view (pure)', () => {
+  it('a waiting fan is ticket − served away, with an ETA from the measured rate', () => {
+    assert.deepEqual(queueView(150, 100, false, 10), { state: 'waiting', position: 50, etaSeconds: 5 });
+    assert.deepEqual(queueView(150, 100, false, undefined), {
+      state: 'waiting',
+      position: 50,
+      etaSeconds: null,
+    });
+  });
+
+  it('the pre-queue has no position yet; a dropped fan has expired; a served one is admitted only with an admission', () => {
+    assert.deepEqual(queueView(0, 10, false, 5), { state: 'waiting', position: null, etaSeconds: null });
+    assert.equal(queueView(-7, 10, false, 5).state, 'expired');
+    assert.equal(queueView(7, 10, true, 5).state, 'admitted');
+    assert.equal(queueView(7, 10, false, 5).state, 'expired');
+  });
+
+  it('polls between 1 and 20 s, never past the heartbeat grace', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        (position, eta) => {
+          const s = pollAfterSeconds({ state: 'waiting', position, etaSeconds: eta });
+          assert.ok(s >= 1 && s <= 20);
+        },
+      ),
+    );
+    assert.equal(pollAfterSeconds({ state: 'admitted', position: 0, etaSeconds: 0 }), 1);
+  });
+
+  it('the measured rate moves towards each new sample, and starts at the first', () => {
+    assert.equal(nextRate(undefined, 50, 1), 50);
+    const next = nextRate(50, 100, 1);
+    assert.ok(next > 50 && next < 100);
+    assert.equal(nextRate(10, 5, 0), 10 + 0.3 * (0 - 10));
+  });
+});
+
+describe('event layout and admission records (pure)', () => {
+  it('rows are labelled as on a ticket: A…Z, then AA, AB…', () => {
+    assert.deepEqual([0, 1, 25, 26, 27, 701, 702].map(rowLabel), ['A', 'B', 'Z', 'AA', 'AB', 'ZZ', 'AAA']);
+  });
+
+  it('a layout makes exactly its capacity in seats, each position once', () => {
+    const sections = [
+      { name: 'VIP', rows: 3, seatsPerRow: 4, price: 10 },
+      { name: 'R', rows: 30, seatsPerRow: 2, price: 5 },
+    ];
+    const seats = seatsFromLayout(sections);
+    assert.equal(seats.length, capacityOf(sections));
+    assert.equal(new Set(seats.map((s) => `${s.section}/${s.row}/${s.number}`)).size, seats.length);
+  });
+
+  it('reads the admission log record the TICK script writes, and refuses anything else', () => {
+    assert.deepEqual(parseAdmissionRecord('user-1|42|1700000000000'), {
+      userId: 'user-1',
+      ticket: 42,
+      admittedAt: 1_700_000_000_000,
+    });
+    assert.equal(parseAdmissionRecord('nonsense'), undefined);
+  });
+});

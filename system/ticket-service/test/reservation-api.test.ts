@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { anEvent, startTicketStack, type TicketStack } from './ticket-fixture.ts';
+
+describe('ticket-service API', () => {
+  let stack: TicketStack;
+  let fan: { token: string; userId: string };
+  before(async () => {
+    stack = await startTicketStack();
+    fan = await stack.newUser();
+  });
+  after(async () => stack?.stop());
+
+  describe('events', () => {
+    it('an admin creates an event and its seats are generated from the layout', async () => {
+      const layout = anEvent({
+        sections: [
+          { name: 'VIP', rows: 2, seatsPerRow: 3, price: 150_000 },
+          { name: 'R', rows: 28, seatsPerRow: 1, price: 99_000 },
+        ],
+      });
+      const event = await stack.createEvent(layout);
+      assert.equal(event.body.capacity, 34);
+      assert.equal(event.body.available, 34);
+      const seats = await stack.ticket.get(`/api/events/${event.id}/seats`);
+      assert.equal(seats.body.length, 34);
+      const rows = new Set(
+        seats.body.filter((s: { section: string }) => s.section === 'R').map((s: { row: string }) => s.row),
+      );
+      assert.ok(
+        rows.has('A') && rows.has('Z') && rows.has('AA') && rows.has('AB'),
+        'row labels continue past Z',
+      );
+      assert.deepEqual(Object.keys(seats.body[0]).sort(), [
+        'id',
+        'number',
+        'price',
+        'row',
+        'section',
+        'status',
+      ]);
+      const listed = await stack.ticket.get('/api/events');
+      assert.ok(listed.body.some((e: { id: string }) => e.id === event.id));
+    });
+
+    it('a user who is not an admin cannot create one (403), and nobody signed out can (401)', async () => {
+      assert.equal(
+        (await stack.ticket.post('/api/events', { token: fan.token, body: anEvent() })).status,
+        403,
+      );
+      assert.equal((await stack.ticket.post('/api/events', { body: anEvent() })).status, 401);
+    });
+
+    it('an invalid layout is refused with 400 and a pointer to each problem', async () => {
+      const res = await stack.ticket.post('/api/events', {
+        token: stack.adminToken,
+        body: {
+          ...anEvent(),
+          salesOpenAt: '2099-01-01T00:00:00Z',
+          sections: [{ name: 'R', rows: 0, seatsPerRow: 1, price: -1 }],
+        },
+      });
+      assert.equal(res.status, 400);
+      const pointers = res.body.errors.map((e: { pointer: string }) => e.pointer).sort();
+      assert.deepEqual(pointers, ['/salesOpenAt', '/sections/0/price', '/sections/0/rows']);
+    });
+
+    it('an unknown event is 404, and a malformed id is 400', async () => {
+      assert.equal((await stack.ticket.get(`/api/events/${randomUUID()}`)).status, 404);
+      assert.equal((await stack.ticket.get('/api/events/not-a-uuid/seats')).status, 400);
+    });
+
+    it('the seat map carries a version: unchanged, it answers 304; after a hold, the new version', async () => {
+      const event = await stack.createEvent(anEvent({ seats: 3 }));
+      const first = await stack.ticket.get(`/api/events/${event.id}/seats`);
+      const etag = first.headers.get('etag')!;
+      const same = await stack.ticket.get(`/api/events/${event.id}/seats`, {
+        headers: { 'if-none-match': etag },
+      });
+      assert.equal(same.status, 304);
+      await stack.reserve(fan.token, event.id, [event.seatIds[0]!]);
+      const after = await stack.ticket.get(`/api/events/${event.id}/seats`, {
+        headers: { 'if-none-match': etag },
+      });
+      assert.equal(after.status, 200);
+      assert.ok(
+        Number(after.headers.get('x-seat-map-version')) > Number(first.headers.get('x-seat-map-version')),
+      );
+      assert.notEqual(after.body.find((s: { id: string }) => s.id === event.seatIds[0]).status, 'AVAILABLE');
+    });
+  });
+
+  describe('reservations', () => {
+    it('a second hold on a held or sold seat is refused with 409 and names the seat', async () => {
+      const other = await stack.newUser();
+      const event = await stack.createEvent(anEvent({ seats: 3 }));
+      assert.equal((await stack.reserve(fan.token, event.id, [event.seatIds[0]!])).status, 202);
+      const res = await stack.reserve(other.token, event.id, [event.seatIds[0]!, event.seatIds[1]!]);
+      assert.equal(res.status, 409);
+      assert.equal(res.body.type, 'https://reservex.dev/problems/seat-unavailable');
+      assert.deepEqual(res.body.unavailableSeatIds, [event.seatIds[0]]);
+      // All or nothing: the free seat in the refused request was not kept either.
+      assert.deepEqual(await stack.seatStatuses(event.id), { AVAILABLE: 2, HELD: 1 });
+    });
+
+    it('the same Idempotency-Key returns the same reservation with no second hold; a different body is 422', async () => {
+      const event = await stack.createEvent(anEvent({ seats: 4 }));
+      const key = randomUUID();
+      const first = await stack.reserve(fan.token, event.id, [event.seatIds[0]!], { 'idempotency-key': key });
+      const retries = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          stack.reserve(fan.token, event.id, [event.seatIds[0]!], { 'idempotency-key': key }),
+        ),
+      );
+      for (const r of retries) {
+        assert.equal(r.status, 202);
+        assert.equal(r.body.id, first.body.id);
+        assert.equal(r.headers.get('idempotent-replayed'), 'true');
+      }
+      const { rows } = await stack.ticketDb.query(
+        'SELECT count(*)::int AS n FROM reservations WHERE event_id = $1',
+        [event.id],
+      );
+      assert.equal(rows[0].n, 1);
+      const different = await stack.reserve(fan.token, event.id, [event.seatIds[1]!], {
+        'idempotency-key': key,
+      });
+      assert.equal(different.status, 422);
+    });
+
+    it('concurrent first uses of one Idempotency-Key make exactly one reservation', async () => {
+      const event = await stack.createEvent(anEvent({ seats: 2 }));
+      const key = randomUUID();
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          stack.reserve(fan.token, event.id, [event.seatIds[0]!], { 'idempotency-key': key }),
+        ),
+      );
+      assert.deepEqual(new Set(results.map((r) => r.status)), new Set([202]));
+      assert.equal(new Set(results.map((r) => r.body.id)).size, 1);
+    });
+
+    it('a user cannot hold more seats than the event allows, even across reservations', async () => {
+      const buyer = await stack.newUser();
+      const event = await stack.createEvent(anEvent({ seats: 6, maxSeatsPerUser: 3 }));
+      assert.equal((await stack.reserve(buyer.token, event.id, event.seatIds.slice(0, 2))).status, 202);
+      const over = await stack.reserve(buyer.token, event.id, event.seatIds.slice(2, 4));
+      assert.equal(over.status, 409);
+      assert.equal(over.body.type, 'https://reservex.dev/problems/seat-limit');
+    });
+
+    it('before sales open, reserving is refused with 409 sales-not-open', async () => {
+      const event = await stack.createEvent(
+        anEvent({ seats: 1, salesOpenAt: new Date(Date.now() + 3_600_000) }),
+      );
+      const res = await stack.reserve(fan.token, event.id, event.seatIds);
+      assert.equal(res.status, 409);
+      assert.equal(res.body.type, 'https://reservex.dev/problems/sales-not-open');
+    });
+
+    it('bad input is 400 and keeps nothing: no seats, too many, duplicate-free ids, malformed JSON', async () => {
+      const event = await stack.createEvent(anEvent({ seats: 2 }));
+      for (const body of [
+        { eventId: event.id, seatIds: [] },
+        { eventId: 'x', seatIds: ['y'] },
+        { eventId: event.id },
+      ]) {
+        const res = await stack.ticket.post('/api/reservations', { token: fan.token, body });
+        assert.equal(res.status, 400, JSON.stringify(body));
+      }
+      const malformed = await stack.ticket.post('/api/reservations', {
+        token: fan.token,
+        raw: '{"eventId":',
+      });
+      assert.equal(malformed.status, 400);
+      assert.deepEqual(await stack.seatStatuses(event.id), { AVAILABLE: 2 });
+    });
+
+    it('is visible to its owner and admins only; someone else gets 404', async () => {
+      const event = await stack.createEvent(anEvent({ seats: 1 }));
+      const mine = await stack.reserve(fan.token, event.id, event.seatIds);
+      const stranger = await stack.newUser();
+      assert.equal(
+        (await stack.ticket.get(`/api/reservations/${mine.body.id}`, { token: stranger.token })).status,
+        404,
+      );
+      assert.equal(
+        (await stack.ticket.delete(`/api/reservations/${mine.body.id}`, { token: stranger.token })).status,
+        404,
+      );
+      assert.equal(
+        (await stack.ticket.get(`/api/reservations/${mine.body.id}`, { token: stack.adminToken })).status,
+        200,
+      );
+      const list = await stack.ticket.get('/api/reservations', { token: fan.token });
+      assert.ok(list.body.some((r: { id: string }) => r.id === mine.body.id));
+      const theirs = await stack.ticket.get('/api/reservations', { token: stranger.token });
+      assert.deepEqual(theirs.body, []);
+    });
+
+    it('needs a valid token', async () => {
+      assert.equal((await stack.ticket.post('/api/reservations', { body: {} })).status, 401);
+      assert.equal((await stack.ticket.post('/api/reservations', { token: 'a.b.c', body: {} })).status, 401);
+    });
+  });
+});

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { type Envelope, newMessage, TOPICS, type Topic } from '@reservex/contracts';
+import { applyOnce, type MessageHandler, PermanentMessageError } from '@reservex/kit';
+import { reservationSaga } from '../src/messaging/reservation-saga.ts';
+import { anEvent, startTicketStack, type TicketStack } from './ticket-fixture.ts';
+
+/**
+ * Each step of the saga on ticket-service's side, against real PostgreSQL: given a reservation in a state and a
+ * message, expect this transition, these seats, and this message in the outbox.
+ */
+describe('the reservation saga, step by step (real PostgreSQL)', () => {
+  let stack: TicketStack;
+  const handlers = new Map<Topic, MessageHandler>();
+  before(async function () {
+    this.timeout(60_000);
+    stack = await startTicketStack();
+    for (const h of reservationSaga({ stages: { reached() {} } })) handlers.set(h.topic, h);
+  });
+  after(async () => stack?.stop());
+
+  async function aPendingReservation(seats = 2) {
+    const fan = await stack.newUser();
+    const event = await stack.createEvent(anEvent({ seats }));
+    const res = await stack.reserve(fan.token, event.id, event.seatIds);
+    assert.equal(res.status, 202);
+    return { id: res.body.id as string, amount: res.body.amount as number, eventId: event.id };
+  }
+  const deliver = (message: Envelope) => applyOnce(stack.ticketDb, handlers.get(message.type)!, message);
+  const state = async (id: string) => {
+    const r = (await stack.ticketDb.query('SELECT * FROM reservations WHERE id = $1', [id])).rows[0];
+    const seats = await stack.ticketDb.query(
+      'SELECT s.status FROM reservation_seats rs JOIN seats s ON s.id = rs.seat_id WHERE rs.reservation_id = $1',
+      [id],
+    );
+    const outbox = await stack.ticketDb.query(
+      "SELECT topic, payload FROM outbox WHERE key = $1 AND topic <> 'saga.reservation.created' ORDER BY id",
+      [id],
+    );
+    return {
+      status: r.status,
+      reason: r.reason,
+      refunded: r.refunded_at !== null,
+      seats: seats.rows.map((s) => s.status),
+      outbox: outbox.rows,
+    };
+  };
+  const completed = (id: string, amount: number) =>
+    newMessage(TOPICS.paymentCompleted, id, {
+      reservationId: id,
+      paymentId: randomUUID(),
+      amount,
+      capturedAt: new Date().toISOString(),
+    });
+
+  it('given PENDING and payment.completed: CONFIRMED, seats SOLD, reservation.confirmed in the outbox', async () => {
+    const r = await aPendingReservation();
+    await deliver(completed(r.id, r.amount));
+    const after = await state(r.id);
+    assert.equal(after.status, 'CONFIRMED');
+    assert.deepEqual(after.seats, ['SOLD', 'SOLD']);
+    assert.deepEqual(
+      after.outbox.map((m) => m.topic),
+      [TOPICS.reservationConfirmed],
+    );
+  });
+
+  it('given PENDING and payment.failed: CANCELLED (payment-failed), seats AVAILABLE, reservation.cancelled in the outbox', async () => {
+    const r = await aPendingReservation();
+    await deliver(
+      newMessage(TOPICS.paymentFailed, r.id, {
+        reservationId: r.id,
+        paymentId: randomUUID(),
+        reason: 'card-declined',
+      }),
+    );
+    const after = await state(r.id);
+    assert.equal(after.status, 'CANCELLED');
+    assert.equal(after.reason, 'payment-failed');
+    assert.deepEqual(after.seats, ['AVAILABLE', 'AVAILABLE']);
+    assert.deepEqual(
+      after.outbox.map((m) => [m.topic, m.payload.data.reason, m.payload.data.wasConfirmed]),
+      [[TOPICS.reservationCancelled, 'payment-failed', false]],
+    );
+  });
+
+  it('given EXPIRED and a late payment.completed: still EXPIRED, and reservation.cancelled (expired) again, so it is refunded', async () => {
+    const r = await aPendingReservation();
+    await stack.ticketDb.query(
+      "UPDATE reservations SET expires_at = now() - interval '1 second' WHERE id = $1",
+      [r.id],
+    );
+    await stack.waitForReservation(r.id, 'EXPIRED');
+    await deliver(completed(r.id, r.amount));
+    const after = await state(r.id);
+    assert.equal(after.status, 'EXPIRED');
+    assert.deepEqual(
+      after.outbox.map((m) => [m.topic, m.payload.data.reason]),
+      [
+        [TOPICS.reservationCancelled, 'expired'],
+        [TOPICS.reservationCancelled, 'expired'],
+      ],
+    );
+  });
+
+  it('given CONFIRMED and payment.refunded: the refund is recorded, and nothing more is said', async () => {
+    const r = await aPendingReservation();
+    await deliver(completed(r.id, r.amount));
+    await deliver(
+      newMessage(TOPICS.paymentRefunded, r.id, {
+        reservationId: r.id,
+        paymentId: randomUUID(),
+        amount: r.amount,
+        refundedAt: new Date().toISOString(),
+      }),
+    );
+    const after = await state(r.id);
+    assert.equal(after.refunded, true);
+    assert.deepEqual(
+      after.outbox.map((m) => m.topic),
+      [TOPICS.reservationConfirmed],
+    );
+  });
+
+  it('given PENDING and a payment.completed of the wrong amount: refused for good, nothing changes', async () => {
+    const r = await aPendingReservation();
+    await assert.rejects(deliver(completed(r.id, r.amount + 1)), PermanentMessageError);
+    const after = await state(r.id);
+    assert.equal(after.status, 'PENDING');
+    assert.deepEqual(after.outbox, []);
+  });
+});

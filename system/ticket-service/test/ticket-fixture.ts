@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '@reservex/kit';
+import {
+  createTestDatabase,
+  type HttpClient,
+  httpClient,
+  sagaPublisher,
+  testInfra,
+  testServiceEnv,
+  testTokenIssuer,
+  waitFor,
+} from '@reservex/kit/testing';
+import pg from 'pg';
+import { ticketConfigSchema } from '../src/config.ts';
+import { createTicketService } from '../src/service.ts';
+
+export interface Section {
+  name: string;
+  rows: number;
+  seatsPerRow: number;
+  price: number;
+}
+
+/** A short builder for events: anEvent({ seats: 10 }) is one section of ten seats at ₩100,000, on sale now. */
+export function anEvent(
+  options: {
+    seats?: number;
+    holdSeconds?: number;
+    maxSeatsPerUser?: number;
+    sections?: Section[];
+    salesOpenAt?: Date;
+  } = {},
+) {
+  const now = Date.now();
+  return {
+    name: `Flash sale ${randomUUID().slice(0, 6)}`,
+    venue: 'Olympic Hall',
+    startsAt: new Date(now + 30 * 86_400_000).toISOString(),
+    salesOpenAt: (options.salesOpenAt ?? new Date(now - 1000)).toISOString(),
+    holdSeconds: options.holdSeconds ?? 60,
+    maxSeatsPerUser: options.maxSeatsPerUser ?? 4,
+    sections: options.sections ?? [{ name: 'R', rows: 1, seatsPerRow: options.seats ?? 10, price: 100_000 }],
+  };
+}
+
+/**
+ * ticket-service alone, real and in this process, against a fresh database, a private Redis key prefix and its own
+ * Kafka topics. Tokens come from a stand-in for account-service's signing key; payment-service's side of the saga
+ * is played by publishing its messages to Kafka.
+ */
+export async function startTicketStack(options: { ticket?: Record<string, string> } = {}) {
+  const prefix = `t${randomUUID().slice(0, 8)}.`;
+  const infra = testInfra();
+  const tokens = await testTokenIssuer();
+  const db = await createTestDatabase('ticket');
+  const service = createTicketService(
+    loadConfig(ticketConfigSchema, {
+      ...testServiceEnv(prefix, tokens.jwksUrl, db.url),
+      REDIS_URL: infra.redisUrl,
+      REDIS_KEY_PREFIX: `test:${prefix}`,
+      KAFKA_GROUP_ID: `${prefix}ticket`,
+      HOLD_EXPIRY_INTERVAL_MS: '100',
+      SEAT_MAP_CACHE_MS: '0',
+      ...options.ticket,
+    }),
+  );
+  const server = await service.start();
+  const ticketDb = new pg.Pool({ connectionString: db.url, max: 4 });
+  const ticket = httpClient(server.url);
+  const saga = sagaPublisher(prefix);
+  const adminToken = await tokens.token({ roles: ['user', 'admin'] });
+
+  return {
+    prefix,
+    ticketUrl: server.url,
+    ticketService: service,
+    adminToken,
+    newUser: () => tokens.user(),
+    /** Plays payment-service: puts one of its saga messages on this stack's topic, as its outbox relay would. */
+    publish: saga.publish,
+    ...ticketHelpers(ticket, ticketDb, adminToken),
+
+    async stop() {
+      await service.stop();
+      await saga.close();
+      await ticketDb.end();
+      await tokens.close();
+      await db.drop();
+    },
+  };
+}
+
+export type TicketStack = Awaited<ReturnType<typeof startTicketStack>>;
+
+/** What tests do with a running ticket-service, whoever started it: create events, reserve, wait, count seats. */
+export function ticketHelpers(ticket: HttpClient, ticketDb: pg.Pool, adminToken: string) {
+  return {
+    ticket,
+    ticketDb,
+
+    async createEvent(
+      layout = anEvent(),
+    ): Promise<{ id: string; seatIds: string[]; body: { id: string; capacity: number; available: number } }> {
+      const res = await ticket.post('/api/events', { token: adminToken, body: layout });
+      if (res.status !== 201) throw new Error(`createEvent: ${res.status} ${JSON.stringify(res.body)}`);
+      const seats = await ticket.get(`/api/events/${res.body.id}/seats`);
+      return { id: res.body.id, seatIds: seats.body.map((s: { id: string }) => s.id), body: res.body };
+    },
+
+    reserve(token: string, eventId: string, seatIds: string[], headers: Record<string, string> = {}) {
+      return ticket.post('/api/reservations', { token, body: { eventId, seatIds }, headers });
+    },
+
+    async waitForReservation(id: string, status: string, timeoutMs = 15_000) {
+      return waitFor(
+        async () => {
+          const { rows } = await ticketDb.query('SELECT * FROM reservations WHERE id = $1', [id]);
+          return rows[0]?.status === status ? rows[0] : undefined;
+        },
+        { timeoutMs, what: `reservation ${id} to become ${status}` },
+      );
+    },
+
+    async seatStatuses(eventId: string): Promise<Record<string, number>> {
+      const { rows } = await ticketDb.query(
+        'SELECT status, count(*)::int AS n FROM seats WHERE event_id = $1 GROUP BY status',
+        [eventId],
+      );
+      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    },
+  };
+}
+
+/** Joins the queue and waits until admitted; returns the admission token. */
+export async function admissionFor(
+  stack: Pick<TicketStack, 'ticket'>,
+  token: string,
+  eventId: string,
+): Promise<string> {
+  const join = await stack.ticket.post(`/api/events/${eventId}/queue`, { token });
+  assert.equal(join.status, 201, JSON.stringify(join.body));
+  const me = await waitFor(
+    async () => {
+      const r = await stack.ticket.get(`/api/events/${eventId}/queue/me`, { token });
+      return r.body.state === 'admitted' ? r : undefined;
+    },
+    { what: 'admission' },
+  );
+  assert.ok(Number(me.headers.get('retry-after')) >= 1);
+  return me.body.admissionToken as string;
+}
