@@ -32,12 +32,13 @@ export async function benchStack(fans: number) {
   const targets: Targets = defaultTargets(process.env);
   const recorder = new Recorder(0);
   const http = httpClient(recorder, 128);
-  const stack = await ensureStack(
-    targets,
-    { failureRate: 0, timeoutRate: 0, latencyMs: { min: 5, max: 20 } },
-    join(resolve('reports'), `bench-logs-${Date.now()}`),
+  const stack = await ensureStack(targets, {
+    payment: { failureRate: 0, timeoutRate: 0, latencyMs: { min: 5, max: 20 } },
+    logDir: join(resolve('reports'), `bench-logs-${Date.now()}`),
     log,
-  );
+    proxied: false,
+    mustOwn: [],
+  });
   const admin = await adminToken(targets, http);
   const started = Date.now();
   const accounts = await seedFanAccounts(

@@ -32,7 +32,7 @@ export function httpClient(recorder: Recorder, connections = 256) {
         headersTimeout: 30_000,
         bodyTimeout: 30_000,
       });
-      recorder.countHttp(res.statusCode);
+      recorder.countHttp(res.statusCode, res.headers['retry-after'] !== undefined);
       const text = await res.body.text();
       const type = String(res.headers['content-type'] ?? '');
       return {

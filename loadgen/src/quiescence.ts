@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import { harnessPool } from './harness-pool.ts';
 
 export interface QuiescenceResult {
   reached: boolean;
@@ -19,8 +19,8 @@ export async function awaitQuiescence(
   eventId: string,
   timeoutMs: number,
 ): Promise<QuiescenceResult> {
-  const ticket = new pg.Pool({ connectionString: ticketDb, max: 1 });
-  const payment = new pg.Pool({ connectionString: paymentDb, max: 1 });
+  const ticket = harnessPool(ticketDb, 1);
+  const payment = harnessPool(paymentDb, 1);
   const started = Date.now();
   let last = '';
   let state = { pending: -1, processing: -1, unpublished: -1 };

@@ -41,6 +41,14 @@ export class Recorder {
   paymentFailed = 0;
   expired = 0;
   cancelled = 0;
+  /** Requests a fan's app sent again after a transient answer (no answer, 429, 502–504). */
+  fanRetries = 0;
+  /** Fans whose journey ended because the API kept failing past their patience. */
+  fansGaveUp = 0;
+  /** Transient answers fans saw, by status (0 is no answer at all). */
+  readonly transientErrors = new Map<string, number>();
+  /** 503s that came with Retry-After: the service shedding or waiting for a dependency, on purpose. */
+  shed503 = 0;
   firstSaleAt: number | undefined;
   soldOutAt: number | undefined;
   readonly http = new Map<string, number>();
@@ -55,9 +63,15 @@ export class Recorder {
     this.capacity = capacity;
   }
 
-  countHttp(status: number | 'network-error'): void {
+  countHttp(status: number | 'network-error', retryAfter = false): void {
     const key = String(status);
     this.http.set(key, (this.http.get(key) ?? 0) + 1);
+    if (status === 503 && retryAfter) this.shed503++;
+  }
+
+  sawTransientError(status: number): void {
+    const key = status === 0 ? 'no answer' : String(status);
+    this.transientErrors.set(key, (this.transientErrors.get(key) ?? 0) + 1);
   }
 
   confirmedAfter(ms: number, seats: number): void {

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { faultSchema } from './chaos/faults.ts';
 
 const faultProfile = z.strictObject({
   failureRate: z.number().min(0).max(1),
@@ -61,6 +62,8 @@ export const scenarioSchema = z.strictObject({
     initial: faultProfile,
     changes: z.array(z.strictObject({ atSecond: z.number().min(0), profile: faultProfile })).default([]),
   }),
+  /** Crashes, outages and network faults during the sale, at seconds from the opening (docs/resilience.md). */
+  faults: z.array(faultSchema).default([]),
   durationSeconds: z.number().min(1),
   quiescenceTimeoutSeconds: z.number().min(1).default(60),
   thresholds: z
@@ -68,7 +71,14 @@ export const scenarioSchema = z.strictObject({
       /** Seats sold by the end, as a share of capacity (when demand exceeds supply). */
       minSoldRatio: z.number().min(0).max(1).optional(),
       maxReserveToConfirmP99Ms: z.number().min(0).optional(),
+      /** 5xx answers and requests with no answer, apart from 503s sent on purpose with Retry-After. */
       maxHttp5xx: z.number().int().min(0).optional(),
+      /** 503s with Retry-After: shedding, or a dependency away. */
+      maxShed503: z.number().int().min(0).optional(),
+      /** Fans whose journey ended because the API kept failing past their patience. */
+      maxFansGaveUp: z.number().int().min(0).optional(),
+      /** Seconds from the end of each fault until the saga had drained. */
+      maxRecoverySeconds: z.number().min(0).optional(),
     })
     .default({}),
 });
@@ -80,9 +90,10 @@ export class ScenarioError extends Error {}
 const SCENARIO_DIR = resolve(import.meta.dirname, '..', '..', 'scenarios');
 
 export function listScenarios(): string[] {
-  return ['flash-sale', 'payment-failure-storm', 'hot-seat', 'hold-expiry-race', 'abandonment'].filter((n) =>
-    existsSync(join(SCENARIO_DIR, `${n}.json`)),
-  );
+  return readdirSync(SCENARIO_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => basename(f, '.json'))
+    .sort();
 }
 
 /** Loads a scenario by name (scenarios/<name>.json) or by path. */

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FAN_PASSWORD, type FanAccount } from './fan-accounts.ts';
 import type { HttpClient } from './http-client.ts';
+import { patiently } from './patient-request.ts';
 import type { Recorder } from './recorder.ts';
 import type { Scenario } from './scenario.ts';
 import { chooseSeats } from './seat-choice.ts';
@@ -37,20 +38,21 @@ interface QueueStatus {
   admissionToken?: string;
 }
 
-type Admission = { token: string | undefined } | 'left' | 'sold-out' | 'failed';
+type Admission = { token: string | undefined } | 'left' | 'sold-out' | 'failed' | 'gave-up';
 
 /** Queue: join, then poll as the server's Retry-After says, until admitted (or the fan gives up). */
 async function waitForAdmission(ctx: RunContext, auth: string, random: () => number): Promise<Admission> {
   const { http, recorder: rec, scenario: s, targets: t } = ctx;
   if (ctx.queueOpensAt !== undefined && Date.now() < ctx.queueOpensAt)
     await sleep(ctx.queueOpensAt - Date.now() + random() * 200);
-  const join = () => http.post<QueueStatus>(`${t.ticket}/api/events/${ctx.eventId}/queue`, { token: auth });
-  let joined = await join();
-  // Told to slow down, a fan's app tries again when the server says, a few times.
-  for (let retry = 0; joined.status === 429 && retry < 3 && Date.now() < ctx.deadline; retry++) {
-    await sleep(Number(joined.headers['retry-after'] ?? 1) * 1000 * (1 + random() * 0.2));
-    joined = await join();
-  }
+  const patience = { maxAttempts: 10, until: ctx.deadline };
+  const joined = await patiently(
+    rec,
+    random,
+    () => http.post<QueueStatus>(`${t.ticket}/api/events/${ctx.eventId}/queue`, { token: auth }),
+    patience,
+  );
+  if (joined === undefined) return 'gave-up';
   if (joined.status !== 201) {
     rec.error(`queue join ${joined.status}`);
     return 'failed';
@@ -62,9 +64,13 @@ async function waitForAdmission(ctx: RunContext, auth: string, random: () => num
   rec.waiting++;
   try {
     while (Date.now() < ctx.deadline) {
-      const res = await http.get<QueueStatus>(`${t.ticket}/api/events/${ctx.eventId}/queue/me`, {
-        token: auth,
-      });
+      const res = await patiently(
+        rec,
+        random,
+        () => http.get<QueueStatus>(`${t.ticket}/api/events/${ctx.eventId}/queue/me`, { token: auth }),
+        patience,
+      );
+      if (res === undefined) return 'gave-up';
       if (res.status === 200) {
         if (res.body.state === 'admitted') {
           rec.queueWaits.push(Date.now() - joinedAt);
@@ -92,9 +98,17 @@ async function waitForAdmission(ctx: RunContext, auth: string, random: () => num
  */
 export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () => number): Promise<void> {
   const { http, recorder: rec, scenario: s, targets: t } = ctx;
-  const login = await http.post<{ accessToken: string }>(`${t.account}/api/auth/login`, {
-    body: { email: fan.email, password: FAN_PASSWORD },
-  });
+  const patience = { maxAttempts: 10, until: ctx.deadline };
+  const login = await patiently(
+    rec,
+    random,
+    () =>
+      http.post<{ accessToken: string }>(`${t.account}/api/auth/login`, {
+        body: { email: fan.email, password: FAN_PASSWORD },
+      }),
+    patience,
+  );
+  if (login === undefined) return void rec.fansGaveUp++;
   if (login.status !== 200) return void rec.error(`login ${login.status}`);
   const auth = login.body.accessToken;
   rec.signedIn++;
@@ -105,6 +119,7 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
     if (admission === 'left') return void rec.abandonedWaiting++;
     if (admission === 'sold-out') return void rec.soldOutSeen++;
     if (admission === 'failed') return;
+    if (admission === 'gave-up') return void rec.fansGaveUp++;
     admissionToken = admission.token;
   } else {
     rec.waiting++;
@@ -130,16 +145,39 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
     const map = await ctx.seatMap.read();
     const seatIds = chooseSeats(map, want, s.seats.preference, random, s.seats.hotSetSize);
     if (seatIds.length === 0) {
-      if (s.seats.preference !== 'hot-set' && !map.some((seat) => seat.status === 'AVAILABLE'))
+      // Held is not sold: a held seat comes back when its payment fails or its hold runs out. A fan who sees
+      // only held seats looks again a little later, as people refresh; only a map of sold seats ends the sale.
+      if (
+        s.seats.preference !== 'hot-set' &&
+        map.some((seat) => seat.status === 'HELD') &&
+        Date.now() < ctx.deadline
+      ) {
+        await sleep(1000 + random() * 2000);
+        // The page still says "I am here" to the waiting room, or the admission lapses meanwhile.
+        if (admissionToken !== undefined)
+          await http.get(`${t.ticket}/api/events/${ctx.eventId}/queue/me`, { token: auth });
+        attempt--;
+        continue;
+      }
+      if (s.seats.preference !== 'hot-set' && map.length > 0 && map.every((seat) => seat.status === 'SOLD'))
         ctx.markSoldOut();
       return void rec.soldOutSeen++;
     }
     reservedAt = Date.now();
-    const res = await http.post<Reservation>(`${t.ticket}/api/reservations`, {
-      token: auth,
-      body: { eventId: ctx.eventId, seatIds },
-      headers: { ...headers, 'idempotency-key': `fan-${fan.index}-${attempt}` },
-    });
+    // The same Idempotency-Key on every retry: a booking that went through before its answer was lost comes back
+    // as itself, never as a second booking.
+    const res = await patiently(
+      rec,
+      random,
+      () =>
+        http.post<Reservation>(`${t.ticket}/api/reservations`, {
+          token: auth,
+          body: { eventId: ctx.eventId, seatIds },
+          headers: { ...headers, 'idempotency-key': `fan-${fan.index}-${attempt}` },
+        }),
+      patience,
+    );
+    if (res === undefined) return void rec.fansGaveUp++;
     if (res.status === 202) {
       reservation = res.body;
       rec.reservations++;
@@ -157,8 +195,9 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
   if (reservation === undefined) return;
   let current: Reservation = reservation;
 
-  // Follow the saga, as a fan's app would by polling; the hold bounds how long this can take.
-  const until = Date.now() + (s.event.holdSeconds + 30) * 1000;
+  // Follow the saga, as a fan's app would by polling. The hold bounds how long this takes in fair weather; an
+  // outage can stretch it, so the fan waits at least two minutes before giving up on an answer.
+  const until = Date.now() + Math.max(s.event.holdSeconds + 30, 120) * 1000;
   while (current.status === 'PENDING' && Date.now() < until) {
     await sleep(500 + random() * 500);
     const res: { status: number; body: Reservation } = await http.get<Reservation>(

@@ -33,6 +33,20 @@ function reportOf(seconds: number) {
     registrationSeconds: 1,
     seatMap: { views: 1, originRequests: 1 },
     prometheus: { source: 'http://127.0.0.1:1', unavailable: 'not started for this test' },
+    soldSeats: undefined,
+    check: { eventId: 'e', ticketDb: 'x', paymentDb: 'x', accountDb: 'x' },
+    faults: [
+      {
+        label: 'kill payment-service (SIGKILL), back after 3 s',
+        fault: { atSeconds: 5, action: 'kill', target: 'payment-service', signal: 'SIGKILL', downSeconds: 3 },
+        startedAt: new Date().toISOString(),
+        atSecond: 5,
+        endedAtSecond: 9,
+        recoverySeconds: 2,
+      },
+    ],
+    unexpectedExits: [],
+    ownsServices: true,
   });
 }
 
@@ -61,6 +75,14 @@ describe('the HTML report in headless Chromium', function () {
       latency.series.map((s) => s.name),
       ['p50', 'p95', 'p99'],
     );
+  });
+
+  it('shades each fault’s window on every chart and lists the faults with their recovery', () => {
+    const html = renderHtml(reportOf(10));
+    assert.equal(html.match(/class="fault-window"/g)?.length, REPORT_CHARTS.length);
+    assert.match(html, /<h2>Faults<\/h2>.*kill payment-service \(SIGKILL\), back after 3 s/s);
+    const noFaults = renderHtml({ ...reportOf(10), faults: [] });
+    assert.doesNotMatch(noFaults, /fault-window|<h2>Faults/);
   });
 
   it('flags a report whose charts have no data', async () => {

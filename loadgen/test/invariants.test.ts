@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { newMessage, TOPICS } from '@reservex/contracts';
-import { createLogger, ensureTopics, KIT_MIGRATIONS_DIR, runMigrations } from '@reservex/kit';
+import {
+  createLogger,
+  deleteTopicsWithPrefix,
+  ensureTopics,
+  KIT_MIGRATIONS_DIR,
+  runMigrations,
+} from '@reservex/kit';
 import { createTestDatabase, type TestDatabase, testInfra } from '@reservex/kit/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -38,6 +44,7 @@ describe('the invariant checker', () => {
     await payment?.end();
     await ticketDb?.drop();
     await paymentDb?.drop();
+    await deleteTopicsWithPrefix(brokers, prefix);
   });
 
   /**

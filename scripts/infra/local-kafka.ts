@@ -54,15 +54,23 @@ function ensureKafkaJars(s: InfraSettings, log: (m: string) => void): string {
 }
 
 function serverProperties(s: InfraSettings, dataDir: string): string {
+  const proxied = s.kafka.proxiedListeners;
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${s.kafka.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${s.kafka.port},CONTROLLER://127.0.0.1:${s.kafka.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${s.kafka.port}`,
+    `listeners=${[
+      `PLAINTEXT://127.0.0.1:${s.kafka.port}`,
+      `CONTROLLER://127.0.0.1:${s.kafka.controllerPort}`,
+      ...proxied.map((l) => `${l.name}://127.0.0.1:${l.port}`),
+    ].join(',')}`,
+    `advertised.listeners=${[
+      `PLAINTEXT://127.0.0.1:${s.kafka.port}`,
+      ...proxied.map((l) => `${l.name}://127.0.0.1:${l.advertisedPort}`),
+    ].join(',')}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=${['PLAINTEXT', 'CONTROLLER', ...proxied.map((l) => l.name)].map((n) => `${n}:PLAINTEXT`).join(',')}`,
     `log.dirs=${dataDir}`,
     'num.partitions=6',
     'offsets.topic.replication.factor=1',
@@ -89,6 +97,7 @@ export async function startKafka(s: InfraSettings, log: (m: string) => void): Pr
   const libDir = ensureKafkaJars(s, log);
   await assertPortFree(proc, s.kafka.port, 'KAFKA_PORT');
   await assertPortFree(proc, s.kafka.controllerPort, 'KAFKA_CONTROLLER_PORT');
+  for (const l of s.kafka.proxiedListeners) await assertPortFree(proc, l.port, 'KAFKA_PORT');
 
   const dataDir = join(s.stateDir, 'data', 'kafka');
   const configFile = join(s.stateDir, 'kafka', 'server.properties');
@@ -118,7 +127,8 @@ export async function startKafka(s: InfraSettings, log: (m: string) => void): Pr
     'kafka.Kafka',
     configFile,
   ]);
-  await waitUntil(proc, `port ${s.kafka.port}`, () => isPortOpen(s.kafka.port), 60_000);
+  // After a crash the broker recovers every partition log before it listens: give it time.
+  await waitUntil(proc, `port ${s.kafka.port}`, () => isPortOpen(s.kafka.port), 180_000);
   await waitUntil(
     proc,
     'produce/consume round trip',

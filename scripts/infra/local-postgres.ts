@@ -161,6 +161,7 @@ async function provisionDatabases(socketDir: string, s: InfraSettings): Promise<
   }
 }
 
+/** A fast shutdown (SIGINT): open sessions are ended rather than waited for, then the server stops cleanly. */
 export function stopPostgres(s: InfraSettings) {
-  return stopProcess(postgresProcess(s));
+  return stopProcess(postgresProcess(s), 20_000, 'SIGINT');
 }

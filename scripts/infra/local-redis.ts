@@ -23,8 +23,12 @@ export async function startRedis(s: InfraSettings, log: (m: string) => void): Pr
     '127.0.0.1',
     '--dir',
     dataDir,
+    // Durable queue places and admission log: every write is on disk before Redis answers, so even a kill -9
+    // of Redis loses no admission the checker will look for (docs/resilience.md measures the cost).
     '--appendonly',
     'yes',
+    '--appendfsync',
+    'always',
     '--save',
     '',
     '--maxclients',

@@ -84,13 +84,17 @@ export function startDetached(
   return child.pid;
 }
 
-export async function stopProcess(proc: ManagedProcess, graceMs = 20_000): Promise<boolean> {
+export async function stopProcess(
+  proc: ManagedProcess,
+  graceMs = 20_000,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<boolean> {
   const pid = runningPid(proc);
   if (pid === undefined) {
     rmSync(proc.pidFile, { force: true });
     return false;
   }
-  process.kill(pid, 'SIGTERM');
+  process.kill(pid, signal);
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');

@@ -15,7 +15,18 @@ export interface InfraSettings {
     synchronousCommit: 'on' | 'off';
   };
   redis: { port: number };
-  kafka: { port: number; controllerPort: number; version: string; heapMb: number };
+  kafka: {
+    port: number;
+    controllerPort: number;
+    version: string;
+    heapMb: number;
+    /**
+     * One listener per service that a chaos scenario may put behind Toxiproxy: the broker listens on `port` and
+     * advertises `advertisedPort`, where the proxy listens. A Kafka client goes back to the advertised address
+     * for every broker connection, so without this it would reconnect around the proxy.
+     */
+    proxiedListeners: Array<{ name: string; port: number; advertisedPort: number }>;
+  };
   prometheus: { port: number };
 }
 
@@ -58,6 +69,10 @@ export function readInfraSettings(env: NodeJS.ProcessEnv, quiet: boolean): Infra
       // Pinned: the jars come from Maven Central at exactly this version (infra/kafka/pom.xml).
       version: '4.1.1',
       heapMb: 768,
+      proxiedListeners: [
+        { name: 'TICKET', port: 19192, advertisedPort: 29192 },
+        { name: 'PAYMENT', port: 19193, advertisedPort: 29193 },
+      ],
     },
     prometheus: { port: port(env, 'PROMETHEUS_PORT', 9090) },
   };

@@ -14,12 +14,13 @@ const log = (m: string) => console.log(`loadtest:k6: ${m}`);
 try {
   const k6 = buildK6(log);
   const targets = defaultTargets(process.env);
-  const stack = await ensureStack(
-    targets,
-    { failureRate: 0.1, timeoutRate: 0, latencyMs: { min: 50, max: 300 } },
-    join(ROOT, 'reports', `k6-logs-${Date.now()}`),
+  const stack = await ensureStack(targets, {
+    payment: { failureRate: 0.1, timeoutRate: 0, latencyMs: { min: 50, max: 300 } },
+    logDir: join(ROOT, 'reports', `k6-logs-${Date.now()}`),
     log,
-  );
+    proxied: false,
+    mustOwn: [],
+  });
   const run = spawnSync(k6, ['run', '--no-usage-report', ...k6Args, script], {
     stdio: 'inherit',
     env: {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { loadConfig, type RunningServer } from '@reservex/kit';
+import { deleteTopicsWithPrefix, loadConfig, type RunningServer } from '@reservex/kit';
 import { createTestDatabase, httpClient, testInfra, waitFor } from '@reservex/kit/testing';
 import pg from 'pg';
 import { startAccountService } from '../../system/account-service/test/account-fixture.ts';
@@ -82,6 +82,8 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
 
   const ticketPool = new pg.Pool({ connectionString: ticketDb.url, max: 4 });
   const paymentPool = new pg.Pool({ connectionString: paymentDb.url, max: 4 });
+  // A test that stops PostgreSQL would otherwise die of these pools' idle connections.
+  for (const pool of [ticketPool, paymentPool]) pool.on('error', () => {});
   const ticket = httpClient(ticketServer.url);
   const adminLogin = await account.api.post('/api/auth/login', {
     body: { email: account.config.ADMIN_EMAIL, password: account.config.ADMIN_PASSWORD },
@@ -154,6 +156,7 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
       await paymentPool.end();
       await account.stop();
       await ticketDb.drop();
+      await deleteTopicsWithPrefix(infra.kafkaBrokers.split(','), prefix);
       await paymentDb.drop();
     },
   };

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import { harnessPool } from '../harness-pool.ts';
 import { confirmedIffCaptured } from './confirmed-iff-captured.ts';
 import { failedPaymentsCompensated } from './failed-payments-compensated.ts';
 import { latePaymentsRefunded } from './late-payments-refunded.ts';
@@ -36,9 +36,9 @@ export interface CheckerOptions {
 
 /** Runs every invariant against the databases and Kafka directly; none of the services' code is involved. */
 export async function checkInvariants(o: CheckerOptions): Promise<CheckResult[]> {
-  const ticket = new pg.Pool({ connectionString: o.ticketDb, max: 2 });
-  const payment = new pg.Pool({ connectionString: o.paymentDb, max: 2 });
-  const account = new pg.Pool({ connectionString: o.accountDb, max: 1 });
+  const ticket = harnessPool(o.ticketDb, 2);
+  const payment = harnessPool(o.paymentDb, 2);
+  const account = harnessPool(o.accountDb, 1);
   const redis =
     o.redisUrl === undefined
       ? undefined

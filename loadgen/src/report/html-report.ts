@@ -10,13 +10,27 @@ interface Line {
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
+/** A stretch of the run a fault lasted, in seconds since the start, shaded on every chart. */
+interface Window {
+  from: number;
+  to: number;
+  label: string;
+}
+
 /** A line chart as inline SVG: no script, no network, renders anywhere. `footer` is HTML under the chart. */
-function lineChart(id: string, title: string, unit: string, lines: Line[], footer = ''): string {
+function lineChart(
+  id: string,
+  title: string,
+  unit: string,
+  lines: Line[],
+  footer = '',
+  windows: Window[] = [],
+): string {
   const W = 640;
   const H = 220;
   const pad = { l: 56, r: 12, t: 28, b: 28 };
   const all = lines.flatMap((l) => l.points);
-  const maxX = Math.max(1, ...all.map((p) => p[0]));
+  const maxX = Math.max(1, ...all.map((p) => p[0]), ...windows.map((w) => w.to));
   const maxY = Math.max(1, ...all.map((p) => p[1]));
   const x = (v: number) => pad.l + (v / maxX) * (W - pad.l - pad.r);
   const y = (v: number) => H - pad.b - (v / maxY) * (H - pad.t - pad.b);
@@ -24,6 +38,10 @@ function lineChart(id: string, title: string, unit: string, lines: Line[], foote
     const v = Math.round(maxY * f);
     return `<line x1="${pad.l}" x2="${W - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end" font-size="10">${v}</text>`;
   });
+  const shaded = windows.map(
+    (w) =>
+      `<rect class="fault-window" x="${x(w.from).toFixed(1)}" y="${pad.t}" width="${Math.max(1, x(w.to) - x(w.from)).toFixed(1)}" height="${H - pad.t - pad.b}" fill="#f6c" fill-opacity="0.15"><title>${escapeHtml(w.label)}</title></rect>`,
+  );
   const polylines = lines.map(
     (l) =>
       `<polyline class="series" data-series="${escapeHtml(l.name)}" data-points="${l.points.length}" fill="none" stroke="${l.color}" stroke-width="2" points="${l.points
@@ -37,7 +55,7 @@ function lineChart(id: string, title: string, unit: string, lines: Line[], foote
     )
     .join('');
   return `<figure id="${id}" class="chart"><figcaption>${escapeHtml(title)} <small>(${escapeHtml(unit)} over seconds since start)</small></figcaption>
-<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(title)}">${ticks.join('')}
+<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(title)}">${shaded.join('')}${ticks.join('')}
 <line x1="${pad.l}" x2="${W - pad.r}" y1="${H - pad.b}" y2="${H - pad.b}" stroke="#999"/><text x="${W - pad.r}" y="${H - 8}" text-anchor="end" font-size="10">${maxX}s</text>
 ${polylines.join('\n')}${legend}</svg>${footer}</figure>`;
 }
@@ -45,7 +63,7 @@ ${polylines.join('\n')}${legend}</svg>${footer}</figure>`;
 const PALETTE = ['#2a7', '#d33', '#58c', '#e90', '#84c', '#999', '#c84', '#3aa'];
 
 /** The dashboard's panels, drawn from the series Prometheus held for the run; or why there are none. */
-function prometheusSection(p: PrometheusSeries): string {
+function prometheusSection(p: PrometheusSeries, windows: Window[]): string {
   if ('unavailable' in p)
     return `<h2>Over time, servers' side</h2><p>Not drawn: ${escapeHtml(p.unavailable)}. Start Prometheus (<code>npm run infra:up</code>) to have the dashboard's series here.</p>`;
   const charts = p.charts.map((c) =>
@@ -57,6 +75,7 @@ function prometheusSection(p: PrometheusSeries): string {
       `<details><summary>PromQL</summary><pre>${escapeHtml(c.queries.join('\n'))}</pre></details>${
         c.error === undefined ? '' : `<p class="FAIL">${escapeHtml(c.error)}</p>`
       }`,
+      windows,
     ),
   );
   return `<h2>Over time, servers' side: the “${escapeHtml(p.dashboard)}” dashboard</h2>
@@ -67,28 +86,64 @@ function prometheusSection(p: PrometheusSeries): string {
 /** The whole report as one HTML file: tables, five charts, and the raw data for anyone who wants it. */
 export function renderHtml(report: RunReport): string {
   const s = report.series;
+  const windows: Window[] = report.faults.map((f) => ({
+    from: f.atSecond,
+    to: f.endedAtSecond ?? s.at(-1)?.t ?? f.atSecond,
+    label: f.label,
+  }));
   const pts = (f: (x: (typeof s)[number]) => number): Array<[number, number]> => s.map((p) => [p.t, f(p)]);
   const charts = [
-    lineChart('chart-sold', 'Seats sold', 'seats', [
-      { name: 'sold', color: '#2a7', points: pts((p) => p.soldSeats) },
-      { name: 'reserved', color: '#58c', points: pts((p) => p.reservedSeats) },
-    ]),
-    lineChart('chart-queue', 'Fans waiting', 'fans', [
-      { name: 'waiting', color: '#c84', points: pts((p) => p.waiting) },
-    ]),
-    lineChart('chart-admissions', 'Admissions per second', 'fans/s', [
-      { name: 'admitted/s', color: '#84c', points: pts((p) => p.admittedPerSecond) },
-    ]),
-    lineChart('chart-latency', 'Reserve→confirmed latency', 'ms', [
-      { name: 'p50', color: '#2a7', points: pts((p) => p.confirmLatencyP50) },
-      { name: 'p95', color: '#e90', points: pts((p) => p.confirmLatencyP95) },
-      { name: 'p99', color: '#d33', points: pts((p) => p.confirmLatencyP99) },
-    ]),
-    lineChart('chart-payments', 'Payment outcomes (cumulative)', 'reservations', [
-      { name: 'confirmed', color: '#2a7', points: pts((p) => p.confirmed) },
-      { name: 'failed → compensated', color: '#d33', points: pts((p) => p.paymentFailed) },
-      { name: 'expired', color: '#999', points: pts((p) => p.expired) },
-    ]),
+    lineChart(
+      'chart-sold',
+      'Seats sold',
+      'seats',
+      [
+        { name: 'sold', color: '#2a7', points: pts((p) => p.soldSeats) },
+        { name: 'reserved', color: '#58c', points: pts((p) => p.reservedSeats) },
+      ],
+      '',
+      windows,
+    ),
+    lineChart(
+      'chart-queue',
+      'Fans waiting',
+      'fans',
+      [{ name: 'waiting', color: '#c84', points: pts((p) => p.waiting) }],
+      '',
+      windows,
+    ),
+    lineChart(
+      'chart-admissions',
+      'Admissions per second',
+      'fans/s',
+      [{ name: 'admitted/s', color: '#84c', points: pts((p) => p.admittedPerSecond) }],
+      '',
+      windows,
+    ),
+    lineChart(
+      'chart-latency',
+      'Reserve→confirmed latency',
+      'ms',
+      [
+        { name: 'p50', color: '#2a7', points: pts((p) => p.confirmLatencyP50) },
+        { name: 'p95', color: '#e90', points: pts((p) => p.confirmLatencyP95) },
+        { name: 'p99', color: '#d33', points: pts((p) => p.confirmLatencyP99) },
+      ],
+      '',
+      windows,
+    ),
+    lineChart(
+      'chart-payments',
+      'Payment outcomes (cumulative)',
+      'reservations',
+      [
+        { name: 'confirmed', color: '#2a7', points: pts((p) => p.confirmed) },
+        { name: 'failed → compensated', color: '#d33', points: pts((p) => p.paymentFailed) },
+        { name: 'expired', color: '#999', points: pts((p) => p.expired) },
+      ],
+      '',
+      windows,
+    ),
   ];
   const rows = (entries: Array<[string, string | number]>) =>
     entries.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`).join('');
@@ -116,6 +171,7 @@ figure{margin:0;border:1px solid #eee;padding:.5rem} figcaption{font-weight:600}
     ['reserve→confirmed p50 / p95 / p99', `${l.p50} / ${l.p95} / ${l.p99} ms`],
     ['queue wait p50 / p95 / p99', `${q.p50} / ${q.p95} / ${q.p99} ms`],
     ...Object.entries(report.outcomes).map(([k, v]) => [k, v] as [string, number]),
+    ['fans: retries / gave up', `${report.fans.retries} / ${report.fans.gaveUp}`],
     [
       'HTTP responses',
       Object.entries(report.http)
@@ -131,7 +187,21 @@ figure{margin:0;border:1px solid #eee;padding:.5rem} figcaption{font-weight:600}
     )
     .join('')}</table>
 ${report.thresholds.length ? `<h2>Thresholds</h2><table>${report.thresholds.map((t) => `<tr><td>${escapeHtml(t.name)} ${t.limit}</td><td>${t.actual}</td><td><span class="verdict ${t.pass ? 'PASS' : 'FAIL'}">${t.pass ? 'PASS' : 'FAIL'}</span></td></tr>`).join('')}</table>` : ''}
-${prometheusSection(report.prometheus)}
+${
+  report.faults.length
+    ? `<h2>Faults</h2><p>Shaded on every chart. Recovery: from the end of the fault until no message waited in an outbox and no hold was overdue.</p><table><tr><th>at (s)</th><th>fault</th><th>over at (s)</th><th>drained after (s)</th></tr>${report.faults
+        .map(
+          (f) =>
+            `<tr><td>${f.atSecond}</td><td>${escapeHtml(f.label)}${f.error ? ` <span class="verdict FAIL">${escapeHtml(f.error)}</span>` : ''}</td><td>${f.endedAtSecond ?? '—'}</td><td>${f.recoverySeconds ?? 'not within the run'}</td></tr>`,
+        )
+        .join('')}</table>`
+    : ''
+}${
+  report.unexpectedExits.length
+    ? `<p class="FAIL">Exited on their own: ${escapeHtml(report.unexpectedExits.map((e) => `${e.target} at ${e.atSecond} s (${e.detail})`).join('; '))}</p>`
+    : ''
+}
+${prometheusSection(report.prometheus, windows)}
 <h2>Over time, fans' side</h2>
 <p>Sampled by the load generator every second.</p>
 <div class="charts">${charts.join('\n')}</div>

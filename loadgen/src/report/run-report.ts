@@ -1,4 +1,5 @@
-import type { CheckResult } from '../invariants/index.ts';
+import type { Fault } from '../chaos/faults.ts';
+import type { CheckerOptions, CheckResult } from '../invariants/index.ts';
 import type { QuiescenceResult } from '../quiescence.ts';
 import { percentile, type Recorder, type SecondSample } from '../recorder.ts';
 import type { Scenario } from '../scenario.ts';
@@ -9,6 +10,23 @@ export interface ThresholdResult {
   limit: number;
   actual: number;
   pass: boolean;
+}
+
+/** Where the checker reads a run's evidence: kept in the report, so `scenario check` can read it again later. */
+export type CheckTarget = CheckerOptions;
+
+export interface FaultReport {
+  label: string;
+  fault: Fault;
+  startedAt: string;
+  /** Seconds since the run started. */
+  atSecond: number;
+  endedAtSecond: number | null;
+  /** From the end of the fault until no message waited in an outbox and no hold was overdue. */
+  recoverySeconds: number | null;
+  error?: string;
+  /** For network faults: what the affected service reported while it lasted. */
+  observed?: string;
 }
 
 export interface RunReport {
@@ -32,7 +50,13 @@ export interface RunReport {
   queueWaitMs: { p50: number; p95: number; p99: number; count: number };
   http: Record<string, number>;
   outcomes: Record<string, number>;
+  /** What the fans' apps went through: retries after transient answers, and those who gave up. */
+  fans: { retries: number; gaveUp: number; transientErrors: Record<string, number>; shed503: number };
+  faults: FaultReport[];
+  /** Processes that exited without the runner's doing: each fails the run. */
+  unexpectedExits: Array<{ target: string; atSecond: number; detail: string }>;
   quiescence: QuiescenceResult;
+  check: CheckTarget;
   invariants: CheckResult[];
   thresholds: ThresholdResult[];
   passed: boolean;
@@ -66,14 +90,24 @@ export function buildReport(input: {
   registrationSeconds: number;
   seatMap: { views: number; originRequests: number };
   prometheus: PrometheusSeries;
+  /** SOLD seats as the database has them, when it could be read. */
+  soldSeats: number | undefined;
+  check: CheckTarget;
+  faults: FaultReport[];
+  unexpectedExits: RunReport['unexpectedExits'];
+  /** The runner started the services itself, so it can tell whether one exited on its own. */
+  ownsServices: boolean;
 }): RunReport {
   const { recorder: r, scenario: s } = input;
   const sellingSeconds = Math.max(1, ((r.soldOutAt ?? input.finishedAt) - input.salesOpenAt) / 1000);
   const latency = stats(r.confirmLatencies);
-  const soldRatio = r.soldSeats / input.capacity;
-  const http5xx = [...r.http.entries()]
-    .filter(([k]) => k.startsWith('5') || k === 'network-error')
-    .reduce((n, [, v]) => n + v, 0);
+  const sold = input.soldSeats ?? r.soldSeats;
+  const soldRatio = sold / input.capacity;
+  // A 503 with Retry-After is the service saying "not now" on purpose: counted apart, with its own threshold.
+  const http5xx =
+    [...r.http.entries()]
+      .filter(([k]) => k.startsWith('5') || k === 'network-error')
+      .reduce((n, [, v]) => n + v, 0) - r.shed503;
   const thresholds: ThresholdResult[] = [];
   if (s.thresholds.minSoldRatio !== undefined) {
     thresholds.push({
@@ -99,6 +133,16 @@ export function buildReport(input: {
       pass: http5xx <= s.thresholds.maxHttp5xx,
     });
   }
+  const atMost = (name: string, limit: number | undefined, actual: number) => {
+    if (limit !== undefined) thresholds.push({ name, limit, actual, pass: actual <= limit });
+  };
+  atMost('503 with Retry-After ≤', s.thresholds.maxShed503, r.shed503);
+  atMost('fans who gave up ≤', s.thresholds.maxFansGaveUp, r.fansGaveUp);
+  const recoveries = input.faults.map((f) => f.recoverySeconds ?? Number.POSITIVE_INFINITY);
+  if (input.faults.length > 0)
+    atMost('recovery after a fault, s ≤', s.thresholds.maxRecoverySeconds, Math.max(0, ...recoveries));
+  // Always, when the runner started the services: a process that exits on its own is a failed run.
+  if (input.ownsServices) atMost('processes that exited on their own ≤', 0, input.unexpectedExits.length);
   const invariantsPass = input.invariants.every((i) => i.verdict !== 'FAIL');
   return {
     scenario: {
@@ -120,7 +164,7 @@ export function buildReport(input: {
     timeToSellOutSeconds:
       r.soldOutAt === undefined ? null : round((r.soldOutAt - input.salesOpenAt) / 1000, 1),
     confirmedPerSecond: round(r.confirmed / sellingSeconds, 1),
-    soldSeats: r.soldSeats,
+    soldSeats: sold,
     soldRatio: round(soldRatio, 3),
     reserveToConfirmMs: latency,
     queueWaitMs: stats(r.queueWaits),
@@ -138,7 +182,16 @@ export function buildReport(input: {
       leftWhileWaiting: r.abandonedWaiting,
       leftAfterAdmission: r.abandonedAdmitted,
     },
+    fans: {
+      retries: r.fanRetries,
+      gaveUp: r.fansGaveUp,
+      transientErrors: Object.fromEntries(r.transientErrors),
+      shed503: r.shed503,
+    },
+    faults: input.faults,
+    unexpectedExits: input.unexpectedExits,
     quiescence: input.quiescence,
+    check: input.check,
     invariants: input.invariants,
     thresholds,
     passed: invariantsPass && thresholds.every((t) => t.pass) && input.quiescence.reached,
@@ -179,6 +232,25 @@ export function renderSummary(report: RunReport): string {
       .map(([k, v]) => `${k}: ${v}`)
       .join(', '),
   );
+  row(
+    'fans: retries / gave up',
+    `${report.fans.retries} / ${report.fans.gaveUp} (transient answers: ${
+      Object.entries(report.fans.transientErrors)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ') || 'none'
+    })`,
+  );
+  if (report.faults.length > 0) {
+    lines.push('', '  faults (seconds since the run started)');
+    for (const f of report.faults)
+      lines.push(
+        `    ${String(f.atSecond).padStart(6)}s  ${f.label}; over at ${f.endedAtSecond ?? '—'}s; drained ${
+          f.recoverySeconds === null ? 'not within the run' : `${f.recoverySeconds} s later`
+        }${f.error === undefined ? '' : `; ERROR ${f.error}`}${f.observed === undefined ? '' : `\n             seen: ${f.observed}`}`,
+      );
+  }
+  for (const e of report.unexpectedExits)
+    lines.push(`  UNEXPECTED EXIT at ${e.atSecond}s: ${e.target} ${e.detail}`);
   row(
     'quiescence',
     report.quiescence.reached

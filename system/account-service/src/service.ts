@@ -11,6 +11,7 @@ import {
   listen,
   observePgPool,
   type RunningServer,
+  retryUntilDone,
   runMigrations,
   shutdown,
 } from '@reservex/kit';
@@ -52,22 +53,12 @@ export function createAccountService(config: AccountConfig): AccountService {
   const keys = new SigningKeyRing(pool, config.KEY_ENCRYPTION_KEY, logger);
   let server: RunningServer | undefined;
   let draining = false;
+  let prepared = false;
+  const stopping = new AbortController();
 
   return {
     logger,
     async start() {
-      await redis.connect();
-      await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
-      await keys.load();
-      keys.startReloading(config.SIGNING_KEY_RELOAD_SECONDS);
-      await ensureAdmin(pool, {
-        email: config.ADMIN_EMAIL.toLowerCase(),
-        passwordHash: await hashPassword(config.ADMIN_PASSWORD, {
-          log2N: config.PASSWORD_SCRYPT_LOG2N,
-          r: 8,
-          p: 1,
-        }),
-      });
       // The account service verifies its own tokens from the same public keys it publishes.
       const verify = accessTokenVerifier(keys.verifyKeys);
       const useCases = accountUseCases({
@@ -93,17 +84,52 @@ export function createAccountService(config: AccountConfig): AccountService {
         isDraining: () => draining,
         openapi: accountOpenApi(),
         readinessChecks: [
+          {
+            name: 'startup',
+            check: async () => {
+              if (!prepared)
+                throw new Error(
+                  'migrations, signing keys and the admin not ready yet: waiting for PostgreSQL',
+                );
+            },
+          },
           { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
           { name: 'redis', check: async () => void (await redis.ping()) },
         ],
         routes: accountRoutes(useCases, verify, keys),
       });
+      // Listening first: liveness answers at once, readiness says DOWN until PostgreSQL and Redis do.
       server = await listen(app, config.HOST, config.PORT);
+      redis.connect().catch((error) => logger.warn({ err: error }, 'Redis not reachable yet; reconnecting'));
+      const adminHash = await hashPassword(config.ADMIN_PASSWORD, {
+        log2N: config.PASSWORD_SCRYPT_LOG2N,
+        r: 8,
+        p: 1,
+      });
+      await retryUntilDone(
+        async () => {
+          await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
+          await keys.load();
+          // Not retried: an ADMIN_EMAIL that belongs to someone else is a mistake to fix, not an outage.
+          await ensureAdmin(pool, { email: config.ADMIN_EMAIL.toLowerCase(), passwordHash: adminHash });
+        },
+        {
+          what: 'start-up',
+          signal: stopping.signal,
+          onFailure: (error, attempt) => {
+            if (attempt === 1 || attempt % 10 === 0)
+              logger.warn({ err: error, attempt }, 'start-up waits for PostgreSQL');
+          },
+        },
+      );
+      keys.startReloading(config.SIGNING_KEY_RELOAD_SECONDS);
+      prepared = true;
       logger.info({ url: server.url }, 'account-service listening');
       return server;
     },
     async stop() {
       draining = true;
+      stopping.abort();
       keys.stop();
       await shutdown(
         [

@@ -1,3 +1,5 @@
+import { isTransientError } from './transient-errors.ts';
+
 export interface BackoffPolicy {
   initialMs: number;
   maxMs: number;
@@ -30,4 +32,32 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * Runs `work` until it succeeds, backing off between transient failures, for as long as it takes or until
+ * `signal` aborts: for start-up steps that need a dependency (migrations, topics), so a service started while
+ * PostgreSQL or Kafka is away waits for it instead of exiting. Any other error is thrown at once.
+ */
+export async function retryUntilDone<T>(
+  work: () => Promise<T>,
+  options: {
+    what: string;
+    onFailure: (error: unknown, attempt: number) => void;
+    signal?: AbortSignal;
+    policy?: BackoffPolicy;
+    retryIf?: (error: unknown) => boolean;
+  },
+): Promise<T> {
+  const retryIf = options.retryIf ?? isTransientError;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (options.signal?.aborted || !retryIf(error)) throw error;
+      options.onFailure(error, attempt);
+      await pause(backoffDelay(attempt, options.policy ?? { initialMs: 250, maxMs: 10_000 }), options.signal);
+      if (options.signal?.aborted) throw error;
+    }
+  }
 }

@@ -134,3 +134,15 @@ export async function readTopicToEnd(brokers: string[], topic: string): Promise<
     await consumer.close(true);
   }
 }
+
+/** Deletes every topic whose name starts with `prefix` (a test stack's own), so the broker does not pile them up. */
+export async function deleteTopicsWithPrefix(brokers: string[], prefix: string): Promise<void> {
+  if (prefix === '') throw new Error('refusing to delete every topic: give a prefix');
+  const admin = new Admin({ clientId: 'topic-cleanup', bootstrapBrokers: brokers });
+  try {
+    const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (mine.length > 0) await admin.deleteTopics({ topics: mine });
+  } finally {
+    await admin.close();
+  }
+}

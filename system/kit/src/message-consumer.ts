@@ -259,7 +259,8 @@ export class MessageConsumer {
         groupId: this.#options.groupId,
         bootstrapBrokers: this.#options.brokers,
         deserializers: stringDeserializers,
-        sessionTimeout: 10_000,
+        // Kafka's floor (group.min.session.timeout.ms): a crashed member's partitions move on after 6 s.
+        sessionTimeout: 6000,
         heartbeatInterval: 1000,
         maxWaitTime: 100,
       });

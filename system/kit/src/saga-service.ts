@@ -1,6 +1,7 @@
 import { TOPICS } from '@reservex/contracts';
 import { z } from 'zod';
 import { BackgroundLoop } from './background-loop.ts';
+import { retryUntilDone } from './backoff.ts';
 import { baseConfigSchema } from './config.ts';
 import { createPool, type Pool } from './db.ts';
 import type { ReadinessCheck } from './health.ts';
@@ -48,7 +49,10 @@ export interface SagaServiceBase {
   readinessChecks: ReadinessCheck[];
   /** True from the moment shutdown begins. */
   isDraining(): boolean;
-  /** Kit migrations, then the service's own, then the topics: everything start() needs before it listens. */
+  /**
+   * Kit migrations, then the service's own, then the topics: what the workers need before they start. Retried with
+   * backoff until PostgreSQL and Kafka answer, however long that takes; readiness says DOWN until it is done.
+   */
   prepare(migrationsDir: string): Promise<void>;
   /** Background work of the base itself (relay, pruning), once the service listens. */
   startWorkers(): void;
@@ -90,6 +94,8 @@ export function sagaServiceBase(service: string, config: BaseConfig): SagaServic
   });
   const consumers: MessageConsumer[] = [];
   let draining = false;
+  let prepared = false;
+  const stopping = new AbortController();
   return {
     logger,
     pool,
@@ -115,6 +121,13 @@ export function sagaServiceBase(service: string, config: BaseConfig): SagaServic
       return consumer;
     },
     readinessChecks: [
+      {
+        name: 'startup',
+        check: async () => {
+          if (!prepared)
+            throw new Error('migrations and topics not ready yet: waiting for PostgreSQL and Kafka');
+        },
+      },
       { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
       {
         name: 'kafka',
@@ -133,9 +146,22 @@ export function sagaServiceBase(service: string, config: BaseConfig): SagaServic
     ],
     isDraining: () => draining,
     async prepare(migrationsDir) {
-      await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
-      await runMigrations(pool, migrationsDir, logger);
-      await ensureTopics(config.KAFKA_BROKERS, Object.values(TOPICS), service, config.KAFKA_TOPIC_PREFIX);
+      await retryUntilDone(
+        async () => {
+          await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
+          await runMigrations(pool, migrationsDir, logger);
+          await ensureTopics(config.KAFKA_BROKERS, Object.values(TOPICS), service, config.KAFKA_TOPIC_PREFIX);
+        },
+        {
+          what: 'start-up',
+          signal: stopping.signal,
+          onFailure: (error, attempt) => {
+            if (attempt === 1 || attempt % 10 === 0)
+              logger.warn({ err: error, attempt }, 'start-up waits for PostgreSQL and Kafka');
+          },
+        },
+      );
+      prepared = true;
     },
     startWorkers() {
       relay.start();
@@ -146,6 +172,7 @@ export function sagaServiceBase(service: string, config: BaseConfig): SagaServic
         name: 'drain',
         run: async () => {
           draining = true;
+          stopping.abort();
           await drainDelay(config.SHUTDOWN_DRAIN_DELAY_MS);
         },
       },

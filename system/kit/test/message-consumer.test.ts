@@ -9,6 +9,7 @@ import {
   createProducer,
   createServiceMetrics,
   createTracing,
+  deleteTopicsWithPrefix,
   ensureTopics,
   KIT_MIGRATIONS_DIR,
   MessageConsumer,
@@ -116,6 +117,7 @@ describe('the message consumer against real PostgreSQL and Kafka', () => {
     await gate?.close();
     await direct?.end();
     await db?.drop();
+    await deleteTopicsWithPrefix(brokers, prefix);
   });
 
   const publish = (key: string, value: string) =>

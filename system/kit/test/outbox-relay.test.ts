@@ -7,6 +7,7 @@ import {
   createLogger,
   createProducer,
   createServiceMetrics,
+  deleteTopicsWithPrefix,
   enqueueMessage,
   KIT_MIGRATIONS_DIR,
   OutboxRelay,
@@ -54,6 +55,7 @@ describe('the outbox', () => {
     await producer?.close();
     await pool?.end();
     await db?.drop();
+    await deleteTopicsWithPrefix(brokers, prefix);
   });
 
   it('a message Kafka rejects for good does not block the relay: the others go out, it is set aside and counted', async function () {

@@ -16,6 +16,11 @@ export const paymentConfigSchema = sagaConfigSchema
     GATEWAY_LATENCY_MAX_MS: z.coerce.number().int().min(0).default(200),
     GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(1).default(3000),
     PAYMENT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+    /**
+     * How long a charge or refund attempt holds its claim. The attempt renews it while the provider takes its
+     * time, so it need not cover a slow answer: it is how long a crashed instance's payments wait to be taken over.
+     */
+    PAYMENT_LEASE_SECONDS: z.coerce.number().int().min(2).max(600).default(6),
     /** Test-only fault: exit the process between a consumer's database commit and its offset commit. */
     FAULT_CRASH_AFTER_DB_COMMIT: z.enum(['true', 'false']).default('false'),
   })

@@ -38,9 +38,7 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
   };
   const gateway = simulatedGateway(pool, () => faults, config.GATEWAY_TIMEOUT_MS);
   const gatewayOutcomes = gatewayMetrics(metrics);
-  // Long enough for the slowest answer the gateway is configured to give; the processor extends it meanwhile.
-  const leaseSeconds =
-    Math.ceil((Math.max(config.GATEWAY_LATENCY_MAX_MS, config.GATEWAY_TIMEOUT_MS) * 2) / 1000) + 5;
+  const leaseSeconds = config.PAYMENT_LEASE_SECONDS;
   const refunder = new Refunder({
     pool: sagaPool,
     gateway,
@@ -72,7 +70,6 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
   return {
     logger,
     async start() {
-      await base.prepare(join(import.meta.dirname, '..', 'migrations'));
       const verify = accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL));
       const app = createHttpApp({
         service: SERVICE_NAME,
@@ -91,7 +88,9 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
           },
         }),
       });
+      // Listening first: liveness answers at once, readiness says DOWN until PostgreSQL and Kafka do.
       server = await listen(app, config.HOST, config.PORT);
+      await base.prepare(join(import.meta.dirname, '..', 'migrations'));
       base.startWorkers();
       processor.start();
       refunder.start();

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { TOPICS } from '@reservex/contracts';
-import { loadConfig } from '@reservex/kit';
+import { deleteTopicsWithPrefix, loadConfig } from '@reservex/kit';
 import {
   createTestDatabase,
   httpClient,
   sagaPublisher,
+  testInfra,
   testServiceEnv,
   testTokenIssuer,
   waitFor,
@@ -33,6 +34,8 @@ export async function startPaymentStack(options: { payment?: Record<string, stri
   );
   const server = await service.start();
   const paymentDb = new pg.Pool({ connectionString: db.url, max: 4 });
+  // A test that stops PostgreSQL would otherwise die of this pool's idle connections.
+  paymentDb.on('error', () => {});
   const api = httpClient(server.url);
   const saga = sagaPublisher(prefix);
   const publish = saga.publish;
@@ -91,6 +94,7 @@ export async function startPaymentStack(options: { payment?: Record<string, stri
       await paymentDb.end();
       await tokens.close();
       await db.drop();
+      await deleteTopicsWithPrefix(testInfra().kafkaBrokers.split(','), prefix);
     },
   };
 }

@@ -88,8 +88,6 @@ export function createTicketService(config: TicketConfig): TicketService {
     holdExpiry,
     ticker,
     async start() {
-      await redis.connect();
-      await base.prepare(join(import.meta.dirname, '..', 'migrations'));
       const verify = accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL));
       const app = createHttpApp({
         service: SERVICE_NAME,
@@ -118,7 +116,11 @@ export function createTicketService(config: TicketConfig): TicketService {
           })(app);
         },
       });
+      // Listening first: liveness answers at once, readiness says DOWN until PostgreSQL, Redis and Kafka do.
       server = await listen(app, config.HOST, config.PORT);
+      // ioredis keeps reconnecting by itself; meanwhile Redis commands fail after REDIS_COMMAND_TIMEOUT_MS.
+      redis.connect().catch((error) => logger.warn({ err: error }, 'Redis not reachable yet; reconnecting'));
+      await base.prepare(join(import.meta.dirname, '..', 'migrations'));
       base.startWorkers();
       holdExpiry.start();
       ticker.start();

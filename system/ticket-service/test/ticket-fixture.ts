@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '@reservex/kit';
+import { deleteTopicsWithPrefix, loadConfig } from '@reservex/kit';
 import {
   createTestDatabase,
   type HttpClient,
@@ -67,6 +67,8 @@ export async function startTicketStack(options: { ticket?: Record<string, string
   );
   const server = await service.start();
   const ticketDb = new pg.Pool({ connectionString: db.url, max: 4 });
+  // A test that stops PostgreSQL would otherwise die of this pool's idle connections.
+  ticketDb.on('error', () => {});
   const ticket = httpClient(server.url);
   const saga = sagaPublisher(prefix);
   const adminToken = await tokens.token({ roles: ['user', 'admin'] });
@@ -87,6 +89,7 @@ export async function startTicketStack(options: { ticket?: Record<string, string
       await ticketDb.end();
       await tokens.close();
       await db.drop();
+      await deleteTopicsWithPrefix(testInfra().kafkaBrokers.split(','), prefix);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Logger, Pool } from '@reservex/kit';
+import { type Logger, type Pool, ServiceUnavailableProblem } from '@reservex/kit';
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import type { SigningKey } from '../domain/access-tokens.ts';
 import {
@@ -47,7 +47,11 @@ export class SigningKeyRing {
   }
 
   current(): SigningKey {
-    if (this.#current === undefined) throw new Error('the signing keys are not loaded yet');
+    if (this.#current === undefined)
+      throw new ServiceUnavailableProblem(
+        2,
+        'Signing in is not available yet: the service is still starting',
+      );
     return this.#current;
   }
 

@@ -1,0 +1,6 @@
+/** The processes a scenario can crash: the three services and the infrastructure they stand on. */
+export const SERVICES = ['account-service', 'ticket-service', 'payment-service'] as const;
+export const INFRA = ['kafka', 'postgres', 'redis'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+export type InfraName = (typeof INFRA)[number];
+export type TargetName = ServiceName | InfraName;

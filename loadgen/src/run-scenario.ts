@@ -1,0 +1,298 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { en, Faker } from '@faker-js/faker';
+import { createTracing, inSpan, loadConfig, tracingConfigSchema } from '@reservex/kit';
+import { arrivalOffsets } from './arrival.ts';
+import { FaultRunner } from './chaos/fault-runner.ts';
+import { faultTargets } from './chaos/faults.ts';
+import { seedFanAccounts } from './fan-accounts.ts';
+import { harnessMetrics } from './harness-metrics.ts';
+import { harnessPool } from './harness-pool.ts';
+import { httpClient } from './http-client.ts';
+import { checkInvariants } from './invariants/index.ts';
+import { startProgress } from './progress.ts';
+import { awaitQuiescence } from './quiescence.ts';
+import { seededRandom } from './random.ts';
+import { Recorder } from './recorder.ts';
+import { renderHtml } from './report/html-report.ts';
+import { prometheusSeries } from './report/prometheus-charts.ts';
+import { buildReport, type CheckTarget, renderSummary } from './report/run-report.ts';
+import { SagaMonitor } from './saga-monitor.ts';
+import { capacity, type Scenario } from './scenario.ts';
+import { SeatMapView } from './seat-map-view.ts';
+import { adminToken } from './sign-in.ts';
+import { ensureStack, type StartedStack } from './stack.ts';
+import type { Targets } from './targets.ts';
+import { type RunContext, virtualUser } from './virtual-user.ts';
+
+const OVERVIEW_DASHBOARD = join(import.meta.dirname, '..', '..', 'dashboards', 'flash-sale-overview.json');
+
+export interface RunOptions {
+  scenario: Scenario;
+  seed: number;
+  scale: number;
+  targets: Targets;
+  /** Test a stack someone else runs (--target): nothing is started, and nothing can be crashed. */
+  external: boolean;
+  reportDir: string;
+  stamp: string;
+  jsonPath: string;
+  htmlPath: string;
+  log: (m: string) => void;
+}
+
+/** Sold seats as the database has them: the fans' own tally misses bookings whose answer an outage swallowed. */
+async function soldSeats(ticketDb: string, eventId: string): Promise<number | undefined> {
+  const pool = harnessPool(ticketDb, 1);
+  try {
+    const { rows } = await pool.query(
+      "SELECT count(*)::int AS n FROM seats WHERE event_id = $1 AND status = 'SOLD'",
+      [eventId],
+    );
+    return rows[0].n;
+  } catch {
+    return undefined;
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Runs one scenario end to end: stack, fans, faults, quiescence, invariants, reports. True when it passed. */
+export async function runScenario(o: RunOptions): Promise<boolean> {
+  const { scenario, seed, targets, log } = o;
+  const seats = capacity(scenario);
+  const crashed = faultTargets(scenario.faults);
+  const proxied = scenario.faults.some((f) => f.action === 'network');
+  if (o.external && (crashed.length > 0 || proxied))
+    throw new Error(`${scenario.name} injects faults into the stack: it cannot run against --target`);
+
+  // Read first, so a mistyped variable stops the run before anything has started.
+  const tracing = createTracing('loadgen', loadConfig(tracingConfigSchema, process.env));
+  let stack: StartedStack | undefined;
+  const recorder = new Recorder(seats);
+  const http = httpClient(recorder);
+  const metrics = harnessMetrics(recorder, scenario.name);
+  const notServed = await metrics.listen(Number(process.env.HARNESS_METRICS_PORT ?? 9464));
+  if (notServed !== undefined) log(notServed);
+  let monitor: SagaMonitor | undefined;
+  try {
+    if (!o.external)
+      stack = await ensureStack(targets, {
+        payment: scenario.payment.initial,
+        logDir: join(o.reportDir, `${scenario.name}-${o.stamp}-logs`),
+        log,
+        proxied,
+        mustOwn: crashed,
+      });
+    const token = await adminToken(targets, http);
+    const setFaults = async (profile: unknown) => {
+      const res = await http.put(`${targets.payment}/api/admin/faults`, { token, body: profile });
+      if (res.status !== 200)
+        throw new Error(`setting payment faults failed with ${res.status}: ${JSON.stringify(res.body)}`);
+    };
+    await setFaults(scenario.payment.initial);
+
+    // Sales open after the pre-queue window (and at least a few seconds out, so every fan sees the opening).
+    const lead = Math.max(
+      3,
+      scenario.arrival.beforeOpenSeconds,
+      scenario.queue?.opensBeforeSalesSeconds ?? 0,
+    );
+    const salesOpenAt = Date.now() + lead * 1000;
+    // Registration happened days ago: the fans' accounts are written in bulk; each signs in on arrival.
+    const registrationStarted = Date.now();
+    const runTag = Math.floor(Math.random() * 36 ** 6).toString(36);
+    const fans = await seedFanAccounts(
+      targets.accountDb,
+      scenario.users,
+      runTag,
+      new Faker({ locale: [en] }),
+      seed,
+    );
+    const registrationSeconds = (Date.now() - registrationStarted) / 1000;
+    log(`${fans.length} fan accounts ready in ${registrationSeconds.toFixed(1)} s`);
+
+    const created = await http.post<{ id: string }>(`${targets.ticket}/api/events`, {
+      token,
+      body: {
+        name: `${scenario.name} ${o.stamp}`,
+        venue: 'Gocheok Sky Dome',
+        startsAt: new Date(salesOpenAt + 30 * 86_400_000).toISOString(),
+        salesOpenAt: new Date(salesOpenAt).toISOString(),
+        holdSeconds: scenario.event.holdSeconds,
+        maxSeatsPerUser: scenario.event.maxSeatsPerUser,
+        sections: scenario.event.sections,
+        ...(scenario.queue === undefined
+          ? {}
+          : {
+              queue: {
+                opensAt: new Date(salesOpenAt - scenario.queue.opensBeforeSalesSeconds * 1000).toISOString(),
+                admitPerSecond: scenario.queue.admitPerSecond,
+                maxActive: scenario.queue.maxActive,
+              },
+            }),
+      },
+    });
+    if (created.status !== 201)
+      throw new Error(`creating the event failed with ${created.status}: ${JSON.stringify(created.body)}`);
+    const eventId = created.body.id;
+    log(`event ${eventId}; sales open in ${lead} s`);
+
+    const timers = scenario.payment.changes.map((change) =>
+      setTimeout(
+        () => {
+          setFaults(change.profile).then(
+            () => log(`payment faults now ${JSON.stringify(change.profile)}`),
+            (e: Error) => recorder.error(e.message),
+          );
+        },
+        salesOpenAt + change.atSecond * 1000 - Date.now(),
+      ),
+    );
+    monitor = new SagaMonitor(targets.ticketDb, targets.paymentDb, eventId);
+    monitor.start();
+    const faults =
+      stack === undefined
+        ? undefined
+        : new FaultRunner(
+            scenario.faults,
+            stack,
+            {
+              'account-service': targets.account,
+              'ticket-service': targets.ticket,
+              'payment-service': targets.payment,
+            },
+            log,
+          );
+    faults?.schedule(salesOpenAt);
+
+    const runStart = recorder.startedAt;
+    const deadline = salesOpenAt + scenario.durationSeconds * 1000;
+    let availableGone = false;
+    const ctx: RunContext = {
+      scenario,
+      targets,
+      http,
+      recorder,
+      eventId,
+      salesOpenAt,
+      queueOpensAt:
+        scenario.queue === undefined
+          ? undefined
+          : salesOpenAt - scenario.queue.opensBeforeSalesSeconds * 1000,
+      seatMap: new SeatMapView(http, targets.ticket, eventId),
+      deadline,
+      soldOut: () => availableGone,
+      markSoldOut: () => {
+        availableGone = true;
+      },
+    };
+    const random = seededRandom(seed);
+    const offsets = arrivalOffsets(scenario, salesOpenAt - runStart, random);
+    const stopProgress = startProgress(recorder, seats, process.stdout.isTTY === true);
+    const journeys = offsets.map(async (offset, index) => {
+      const wait = runStart + offset - Date.now();
+      if (wait > 0) await sleep(wait);
+      if (Date.now() > deadline) return;
+      const fan = fans[index]!;
+      recorder.usersArrived++;
+      try {
+        // One trace per fan: sign-in, queue, reservation and the saga behind it (exported only when asked for).
+        await inSpan(tracing.tracer, 'fan booking', { attributes: { 'reservex.fan': index } }, () =>
+          virtualUser(ctx, fan, seededRandom(seed ^ ((index + 1) * 2654435761))),
+        );
+      } catch (error) {
+        recorder.error(`fan ${index}: ${(error as Error).message}`);
+      } finally {
+        recorder.usersDone++;
+      }
+    });
+    await Promise.all(journeys);
+    for (const t of timers) clearTimeout(t);
+    await faults?.settle();
+    stopProgress();
+    const finishedAt = Date.now();
+    log(
+      `all fans done after ${((finishedAt - salesOpenAt) / 1000).toFixed(1)} s of sales; waiting for the saga to settle`,
+    );
+
+    const quiescence = await awaitQuiescence(
+      targets.ticketDb,
+      targets.paymentDb,
+      eventId,
+      scenario.quiescenceTimeoutSeconds * 1000,
+    );
+    await monitor.stop();
+    const check: CheckTarget = {
+      eventId,
+      ticketDb: targets.ticketDb,
+      paymentDb: targets.paymentDb,
+      accountDb: targets.accountDb,
+      kafkaBrokers: targets.kafkaBrokers,
+      topicPrefix: targets.topicPrefix,
+      redisUrl: targets.ticketRedis,
+      redisPrefix: targets.ticketRedisPrefix,
+    };
+    const invariants = await checkInvariants(check);
+    const prometheus = await prometheusSeries({
+      url: targets.prometheus,
+      dashboardFile: OVERVIEW_DASHBOARD,
+      fromMs: recorder.startedAt,
+      // Prometheus scrapes every 5 s; a window that closes a scrape after the last fan keeps the charts' tails.
+      toMs: Math.max(Date.now(), finishedAt + 6000),
+    });
+    if ('unavailable' in prometheus) log(`charts from the harness's samples only: ${prometheus.unavailable}`);
+    const settledAt = quiescence.reached ? Date.now() : undefined;
+    const report = buildReport({
+      scenario,
+      capacity: seats,
+      seed,
+      scale: o.scale,
+      recorder,
+      salesOpenAt,
+      finishedAt,
+      quiescence,
+      invariants,
+      registrationSeconds,
+      seatMap: { views: ctx.seatMap.views, originRequests: ctx.seatMap.originRequests },
+      prometheus,
+      soldSeats: await soldSeats(targets.ticketDb, eventId),
+      check,
+      faults: (faults?.records ?? []).map((r) => ({
+        label: r.label,
+        fault: r.fault,
+        startedAt: new Date(r.startedAt).toISOString(),
+        atSecond: Math.round((r.startedAt - recorder.startedAt) / 100) / 10,
+        endedAtSecond:
+          r.endedAt === undefined ? null : Math.round((r.endedAt - recorder.startedAt) / 100) / 10,
+        recoverySeconds:
+          r.endedAt === undefined
+            ? null
+            : (monitor!.drainedAfter(r.endedAt) ??
+              (settledAt === undefined ? null : Math.round((settledAt - r.endedAt) / 100) / 10)),
+        ...(r.error === undefined ? {} : { error: r.error }),
+        ...(r.observed === undefined ? {} : { observed: r.observed }),
+      })),
+      unexpectedExits: (stack?.unexpectedExits ?? []).map((e) => ({
+        target: e.target,
+        atSecond: Math.round((e.at - recorder.startedAt) / 100) / 10,
+        detail: e.detail,
+      })),
+      ownsServices: (stack?.started.length ?? 0) > 0,
+    });
+    mkdirSync(o.reportDir, { recursive: true });
+    writeFileSync(o.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(o.htmlPath, renderHtml(report));
+    console.log(renderSummary(report));
+    log(`reports: ${o.jsonPath} and ${o.htmlPath}`);
+    if (recorder.errors.length > 0) log(`first errors: ${recorder.errors.slice(0, 5).join(' | ')}`);
+    return report.passed;
+  } finally {
+    await monitor?.stop();
+    metrics.close();
+    await tracing.shutdown();
+    await http.close();
+    await stack?.stop();
+  }
+}
