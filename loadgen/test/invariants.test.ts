@@ -275,6 +275,28 @@ describe('the invariant checker', () => {
     assert.match(problems, /never published to Kafka/);
   });
 
+  it('5 catches a saga message one side recorded that the other never consumed (an offset committed past it)', async () => {
+    const { eventId, confirmed } = await healthyEvent();
+    const applied = randomUUID();
+    const lost = randomUUID();
+    for (const id of [applied, lost])
+      await ticket.query(
+        `INSERT INTO outbox (message_id, topic, key, payload, published_at) VALUES ($1, 'saga.reservation.cancelled', $2, '{}', now())`,
+        [id, confirmed],
+      );
+    await payment.query(
+      "INSERT INTO processed_messages (message_id, topic) VALUES ($1, 'saga.reservation.cancelled')",
+      [applied],
+    );
+    const r = (await check(eventId)).get(5)!;
+    assert.equal(r.verdict, 'FAIL');
+    assert.match(
+      JSON.stringify(r.examples),
+      new RegExp(`saga.reservation.cancelled ${lost} never consumed by payment-service`),
+    );
+    assert.doesNotMatch(JSON.stringify(r.examples), new RegExp(applied));
+  });
+
   /** The event gets a waiting room: its admission log, tickets and join times in Redis, as the queue writes them. */
   async function withWaitingRoom(eventId: string, confirmed: string, failed: string, refunded: string) {
     const redis = new Redis(testInfra().redisUrl);

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// npm run mutants [-- <id> ...] [--list]
+// The catalogue of seeded bugs (mutants/catalogue.json): each a small, realistic patch that a hurried engineer
+// could write, and the check that must catch it. Each is applied alone to a fresh git worktree of HEAD, the
+// check runs there against the real infrastructure, and the mutant is killed when the check fails.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+interface Mutant {
+  id: string;
+  /** The bug in words: what goes wrong, and why someone might write it. */
+  represents: string;
+  patch: string;
+  /** What must catch it: mocha test files, or a scenario (with its arguments). */
+  caughtBy: { tests: string[] } | { scenario: string; args?: string[] };
+}
+
+export function loadCatalogue(): Mutant[] {
+  return JSON.parse(readFileSync(join(ROOT, 'mutants', 'catalogue.json'), 'utf8')) as Mutant[];
+}
+
+/** A worktree of HEAD whose node_modules links the workspace packages to the worktree's own sources. */
+function worktree(id: string): string {
+  const dir = join(tmpdir(), `reservex-mutant-${id}-${process.pid}`);
+  execFileSync('git', ['worktree', 'add', '--detach', '--force', dir, 'HEAD'], { cwd: ROOT, stdio: 'pipe' });
+  const modules = join(dir, 'node_modules');
+  mkdirSync(join(modules, '@reservex'), { recursive: true });
+  for (const entry of readdirSync(join(ROOT, 'node_modules'))) {
+    if (entry === '@reservex') continue;
+    symlinkSync(join(ROOT, 'node_modules', entry), join(modules, entry));
+  }
+  for (const pkg of readdirSync(join(ROOT, 'node_modules', '@reservex'))) {
+    const source = pkg === 'loadgen' ? join(dir, 'loadgen') : join(dir, 'system', pkg);
+    symlinkSync(source, join(modules, '@reservex', pkg));
+  }
+  return dir;
+}
+
+function removeWorktree(dir: string): void {
+  spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: ROOT, stdio: 'ignore' });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function check(dir: string, m: Mutant): { exit: number; seconds: number } {
+  const started = Date.now();
+  const node = join(ROOT, 'node_modules', '.bin', 'node');
+  const args =
+    'tests' in m.caughtBy
+      ? [
+          'node_modules/mocha/bin/mocha.js',
+          '--no-config',
+          '--extension',
+          'ts',
+          '--timeout',
+          '120000',
+          '--exit',
+          '--require',
+          'test/testcontainers-fixture.ts',
+          ...m.caughtBy.tests,
+        ]
+      : [
+          'loadgen/src/cli.ts',
+          m.caughtBy.scenario,
+          ...(m.caughtBy.args ?? []),
+          '--json',
+          join(dir, 'mutant-report.json'),
+          '--html',
+          join(dir, 'mutant-report.html'),
+        ];
+  const run = spawnSync(node, args, { cwd: dir, stdio: process.env.MUTANTS_VERBOSE ? 'inherit' : 'ignore' });
+  return { exit: run.status ?? 1, seconds: Math.round((Date.now() - started) / 1000) };
+}
+
+function main(argv: string[]): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const catalogue = loadCatalogue();
+  if (values.help) {
+    console.log('usage: npm run mutants [-- <id> ...] [--list]   (MUTANTS_VERBOSE=1 shows each check)');
+    return 0;
+  }
+  if (values.list) {
+    for (const m of catalogue) console.log(`${m.id.padEnd(34)} ${m.represents}`);
+    return 0;
+  }
+  const unknown = positionals.filter((id) => !catalogue.some((m) => m.id === id));
+  if (unknown.length > 0) {
+    console.error(`mutants: no such mutant: ${unknown.join(', ')} (npm run mutants -- --list)`);
+    return 2;
+  }
+  const chosen = positionals.length === 0 ? catalogue : catalogue.filter((m) => positionals.includes(m.id));
+  // The checks need the real servers, as npm test does.
+  if (
+    spawnSync(process.execPath, [join(ROOT, 'scripts/infra/cli.ts'), 'up', '--quiet'], { stdio: 'inherit' })
+      .status !== 0
+  )
+    return 1;
+  let survived = 0;
+  for (const m of chosen) {
+    const dir = worktree(m.id);
+    try {
+      const applied = spawnSync('git', ['apply', join(ROOT, 'mutants', m.patch)], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+      if (applied.status !== 0) {
+        console.log(`STALE    ${m.id}: the patch no longer applies (${applied.stderr.trim()}); refresh it`);
+        survived++;
+        continue;
+      }
+      const { exit, seconds } = check(dir, m);
+      const by = 'tests' in m.caughtBy ? m.caughtBy.tests.join(' ') : `scenario ${m.caughtBy.scenario}`;
+      if (exit === 0) survived++;
+      console.log(`${exit === 0 ? 'SURVIVED' : 'KILLED  '} ${m.id} by ${by} (${seconds} s)`);
+    } finally {
+      removeWorktree(dir);
+    }
+  }
+  const killed = chosen.length - survived;
+  console.log(
+    `\nmutants: ${killed} of ${chosen.length} killed (kill ratio ${(killed / Math.max(1, chosen.length)).toFixed(2)})`,
+  );
+  console.log(`${killed} passed, ${survived} failed`);
+  return survived === 0 ? 0 : 1;
+}
+
+if (import.meta.main) process.exit(main(process.argv.slice(2)));
