@@ -72,8 +72,23 @@ function check(dir: string, m: Mutant): { exit: number; seconds: number } {
           '--html',
           join(dir, 'mutant-report.html'),
         ];
-  const run = spawnSync(node, args, { cwd: dir, stdio: process.env.MUTANTS_VERBOSE ? 'inherit' : 'ignore' });
-  return { exit: run.status ?? 1, seconds: Math.round((Date.now() - started) / 1000) };
+  const run = spawnSync(node, args, {
+    cwd: dir,
+    stdio: process.env.MUTANTS_VERBOSE ? 'inherit' : 'ignore',
+    // The checks run against this checkout's infrastructure, not a second one of the worktree's own.
+    env: { ...process.env, RESERVEX_INFRA_DIR: process.env.RESERVEX_INFRA_DIR ?? join(ROOT, '.infra') },
+  });
+  const seconds = Math.round((Date.now() - started) / 1000);
+  if ('scenario' in m.caughtBy) {
+    // A scenario kills a mutant only by judging it: a report that says FAIL. A run that crashed judged nothing.
+    try {
+      const report = JSON.parse(readFileSync(join(dir, 'mutant-report.json'), 'utf8')) as { passed: boolean };
+      return { exit: report.passed ? 0 : 1, seconds };
+    } catch {
+      return { exit: -1, seconds };
+    }
+  }
+  return { exit: run.status ?? 1, seconds };
 }
 
 function main(argv: string[]): number {
@@ -118,6 +133,13 @@ function main(argv: string[]): number {
       }
       const { exit, seconds } = check(dir, m);
       const by = 'tests' in m.caughtBy ? m.caughtBy.tests.join(' ') : `scenario ${m.caughtBy.scenario}`;
+      if (exit === -1) {
+        survived++;
+        console.log(
+          `BROKEN   ${m.id}: ${by} did not complete, so it judged nothing (MUTANTS_VERBOSE=1 shows why)`,
+        );
+        continue;
+      }
       if (exit === 0) survived++;
       console.log(`${exit === 0 ? 'SURVIVED' : 'KILLED  '} ${m.id} by ${by} (${seconds} s)`);
     } finally {
