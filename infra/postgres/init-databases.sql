@@ -2,3 +2,4 @@
 CREATE DATABASE account OWNER reservex;
 CREATE DATABASE ticket OWNER reservex;
 CREATE DATABASE payment OWNER reservex;
+CREATE DATABASE provider OWNER reservex;

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { en, Faker } from '@faker-js/faker';
 import { FAN_PASSWORD, seedFanAccounts } from '../src/fan-accounts.ts';
 import { httpClient } from '../src/http-client.ts';
+import { setProviderFaults } from '../src/provider-faults.ts';
 import { Recorder } from '../src/recorder.ts';
 import { adminToken, signIn } from '../src/sign-in.ts';
 import { ensureStack } from '../src/stack.ts';
@@ -33,12 +34,12 @@ export async function benchStack(fans: number) {
   const recorder = new Recorder(0);
   const http = httpClient(recorder, 128);
   const stack = await ensureStack(targets, {
-    payment: { failureRate: 0, timeoutRate: 0, latencyMs: { min: 5, max: 20 } },
     logDir: join(resolve('reports'), `bench-logs-${Date.now()}`),
     log,
     proxied: false,
     mustOwn: [],
   });
+  await setProviderFaults(targets, { failureRate: 0, latencyMs: { min: 5, max: 20 } });
   const admin = await adminToken(targets, http);
   const started = Date.now();
   const accounts = await seedFanAccounts(

@@ -31,9 +31,9 @@ export async function awaitQuiescence(
           "SELECT count(*)::int AS n FROM reservations WHERE event_id = $1 AND status = 'PENDING'",
           [eventId],
         ),
-        // A payment being charged or refunded has not settled yet.
+        // A payment being charged, in doubt or refunded has not settled yet.
         payment.query(
-          "SELECT count(*)::int AS n FROM payments WHERE event_id = $1 AND status IN ('PROCESSING', 'REFUNDING')",
+          "SELECT count(*)::int AS n FROM payments WHERE event_id = $1 AND status IN ('PROCESSING', 'IN_DOUBT', 'REFUNDING')",
           [eventId],
         ),
         // Rows Kafka refused for good never drain: the checker reports them, quiescence does not wait for them.

@@ -41,6 +41,8 @@ export class Recorder {
   paymentFailed = 0;
   expired = 0;
   cancelled = 0;
+  /** Fans who cancelled a booking they had paid for (each one a refund). */
+  cancelledAfterPaying = 0;
   /** Requests a fan's app sent again after a transient answer (no answer, 429, 502–504). */
   fanRetries = 0;
   /** Fans whose journey ended because the API kept failing past their patience. */

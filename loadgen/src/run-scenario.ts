@@ -6,12 +6,15 @@ import { createTracing, inSpan, loadConfig, tracingConfigSchema } from '@reserve
 import { arrivalOffsets } from './arrival.ts';
 import { FaultRunner } from './chaos/fault-runner.ts';
 import { faultTargets } from './chaos/faults.ts';
+import type { ServiceName } from './chaos/target-names.ts';
 import { seedFanAccounts } from './fan-accounts.ts';
 import { harnessMetrics } from './harness-metrics.ts';
 import { harnessPool } from './harness-pool.ts';
 import { httpClient } from './http-client.ts';
 import { checkInvariants } from './invariants/index.ts';
+import { paymentFigures } from './payment-figures.ts';
 import { startProgress } from './progress.ts';
+import { probeProvider, setProviderFaults } from './provider-faults.ts';
 import { awaitQuiescence } from './quiescence.ts';
 import { seededRandom } from './random.ts';
 import { Recorder } from './recorder.ts';
@@ -63,9 +66,14 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
   const { scenario, seed, targets, log } = o;
   const seats = capacity(scenario);
   const crashed = faultTargets(scenario.faults);
+  const configured = Object.keys(scenario.serviceEnv) as ServiceName[];
   const proxied = scenario.faults.some((f) => f.action === 'network');
   if (o.external && (crashed.length > 0 || proxied))
     throw new Error(`${scenario.name} injects faults into the stack: it cannot run against --target`);
+  if (o.external && configured.length > 0)
+    throw new Error(
+      `${scenario.name} sets ${configured.join(', ')} up its own way: it cannot run against --target`,
+    );
 
   // Read first, so a mistyped variable stops the run before anything has started.
   const tracing = createTracing('loadgen', loadConfig(tracingConfigSchema, process.env));
@@ -79,18 +87,14 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
   try {
     if (!o.external)
       stack = await ensureStack(targets, {
-        payment: scenario.payment.initial,
         logDir: join(o.reportDir, `${scenario.name}-${o.stamp}-logs`),
         log,
         proxied,
-        mustOwn: crashed,
+        mustOwn: [...new Set([...crashed, ...configured])],
+        serviceEnv: scenario.serviceEnv,
       });
     const token = await adminToken(targets, http);
-    const setFaults = async (profile: unknown) => {
-      const res = await http.put(`${targets.payment}/api/admin/faults`, { token, body: profile });
-      if (res.status !== 200)
-        throw new Error(`setting payment faults failed with ${res.status}: ${JSON.stringify(res.body)}`);
-    };
+    const setFaults = (change: unknown) => setProviderFaults(targets, change);
     await setFaults(scenario.payment.initial);
 
     // Sales open after the pre-queue window (and at least a few seconds out, so every fan sees the opening).
@@ -143,7 +147,7 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       setTimeout(
         () => {
           setFaults(change.profile).then(
-            () => log(`payment faults now ${JSON.stringify(change.profile)}`),
+            () => log(`provider faults now ${JSON.stringify(change.profile)}`),
             (e: Error) => recorder.error(e.message),
           );
         },
@@ -162,6 +166,11 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
               'account-service': targets.account,
               'ticket-service': targets.ticket,
               'payment-service': targets.payment,
+              'payment-provider': targets.provider,
+            },
+            {
+              outage: (seconds) => setFaults({ outageSeconds: seconds }),
+              probe: () => probeProvider(targets),
             },
             log,
           );
@@ -229,12 +238,19 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       ticketDb: targets.ticketDb,
       paymentDb: targets.paymentDb,
       accountDb: targets.accountDb,
+      providerDb: targets.providerDb,
       kafkaBrokers: targets.kafkaBrokers,
       topicPrefix: targets.topicPrefix,
       redisUrl: targets.ticketRedis,
       redisPrefix: targets.ticketRedisPrefix,
     };
     const invariants = await checkInvariants(check);
+    const payments = await paymentFigures({
+      ticketDb: targets.ticketDb,
+      paymentDb: targets.paymentDb,
+      providerDb: targets.providerDb,
+      eventId,
+    });
     const prometheus = await prometheusSeries({
       url: targets.prometheus,
       dashboardFile: OVERVIEW_DASHBOARD,
@@ -259,6 +275,7 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       prometheus,
       soldSeats: await soldSeats(targets.ticketDb, eventId),
       check,
+      payments,
       faults: (faults?.records ?? []).map((r) => ({
         label: r.label,
         fault: r.fault,

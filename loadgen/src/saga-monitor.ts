@@ -6,7 +6,7 @@ export interface BacklogSample {
   at: number;
   /** Messages waiting in both outboxes; null when a database could not be read. */
   outbox: number | null;
-  /** PENDING reservations whose hold ended more than a sweep ago: the saga is behind. */
+  /** PENDING reservations past their settle-by instant by more than a sweep: the saga is behind. */
   overdue: number | null;
 }
 
@@ -51,7 +51,7 @@ export class SagaMonitor {
           'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL',
         ),
         this.#ticket.query(
-          "SELECT count(*)::int AS n FROM reservations WHERE event_id = $1 AND status = 'PENDING' AND expires_at < now() - interval '2 seconds'",
+          "SELECT count(*)::int AS n FROM reservations WHERE event_id = $1 AND status = 'PENDING' AND settle_by < now() - interval '2 seconds'",
           [this.#eventId],
         ),
       ]);

@@ -1,13 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { faultProfileSchema } from '@reservex/payment-provider/faults';
 import { z } from 'zod';
 import { faultSchema } from './chaos/faults.ts';
-
-const faultProfile = z.strictObject({
-  failureRate: z.number().min(0).max(1),
-  timeoutRate: z.number().min(0).max(1).default(0),
-  latencyMs: z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(0) }),
-});
+import { SERVICES } from './chaos/target-names.ts';
 
 /** One declarative file per scenario, under scenarios/. Every field is checked before anything starts. */
 export const scenarioSchema = z.strictObject({
@@ -56,12 +52,27 @@ export const scenarioSchema = z.strictObject({
       beforeAdmission: z.number().min(0).max(1).default(0),
       /** Get in, look, and leave without reserving. */
       afterAdmission: z.number().min(0).max(1).default(0),
+      /** Pay, then change one's mind and cancel the booking: the payment is refunded through the saga. */
+      cancelAfterPaying: z.number().min(0).max(1).default(0),
     })
-    .default({ beforeAdmission: 0, afterAdmission: 0 }),
+    .default({ beforeAdmission: 0, afterAdmission: 0, cancelAfterPaying: 0 }),
+  /**
+   * The payment provider's behaviour (its fault vocabulary is in the README), at the start and as it changes,
+   * at seconds from the opening. A full outage is a fault (`provider-outage`), with the others.
+   */
   payment: z.strictObject({
-    initial: faultProfile,
-    changes: z.array(z.strictObject({ atSecond: z.number().min(0), profile: faultProfile })).default([]),
+    initial: faultProfileSchema,
+    changes: z
+      .array(z.strictObject({ atSecond: z.number().min(0), profile: faultProfileSchema }))
+      .default([]),
   }),
+  /**
+   * Settings for services the runner starts, by service (environment variables, as in the README): for a rule
+   * the scenario is about, such as ticket-service's HOLD_SETTLE_WINDOW_SECONDS. The runner must own them.
+   */
+  serviceEnv: z
+    .partialRecord(z.enum(SERVICES), z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string()))
+    .default({}),
   /** Crashes, outages and network faults during the sale, at seconds from the opening (docs/resilience.md). */
   faults: z.array(faultSchema).default([]),
   durationSeconds: z.number().min(1),

@@ -7,13 +7,9 @@ import { startPostgres } from '../../scripts/infra/local-postgres.ts';
 import { startRedis } from '../../scripts/infra/local-redis.ts';
 import { isAlive, managed, runningPid } from '../../scripts/infra/processes.ts';
 import { type InfraSettings, readInfraSettings } from '../../scripts/infra/settings.ts';
-import { type ProxySpec, Toxiproxy } from './chaos/toxiproxy.ts';
-import type { Scenario } from './scenario.ts';
-import type { Targets } from './targets.ts';
-
-type FaultProfile = Scenario['payment']['initial'];
-
 import { INFRA, type InfraName, type ServiceName, type TargetName } from './chaos/target-names.ts';
+import { type ProxySpec, Toxiproxy } from './chaos/toxiproxy.ts';
+import type { Targets } from './targets.ts';
 
 export type { TargetName } from './chaos/target-names.ts';
 
@@ -237,13 +233,14 @@ class InfraProcess implements ProcessTarget {
 }
 
 export interface StackOptions {
-  payment: FaultProfile;
   logDir: string;
   log: (m: string) => void;
   /** Route every service's connections through Toxiproxy, for network faults. */
   proxied: boolean;
-  /** The targets the scenario will crash: each must be owned by this runner, not reused. */
+  /** The targets the scenario will crash or configure: each must be owned by this runner, not reused. */
   mustOwn: readonly TargetName[];
+  /** The scenario's own settings for the services it starts, over the runner's. */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
 }
 
 /**
@@ -294,7 +291,6 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
     DATABASE_POOL_MAX: '30',
     ...extra,
   });
-  const payment = options.payment;
   const services: Array<{ name: ServiceName; url: string; env: NodeJS.ProcessEnv }> = [
     {
       name: 'account-service',
@@ -325,6 +321,12 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
         QUEUE_JOIN_LIMIT_PER_IP: '1000000000',
       }),
     },
+    // Outside the system under test: its faults are the scenario's, set through its API, never the network's.
+    {
+      name: 'payment-provider',
+      url: t.provider,
+      env: env(new URL(t.provider).port, { DATABASE_URL: t.providerDb, PROVIDER_API_KEY: t.providerApiKey }),
+    },
     {
       name: 'payment-service',
       url: t.payment,
@@ -332,10 +334,8 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
         DATABASE_URL: via('payment-service', 'postgres', t.paymentDb),
         KAFKA_BROKERS: kafkaVia('payment-service'),
         ACCOUNT_JWKS_URL: `${t.account}/.well-known/jwks.json`,
-        GATEWAY_FAILURE_RATE: String(payment.failureRate),
-        GATEWAY_TIMEOUT_RATE: String(payment.timeoutRate),
-        GATEWAY_LATENCY_MIN_MS: String(payment.latencyMs.min),
-        GATEWAY_LATENCY_MAX_MS: String(payment.latencyMs.max),
+        PROVIDER_URL: t.provider,
+        PROVIDER_API_KEY: t.providerApiKey,
       }),
     },
   ];
@@ -345,7 +345,7 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
     if (await healthyService(svc.url, svc.name)) {
       if (options.mustOwn.includes(svc.name) || options.proxied)
         throw new Error(
-          `${svc.name} is already running on ${svc.url}: this scenario crashes it or puts it behind a proxy, so the runner must start it itself. Stop it first.`,
+          `${svc.name} is already running on ${svc.url}: this scenario crashes it, configures it or puts it behind a proxy, so the runner must start it itself. Stop it first.`,
         );
       reused.push(svc.name);
       continue;
@@ -353,7 +353,7 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
     const process = new ServiceProcess(
       svc.name,
       svc.url,
-      svc.env,
+      { ...svc.env, ...options.serviceEnv?.[svc.name] },
       join(logDir, `${svc.name}.log`),
       (detail) => {
         unexpectedExits.push({ target: svc.name, at: Date.now(), detail });

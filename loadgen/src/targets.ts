@@ -3,9 +3,13 @@ export interface Targets {
   account: string;
   ticket: string;
   payment: string;
+  /** The simulated card acquirer payment-service pays through, and its own books. */
+  provider: string;
+  providerApiKey: string;
   accountDb: string;
   ticketDb: string;
   paymentDb: string;
+  providerDb: string;
   kafkaBrokers: string[];
   topicPrefix: string;
   /** ticket-service's Redis, where the waiting room lives. */
@@ -23,9 +27,12 @@ export function defaultTargets(env: NodeJS.ProcessEnv): Targets {
     account: env.ACCOUNT_URL ?? 'http://127.0.0.1:8081',
     ticket: env.TICKET_URL ?? 'http://127.0.0.1:8080',
     payment: env.PAYMENT_URL ?? 'http://127.0.0.1:8082',
+    provider: env.PROVIDER_URL ?? 'http://127.0.0.1:8083',
+    providerApiKey: env.PROVIDER_API_KEY ?? 'reservex-development-provider-key-change-me',
     accountDb: env.ACCOUNT_DATABASE_URL ?? pg('account'),
     ticketDb: env.TICKET_DATABASE_URL ?? pg('ticket'),
     paymentDb: env.PAYMENT_DATABASE_URL ?? pg('payment'),
+    providerDb: env.PROVIDER_DATABASE_URL ?? pg('provider'),
     kafkaBrokers: (env.KAFKA_BROKERS ?? `127.0.0.1:${env.KAFKA_PORT ?? 9092}`).split(','),
     topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
     ticketRedis: env.REDIS_URL ?? `redis://127.0.0.1:${env.REDIS_PORT ?? 6379}`,

@@ -209,6 +209,7 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
   switch (current.status) {
     case 'CONFIRMED':
       rec.confirmedAfter(Date.now() - reservedAt, current.seats.length);
+      if (random() < s.abandonment.cancelAfterPaying) await cancelPaidBooking(ctx, auth, current.id, random);
       break;
     case 'CANCELLED':
       if (current.reason === 'payment-failed') rec.paymentFailed++;
@@ -220,4 +221,22 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
     default:
       rec.error(`reservation ${current.id} still PENDING after its hold`);
   }
+}
+
+/** A fan who paid changes their mind: the booking is cancelled, its seats go back on sale and the money back. */
+async function cancelPaidBooking(ctx: RunContext, auth: string, id: string, random: () => number) {
+  const { http, recorder: rec, targets: t } = ctx;
+  await sleep(1000 + random() * 2000);
+  const res = await patiently(
+    rec,
+    random,
+    () => http.del<Reservation>(`${t.ticket}/api/reservations/${id}`, { token: auth }),
+    { maxAttempts: 10, until: Date.now() + 60_000 },
+  );
+  if (res === undefined) return void rec.fansGaveUp++;
+  if (res.status === 200) return void rec.cancelledAfterPaying++;
+  // A retry after a lost answer finds the booking already cancelled: the first attempt went through.
+  const now = await http.get<Reservation>(`${t.ticket}/api/reservations/${id}`, { token: auth });
+  if (res.status === 409 && now.body?.status === 'CANCELLED') return void rec.cancelledAfterPaying++;
+  rec.error(`cancel after paying ${res.status}`);
 }

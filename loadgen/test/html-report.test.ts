@@ -35,6 +35,14 @@ function reportOf(seconds: number) {
     prometheus: { source: 'http://127.0.0.1:1', unavailable: 'not started for this test' },
     soldSeats: undefined,
     check: { eventId: 'e', ticketDb: 'x', paymentDb: 'x', accountDb: 'x' },
+    payments: {
+      inDoubt: 7,
+      resolutionMs: { p50: 310, p99: 2900, max: 3100, count: 7 },
+      unresolved: 0,
+      providerCaptures: 60,
+      providerRefunds: 3,
+      wastedCaptures: 1,
+    },
     faults: [
       {
         label: 'kill payment-service (SIGKILL), back after 3 s',

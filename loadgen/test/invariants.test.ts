@@ -20,16 +20,25 @@ const logger = createLogger('invariants-test', 'silent');
 describe('the invariant checker', () => {
   let ticketDb: TestDatabase;
   let paymentDb: TestDatabase;
+  let providerDb: TestDatabase;
   let ticket: pg.Pool;
   let payment: pg.Pool;
+  let provider: pg.Pool;
   const prefix = `inv${randomUUID().slice(0, 8)}.`;
   const brokers = testInfra().kafkaBrokers.split(',');
 
   before(async () => {
     ticketDb = await createTestDatabase('inv_ticket');
     paymentDb = await createTestDatabase('inv_payment');
+    providerDb = await createTestDatabase('inv_provider');
     ticket = new pg.Pool({ connectionString: ticketDb.url, max: 3 });
     payment = new pg.Pool({ connectionString: paymentDb.url, max: 3 });
+    provider = new pg.Pool({ connectionString: providerDb.url, max: 3 });
+    await runMigrations(
+      provider,
+      join(import.meta.dirname, '..', '..', 'system', 'payment-provider', 'migrations'),
+      logger,
+    );
     for (const [pool, svc] of [
       [ticket, 'ticket-service'],
       [payment, 'payment-service'],
@@ -42,8 +51,10 @@ describe('the invariant checker', () => {
   after(async () => {
     await ticket?.end();
     await payment?.end();
+    await provider?.end();
     await ticketDb?.drop();
     await paymentDb?.drop();
+    await providerDb?.drop();
     await deleteTopicsWithPrefix(brokers, prefix);
   });
 
@@ -77,7 +88,7 @@ describe('the invariant checker', () => {
       reason: string | null,
     ) => {
       await ticket.query(
-        `INSERT INTO reservations (id, event_id, user_id, status, reason, amount, currency, expires_at) VALUES ($1, $2, 'u', $3, $4, $5, 'KRW', now())`,
+        `INSERT INTO reservations (id, event_id, user_id, status, reason, amount, currency, expires_at, settle_by) VALUES ($1, $2, 'u', $3, $4, $5, 'KRW', now(), now())`,
         [id, eventId, status, reason, amount],
       );
       for (const s of seatIds)
@@ -101,8 +112,8 @@ describe('the invariant checker', () => {
       reason: string | null,
     ) =>
       payment.query(
-        `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, status, failure_reason, captured_at, refunded_at, failed_at)
-         VALUES ($1, $2, 'u', $3, $4, 'KRW', now(), $5, $6, $7, $8, $9)`,
+        `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, settle_by, status, failure_reason, captured_at, refunded_at, failed_at)
+         VALUES ($1, $2, 'u', $3, $4, 'KRW', now(), now(), $5, $6, $7, $8, $9)`,
         [
           randomUUID(),
           reservationId,
@@ -118,6 +129,14 @@ describe('the invariant checker', () => {
     await pay(confirmed, 'CAPTURED', 200, true, null);
     await pay(failed, 'FAILED', 100, false, 'card-declined');
     await pay(refunded, 'REFUNDED', 100, true, null);
+    // The provider's books, as its API would have written them.
+    await capture(confirmed, 200);
+    await provider.query(
+      "INSERT INTO charges (idempotency_key, amount, currency, status, decline_reason) VALUES ($1, 100, 'KRW', 'declined', 'card-declined')",
+      [`charge:${failed}`],
+    );
+    await capture(refunded, 100);
+    await refund(refunded, 100);
     const producer = new Producer({
       clientId: 'inv',
       bootstrapBrokers: brokers,
@@ -156,10 +175,28 @@ describe('the invariant checker', () => {
     return { eventId, seats, confirmed, failed, refunded };
   }
 
+  async function capture(reservationId: string, amount: number, key = `charge:${reservationId}`) {
+    await provider.query(
+      "INSERT INTO charges (idempotency_key, amount, currency, status) VALUES ($1, $2, 'KRW', 'captured') ON CONFLICT DO NOTHING",
+      [key, amount],
+    );
+    await provider.query(
+      "INSERT INTO ledger_entries (kind, key, charge_key, amount) VALUES ('capture', $1, $1, $2)",
+      [key, amount],
+    );
+  }
+  async function refund(reservationId: string, amount: number) {
+    await provider.query(
+      "INSERT INTO ledger_entries (kind, key, charge_key, amount) VALUES ('refund', $1, $2, $3)",
+      [`refund:${reservationId}`, `charge:${reservationId}`, amount],
+    );
+  }
+
   async function check(eventId: string): Promise<Map<number, CheckResult>> {
     const results = await checkInvariants({
       ticketDb: ticketDb.url,
       paymentDb: paymentDb.url,
+      providerDb: providerDb.url,
       accountDb: testInfra().pgAdminUrl,
       kafkaBrokers: brokers,
       topicPrefix: prefix,
@@ -176,10 +213,10 @@ describe('the invariant checker', () => {
     assert.match(JSON.stringify(r.examples) + r.detail, pattern);
   }
 
-  it('passes checks 1 to 6 on a clean run and skips 7 and 8 for an event without a waiting room', async () => {
+  it('passes checks 1 to 6 and 9 on a clean run and skips 7 and 8 for an event without a waiting room', async () => {
     const { eventId } = await healthyEvent();
     const results = await check(eventId);
-    for (const id of [1, 2, 3, 4, 5, 6])
+    for (const id of [1, 2, 3, 4, 5, 6, 9])
       assert.equal(results.get(id)?.verdict, 'PASS', `${id}: ${results.get(id)?.detail}`);
     assert.equal(results.get(7)?.verdict, 'SKIP');
     assert.equal(results.get(8)?.verdict, 'SKIP');
@@ -189,7 +226,7 @@ describe('the invariant checker', () => {
     const { eventId, seats } = await healthyEvent();
     const second = randomUUID();
     await ticket.query(
-      `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at) VALUES ($1, $2, 'v', 'CONFIRMED', 100, 'KRW', now())`,
+      `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, settle_by) VALUES ($1, $2, 'v', 'CONFIRMED', 100, 'KRW', now(), now())`,
       [second, eventId],
     );
     await ticket.query('INSERT INTO reservation_seats (reservation_id, seat_id) VALUES ($1, $2)', [
@@ -212,7 +249,7 @@ describe('the invariant checker', () => {
     const { eventId } = await healthyEvent();
     const orphan = randomUUID();
     await ticket.query(
-      `INSERT INTO reservations (id, event_id, user_id, status, reason, amount, currency, expires_at) VALUES ($1, $2, 'u', 'CANCELLED', 'payment-failed', 0, 'KRW', now())`,
+      `INSERT INTO reservations (id, event_id, user_id, status, reason, amount, currency, expires_at, settle_by) VALUES ($1, $2, 'u', 'CANCELLED', 'payment-failed', 0, 'KRW', now(), now())`,
       [orphan, eventId],
     );
     const producer = new Producer({
@@ -256,22 +293,22 @@ describe('the invariant checker', () => {
     assertOnlyFails(await check(eventId), 4, new RegExp(refunded));
   });
 
-  it('5 catches a reservation still PENDING, a payment still PROCESSING, and a reservation never published', async () => {
+  it('5 catches a reservation still PENDING, a payment still IN_DOUBT, and a reservation never published', async () => {
     const { eventId } = await healthyEvent();
     const stuck = randomUUID();
     await ticket.query(
-      `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at) VALUES ($1, $2, 'u', 'PENDING', 0, 'KRW', now())`,
+      `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, settle_by) VALUES ($1, $2, 'u', 'PENDING', 0, 'KRW', now(), now())`,
       [stuck, eventId],
     );
     await payment.query(
-      `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, status) VALUES ($1, $2, 'u', $3, 0, 'KRW', now(), 'PROCESSING')`,
+      `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, settle_by, status) VALUES ($1, $2, 'u', $3, 0, 'KRW', now(), now(), 'IN_DOUBT')`,
       [randomUUID(), stuck, eventId],
     );
     const r = (await check(eventId)).get(5)!;
     assert.equal(r.verdict, 'FAIL');
     const problems = JSON.stringify(r.examples);
     assert.match(problems, /still PENDING/);
-    assert.match(problems, /payment still PROCESSING/);
+    assert.match(problems, /payment still IN_DOUBT/);
     assert.match(problems, /never published to Kafka/);
   });
 
@@ -366,9 +403,52 @@ describe('the invariant checker', () => {
     assert.match(problems, /a pre-queue fan placed behind a later arrival/);
   });
 
-  it('6 catches money taken that no confirmed reservation accounts for', async () => {
-    const { eventId, confirmed } = await healthyEvent();
-    await payment.query('UPDATE payments SET amount = 250 WHERE reservation_id = $1', [confirmed]);
+  it('6 catches money the provider took that no confirmed reservation accounts for', async () => {
+    const { eventId, failed } = await healthyEvent();
+    await capture(failed, 100, `charge:${failed}:retry`);
     assertOnlyFails(await check(eventId), 6, /difference/);
+  });
+
+  it('9 catches a refund payment-service recorded that never reached the provider: charged with neither a ticket nor a refund', async () => {
+    const { eventId, refunded } = await healthyEvent();
+    await provider.query('DELETE FROM ledger_entries WHERE key = $1', [`refund:${refunded}`]);
+    const results = await check(eventId);
+    assertOnlyFails(results, 9, /neither a ticket nor a refund/);
+    assert.match(
+      JSON.stringify(results.get(9)!.examples),
+      /payment-service says REFUNDED, the provider disagrees/,
+    );
+    // payment-service's own table still adds up: only the provider's record shows the money kept.
+    assert.equal(results.get(3)?.verdict, 'PASS');
+    assert.equal(results.get(4)?.verdict, 'PASS');
+  });
+
+  it('9 catches a second charge for one booking, under another key', async () => {
+    const { eventId, confirmed } = await healthyEvent();
+    await capture(confirmed, 200, `charge:${confirmed}:attempt-2`);
+    assertOnlyFails(await check(eventId), 9, /charged 2 times/);
+  });
+
+  it('9 catches a refund without a capture, and a confirmed booking the provider never charged', async () => {
+    const { eventId, confirmed, failed } = await healthyEvent();
+    await refund(failed, 100);
+    await provider.query('DELETE FROM ledger_entries WHERE key = $1', [`charge:${confirmed}`]);
+    const results = await check(eventId);
+    assertOnlyFails(results, 9, /refunded without a capture/);
+    assert.match(JSON.stringify(results.get(9)!.examples), /CONFIRMED without a capture at the provider/);
+  });
+
+  it('9 catches a decline that payment-service recorded while the provider captured (a timeout read as a decline)', async () => {
+    const { eventId, failed } = await healthyEvent();
+    await provider.query("UPDATE charges SET status = 'captured' WHERE idempotency_key = $1", [
+      `charge:${failed}`,
+    ]);
+    await provider.query(
+      "INSERT INTO ledger_entries (kind, key, charge_key, amount) VALUES ('capture', $1, $1, 100)",
+      [`charge:${failed}`],
+    );
+    const results = await check(eventId);
+    assertOnlyFails(results, 9, /payment-service says FAILED, the provider disagrees/);
+    assert.equal(results.get(6)?.verdict, 'FAIL');
   });
 });

@@ -111,6 +111,7 @@ function minimalReport(prometheus: PrometheusSeries): RunReport {
     http: {},
     outcomes: {},
     fans: { retries: 0, gaveUp: 0, transientErrors: {}, shed503: 0 },
+    payments: null,
     faults: [],
     unexpectedExits: [],
     quiescence: { reached: true, waitedMs: 0, pending: 0, processing: 0, unpublished: 0 },

@@ -47,7 +47,7 @@ function unsafeAsyncCommit(env: NodeJS.ProcessEnv): boolean {
   throw new InfraError(`PG_UNSAFE_ASYNC_COMMIT must be true or false, got "${raw}"`);
 }
 
-export const SERVICE_DATABASES = ['account', 'ticket', 'payment'] as const;
+export const SERVICE_DATABASES = ['account', 'ticket', 'payment', 'provider'] as const;
 
 export function readInfraSettings(env: NodeJS.ProcessEnv, quiet: boolean): InfraSettings {
   const repoRoot = resolve(import.meta.dirname, '..', '..');

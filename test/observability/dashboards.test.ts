@@ -35,6 +35,7 @@ describe('the Grafana dashboards', () => {
       scrape(stack.account.url),
       scrape(stack.ticketUrl),
       scrape(stack.paymentUrl()!),
+      scrape(stack.provider.url),
       harnessMetrics(new Recorder(1), 'test').metricsText(),
     ]);
     exposed = new Set([...texts.flatMap((t) => [...exposedNames(t)]), ...PROMETHEUS_SYNTHETIC]);

@@ -3,6 +3,7 @@ import { deleteTopicsWithPrefix, loadConfig, type RunningServer } from '@reserve
 import { createTestDatabase, httpClient, testInfra, waitFor } from '@reservex/kit/testing';
 import pg from 'pg';
 import { startAccountService } from '../../system/account-service/test/account-fixture.ts';
+import { startTestProvider } from '../../system/payment-provider/test/provider-fixture.ts';
 import { paymentConfigSchema } from '../../system/payment-service/src/config.ts';
 import { createPaymentService, type PaymentService } from '../../system/payment-service/src/service.ts';
 import { ticketConfigSchema } from '../../system/ticket-service/src/config.ts';
@@ -34,6 +35,7 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
   });
   const ticketDb = await createTestDatabase('ticket');
   const paymentDb = await createTestDatabase('payment');
+  const provider = await startTestProvider();
   const common = {
     KAFKA_BROKERS: infra.kafkaBrokers,
     KAFKA_TOPIC_PREFIX: prefix,
@@ -51,6 +53,7 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
       KAFKA_GROUP_ID: `${prefix}ticket`,
       HOLD_EXPIRY_INTERVAL_MS: '100',
       SEAT_MAP_CACHE_MS: '0',
+      HOLD_SETTLE_WINDOW_SECONDS: '1',
       ...options.ticket,
     }),
   );
@@ -60,9 +63,9 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
     ...common,
     DATABASE_URL: paymentDb.url,
     KAFKA_GROUP_ID: `${prefix}payment`,
-    GATEWAY_FAILURE_RATE: '0',
-    GATEWAY_LATENCY_MIN_MS: '0',
-    GATEWAY_LATENCY_MAX_MS: '5',
+    ...provider.paymentEnv,
+    RECONCILE_BACKOFF_BASE_MS: '50',
+    RECONCILE_BACKOFF_MAX_MS: '500',
     ...options.payment,
     ...overrides,
   });
@@ -96,6 +99,7 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
     account,
     ...ticketHelpers(ticket, ticketPool, adminToken),
     paymentDb: paymentPool,
+    provider,
     ticketDatabase: ticketDb,
     paymentDatabase: paymentDb,
     paymentEnv,
@@ -135,25 +139,15 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
       );
     },
 
-    async setFaults(profile: {
-      failureRate: number;
-      timeoutRate?: number;
-      latencyMs?: { min: number; max: number };
-    }) {
-      const api = stack.payment();
-      if (api === undefined) throw new Error('payment-service is not running');
-      const res = await api.put('/api/admin/faults', {
-        token: adminToken,
-        body: { timeoutRate: 0, latencyMs: { min: 0, max: 5 }, ...profile },
-      });
-      if (res.status !== 200) throw new Error(`setFaults: ${res.status} ${JSON.stringify(res.body)}`);
-    },
+    /** The provider's faults (system/payment-provider); anything not given is no fault. */
+    setFaults: provider.setFaults,
 
     async stop() {
       await stopPayment();
       await ticketService.stop();
       await ticketPool.end();
       await paymentPool.end();
+      await provider.stop();
       await account.stop();
       await ticketDb.drop();
       await deleteTopicsWithPrefix(infra.kafkaBrokers.split(','), prefix);

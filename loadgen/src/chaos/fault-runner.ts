@@ -3,6 +3,13 @@ import type { StartedStack } from '../stack.ts';
 import { describeFault, type Fault } from './faults.ts';
 import type { TargetName } from './target-names.ts';
 
+/** The payment provider's own switches, through its API. */
+export interface ProviderControl {
+  outage(seconds: number): Promise<void>;
+  /** What a lookup gets from the provider now: its HTTP status, as evidence that an outage took effect. */
+  probe(): Promise<number>;
+}
+
 export interface FaultRecord {
   fault: Fault;
   label: string;
@@ -30,16 +37,19 @@ export class FaultRunner {
   readonly #downUntilStarted = new Map<TargetName, FaultRecord>();
 
   readonly #serviceUrls: Record<string, string>;
+  readonly #provider: ProviderControl;
 
   constructor(
     faults: readonly Fault[],
     stack: StartedStack,
     serviceUrls: Record<string, string>,
+    provider: ProviderControl,
     log: (m: string) => void,
   ) {
     this.#faults = faults;
     this.#stack = stack;
     this.#serviceUrls = serviceUrls;
+    this.#provider = provider;
     this.#log = log;
   }
 
@@ -142,6 +152,14 @@ export class FaultRunner {
           await this.#probe(record, fault.between[0], fault.between[1]);
           await sleep(Math.max(0, record.startedAt + fault.forSeconds * 1000 - Date.now()));
           await proxy.end(name, fault.toxic);
+          break;
+        }
+        case 'provider-outage': {
+          await this.#provider.outage(fault.forSeconds);
+          await sleep((fault.forSeconds * 1000) / 2);
+          record.observed = `the provider answered a lookup with ${await this.#provider.probe()}`;
+          this.#log(`chaos: during "${record.label}": ${record.observed}`);
+          await sleep(Math.max(0, record.startedAt + fault.forSeconds * 1000 - Date.now()));
           break;
         }
       }

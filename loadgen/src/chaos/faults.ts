@@ -31,6 +31,8 @@ export const faultSchema = z.discriminatedUnion('action', [
     jitterMs: z.number().int().min(0).max(60_000).optional(),
     rateKbps: z.number().int().min(1).optional(),
   }),
+  /** The payment provider answers every call with a fast 503 (its own outage, not a network fault). */
+  z.strictObject({ atSeconds: at, action: z.literal('provider-outage'), forSeconds: seconds }),
 ]);
 
 export type Fault = z.infer<typeof faultSchema>;
@@ -49,10 +51,16 @@ export function describeFault(f: Fault): string {
       return `pause ${f.target} for ${f.forSeconds} s`;
     case 'network':
       return `${f.toxic} between ${f.between[0]} and ${f.between[1]} for ${f.forSeconds} s`;
+    case 'provider-outage':
+      return `payment provider outage (fast 503s) for ${f.forSeconds} s`;
   }
 }
 
 /** The processes a scenario's faults take down: the runner must own each one. */
 export function faultTargets(faults: readonly Fault[]): TargetName[] {
-  return [...new Set(faults.flatMap((f) => (f.action === 'network' ? [] : [f.target])))];
+  return [
+    ...new Set(
+      faults.flatMap((f) => (f.action === 'network' || f.action === 'provider-outage' ? [] : [f.target])),
+    ),
+  ];
 }

@@ -6,6 +6,7 @@ import { latePaymentsRefunded } from './late-payments-refunded.ts';
 import { moneyConserved } from './money-conserved.ts';
 import { noOverselling } from './no-overselling.ts';
 import { noStuckSaga } from './no-stuck-saga.ts';
+import { providerLedgerReconciles } from './provider-ledger.ts';
 import type { CheckContext, CheckResult, InvariantCheck } from './types.ts';
 import { fairQueueOrder, noReservationWithoutAdmission } from './waiting-room-checks.ts';
 import { readWire } from './wire.ts';
@@ -21,12 +22,14 @@ export const INVARIANTS: readonly InvariantCheck[] = [
   moneyConserved,
   noReservationWithoutAdmission,
   fairQueueOrder,
+  providerLedgerReconciles,
 ];
 
 export interface CheckerOptions {
   ticketDb: string;
   paymentDb: string;
   accountDb: string;
+  providerDb?: string;
   kafkaBrokers?: string[];
   topicPrefix?: string;
   eventId: string;
@@ -39,6 +42,7 @@ export async function checkInvariants(o: CheckerOptions): Promise<CheckResult[]>
   const ticket = harnessPool(o.ticketDb, 2);
   const payment = harnessPool(o.paymentDb, 2);
   const account = harnessPool(o.accountDb, 1);
+  const provider = o.providerDb === undefined ? undefined : harnessPool(o.providerDb, 2);
   const redis =
     o.redisUrl === undefined
       ? undefined
@@ -58,6 +62,7 @@ export async function checkInvariants(o: CheckerOptions): Promise<CheckResult[]>
       ticket,
       payment,
       account,
+      provider,
       eventId: o.eventId,
       wire,
       redis,
@@ -80,6 +85,6 @@ export async function checkInvariants(o: CheckerOptions): Promise<CheckResult[]>
     return results;
   } finally {
     redis?.disconnect();
-    await Promise.all([ticket.end(), payment.end(), account.end()]);
+    await Promise.all([ticket.end(), payment.end(), account.end(), provider?.end()]);
   }
 }

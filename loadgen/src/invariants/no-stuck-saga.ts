@@ -9,7 +9,7 @@ export const noStuckSaga: InvariantCheck = {
       [eventId],
     );
     const processing = await payment.query(
-      "SELECT reservation_id, status FROM payments WHERE event_id = $1 AND status IN ('PROCESSING', 'REFUNDING')",
+      "SELECT reservation_id, status FROM payments WHERE event_id = $1 AND status IN ('PROCESSING', 'IN_DOUBT', 'REFUNDING')",
       [eventId],
     );
     const outbox = await Promise.all([
@@ -69,7 +69,7 @@ export const noStuckSaga: InvariantCheck = {
     }
     return verdict(
       violations,
-      'no PENDING reservation, no payment PROCESSING or REFUNDING, every outbox drained (none refused by Kafka), every reservation on Kafka, every saga message consumed by the other side',
+      'no PENDING reservation, no payment PROCESSING, IN_DOUBT or REFUNDING, every outbox drained (none refused by Kafka), every reservation on Kafka, every saga message consumed by the other side',
       (n) => `${n} stuck item(s)`,
     );
   },

@@ -5,6 +5,8 @@ export interface CheckContext {
   ticket: pg.Pool;
   payment: pg.Pool;
   account: pg.Pool;
+  /** The payment provider's own books: the one record of money moved. Absent in reports from before it existed. */
+  provider: pg.Pool | undefined;
   eventId: string;
   /** Saga events read straight off Kafka for this event's reservations, by topic. */
   wire: WireEvents | undefined;

@@ -172,6 +172,7 @@ figure{margin:0;border:1px solid #eee;padding:.5rem} figcaption{font-weight:600}
     ['queue wait p50 / p95 / p99', `${q.p50} / ${q.p95} / ${q.p99} ms`],
     ...Object.entries(report.outcomes).map(([k, v]) => [k, v] as [string, number]),
     ['fans: retries / gave up', `${report.fans.retries} / ${report.fans.gaveUp}`],
+    ...paymentRows(report.payments),
     [
       'HTTP responses',
       Object.entries(report.http)
@@ -208,4 +209,21 @@ ${prometheusSection(report.prometheus, windows)}
 <script type="application/json" id="report-data">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>
 </body></html>
 `;
+}
+
+function paymentRows(p: RunReport['payments']): Array<[string, string]> {
+  if (p === null || p === undefined) return [];
+  const d = p.resolutionMs;
+  return [
+    [
+      'payments in doubt (resolved p50 / p99 / max)',
+      p.inDoubt === 0
+        ? 'none'
+        : `${p.inDoubt} (${d.p50} / ${d.p99} / ${d.max} ms; unresolved ${p.unresolved})`,
+    ],
+    [
+      'at the provider',
+      `${p.providerCaptures} captures, ${p.providerRefunds} refunds; ${p.wastedCaptures} captured then refunded because the booking ended`,
+    ],
+  ];
 }

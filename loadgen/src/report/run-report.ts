@@ -1,5 +1,6 @@
 import type { Fault } from '../chaos/faults.ts';
 import type { CheckerOptions, CheckResult } from '../invariants/index.ts';
+import type { PaymentFigures } from '../payment-figures.ts';
 import type { QuiescenceResult } from '../quiescence.ts';
 import { percentile, type Recorder, type SecondSample } from '../recorder.ts';
 import type { Scenario } from '../scenario.ts';
@@ -52,6 +53,8 @@ export interface RunReport {
   outcomes: Record<string, number>;
   /** What the fans' apps went through: retries after transient answers, and those who gave up. */
   fans: { retries: number; gaveUp: number; transientErrors: Record<string, number>; shed503: number };
+  /** Payments in doubt and how fast they were resolved, and the money at the provider. */
+  payments: PaymentFigures | null;
   faults: FaultReport[];
   /** Processes that exited without the runner's doing: each fails the run. */
   unexpectedExits: Array<{ target: string; atSecond: number; detail: string }>;
@@ -93,6 +96,7 @@ export function buildReport(input: {
   /** SOLD seats as the database has them, when it could be read. */
   soldSeats: number | undefined;
   check: CheckTarget;
+  payments: PaymentFigures | undefined;
   faults: FaultReport[];
   unexpectedExits: RunReport['unexpectedExits'];
   /** The runner started the services itself, so it can tell whether one exited on its own. */
@@ -177,6 +181,7 @@ export function buildReport(input: {
       paymentFailedCompensated: r.paymentFailed,
       expired: r.expired,
       cancelled: r.cancelled,
+      cancelledAfterPaying: r.cancelledAfterPaying,
       conflicts409: r.conflicts,
       sawSoldOut: r.soldOutSeen,
       leftWhileWaiting: r.abandonedWaiting,
@@ -188,6 +193,7 @@ export function buildReport(input: {
       transientErrors: Object.fromEntries(r.transientErrors),
       shed503: r.shed503,
     },
+    payments: input.payments ?? null,
     faults: input.faults,
     unexpectedExits: input.unexpectedExits,
     quiescence: input.quiescence,
@@ -240,6 +246,20 @@ export function renderSummary(report: RunReport): string {
         .join(', ') || 'none'
     })`,
   );
+  const p = report.payments;
+  if (p !== null && p !== undefined) {
+    const d = p.resolutionMs;
+    row(
+      'payments in doubt',
+      p.inDoubt === 0
+        ? 'none'
+        : `${p.inDoubt}; resolved p50 / p99 / max ${d.p50} / ${d.p99} / ${d.max} ms (n=${d.count}); unresolved ${p.unresolved}`,
+    );
+    row(
+      'at the provider',
+      `${p.providerCaptures} capture(s), ${p.providerRefunds} refund(s); captured then refunded because the booking ended: ${p.wastedCaptures}`,
+    );
+  }
   if (report.faults.length > 0) {
     lines.push('', '  faults (seconds since the run started)');
     for (const f of report.faults)

@@ -11,7 +11,13 @@ export const reservationCreatedV1 = z.object({
   seatIds: z.array(z.uuid()).min(1),
   amount: money,
   currency: z.string().length(3),
+  /** The fan's deadline: no charge may start after it. */
   expiresAt: isoTime,
+  /**
+   * When a charge that started in time must have landed: the hold ends then (docs/saga.md, the hold rule).
+   * Absent from messages of older producers, where it equals expiresAt.
+   */
+  settleBy: isoTime.optional(),
 });
 
 export const paymentCompletedV1 = z.object({

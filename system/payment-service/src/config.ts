@@ -1,20 +1,25 @@
 import { refuseDevelopmentDefaults, sagaConfigSchema } from '@reservex/kit';
 import { z } from 'zod';
 
-const DEVELOPMENT_DATABASE_URL = 'postgres://reservex:reservex@127.0.0.1:5432/payment';
+const DEVELOPMENT = {
+  DATABASE_URL: 'postgres://reservex:reservex@127.0.0.1:5432/payment',
+  PROVIDER_API_KEY: 'reservex-development-provider-key-change-me',
+};
 
 export const paymentConfigSchema = sagaConfigSchema
   .extend({
     PORT: z.coerce.number().int().min(0).max(65535).default(8082),
-    DATABASE_URL: sagaConfigSchema.shape.DATABASE_URL.default(DEVELOPMENT_DATABASE_URL),
+    DATABASE_URL: sagaConfigSchema.shape.DATABASE_URL.default(DEVELOPMENT.DATABASE_URL),
     ACCOUNT_JWKS_URL: z.url().default('http://127.0.0.1:8081/.well-known/jwks.json'),
     KAFKA_GROUP_ID: z.string().min(1).default('payment-service'),
-    // The fault profile the service starts with; PUT /api/admin/faults changes it while running.
-    GATEWAY_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.1),
-    GATEWAY_TIMEOUT_RATE: z.coerce.number().min(0).max(1).default(0),
-    GATEWAY_LATENCY_MIN_MS: z.coerce.number().int().min(0).default(20),
-    GATEWAY_LATENCY_MAX_MS: z.coerce.number().int().min(0).default(200),
-    GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(1).default(3000),
+    /** The payment provider (system/payment-provider, or a real acquirer's API of the same shape). */
+    PROVIDER_URL: z.url().default('http://127.0.0.1:8083'),
+    PROVIDER_API_KEY: z.string().min(24).default(DEVELOPMENT.PROVIDER_API_KEY),
+    /** How long one call to the provider may take; after it the answer is unknown and the payment in doubt. */
+    GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(1).max(120_000).default(3000),
+    /** The reconciler's backoff between lookups of a payment in doubt (jittered, doubling up to the cap). */
+    RECONCILE_BACKOFF_BASE_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+    RECONCILE_BACKOFF_MAX_MS: z.coerce.number().int().min(10).max(600_000).default(4000),
     PAYMENT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
     /**
      * How long a charge or refund attempt holds its claim. The attempt renews it while the provider takes its
@@ -24,10 +29,10 @@ export const paymentConfigSchema = sagaConfigSchema
     /** Test-only fault: exit the process between a consumer's database commit and its offset commit. */
     FAULT_CRASH_AFTER_DB_COMMIT: z.enum(['true', 'false']).default('false'),
   })
-  .refine((c) => c.GATEWAY_LATENCY_MIN_MS <= c.GATEWAY_LATENCY_MAX_MS, {
-    message: 'must not exceed GATEWAY_LATENCY_MAX_MS',
-    path: ['GATEWAY_LATENCY_MIN_MS'],
+  .refine((c) => c.RECONCILE_BACKOFF_BASE_MS <= c.RECONCILE_BACKOFF_MAX_MS, {
+    message: 'must not exceed RECONCILE_BACKOFF_MAX_MS',
+    path: ['RECONCILE_BACKOFF_BASE_MS'],
   })
-  .superRefine(refuseDevelopmentDefaults({ DATABASE_URL: DEVELOPMENT_DATABASE_URL }));
+  .superRefine(refuseDevelopmentDefaults(DEVELOPMENT));
 
 export type PaymentConfig = z.infer<typeof paymentConfigSchema>;

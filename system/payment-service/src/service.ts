@@ -10,13 +10,14 @@ import {
   shutdown,
 } from '@reservex/kit';
 import type { PaymentConfig } from './config.ts';
-import type { FaultProfile } from './domain/fault-profile.ts';
-import { simulatedGateway } from './gateway/simulated-gateway.ts';
+import { providerClient } from './gateway/provider-client.ts';
 import { paymentOpenApi } from './http/openapi.ts';
 import { paymentRoutes } from './http/payment-routes.ts';
 import { paymentSaga } from './messaging/payment-saga.ts';
 import { gatewayMetrics } from './payment-metrics.ts';
+import { countInDoubt } from './store/payments.ts';
 import { PaymentProcessor } from './workers/payment-processor.ts';
+import { Reconciler } from './workers/reconciler.ts';
 import { Refunder } from './workers/refunder.ts';
 
 export const SERVICE_NAME = 'payment-service';
@@ -31,14 +32,14 @@ export interface PaymentService {
 export function createPaymentService(config: PaymentConfig): PaymentService {
   const base = sagaServiceBase(SERVICE_NAME, config);
   const { logger, pool, sagaPool, metrics, tracer, relay } = base;
-  let faults: FaultProfile = {
-    failureRate: config.GATEWAY_FAILURE_RATE,
-    timeoutRate: config.GATEWAY_TIMEOUT_RATE,
-    latencyMs: { min: config.GATEWAY_LATENCY_MIN_MS, max: config.GATEWAY_LATENCY_MAX_MS },
-  };
-  const gateway = simulatedGateway(pool, () => faults, config.GATEWAY_TIMEOUT_MS);
-  const gatewayOutcomes = gatewayMetrics(metrics);
+  const gateway = providerClient({
+    url: config.PROVIDER_URL,
+    apiKey: config.PROVIDER_API_KEY,
+    timeoutMs: config.GATEWAY_TIMEOUT_MS,
+  });
+  const gatewayOutcomes = gatewayMetrics(metrics, () => countInDoubt(pool));
   const leaseSeconds = config.PAYMENT_LEASE_SECONDS;
+  const backoff = { baseMs: config.RECONCILE_BACKOFF_BASE_MS, maxMs: config.RECONCILE_BACKOFF_MAX_MS };
   const refunder = new Refunder({
     pool: sagaPool,
     gateway,
@@ -47,6 +48,23 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     relay,
     leaseSeconds,
     idleMs: 500,
+    backoff,
+  });
+  // The processor and the reconciler wake each other: a lost answer goes to the one, a charge to retry to the other.
+  const reconciler = new Reconciler({
+    pool: sagaPool,
+    gateway,
+    logger,
+    metrics: gatewayOutcomes,
+    relay,
+    refunder,
+    processor: { wake: () => processor.wake() },
+    leaseSeconds,
+    idleMs: 250,
+    backoff,
+    // Two provider deadlines: the void call itself, and the failure message's way to ticket-service.
+    voidMarginMs: 2 * config.GATEWAY_TIMEOUT_MS,
+    batch: 50,
   });
   const processor = new PaymentProcessor({
     pool: sagaPool,
@@ -56,6 +74,7 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     metrics: gatewayOutcomes,
     relay,
     refunder,
+    reconciler,
     concurrency: config.PAYMENT_CONCURRENCY,
     leaseSeconds,
     idleMs: 250,
@@ -81,18 +100,14 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
         trustProxy: config.TRUST_PROXY,
         isDraining: base.isDraining,
         readinessChecks: base.readinessChecks,
-        routes: paymentRoutes(pool, verify, {
-          get: () => faults,
-          set: (profile) => {
-            faults = profile;
-          },
-        }),
+        routes: paymentRoutes(pool, verify),
       });
       // Listening first: liveness answers at once, readiness says DOWN until PostgreSQL and Kafka do.
       server = await listen(app, config.HOST, config.PORT);
       await base.prepare(join(import.meta.dirname, '..', 'migrations'));
       base.startWorkers();
       processor.start();
+      reconciler.start();
       refunder.start();
       await consumer.start();
       logger.info({ url: server.url }, 'payment-service listening');
@@ -105,6 +120,7 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
           { name: 'http', run: async () => server?.close(config.SHUTDOWN_GRACE_MS) },
           { name: 'consumer', run: () => consumer.stop() },
           { name: 'processor', run: () => processor.stop() },
+          { name: 'reconciler', run: () => reconciler.stop() },
           { name: 'refunder', run: () => refunder.stop() },
           ...base.closeSteps(),
         ],

@@ -10,6 +10,7 @@ import {
   testTokenIssuer,
   waitFor,
 } from '@reservex/kit/testing';
+import { startTestProvider } from '@reservex/payment-provider/testing';
 import pg from 'pg';
 import { paymentConfigSchema } from '../src/config.ts';
 import { createPaymentService } from '../src/service.ts';
@@ -22,16 +23,16 @@ export async function startPaymentStack(options: { payment?: Record<string, stri
   const prefix = `p${randomUUID().slice(0, 8)}.`;
   const tokens = await testTokenIssuer();
   const db = await createTestDatabase('payment');
-  const service = createPaymentService(
-    loadConfig(paymentConfigSchema, {
-      ...testServiceEnv(prefix, tokens.jwksUrl, db.url),
-      KAFKA_GROUP_ID: `${prefix}payment`,
-      GATEWAY_FAILURE_RATE: '0',
-      GATEWAY_LATENCY_MIN_MS: '0',
-      GATEWAY_LATENCY_MAX_MS: '5',
-      ...options.payment,
-    }),
-  );
+  const provider = await startTestProvider();
+  const config = loadConfig(paymentConfigSchema, {
+    ...testServiceEnv(prefix, tokens.jwksUrl, db.url),
+    ...provider.paymentEnv,
+    KAFKA_GROUP_ID: `${prefix}payment`,
+    RECONCILE_BACKOFF_BASE_MS: '50',
+    RECONCILE_BACKOFF_MAX_MS: '500',
+    ...options.payment,
+  });
+  let service = createPaymentService(config);
   const server = await service.start();
   const paymentDb = new pg.Pool({ connectionString: db.url, max: 4 });
   // A test that stops PostgreSQL would otherwise die of this pool's idle connections.
@@ -45,11 +46,17 @@ export async function startPaymentStack(options: { payment?: Record<string, stri
     prefix,
     api,
     paymentDb,
+    provider,
     adminToken,
     publish,
 
-    /** Plays ticket-service: a reservation of `amount` whose hold ends in `holdSeconds`. */
-    async reservationCreated(options: { amount?: number; holdSeconds?: number } = {}) {
+    /**
+     * Plays ticket-service: a reservation of `amount` whose hold's deadline is in `holdSeconds`, and whose
+     * settle-by instant `settleWindowSeconds` after that.
+     */
+    async reservationCreated(
+      options: { amount?: number; holdSeconds?: number; settleWindowSeconds?: number } = {},
+    ) {
       const reservationId = randomUUID();
       const data = {
         reservationId,
@@ -59,21 +66,27 @@ export async function startPaymentStack(options: { payment?: Record<string, stri
         amount: options.amount ?? 100_000,
         currency: 'KRW',
         expiresAt: new Date(Date.now() + (options.holdSeconds ?? 60) * 1000).toISOString(),
+        settleBy: new Date(
+          Date.now() + ((options.holdSeconds ?? 60) + (options.settleWindowSeconds ?? 0)) * 1000,
+        ).toISOString(),
       };
       await publish(TOPICS.reservationCreated, reservationId, data);
       return data;
     },
 
-    async setFaults(profile: {
-      failureRate: number;
-      timeoutRate?: number;
-      latencyMs?: { min: number; max: number };
-    }) {
-      const res = await api.put('/api/admin/faults', {
-        token: adminToken,
-        body: { timeoutRate: 0, latencyMs: { min: 0, max: 5 }, ...profile },
-      });
-      if (res.status !== 200) throw new Error(`setFaults: ${res.status} ${JSON.stringify(res.body)}`);
+    /** Stops payment-service (its in-flight work is cut short) and starts a fresh instance on the same database. */
+    async restartService() {
+      await service.stop();
+      service = createPaymentService(config);
+      await service.start();
+    },
+
+    /** The saga messages payment-service wrote for a reservation, oldest first. */
+    async sagaMessages(reservationId: string): Promise<string[]> {
+      const { rows } = await paymentDb.query('SELECT topic FROM outbox WHERE key = $1 ORDER BY id', [
+        reservationId,
+      ]);
+      return rows.map((r) => r.topic);
     },
 
     async waitForPayment(reservationId: string, status: string, timeoutMs = 15_000) {
@@ -90,6 +103,7 @@ export async function startPaymentStack(options: { payment?: Record<string, stri
 
     async stop() {
       await service.stop();
+      await provider.stop();
       await saga.close();
       await paymentDb.end();
       await tokens.close();

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { topicsConsumedBy } from '@reservex/contracts';
 import fc from 'fast-check';
-import { drawOutcome, type FaultProfile } from '../src/domain/fault-profile.ts';
-import { onChargeOutcome, onReservationCancelled, onReservationCreated } from '../src/domain/payment-saga.ts';
+import {
+  backoffMs,
+  chargeWindow,
+  onChargeOutcome,
+  onProviderRecord,
+  onReservationCancelled,
+  onReservationCreated,
+} from '../src/domain/payment-saga.ts';
 import {
   nextPaymentStatus,
   PAYMENT_STATUSES,
@@ -26,7 +32,7 @@ describe('the payment saga, step by step (pure decisions)', () => {
 
   it('reservation.cancelled: refund a CAPTURED payment; leave the rest to whoever holds them', () => {
     assert.deepEqual(onReservationCancelled({ status: 'CAPTURED' }), { kind: 'refund' });
-    for (const status of ['PROCESSING', 'FAILED', 'REFUNDING', 'REFUNDED'] as const)
+    for (const status of ['PROCESSING', 'IN_DOUBT', 'FAILED', 'REFUNDING', 'REFUNDED'] as const)
       assert.deepEqual(onReservationCancelled({ status }), { kind: 'nothing' }, status);
     assert.deepEqual(onReservationCancelled(undefined), { kind: 'nothing' });
   });
@@ -117,22 +123,105 @@ describe('the payment state machine (property)', () => {
   });
 });
 
-describe('the simulated provider’s fault profile', () => {
-  const profile: FaultProfile = { failureRate: 0.3, timeoutRate: 0.1, latencyMs: { min: 10, max: 20 } };
+describe('payments in doubt (pure decisions)', () => {
+  const processing = { status: 'PROCESSING' as const, attempts: 2 };
+  const inDoubt = { status: 'IN_DOUBT' as const, attempts: 5 };
+  const mine = { attempt: 2, cancelled: false };
+  const open = { mayCharge: true, mayWait: true };
+  const closing = { mayCharge: false, mayWait: true };
+  const closed = { mayCharge: false, mayWait: false };
 
-  it('draws timeouts, declines and captures in the configured shares (seeded, 10,000 draws)', () => {
-    let seed = 42;
-    const random = () => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
-    const counts = { captured: 0, declined: 0, timeout: 0 };
-    for (let i = 0; i < 10_000; i++) {
-      const outcome = drawOutcome(profile, 3000, random);
-      counts[outcome.kind]++;
-      if (outcome.kind !== 'timeout') assert.ok(outcome.latencyMs >= 10 && outcome.latencyMs <= 20);
-    }
-    assert.ok(Math.abs(counts.timeout / 10_000 - 0.1) < 0.02, JSON.stringify(counts));
-    assert.ok(Math.abs(counts.declined / 10_000 - 0.3) < 0.02, JSON.stringify(counts));
+  it('an unknown answer is never a decline: PROCESSING goes IN_DOUBT, and nothing is published', () => {
+    assert.deepEqual(onChargeOutcome(processing, { kind: 'unknown' }, mine), {
+      kind: 'transition',
+      transition: 'doubt',
+      publish: 'none',
+    });
+    assert.deepEqual(onChargeOutcome(inDoubt, { kind: 'unknown' }, { ...mine, attempt: 5 }), {
+      kind: 'nothing',
+    });
+  });
+
+  it('the provider’s record settles a payment in doubt, as a charge answer would', () => {
+    assert.deepEqual(onProviderRecord({ kind: 'captured' }, closed), {
+      kind: 'settle',
+      outcome: { kind: 'captured' },
+    });
+    assert.deepEqual(onProviderRecord({ kind: 'declined', reason: 'expired-card' }, open), {
+      kind: 'settle',
+      outcome: { kind: 'declined', reason: 'expired-card' },
+    });
+    assert.deepEqual(onProviderRecord({ kind: 'voided' }, open), {
+      kind: 'settle',
+      outcome: { kind: 'declined', reason: 'gateway-timeout' },
+    });
+    assert.deepEqual(onChargeOutcome(inDoubt, { kind: 'captured' }, { attempt: 5, cancelled: false }), {
+      kind: 'transition',
+      transition: 'capture',
+      publish: 'completed',
+    });
+    assert.deepEqual(onChargeOutcome(inDoubt, { kind: 'captured' }, { attempt: 5, cancelled: true }), {
+      kind: 'transition',
+      transition: 'capture-after-cancel',
+      publish: 'none',
+    });
+  });
+
+  it('a key the provider never saw is charged again while the hold allows, and voided once it does not', () => {
+    assert.deepEqual(onProviderRecord({ kind: 'none' }, open), { kind: 'charge-again' });
+    assert.deepEqual(onProviderRecord({ kind: 'none' }, closing), { kind: 'void' });
+    assert.deepEqual(onProviderRecord({ kind: 'none' }, closed), { kind: 'void' });
+  });
+
+  it('a charge still in flight is waited for until settle-by draws near, then voided', () => {
+    assert.deepEqual(onProviderRecord({ kind: 'pending' }, open), { kind: 'wait' });
+    assert.deepEqual(onProviderRecord({ kind: 'pending' }, closing), { kind: 'wait' });
+    assert.deepEqual(onProviderRecord({ kind: 'pending' }, closed), { kind: 'void' });
+  });
+
+  it('no answer at all is waited out, however late: only the provider’s record decides', () => {
+    for (const window of [open, closing, closed])
+      assert.deepEqual(onProviderRecord({ kind: 'unknown' }, window), { kind: 'wait' });
+  });
+
+  it('the hold rule: charge before the deadline, wait until settle-by less the margin, nothing once cancelled', () => {
+    const t0 = Date.parse('2026-11-30T12:00:00Z');
+    const payment = { holdExpiresAt: new Date(t0), settleBy: new Date(t0 + 30_000), cancelled: false };
+    assert.deepEqual(chargeWindow(payment, t0 - 1, 6000), { mayCharge: true, mayWait: true });
+    assert.deepEqual(chargeWindow(payment, t0 + 10_000, 6000), { mayCharge: false, mayWait: true });
+    assert.deepEqual(chargeWindow(payment, t0 + 24_000, 6000), { mayCharge: false, mayWait: false });
+    assert.deepEqual(chargeWindow({ ...payment, cancelled: true }, t0 - 1, 6000), closed);
+    // A settle window smaller than the margin: waiting ends at the deadline, never before it.
+    assert.deepEqual(chargeWindow({ ...payment, settleBy: new Date(t0 + 1000) }, t0 - 1, 6000), open);
+  });
+
+  it('the backoff doubles up to its cap, with jitter that never goes below half', () => {
+    const options = { baseMs: 250, maxMs: 4000 };
+    assert.equal(
+      backoffMs(0, options, () => 0),
+      125,
+    );
+    assert.equal(
+      backoffMs(0, options, () => 1),
+      250,
+    );
+    assert.equal(
+      backoffMs(3, options, () => 1),
+      2000,
+    );
+    assert.equal(
+      backoffMs(10, options, () => 1),
+      4000,
+    );
+    assert.equal(
+      backoffMs(10, options, () => 0),
+      2000,
+    );
+    fc.assert(
+      fc.property(fc.nat(100), fc.double({ min: 0, max: 1, noNaN: true }), (tries, r) => {
+        const ms = backoffMs(tries, options, () => r);
+        return ms >= 125 && ms <= 4000;
+      }),
+    );
   });
 });

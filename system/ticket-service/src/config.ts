@@ -11,6 +11,12 @@ export const ticketConfigSchema = sagaConfigSchema
     ACCOUNT_JWKS_URL: z.url().default('http://127.0.0.1:8081/.well-known/jwks.json'),
     KAFKA_GROUP_ID: z.string().min(1).default('ticket-service'),
     HOLD_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
+    /**
+     * How long a reservation stays PENDING past the fan's deadline for a payment that started before it: at least
+     * payment-service's GATEWAY_TIMEOUT_MS plus the time to resolve an unknown answer. Each reservation keeps the
+     * window it was made with, as settle_by (docs/saga.md, the hold rule).
+     */
+    HOLD_SETTLE_WINDOW_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
     SEAT_MAP_CACHE_MS: z.coerce.number().int().min(0).default(500),
     REDIS_KEY_PREFIX: z.string().default('ticket:'),
     /** A Redis command that gets no answer in this time fails, rather than hold a request while Redis is away. */

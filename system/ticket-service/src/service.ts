@@ -111,7 +111,14 @@ export function createTicketService(config: TicketConfig): TicketService {
           })(app);
           reservationRoutes({
             verify,
-            bookSeats: bookSeats({ pool, room, relay, stages, logger }),
+            bookSeats: bookSeats({
+              pool,
+              room,
+              relay,
+              stages,
+              logger,
+              settleWindowSeconds: config.HOLD_SETTLE_WINDOW_SECONDS,
+            }),
             reservations: reservationUseCases({ pool, relay, stages }),
           })(app);
         },

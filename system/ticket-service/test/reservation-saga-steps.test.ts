@@ -84,10 +84,31 @@ describe('the reservation saga, step by step (real PostgreSQL)', () => {
     );
   });
 
+  it('the hold rule: a reservation outlives its deadline by the settle window, carries both instants, and a payment landing in the window confirms it', async () => {
+    const r = await aPendingReservation();
+    const { rows } = await stack.ticketDb.query(
+      "SELECT expires_at, settle_by, (SELECT payload FROM outbox WHERE key = $1::text AND topic = 'saga.reservation.created') AS created FROM reservations WHERE id = $1::uuid",
+      [r.id],
+    );
+    // The fixture's ticket-service runs with the default window of 30 s.
+    assert.equal(rows[0].settle_by.getTime() - rows[0].expires_at.getTime(), 30_000);
+    assert.equal(rows[0].created.data.expiresAt, rows[0].expires_at.toISOString());
+    assert.equal(rows[0].created.data.settleBy, rows[0].settle_by.toISOString());
+    // Past the fan's deadline, inside the window: the sweep (every 100 ms here) leaves it alone.
+    await stack.ticketDb.query(
+      "UPDATE reservations SET expires_at = now() - interval '2 seconds', settle_by = now() + interval '20 seconds' WHERE id = $1",
+      [r.id],
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await state(r.id)).status, 'PENDING');
+    await deliver(completed(r.id, r.amount));
+    assert.equal((await state(r.id)).status, 'CONFIRMED');
+  });
+
   it('given EXPIRED and a late payment.completed: still EXPIRED, and reservation.cancelled (expired) again, so it is refunded', async () => {
     const r = await aPendingReservation();
     await stack.ticketDb.query(
-      "UPDATE reservations SET expires_at = now() - interval '1 second' WHERE id = $1",
+      "UPDATE reservations SET expires_at = now() - interval '1 second', settle_by = now() - interval '1 second' WHERE id = $1",
       [r.id],
     );
     await stack.waitForReservation(r.id, 'EXPIRED');

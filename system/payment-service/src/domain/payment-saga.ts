@@ -33,11 +33,15 @@ export function onReservationCancelled(
   return payment?.status === 'CAPTURED' ? { kind: 'refund' } : { kind: 'nothing' };
 }
 
-/** What the gateway said about a charge; `not-attempted` when the hold ended before a charge was made. */
+/**
+ * What is known about a charge: the provider's outcome, `not-attempted` when it was never sent (the hold ended,
+ * or the reservation was cancelled, before the first attempt), or `unknown` when the answer was lost.
+ */
 export type ChargeOutcome =
   | { kind: 'captured' }
   | { kind: 'declined'; reason: PaymentFailureReason }
-  | { kind: 'not-attempted'; reason: 'hold-expired' };
+  | { kind: 'not-attempted'; reason: Extract<PaymentFailureReason, 'reservation-cancelled' | 'hold-expired'> }
+  | { kind: 'unknown' };
 
 export type OnChargeOutcome =
   | {
@@ -49,9 +53,10 @@ export type OnChargeOutcome =
   | { kind: 'nothing' };
 
 /**
- * Settling a charge. Only the attempt that holds the claim (same attempt number) settles a PROCESSING payment:
- * another attempt asks the gateway with the same key and gets the same answer. Any attempt's capture that finds
- * the payment FAILED is refunded, because the money moved whatever the record says.
+ * Settling a charge. Only the attempt that holds the claim (same attempt number) settles a PROCESSING or
+ * IN_DOUBT payment: another attempt asks the provider with the same key and gets the same answer. Any
+ * attempt's capture that finds the payment FAILED is refunded, because the money moved whatever the record
+ * says. An unknown answer is never read as a decline: the payment goes IN_DOUBT, and the reconciler asks.
  */
 export function onChargeOutcome(
   payment: { status: PaymentStatus; attempts: number },
@@ -60,10 +65,90 @@ export function onChargeOutcome(
 ): OnChargeOutcome {
   if (payment.status === 'FAILED' && outcome.kind === 'captured')
     return { kind: 'transition', transition: 'refund-late-capture', publish: 'none' };
-  if (payment.status !== 'PROCESSING' || payment.attempts !== context.attempt) return { kind: 'nothing' };
-  if (outcome.kind === 'captured')
-    return context.cancelled
-      ? { kind: 'transition', transition: 'capture-after-cancel', publish: 'none' }
-      : { kind: 'transition', transition: 'capture', publish: 'completed' };
-  return { kind: 'transition', transition: 'fail', publish: 'failed', reason: outcome.reason };
+  const open = payment.status === 'PROCESSING' || payment.status === 'IN_DOUBT';
+  if (!open || payment.attempts !== context.attempt) return { kind: 'nothing' };
+  switch (outcome.kind) {
+    case 'captured':
+      return context.cancelled
+        ? { kind: 'transition', transition: 'capture-after-cancel', publish: 'none' }
+        : { kind: 'transition', transition: 'capture', publish: 'completed' };
+    case 'unknown':
+      return payment.status === 'PROCESSING'
+        ? { kind: 'transition', transition: 'doubt', publish: 'none' }
+        : { kind: 'nothing' };
+    default:
+      return { kind: 'transition', transition: 'fail', publish: 'failed', reason: outcome.reason };
+  }
+}
+
+/** What the provider said when asked about a payment in doubt: a lookup's answer, or a void's. */
+export type ProviderRecord =
+  | { kind: 'captured' }
+  | { kind: 'declined'; reason: PaymentFailureReason }
+  | { kind: 'voided' }
+  | { kind: 'pending' }
+  | { kind: 'none' }
+  | { kind: 'unknown' };
+
+export type OnProviderRecord =
+  /** The outcome is known: settle it. */
+  | { kind: 'settle'; outcome: Exclude<ChargeOutcome, { kind: 'unknown' }> }
+  /** The provider never saw the charge and the hold is still on: charge again, under the same key. */
+  | { kind: 'charge-again' }
+  /** No outcome, and no new charge may start (the hold's deadline passed, or the booking ended): void the key. */
+  | { kind: 'void' }
+  /** Nothing known yet: ask again later, with backoff. */
+  | { kind: 'wait' };
+
+/** What the hold rule (docs/saga.md) still allows a payment: a new charge, or waiting on one in flight. */
+export interface ChargeWindow {
+  /** Before the fan's deadline, and the booking not cancelled. */
+  mayCharge: boolean;
+  /** Early enough before settle-by that a void would still land before ticket-service gives up. */
+  mayWait: boolean;
+}
+
+export function chargeWindow(
+  payment: { holdExpiresAt: Date; settleBy: Date; cancelled: boolean },
+  now: number,
+  voidMarginMs: number,
+): ChargeWindow {
+  if (payment.cancelled) return { mayCharge: false, mayWait: false };
+  const waitUntil = Math.max(payment.holdExpiresAt.getTime(), payment.settleBy.getTime() - voidMarginMs);
+  return { mayCharge: now < payment.holdExpiresAt.getTime(), mayWait: now < waitUntil };
+}
+
+/**
+ * The reconciler's step for a payment in doubt. It never guesses: only the provider's record settles a payment,
+ * and a key with no outcome is voided at the provider before the payment may fail, so nothing can be captured
+ * under it afterwards.
+ */
+export function onProviderRecord(record: ProviderRecord, window: ChargeWindow): OnProviderRecord {
+  switch (record.kind) {
+    case 'captured':
+      return { kind: 'settle', outcome: { kind: 'captured' } };
+    case 'declined':
+      return { kind: 'settle', outcome: { kind: 'declined', reason: record.reason } };
+    case 'voided':
+      return { kind: 'settle', outcome: { kind: 'declined', reason: 'gateway-timeout' } };
+    case 'none':
+      return window.mayCharge ? { kind: 'charge-again' } : { kind: 'void' };
+    case 'pending':
+      return window.mayWait ? { kind: 'wait' } : { kind: 'void' };
+    case 'unknown':
+      return { kind: 'wait' };
+  }
+}
+
+/**
+ * How long to wait before asking the provider again: exponential from `baseMs`, capped at `maxMs`, with
+ * jitter (half fixed, half random) so that many payments in doubt after an outage do not ask all at once.
+ */
+export function backoffMs(
+  tries: number,
+  options: { baseMs: number; maxMs: number },
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(tries, 30));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

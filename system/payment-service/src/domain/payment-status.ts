@@ -1,10 +1,19 @@
-export const PAYMENT_STATUSES = ['PROCESSING', 'CAPTURED', 'FAILED', 'REFUNDING', 'REFUNDED'] as const;
+export const PAYMENT_STATUSES = [
+  'PROCESSING',
+  'IN_DOUBT',
+  'CAPTURED',
+  'FAILED',
+  'REFUNDING',
+  'REFUNDED',
+] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 export const PAYMENT_TRANSITIONS = [
   'capture',
   'fail',
   'capture-after-cancel',
+  'doubt',
+  'retry',
   'refund',
   'refund-late-capture',
   'refunded',
@@ -12,18 +21,22 @@ export const PAYMENT_TRANSITIONS = [
 export type PaymentTransition = (typeof PAYMENT_TRANSITIONS)[number];
 
 /**
- * Every change of a payment's status goes through this table. Money that was captured only ever leaves
- * through REFUNDING, which a worker completes once the gateway confirms the refund.
+ * Every change of a payment's status goes through this table. A charge whose answer was lost (a timeout, a
+ * reset, a 5xx) is IN_DOUBT: the money may have moved, so it is neither CAPTURED nor FAILED until the provider
+ * says which. Money that was captured only ever leaves through REFUNDING, which a worker completes once the
+ * provider confirms the refund.
  *
  *   PROCESSING --capture--> CAPTURED --refund--> REFUNDING --refunded--> REFUNDED
  *   PROCESSING --fail--> FAILED --refund-late-capture--> REFUNDING
  *   PROCESSING --capture-after-cancel--> REFUNDING
+ *   PROCESSING --doubt--> IN_DOUBT --capture | fail | capture-after-cancel--> as from PROCESSING
+ *                         IN_DOUBT --retry--> PROCESSING   (the provider never saw the charge, and the hold is on)
  */
 const TRANSITIONS: Record<PaymentStatus, Partial<Record<PaymentTransition, PaymentStatus>>> = {
-  PROCESSING: { capture: 'CAPTURED', fail: 'FAILED', 'capture-after-cancel': 'REFUNDING' },
+  PROCESSING: { capture: 'CAPTURED', fail: 'FAILED', 'capture-after-cancel': 'REFUNDING', doubt: 'IN_DOUBT' },
+  IN_DOUBT: { capture: 'CAPTURED', fail: 'FAILED', 'capture-after-cancel': 'REFUNDING', retry: 'PROCESSING' },
   CAPTURED: { refund: 'REFUNDING' },
-  // A capture that turns up for a payment already given up on (its attempt lost the claim, or the hold ran out
-  // first): the money moved, so it goes back.
+  // A capture that turns up for a payment already given up on: the money moved, so it goes back.
   FAILED: { 'refund-late-capture': 'REFUNDING' },
   REFUNDING: { refunded: 'REFUNDED' },
   REFUNDED: {},

@@ -1,27 +1,51 @@
-import type { DeclineReason } from '@reservex/contracts';
+import type { PaymentFailureReason } from '@reservex/contracts';
 
-export type ChargeResult =
+/** Why an answer tells nothing: the money may or may not have moved. */
+export type Unknown = { kind: 'unknown'; why: string };
+
+/** A charge's answer. Only `captured` and `declined` are outcomes; anything else leaves the payment in doubt. */
+export type ChargeAnswer =
   | { kind: 'captured' }
-  | { kind: 'declined'; reason: DeclineReason }
-  | { kind: 'timeout' };
+  | { kind: 'declined'; reason: PaymentFailureReason }
+  | Unknown;
 
-/** What the provider holds for an idempotency key: an outcome, or nothing (no charge was made under it). */
-export type LookupResult =
+/** What the provider holds for a charge key. */
+export type LookupAnswer =
   | { kind: 'captured' }
-  | { kind: 'declined'; reason: DeclineReason }
-  | { kind: 'none' };
+  | { kind: 'declined'; reason: PaymentFailureReason }
+  /** Given up on by us: nothing was, or ever will be, captured under the key. */
+  | { kind: 'voided' }
+  /** A request under the key is still being processed. */
+  | { kind: 'pending' }
+  /** The provider never saw the key: no request under it arrived. */
+  | { kind: 'none' }
+  | Unknown;
 
-export type RefundResult = { kind: 'refunded' } | { kind: 'timeout' };
+/** After asking the provider to void a key: it is voided, or it already had an outcome. */
+export type VoidAnswer =
+  | { kind: 'voided' }
+  | { kind: 'captured' }
+  | { kind: 'declined'; reason: PaymentFailureReason }
+  | Unknown;
+
+export type RefundAnswer =
+  | { kind: 'refunded' }
+  /** The provider refuses it for good (nothing captured under the charge key): a bug on our side, never retried into success. */
+  | { kind: 'rejected'; why: string }
+  | Unknown;
 
 /**
  * The payment provider, as payment-service sees it. Every call carries an idempotency key: asking again with the
- * same key never moves money twice, it returns what happened the first time.
+ * same key never moves money twice, it returns what happened the first time. A timeout, a reset connection or a
+ * 5xx is never read as "not charged": it is an unknown, resolved by asking again.
  */
 export interface Gateway {
-  charge(idempotencyKey: string, amount: number): Promise<ChargeResult>;
+  charge(idempotencyKey: string, amount: number, currency: string): Promise<ChargeAnswer>;
   /** Asks what the provider did with a charge key, without charging. */
-  lookup(idempotencyKey: string): Promise<LookupResult>;
-  refund(idempotencyKey: string, chargeKey: string, amount: number): Promise<RefundResult>;
+  lookup(idempotencyKey: string): Promise<LookupAnswer>;
+  /** Gives up on a charge key: unless it was already captured or declined, nothing will be captured under it. */
+  void(idempotencyKey: string): Promise<VoidAnswer>;
+  refund(idempotencyKey: string, chargeKey: string, amount: number): Promise<RefundAnswer>;
 }
 
 /** The keys payment-service uses with the provider: one charge and at most one refund per reservation. */

@@ -1,8 +1,4 @@
-import { z } from 'zod';
-import { faultProfileSchema } from '../domain/fault-profile.ts';
-
 export function paymentOpenApi() {
-  const faults = z.toJSONSchema(faultProfileSchema, { io: 'input' });
   return {
     openapi: '3.1.0',
     info: { title: 'ReserveX payment-service', version: '1.0.0' },
@@ -22,23 +18,8 @@ export function paymentOpenApi() {
           responses: {
             200: {
               description:
-                'Payments of the reservation: CAPTURED, FAILED or REFUNDED (PROCESSING while charging)',
+                "Payments of the reservation: CAPTURED, FAILED, REFUNDING or REFUNDED; PROCESSING while charging, IN_DOUBT while the provider's answer is being found out",
             },
-          },
-        },
-      },
-      '/api/admin/faults': {
-        get: {
-          security: [{ bearer: [] }],
-          responses: { 200: { description: 'The fault profile in force' } },
-        },
-        put: {
-          security: [{ bearer: [] }],
-          requestBody: { required: true, content: { 'application/json': { schema: faults } } },
-          responses: {
-            200: { description: 'The new profile' },
-            400: { description: 'Invalid profile' },
-            403: { description: 'Not an admin' },
           },
         },
       },

@@ -42,6 +42,7 @@ export function paymentSaga(deps: {
         amount: d.amount,
         currency: d.currency,
         holdExpiresAt: new Date(d.expiresAt),
+        settleBy: new Date(d.settleBy ?? d.expiresAt),
       };
       // The cancellation can overtake the request (they travel on different topics), and a request can arrive
       // after its hold ended (payment-service was down). Either way: never charge.

@@ -8,10 +8,18 @@ export interface Payment {
   eventId: string;
   amount: number;
   currency: string;
+  /** The fan's deadline: no charge starts after it. */
   holdExpiresAt: Date;
+  /** When ticket-service gives up on the booking: an unknown outcome must be settled (or voided) before then. */
+  settleBy: Date;
   status: PaymentStatus;
   failureReason: string | null;
+  /** Claims so far, by the processor or the reconciler: the claim token a settlement must match. */
   attempts: number;
+  /** Lookups at the provider since the payment went in doubt, for the backoff. */
+  checks: number;
+  inDoubtSince: Date | null;
+  refundAttempts: number;
   createdAt: Date;
   capturedAt: Date | null;
   failedAt: Date | null;
@@ -27,9 +35,13 @@ interface Row {
   amount: number;
   currency: string;
   hold_expires_at: Date;
+  settle_by: Date;
   status: PaymentStatus;
   failure_reason: string | null;
   attempts: number;
+  checks: number;
+  in_doubt_since: Date | null;
+  refund_attempts: number;
   created_at: Date;
   captured_at: Date | null;
   failed_at: Date | null;
@@ -45,9 +57,13 @@ const toPayment = (r: Row): Payment => ({
   amount: Number(r.amount),
   currency: r.currency,
   holdExpiresAt: r.hold_expires_at,
+  settleBy: r.settle_by,
   status: r.status,
   failureReason: r.failure_reason,
   attempts: r.attempts,
+  checks: r.checks,
+  inDoubtSince: r.in_doubt_since,
+  refundAttempts: r.refund_attempts,
   createdAt: r.created_at,
   capturedAt: r.captured_at,
   failedAt: r.failed_at,
@@ -63,13 +79,14 @@ export interface NewPayment {
   amount: number;
   currency: string;
   holdExpiresAt: Date;
+  settleBy: Date;
 }
 
 /** Opens the payment for a reservation; false when one exists already (a redelivered or repeated request). */
 export async function openPayment(tx: Queryable, p: NewPayment): Promise<boolean> {
   const { rowCount } = await tx.query(
-    `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, status, trace_context)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'PROCESSING', $8) ON CONFLICT (reservation_id) DO NOTHING`,
+    `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, settle_by, status, trace_context)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $9, 'PROCESSING', $8) ON CONFLICT (reservation_id) DO NOTHING`,
     [
       p.id,
       p.reservationId,
@@ -79,6 +96,7 @@ export async function openPayment(tx: Queryable, p: NewPayment): Promise<boolean
       p.currency,
       p.holdExpiresAt,
       JSON.stringify(injectTraceContext()),
+      p.settleBy,
     ],
   );
   return rowCount === 1;
@@ -87,9 +105,9 @@ export async function openPayment(tx: Queryable, p: NewPayment): Promise<boolean
 /** Records a payment that was refused before any charge: the hold had ended, or the reservation was cancelled. */
 export async function refusePayment(tx: Queryable, p: NewPayment, reason: string): Promise<boolean> {
   const { rowCount } = await tx.query(
-    `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, status, failure_reason, failed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'FAILED', $8, now()) ON CONFLICT (reservation_id) DO NOTHING`,
-    [p.id, p.reservationId, p.userId, p.eventId, p.amount, p.currency, p.holdExpiresAt, reason],
+    `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, settle_by, status, failure_reason, failed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'FAILED', $9, now()) ON CONFLICT (reservation_id) DO NOTHING`,
+    [p.id, p.reservationId, p.userId, p.eventId, p.amount, p.currency, p.holdExpiresAt, p.settleBy, reason],
   );
   return rowCount === 1;
 }
@@ -111,6 +129,7 @@ export async function lockPayment(tx: Queryable, id: string): Promise<Payment | 
 
 const STAMP: Record<PaymentStatus, string> = {
   PROCESSING: '',
+  IN_DOUBT: 'in_doubt_since = COALESCE(in_doubt_since, now()), next_check_at = now(), checks = 0',
   CAPTURED: 'captured_at = now()',
   FAILED: 'failed_at = now()',
   // A capture to be refunded at once (late, or after a cancellation) is stamped captured too.
@@ -127,12 +146,21 @@ export async function transitionPayment(
 ): Promise<PaymentStatus> {
   const to = nextPaymentStatus(payment.status, transition);
   await tx.query(
-    `UPDATE payments SET status = $2, failure_reason = COALESCE($3, failure_reason), lease_until = NULL, ${STAMP[to]}
+    `UPDATE payments SET status = $2, failure_reason = COALESCE($3, failure_reason), lease_until = NULL,
+       doubt_resolved_at = CASE
+         WHEN in_doubt_since IS NOT NULL AND doubt_resolved_at IS NULL AND $2 NOT IN ('PROCESSING', 'IN_DOUBT')
+         THEN now() ELSE doubt_resolved_at END
+       ${STAMP[to] === '' ? '' : `, ${STAMP[to]}`}
      WHERE id = $1`,
     [payment.id, to, failureReason ?? null],
   );
   return to;
 }
+
+/** A claimed payment, and whether its reservation was cancelled by the time of the claim. */
+export type ClaimedPayment = Payment & { cancelled: boolean };
+
+const CLAIMED = `*, EXISTS (SELECT 1 FROM cancelled_reservations c WHERE c.reservation_id = payments.reservation_id) AS cancelled`;
 
 /**
  * Leases PROCESSING payments to this instance. SKIP LOCKED lets instances share the work; the lease lets a
@@ -142,17 +170,67 @@ export async function claimProcessingPayments(
   db: Queryable,
   limit: number,
   leaseSeconds: number,
-): Promise<Payment[]> {
-  const { rows } = await db.query<Row>(
+): Promise<ClaimedPayment[]> {
+  const { rows } = await db.query<Row & { cancelled: boolean }>(
     `UPDATE payments SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
      WHERE id IN (
        SELECT id FROM payments
        WHERE status = 'PROCESSING' AND (lease_until IS NULL OR lease_until < now())
        ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-     RETURNING *`,
+     RETURNING ${CLAIMED}`,
     [limit, leaseSeconds],
   );
-  return rows.map(toPayment);
+  return rows.map((r) => ({ ...toPayment(r), cancelled: r.cancelled }));
+}
+
+/** Leases IN_DOUBT payments whose next check is due, to ask the provider about them. */
+export async function claimPaymentsInDoubt(
+  db: Queryable,
+  limit: number,
+  leaseSeconds: number,
+): Promise<ClaimedPayment[]> {
+  const { rows } = await db.query<Row & { cancelled: boolean }>(
+    `UPDATE payments SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
+     WHERE id IN (
+       SELECT id FROM payments
+       WHERE status = 'IN_DOUBT' AND next_check_at <= now() AND (lease_until IS NULL OR lease_until < now())
+       ORDER BY next_check_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+     RETURNING ${CLAIMED}`,
+    [limit, leaseSeconds],
+  );
+  return rows.map((r) => ({ ...toPayment(r), cancelled: r.cancelled }));
+}
+
+/** Nothing known yet: the claim is let go, and the payment is asked about again after `delayMs`. */
+export async function checkAgainLater(
+  db: Queryable,
+  paymentId: string,
+  attempt: number,
+  delayMs: number,
+): Promise<void> {
+  await db.query(
+    `UPDATE payments SET next_check_at = now() + make_interval(secs => $3::float8 / 1000), checks = checks + 1,
+       lease_until = NULL
+     WHERE id = $1 AND attempts = $2 AND status = 'IN_DOUBT'`,
+    [paymentId, attempt, delayMs],
+  );
+}
+
+/** A refund whose answer was lost is tried again (same key) after `delayMs`, rather than when its lease runs out. */
+export async function refundAgainLater(db: Queryable, paymentId: string, delayMs: number): Promise<void> {
+  await db.query(
+    `UPDATE payments SET lease_until = now() + make_interval(secs => $2::float8 / 1000)
+     WHERE id = $1 AND status = 'REFUNDING'`,
+    [paymentId, delayMs],
+  );
+}
+
+/** How many payments are in doubt now, for the gauge. */
+export async function countInDoubt(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    "SELECT count(*) AS n FROM payments WHERE status = 'IN_DOUBT'",
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 /**

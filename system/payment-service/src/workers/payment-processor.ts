@@ -7,10 +7,11 @@ import {
   type Tracer,
 } from '@reservex/kit';
 import type { ChargeOutcome } from '../domain/payment-saga.ts';
-import { type ChargeResult, chargeKey, type Gateway } from '../gateway/gateway.ts';
+import { type ChargeAnswer, chargeKey, type Gateway } from '../gateway/gateway.ts';
 import type { GatewayMetrics } from '../payment-metrics.ts';
-import { claimProcessingPayments, extendLease, type Payment } from '../store/payments.ts';
+import { type ClaimedPayment, claimProcessingPayments, extendLease } from '../store/payments.ts';
 import { settleCharge } from '../use-cases/settle-charge.ts';
+import { followUp, type Wakeable } from './follow-up.ts';
 
 export interface PaymentProcessorOptions {
   pool: Pool;
@@ -18,17 +19,20 @@ export interface PaymentProcessorOptions {
   logger: Logger;
   tracer: Tracer;
   metrics: GatewayMetrics;
-  relay: { wake(): void };
+  relay: Wakeable;
   /** Woken when a capture must be given back. */
-  refunder: { wake(): void };
+  refunder: Wakeable;
+  /** Woken when a charge's answer was lost. */
+  reconciler: Wakeable;
   concurrency: number;
   leaseSeconds: number;
   idleMs: number;
 }
 
 /**
- * Charges PROCESSING payments through the gateway, many at a time, outside any database transaction (a charge
- * can take seconds), then settles each in a transaction that also writes its saga message to the outbox.
+ * Charges PROCESSING payments through the provider, many at a time, outside any database transaction (a charge
+ * can take seconds), then settles each in a transaction that also writes its saga message to the outbox. An
+ * answer that never came, or came as a 5xx, settles the payment IN_DOUBT: never FAILED on a guess.
  */
 export class PaymentProcessor {
   readonly #options: PaymentProcessorOptions;
@@ -59,6 +63,13 @@ export class PaymentProcessor {
     await Promise.allSettled(this.#tasks);
   }
 
+  /** One pass that waits for its charges to settle: for tools and tests that step the saga by hand. */
+  async chargeDue(limit = this.#options.concurrency): Promise<number> {
+    const claimed = await claimProcessingPayments(this.#options.pool, limit, this.#options.leaseSeconds);
+    await Promise.all(claimed.map((payment) => this.#charge(payment)));
+    return claimed.length;
+  }
+
   async #claimAndCharge(): Promise<'busy' | 'idle'> {
     const free = this.#options.concurrency - this.#tasks.size;
     if (free <= 0) return 'idle';
@@ -67,7 +78,7 @@ export class PaymentProcessor {
     return claimed.length === free ? 'busy' : 'idle';
   }
 
-  #launch(payment: Payment): void {
+  #launch(payment: ClaimedPayment): void {
     // The charge belongs to the booking's trace: its parent is the saga step that opened the payment.
     const task = inSpan(
       this.#options.tracer,
@@ -88,33 +99,38 @@ export class PaymentProcessor {
     this.#tasks.add(task);
   }
 
-  async #charge(claimed: Payment): Promise<void> {
-    const { gateway, pool, metrics, relay, refunder } = this.#options;
+  async #charge(claimed: ClaimedPayment): Promise<void> {
+    const { pool, metrics } = this.#options;
     // The reservation id is the idempotency key: a retried charge for the same reservation is never a second charge.
     const key = chargeKey(claimed.reservationId);
     let outcome: ChargeOutcome;
-    if (claimed.holdExpiresAt.getTime() <= Date.now()) {
-      // The seats are no longer held, so no new charge is made. But an earlier attempt may have charged and then
-      // died before settling: the provider is asked first, and whatever it holds is settled.
-      const known = await gateway.lookup(key);
-      outcome = known.kind === 'none' ? { kind: 'not-attempted', reason: 'hold-expired' } : known;
-      metrics.charged(known.kind === 'none' ? 'hold-expired' : `recovered-${known.kind}`, 0);
+    if (claimed.cancelled || claimed.holdExpiresAt.getTime() <= Date.now()) {
+      // No new charge may start (docs/saga.md, the hold rule). On the first claim nothing was ever sent under the
+      // key; after that, an earlier attempt may have charged and died before settling, so the payment is in
+      // doubt and the reconciler asks the provider (and voids the key if it holds nothing).
+      outcome =
+        claimed.attempts === 1
+          ? { kind: 'not-attempted', reason: claimed.cancelled ? 'reservation-cancelled' : 'hold-expired' }
+          : { kind: 'unknown' };
+      metrics.charged(outcome.kind === 'unknown' ? 'unknown-earlier-attempt' : outcome.reason, 0);
     } else {
       const started = performance.now();
-      const result = await this.#chargeKeepingTheClaim(claimed, key);
+      const answer = await this.#chargeKeepingTheClaim(claimed, key);
       metrics.charged(
-        result.kind === 'declined' ? result.reason : result.kind,
+        answer.kind === 'declined'
+          ? answer.reason
+          : answer.kind === 'unknown'
+            ? `unknown-${answer.why}`
+            : answer.kind,
         (performance.now() - started) / 1000,
       );
-      outcome = result.kind === 'timeout' ? { kind: 'declined', reason: 'gateway-timeout' } : result;
+      outcome = answer.kind === 'unknown' ? { kind: 'unknown' } : answer;
     }
-    await settleCharge(pool, claimed.id, outcome, claimed.attempts);
-    relay.wake();
-    if (outcome.kind === 'captured') refunder.wake();
+    followUp(await settleCharge(pool, claimed.id, outcome, claimed.attempts), this.#options);
   }
 
   /** The claim is kept alive while the provider takes its time, so no other attempt charges meanwhile. */
-  async #chargeKeepingTheClaim(claimed: Payment, key: string): Promise<ChargeResult> {
+  async #chargeKeepingTheClaim(claimed: ClaimedPayment, key: string): Promise<ChargeAnswer> {
     const { pool, gateway, leaseSeconds, logger } = this.#options;
     const keepAlive = setInterval(
       () => {
@@ -125,7 +141,7 @@ export class PaymentProcessor {
       Math.max(250, (leaseSeconds * 1000) / 3),
     );
     try {
-      return await gateway.charge(key, claimed.amount);
+      return await gateway.charge(key, claimed.amount, claimed.currency);
     } finally {
       clearInterval(keepAlive);
     }

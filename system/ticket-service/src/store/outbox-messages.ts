@@ -15,6 +15,7 @@ export function announceReservation(tx: Queryable, r: Reservation, seatIds: read
       amount: r.amount,
       currency: r.currency,
       expiresAt: r.expiresAt.toISOString(),
+      settleBy: r.settleBy.toISOString(),
     }),
   );
 }

@@ -18,7 +18,10 @@ export interface Reservation {
   reason: string | null;
   amount: number;
   currency: string;
+  /** The fan's deadline: no charge starts after it. */
   expiresAt: Date;
+  /** When a payment that started in time must have landed; the hold ends then (docs/saga.md, the hold rule). */
+  settleBy: Date;
   idempotencyKey: string | null;
   paymentId: string | null;
   paymentFailure: string | null;
@@ -38,6 +41,7 @@ interface Row {
   amount: number;
   currency: string;
   expires_at: Date;
+  settle_by: Date;
   idempotency_key: string | null;
   payment_id: string | null;
   payment_failure: string | null;
@@ -57,6 +61,7 @@ const toReservation = (r: Row): Reservation => ({
   amount: Number(r.amount),
   currency: r.currency,
   expiresAt: r.expires_at,
+  settleBy: r.settle_by,
   idempotencyKey: r.idempotency_key,
   paymentId: r.payment_id,
   paymentFailure: r.payment_failure,
@@ -107,6 +112,7 @@ export async function insertReservation(
     amount: number;
     currency: string;
     holdSeconds: number;
+    settleWindowSeconds: number;
     idempotencyKey?: string;
     admissionId?: string;
   },
@@ -114,8 +120,9 @@ export async function insertReservation(
 ): Promise<Reservation> {
   // The hold ends by the database clock, the same clock the expiry sweep reads.
   const { rows } = await tx.query<Row>(
-    `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, idempotency_key, admission_id, trace_context)
-     VALUES ($1, $2, $3, 'PENDING', $4, $5, now() + make_interval(secs => $6), $7, $8, $9) RETURNING *`,
+    `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, settle_by, idempotency_key, admission_id, trace_context)
+     VALUES ($1, $2, $3, 'PENDING', $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $6 + $10),
+             $7, $8, $9) RETURNING *`,
     [
       r.id,
       r.eventId,
@@ -126,6 +133,7 @@ export async function insertReservation(
       r.idempotencyKey ?? null,
       r.admissionId ?? null,
       JSON.stringify(injectTraceContext()),
+      r.settleWindowSeconds,
     ],
   );
   await tx.query('INSERT INTO reservation_seats (reservation_id, seat_id) SELECT $1, unnest($2::uuid[])', [
@@ -210,11 +218,14 @@ export async function markRefunded(tx: Queryable, id: string): Promise<void> {
   );
 }
 
-/** Locks PENDING reservations whose hold has ended; SKIP LOCKED lets several sweepers and the saga run together. */
+/**
+ * Locks PENDING reservations whose hold has ended, settle window included (docs/saga.md, the hold rule); SKIP
+ * LOCKED lets several sweepers and the saga run together.
+ */
 export async function lockExpiredHolds(tx: Queryable, limit: number): Promise<Reservation[]> {
   const { rows } = await tx.query<Row>(
-    `SELECT * FROM reservations WHERE status = 'PENDING' AND expires_at <= now()
-     ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    `SELECT * FROM reservations WHERE status = 'PENDING' AND settle_by <= now()
+     ORDER BY settle_by LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
   );
   return rows.map(toReservation);

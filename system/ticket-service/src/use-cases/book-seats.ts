@@ -40,6 +40,8 @@ export interface BookSeatsDeps {
   relay: { wake(): void };
   stages: SagaStages;
   logger: Logger;
+  /** How long past the fan's deadline a payment that started in time may still land (docs/saga.md). */
+  settleWindowSeconds: number;
 }
 
 /**
@@ -112,6 +114,7 @@ export function bookSeats(deps: BookSeatsDeps) {
           amount: held.reduce((sum, s) => sum + s.price, 0),
           currency: event.currency,
           holdSeconds: event.holdSeconds,
+          settleWindowSeconds: deps.settleWindowSeconds,
           idempotencyKey,
           admissionId: admission?.tokenId,
         },

@@ -22,9 +22,10 @@ export interface HoldExpiryOptions {
 }
 
 /**
- * The saga's timeout, and the compensation of its first step: holds whose time is up end EXPIRED, their seats
- * go back on sale and saga.reservation.cancelled (reason expired) goes out. However long payment-service is
- * away, no reservation stays PENDING past its hold.
+ * The saga's timeout, and the compensation of its first step: holds whose time is up (the fan's deadline, plus
+ * the settle window for a payment that started before it) end EXPIRED, their seats go back on sale and
+ * saga.reservation.cancelled (reason expired) goes out. However long payment-service is away, no reservation
+ * stays PENDING past its settle-by instant.
  */
 export class HoldExpiry {
   readonly #options: HoldExpiryOptions;

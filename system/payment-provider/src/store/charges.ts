@@ -1,0 +1,95 @@
+import { type Pool, type Queryable, withTransaction } from '@reservex/kit';
+
+export type ChargeStatus = 'pending' | 'captured' | 'declined' | 'voided';
+
+export interface Charge {
+  key: string;
+  amount: number;
+  currency: string;
+  status: ChargeStatus;
+  declineReason: string | null;
+}
+
+const toCharge = (r: {
+  idempotency_key: string;
+  amount: string | number;
+  currency: string;
+  status: ChargeStatus;
+  decline_reason: string | null;
+}): Charge => ({
+  key: r.idempotency_key,
+  amount: Number(r.amount),
+  currency: r.currency,
+  status: r.status,
+  declineReason: r.decline_reason,
+});
+
+export async function findCharge(db: Queryable, key: string): Promise<Charge | undefined> {
+  const { rows } = await db.query('SELECT * FROM charges WHERE idempotency_key = $1', [key]);
+  return rows[0] === undefined ? undefined : toCharge(rows[0]);
+}
+
+/** Records that a charge is under way; undefined when the key is already known (then read what it holds). */
+export async function startCharge(
+  db: Queryable,
+  key: string,
+  amount: number,
+  currency: string,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO charges (idempotency_key, amount, currency, status) VALUES ($1, $2, $3, 'pending')
+     ON CONFLICT (idempotency_key) DO NOTHING`,
+    [key, amount, currency],
+  );
+  return rowCount === 1;
+}
+
+/** Captures a pending charge and writes the ledger entry, in one transaction; false if it was voided meanwhile. */
+export async function capture(pool: Pool, key: string): Promise<boolean> {
+  return withTransaction(pool, async (tx) => {
+    const { rows } = await tx.query(
+      `UPDATE charges SET status = 'captured', decided_at = now() WHERE idempotency_key = $1 AND status = 'pending'
+       RETURNING amount`,
+      [key],
+    );
+    if (rows[0] === undefined) return false;
+    await tx.query(
+      "INSERT INTO ledger_entries (kind, key, charge_key, amount) VALUES ('capture', $1, $1, $2)",
+      [key, rows[0].amount],
+    );
+    return true;
+  });
+}
+
+export async function decline(db: Queryable, key: string, reason: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE charges SET status = 'declined', decline_reason = $2, decided_at = now()
+     WHERE idempotency_key = $1 AND status = 'pending'`,
+    [key, reason],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * The merchant gives up on a key: a key never seen, or one still pending, is voided, so nothing will ever be
+ * captured under it. Returns what the key holds afterwards.
+ */
+export async function voidCharge(db: Queryable, key: string): Promise<Charge> {
+  await db.query(
+    `INSERT INTO charges (idempotency_key, amount, currency, status, decided_at) VALUES ($1, 0, 'XXX', 'voided', now())
+     ON CONFLICT (idempotency_key) DO UPDATE SET status = 'voided', decided_at = now() WHERE charges.status = 'pending'`,
+    [key],
+  );
+  return (await findCharge(db, key))!;
+}
+
+/**
+ * At start-up: charges left pending by a previous run of this process. Their requests died with it before any
+ * capture, so they are declined, as a real acquirer's recovery would; a lookup then gets a definite answer.
+ */
+export async function declineAbandoned(db: Queryable): Promise<number> {
+  const { rowCount } = await db.query(
+    "UPDATE charges SET status = 'declined', decline_reason = 'processing-error', decided_at = now() WHERE status = 'pending'",
+  );
+  return rowCount ?? 0;
+}
