@@ -126,7 +126,7 @@ async function recheck(path: string): Promise<number> {
     );
   console.log(`scenario: checking "${report.scenario?.name ?? '?'}" again, event ${report.check.eventId}`);
   const results = await checkInvariants(report.check);
-  for (const r of results) console.log(`    ${r.verdict.padEnd(4)}  ${r.id}. ${r.name}: ${r.detail}`);
+  for (const r of results) console.log(`    ${r.verdict.padEnd(4)}  ${r.name}: ${r.detail}`);
   const passed = results.every((r) => r.verdict !== 'FAIL');
   console.log(`\n  result: ${passed ? 'PASS' : 'FAIL'}`);
   return passed ? 0 : 1;

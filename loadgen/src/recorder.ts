@@ -1,3 +1,4 @@
+import type { Misbehaviour, Refusal } from './misbehaviour-kinds.ts';
 /** Everything the run measures, client side. Percentiles come from kept samples; a run holds at most ~10^5. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -43,6 +44,12 @@ export class Recorder {
   cancelled = 0;
   /** Fans who cancelled a booking they had paid for (each one a refund). */
   cancelledAfterPaying = 0;
+  /** Misbehaving fans' attempts, by kind: tried, refused as they must be, and answered wrongly. */
+  readonly misbehaviours = new Map<Misbehaviour, { tried: number; refused: number; wrong: number }>();
+  /** What each wrong answer was, for the report (bounded). */
+  readonly wrongAnswers: string[] = [];
+  /** Refused attempts, for the checker to confirm they left nothing behind. */
+  readonly refusals: Refusal[] = [];
   /** Requests a fan's app sent again after a transient answer (no answer, 429, 502–504). */
   fanRetries = 0;
   /** Fans whose journey ended because the API kept failing past their patience. */
@@ -63,6 +70,15 @@ export class Recorder {
 
   constructor(capacity: number) {
     this.capacity = capacity;
+  }
+
+  misbehaviour(kind: Misbehaviour) {
+    let tally = this.misbehaviours.get(kind);
+    if (tally === undefined) {
+      tally = { tried: 0, refused: 0, wrong: 0 };
+      this.misbehaviours.set(kind, tally);
+    }
+    return tally;
   }
 
   countHttp(status: number | 'network-error', retryAfter = false): void {

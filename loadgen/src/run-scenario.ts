@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { en, Faker } from '@faker-js/faker';
 import { createTracing, inSpan, loadConfig, tracingConfigSchema } from '@reservex/kit';
+import { TokenPool } from './adversaries.ts';
 import { arrivalOffsets } from './arrival.ts';
 import { FaultRunner } from './chaos/fault-runner.ts';
 import { faultTargets } from './chaos/faults.ts';
@@ -18,9 +19,11 @@ import { probeProvider, setProviderFaults } from './provider-faults.ts';
 import { awaitQuiescence } from './quiescence.ts';
 import { seededRandom } from './random.ts';
 import { Recorder } from './recorder.ts';
+import { Redeliverer } from './redelivery.ts';
 import { renderHtml } from './report/html-report.ts';
 import { prometheusSeries } from './report/prometheus-charts.ts';
 import { buildReport, type CheckTarget, renderSummary } from './report/run-report.ts';
+import { checkExpectations, runFacts } from './run-facts.ts';
 import { SagaMonitor } from './saga-monitor.ts';
 import { capacity, type Scenario } from './scenario.ts';
 import { SeatMapView } from './seat-map-view.ts';
@@ -175,6 +178,18 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
             log,
           );
     faults?.schedule(salesOpenAt);
+    const redelivery =
+      scenario.redelivery === undefined || scenario.redelivery.share === 0
+        ? undefined
+        : new Redeliverer({
+            brokers: targets.kafkaBrokers,
+            prefix: targets.topicPrefix,
+            share: scenario.redelivery.share,
+            delayMs: scenario.redelivery.delayMs,
+            random: seededRandom(seed ^ 0x5eed),
+            log,
+          });
+    await redelivery?.start();
 
     const runStart = recorder.startedAt;
     const deadline = salesOpenAt + scenario.durationSeconds * 1000;
@@ -193,6 +208,7 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       seatMap: new SeatMapView(http, targets.ticket, eventId),
       deadline,
       soldOut: () => availableGone,
+      tokens: new TokenPool(),
       markSoldOut: () => {
         availableGone = true;
       },
@@ -220,6 +236,9 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
     await Promise.all(journeys);
     for (const t of timers) clearTimeout(t);
     await faults?.settle();
+    await redelivery?.stop();
+    if (redelivery !== undefined)
+      log(`redelivered ${redelivery.redelivered} saga message(s) as exact duplicates, late and out of order`);
     stopProgress();
     const finishedAt = Date.now();
     log(
@@ -243,6 +262,7 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       topicPrefix: targets.topicPrefix,
       redisUrl: targets.ticketRedis,
       redisPrefix: targets.ticketRedisPrefix,
+      refusals: recorder.refusals,
     };
     const invariants = await checkInvariants(check);
     const payments = await paymentFigures({
@@ -250,6 +270,13 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       paymentDb: targets.paymentDb,
       providerDb: targets.providerDb,
       eventId,
+    });
+    const facts = await runFacts({
+      ticketDb: targets.ticketDb,
+      eventId,
+      recorder,
+      payments,
+      redelivered: redelivery?.redelivered ?? 0,
     });
     const prometheus = await prometheusSeries({
       url: targets.prometheus,
@@ -276,6 +303,9 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       soldSeats: await soldSeats(targets.ticketDb, eventId),
       check,
       payments,
+      facts,
+      expectations: checkExpectations(scenario.expect, facts),
+      redelivered: redelivery === undefined ? null : Object.fromEntries(redelivery.byTopic),
       faults: (faults?.records ?? []).map((r) => ({
         label: r.label,
         fault: r.fault,

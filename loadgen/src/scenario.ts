@@ -4,6 +4,8 @@ import { faultProfileSchema } from '@reservex/payment-provider/faults';
 import { z } from 'zod';
 import { faultSchema } from './chaos/faults.ts';
 import { SERVICES } from './chaos/target-names.ts';
+import { MISBEHAVIOURS } from './misbehaviour-kinds.ts';
+import { EXPECTATION, FACT_NAMES } from './run-facts.ts';
 
 /** One declarative file per scenario, under scenarios/. Every field is checked before anything starts. */
 export const scenarioSchema = z.strictObject({
@@ -66,6 +68,34 @@ export const scenarioSchema = z.strictObject({
       .array(z.strictObject({ atSecond: z.number().min(0), profile: faultProfileSchema }))
       .default([]),
   }),
+  /** A share of the fans misbehave: each tries one or two of `kinds` (README, "Misbehaving fans"). */
+  adversaries: z
+    .strictObject({
+      share: z.number().min(0).max(1),
+      kinds: z
+        .array(z.enum(MISBEHAVIOURS))
+        .min(1)
+        .default([...MISBEHAVIOURS]),
+    })
+    .optional(),
+  /**
+   * The harness re-publishes a share of the saga's messages through Kafka as exact duplicates (same message id),
+   * each after a random delay, so that they arrive late and out of order. Effects must stay exactly-once.
+   */
+  redelivery: z
+    .strictObject({
+      share: z.number().min(0).max(1),
+      delayMs: z
+        .strictObject({ min: z.number().int().min(0), max: z.number().int().min(0) })
+        .default({ min: 0, max: 5000 }),
+    })
+    .refine((r) => r.delayMs.min <= r.delayMs.max, { message: 'delayMs.min must not exceed delayMs.max' })
+    .optional(),
+  /**
+   * What must happen in this scenario for it to have exercised its path, as `"fact": "<op> <n>"` (ops >=, <=, ==,
+   * >, <), for example `"expiredHolds": ">= 20"`. The facts are listed in the README.
+   */
+  expect: z.partialRecord(z.enum(FACT_NAMES), z.string().regex(EXPECTATION, 'like ">= 20"')).default({}),
   /**
    * Settings for services the runner starts, by service (environment variables, as in the README): for a rule
    * the scenario is about, such as ticket-service's HOLD_SETTLE_WINDOW_SECONDS. The runner must own them.
@@ -139,10 +169,20 @@ export function loadScenario(nameOrPath: string): Scenario {
 }
 
 /** --scale N: N times the users and N times the seats (more rows per section), same shape. */
+/** An expectation's bound at another scale: counts grow and shrink with the crowd; an exact 0 stays 0. */
+function scaleExpectation(expected: string, factor: number): string {
+  const [, op, bound] = EXPECTATION.exec(expected) ?? [];
+  const n = Number(bound);
+  if (op === undefined || op === '==' || n === 0) return expected;
+  const scaled = op.startsWith('>') ? Math.max(1, Math.ceil(n * factor)) : Math.floor(n * factor);
+  return `${op} ${scaled}`;
+}
+
 export function scaleScenario(s: Scenario, factor: number): Scenario {
   if (factor === 1) return s;
   return {
     ...s,
+    expect: Object.fromEntries(Object.entries(s.expect).map(([k, v]) => [k, scaleExpectation(v!, factor)])),
     users: Math.max(1, Math.round(s.users * factor)),
     event: {
       ...s.event,

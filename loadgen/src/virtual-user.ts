@@ -1,4 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  judge,
+  misbehaveAfterBooking,
+  misbehaveWhenAdmitted,
+  pickMisbehaviours,
+  type ReserveRequest,
+  skipTheQueue,
+  type TokenPool,
+  userIdOf,
+} from './adversaries.ts';
 import { FAN_PASSWORD, type FanAccount } from './fan-accounts.ts';
 import type { HttpClient } from './http-client.ts';
 import { patiently } from './patient-request.ts';
@@ -22,6 +32,8 @@ export interface RunContext {
   /** True once the seat map shows nothing left: late fans look once and leave. */
   soldOut: () => boolean;
   markSoldOut: () => void;
+  /** Admission tokens fans were given, for misbehaving fans to borrow. */
+  tokens: TokenPool;
 }
 
 interface Reservation {
@@ -40,8 +52,16 @@ interface QueueStatus {
 
 type Admission = { token: string | undefined } | 'left' | 'sold-out' | 'failed' | 'gave-up';
 
-/** Queue: join, then poll as the server's Retry-After says, until admitted (or the fan gives up). */
-async function waitForAdmission(ctx: RunContext, auth: string, random: () => number): Promise<Admission> {
+/**
+ * Queue: join, then poll as the server's Retry-After says, until admitted (or the fan gives up). An impatient fan
+ * tries to book past the queue once, right after joining; its place stays.
+ */
+async function waitForAdmission(
+  ctx: RunContext,
+  auth: string,
+  random: () => number,
+  impatient?: () => Promise<void>,
+): Promise<Admission> {
   const { http, recorder: rec, scenario: s, targets: t } = ctx;
   if (ctx.queueOpensAt !== undefined && Date.now() < ctx.queueOpensAt)
     await sleep(ctx.queueOpensAt - Date.now() + random() * 200);
@@ -58,6 +78,8 @@ async function waitForAdmission(ctx: RunContext, auth: string, random: () => num
     return 'failed';
   }
   const joinedAt = Date.now();
+  // Alongside the polling, so the fan keeps its place while it tries.
+  const trying = impatient?.().catch((error: Error) => rec.error(`impatient fan: ${error.message}`));
   // Some fans give up while waiting: they simply stop asking, and the queue drops them when their turn comes.
   const leavesAt =
     random() < s.abandonment.beforeAdmission ? joinedAt + random() * 20_000 : Number.POSITIVE_INFINITY;
@@ -89,6 +111,7 @@ async function waitForAdmission(ctx: RunContext, auth: string, random: () => num
     return 'failed';
   } finally {
     rec.waiting--;
+    await trying;
   }
 }
 
@@ -112,15 +135,40 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
   if (login.status !== 200) return void rec.error(`login ${login.status}`);
   const auth = login.body.accessToken;
   rec.signedIn++;
+  const misbehaves = pickMisbehaviours(s, random);
+  const userId = misbehaves.size > 0 ? userIdOf(auth) : '';
+  const want = s.seats.perUser.min + Math.floor(random() * (s.seats.perUser.max - s.seats.perUser.min + 1));
 
+  const reserve: ReserveRequest = ({ seatIds, key, token }) =>
+    patiently(
+      rec,
+      random,
+      () =>
+        http.post<Reservation>(`${t.ticket}/api/reservations`, {
+          token: auth,
+          body: { eventId: ctx.eventId, seatIds },
+          headers: { ...(token === undefined ? {} : { 'x-admission-token': token }), 'idempotency-key': key },
+        }),
+      patience,
+    );
   let admissionToken: string | undefined;
   if (ctx.queueOpensAt !== undefined) {
-    const admission = await waitForAdmission(ctx, auth, random);
+    const impatient =
+      misbehaves.has('no-token') || misbehaves.has('forged-token')
+        ? async () => {
+            if (Date.now() < ctx.salesOpenAt) await sleep(ctx.salesOpenAt - Date.now() + random() * 1000);
+            const map = await ctx.seatMap.read();
+            const seatIds = chooseSeats(map, want, s.seats.preference, random, s.seats.hotSetSize);
+            await skipTheQueue({ kinds: misbehaves, rec, reserve, userId, fanIndex: fan.index, seatIds });
+          }
+        : undefined;
+    const admission = await waitForAdmission(ctx, auth, random, impatient);
     if (admission === 'left') return void rec.abandonedWaiting++;
     if (admission === 'sold-out') return void rec.soldOutSeen++;
     if (admission === 'failed') return;
     if (admission === 'gave-up') return void rec.fansGaveUp++;
     admissionToken = admission.token;
+    if (admissionToken !== undefined) ctx.tokens.add(admissionToken);
   } else {
     rec.waiting++;
     const leaves = random() < s.abandonment.beforeAdmission;
@@ -136,14 +184,28 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
   if (random() < s.abandonment.afterAdmission) return void rec.abandonedAdmitted++;
   if (ctx.soldOut()) return void rec.soldOutSeen++;
 
-  const want = s.seats.perUser.min + Math.floor(random() * (s.seats.perUser.max - s.seats.perUser.min + 1));
   let reservation: Reservation | undefined;
   let reservedAt = 0;
-  const headers: Record<string, string> =
-    admissionToken === undefined ? {} : { 'x-admission-token': admissionToken };
+  let booked: { key: string; seatIds: string[]; token: string | undefined } | undefined;
+  let otherSeatIds: string[] = [];
   for (let attempt = 0; attempt <= s.seats.retriesOn409 && Date.now() < ctx.deadline; attempt++) {
     const map = await ctx.seatMap.read();
     const seatIds = chooseSeats(map, want, s.seats.preference, random, s.seats.hotSetSize);
+    if (attempt === 0 && misbehaves.size > 0)
+      await misbehaveWhenAdmitted({
+        kinds: misbehaves,
+        rec,
+        reserve,
+        userId,
+        fanIndex: fan.index,
+        ownToken: admissionToken,
+        queued: ctx.queueOpensAt !== undefined,
+        tokens: ctx.tokens,
+        seatIds,
+        maxSeatsPerUser: s.event.maxSeatsPerUser,
+        allSeatIds: () => map.map((seat) => seat.id),
+        random,
+      });
     if (seatIds.length === 0) {
       // Held is not sold: a held seat comes back when its payment fails or its hold runs out. A fan who sees
       // only held seats looks again a little later, as people refresh; only a map of sold seats ends the sale.
@@ -166,20 +228,29 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
     reservedAt = Date.now();
     // The same Idempotency-Key on every retry: a booking that went through before its answer was lost comes back
     // as itself, never as a second booking.
-    const res = await patiently(
-      rec,
-      random,
-      () =>
-        http.post<Reservation>(`${t.ticket}/api/reservations`, {
-          token: auth,
-          body: { eventId: ctx.eventId, seatIds },
-          headers: { ...headers, 'idempotency-key': `fan-${fan.index}-${attempt}` },
-        }),
-      patience,
-    );
+    const request = { seatIds, key: `fan-${fan.index}-${attempt}`, token: admissionToken };
+    let res: Awaited<ReturnType<ReserveRequest>>;
+    if (misbehaves.has('double-submit') && attempt === 0) {
+      // The button pressed twice: both requests must get the same answer, and one booking at most.
+      const [first, second] = await Promise.all([reserve(request), reserve(request)]);
+      judge(
+        rec,
+        'double-submit',
+        second,
+        (r) =>
+          r.status === first?.status &&
+          (r.status !== 202 || (r.body as Reservation).id === (first?.body as Reservation | undefined)?.id),
+      );
+      res = first;
+    } else res = await reserve(request);
     if (res === undefined) return void rec.fansGaveUp++;
     if (res.status === 202) {
-      reservation = res.body;
+      reservation = res.body as Reservation;
+      booked = request;
+      otherSeatIds = map
+        .map((seat) => seat.id)
+        .filter((id) => !seatIds.includes(id))
+        .slice(0, 1);
       rec.reservations++;
       rec.reservedSeats += seatIds.length;
       break;
@@ -194,6 +265,20 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
   }
   if (reservation === undefined) return;
   let current: Reservation = reservation;
+  if (misbehaves.size > 0 && booked !== undefined)
+    await misbehaveAfterBooking({
+      kinds: misbehaves,
+      rec,
+      http,
+      reserve,
+      cancelUrl: `${t.ticket}/api/reservations/${current.id}`,
+      auth,
+      userId,
+      fanIndex: fan.index,
+      booked,
+      otherSeatIds,
+      queued: ctx.queueOpensAt !== undefined,
+    });
 
   // Follow the saga, as a fan's app would by polling. The hold bounds how long this takes in fair weather; an
   // outage can stretch it, so the fan waits at least two minutes before giving up on an answer.
@@ -209,7 +294,8 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
   switch (current.status) {
     case 'CONFIRMED':
       rec.confirmedAfter(Date.now() - reservedAt, current.seats.length);
-      if (random() < s.abandonment.cancelAfterPaying) await cancelPaidBooking(ctx, auth, current.id, random);
+      if (misbehaves.has('cancel-confirmed') || random() < s.abandonment.cancelAfterPaying)
+        await cancelPaidBooking(ctx, auth, current.id, random, misbehaves.has('cancel-confirmed'));
       break;
     case 'CANCELLED':
       if (current.reason === 'payment-failed') rec.paymentFailed++;
@@ -221,10 +307,21 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
     default:
       rec.error(`reservation ${current.id} still PENDING after its hold`);
   }
+  // An old request sent again (a stale tab, a proxy's retry): it must come back as the same booking.
+  if (misbehaves.has('replay') && booked !== undefined) {
+    const again = await reserve(booked);
+    judge(rec, 'replay', again, (r) => r.status === 202 && (r.body as Reservation).id === reservation.id);
+  }
 }
 
 /** A fan who paid changes their mind: the booking is cancelled, its seats go back on sale and the money back. */
-async function cancelPaidBooking(ctx: RunContext, auth: string, id: string, random: () => number) {
+async function cancelPaidBooking(
+  ctx: RunContext,
+  auth: string,
+  id: string,
+  random: () => number,
+  judged: boolean,
+) {
   const { http, recorder: rec, targets: t } = ctx;
   await sleep(1000 + random() * 2000);
   const res = await patiently(
@@ -233,6 +330,7 @@ async function cancelPaidBooking(ctx: RunContext, auth: string, id: string, rand
     () => http.del<Reservation>(`${t.ticket}/api/reservations/${id}`, { token: auth }),
     { maxAttempts: 10, until: Date.now() + 60_000 },
   );
+  if (judged) judge(rec, 'cancel-confirmed', res, (r) => r.status === 200);
   if (res === undefined) return void rec.fansGaveUp++;
   if (res.status === 200) return void rec.cancelledAfterPaying++;
   // A retry after a lost answer finds the booking already cancelled: the first attempt went through.

@@ -38,7 +38,15 @@ const healthy = (): Evidence => ({
     providerRefunds: 4,
     wastedCaptures: 0,
   },
-  invariants: [{ id: 9, name: 'Provider ledger reconciles', verdict: 'PASS', detail: '', examples: [] }],
+  invariants: [
+    {
+      name: 'provider-ledger-reconciles',
+      title: 'Provider ledger reconciles',
+      verdict: 'PASS',
+      detail: '',
+      examples: [],
+    },
+  ],
 });
 
 describe('the evidence that a chaos run’s faults took effect', () => {

@@ -43,6 +43,9 @@ function reportOf(seconds: number) {
       providerRefunds: 3,
       wastedCaptures: 1,
     },
+    facts: { expiredHolds: 3 },
+    expectations: [{ fact: 'expiredHolds', expected: '>= 1', actual: 3, pass: true }],
+    redelivered: { 'saga.payment.completed': 4 },
     faults: [
       {
         label: 'kill payment-service (SIGKILL), back after 3 s',

@@ -14,6 +14,7 @@ import { createTestDatabase, type TestDatabase, testInfra } from '@reservex/kit/
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type CheckResult, checkInvariants } from '../src/invariants/index.ts';
+import type { Refusal } from '../src/misbehaviour-kinds.ts';
 
 const logger = createLogger('invariants-test', 'silent');
 
@@ -80,30 +81,41 @@ describe('the invariant checker', () => {
     const confirmed = randomUUID();
     const failed = randomUUID();
     const refunded = randomUUID();
-    const reservation = async (
-      id: string,
-      status: string,
-      amount: number,
-      seatIds: string[],
-      reason: string | null,
-    ) => {
+    // Each booking goes the way the services take it, so the audit trail holds legal moves only: made PENDING with
+    // its seats HELD, then confirmed (SOLD) or ended (released).
+    const move = (id: string, status: string, extra = '') =>
+      ticket.query(`UPDATE reservations SET status = $2${extra} WHERE id = $1`, [id, status]);
+    const seatsTo = (ids: string[], status: string, holder: string | null) =>
+      ticket.query('UPDATE seats SET status = $2, reservation_id = $3 WHERE id = ANY($1::uuid[])', [
+        ids,
+        status,
+        holder,
+      ]);
+    const reservation = async (id: string, amount: number, seatIds: string[], path: string[]) => {
       await ticket.query(
-        `INSERT INTO reservations (id, event_id, user_id, status, reason, amount, currency, expires_at, settle_by) VALUES ($1, $2, 'u', $3, $4, $5, 'KRW', now(), now())`,
-        [id, eventId, status, reason, amount],
+        `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, settle_by)
+         VALUES ($1, $2, 'u', 'PENDING', $3, 'KRW', now() + interval '1 minute', now() + interval '1 minute')`,
+        [id, eventId, amount],
       );
       for (const s of seatIds)
         await ticket.query('INSERT INTO reservation_seats (reservation_id, seat_id) VALUES ($1, $2)', [
           id,
           s,
         ]);
+      await seatsTo(seatIds, 'HELD', id);
+      for (const step of path) {
+        if (step === 'confirm') {
+          await seatsTo(seatIds, 'SOLD', id);
+          await move(id, 'CONFIRMED', ', confirmed_at = now()');
+        } else {
+          await seatsTo(seatIds, 'AVAILABLE', null);
+          await move(id, 'CANCELLED', `, reason = '${step}', ended_at = now()`);
+        }
+      }
     };
-    await reservation(confirmed, 'CONFIRMED', 200, seats.slice(0, 2), null);
-    await reservation(failed, 'CANCELLED', 100, [seats[2]!], 'payment-failed');
-    await reservation(refunded, 'CANCELLED', 100, [seats[3]!], 'user-cancelled');
-    await ticket.query("UPDATE seats SET status = 'SOLD', reservation_id = $1 WHERE id = ANY($2::uuid[])", [
-      confirmed,
-      seats.slice(0, 2),
-    ]);
+    await reservation(confirmed, 200, seats.slice(0, 2), ['confirm']);
+    await reservation(failed, 100, [seats[2]!], ['payment-failed']);
+    await reservation(refunded, 100, [seats[3]!], ['confirm', 'user-cancelled']);
     const pay = async (
       reservationId: string,
       status: string,
@@ -123,7 +135,8 @@ describe('the invariant checker', () => {
           reason,
           captured ? new Date() : null,
           status === 'REFUNDED' ? new Date() : null,
-          status === 'FAILED' ? new Date() : null,
+          // The decline came a minute before the cancellation that compensated it.
+          status === 'FAILED' ? new Date(Date.now() - 60_000) : null,
         ],
       );
     await pay(confirmed, 'CAPTURED', 200, true, null);
@@ -192,7 +205,7 @@ describe('the invariant checker', () => {
     );
   }
 
-  async function check(eventId: string): Promise<Map<number, CheckResult>> {
+  async function check(eventId: string, refusals?: Refusal[]): Promise<Map<string, CheckResult>> {
     const results = await checkInvariants({
       ticketDb: ticketDb.url,
       paymentDb: paymentDb.url,
@@ -203,26 +216,40 @@ describe('the invariant checker', () => {
       eventId,
       redisUrl: testInfra().redisUrl,
       redisPrefix: `${prefix}`,
+      refusals,
     });
-    return new Map(results.map((r) => [r.id, r]));
+    return new Map(results.map((r) => [r.name, r]));
   }
 
-  function assertOnlyFails(results: Map<number, CheckResult>, id: number, pattern: RegExp) {
-    const r = results.get(id)!;
-    assert.equal(r.verdict, 'FAIL', `check ${id} should fail: ${r.detail}`);
+  function assertOnlyFails(results: Map<string, CheckResult>, name: string, pattern: RegExp) {
+    const r = results.get(name)!;
+    assert.equal(r.verdict, 'FAIL', `${name} should fail: ${r.detail}`);
     assert.match(JSON.stringify(r.examples) + r.detail, pattern);
   }
 
-  it('passes checks 1 to 6 and 9 on a clean run and skips 7 and 8 for an event without a waiting room', async () => {
+  it('passes every check on a clean run, and skips the waiting-room checks for an event without one', async () => {
     const { eventId } = await healthyEvent();
     const results = await check(eventId);
-    for (const id of [1, 2, 3, 4, 5, 6, 9])
-      assert.equal(results.get(id)?.verdict, 'PASS', `${id}: ${results.get(id)?.detail}`);
-    assert.equal(results.get(7)?.verdict, 'SKIP');
-    assert.equal(results.get(8)?.verdict, 'SKIP');
+    for (const name of [
+      'no-oversell',
+      'seat-ownership',
+      'seat-limit-per-fan',
+      'holds-honoured',
+      'every-message-delivered',
+      'history-consistent',
+      'failed-payment-compensated',
+      'confirmed-iff-captured',
+      'late-captures-refunded',
+      'no-stuck-saga',
+      'money-conserved',
+      'provider-ledger-reconciles',
+    ])
+      assert.equal(results.get(name)?.verdict, 'PASS', `${name}: ${results.get(name)?.detail}`);
+    assert.equal(results.get('admission-required')?.verdict, 'SKIP');
+    assert.equal(results.get('fair-queue-order')?.verdict, 'SKIP');
   });
 
-  it('1 catches a seat sold to two live reservations', async () => {
+  it('no-oversell catches a seat sold to two live reservations', async () => {
     const { eventId, seats } = await healthyEvent();
     const second = randomUUID();
     await ticket.query(
@@ -233,19 +260,19 @@ describe('the invariant checker', () => {
       second,
       seats[0],
     ]);
-    assertOnlyFails(await check(eventId), 1, new RegExp(seats[0]!));
+    assertOnlyFails(await check(eventId), 'no-oversell', new RegExp(seats[0]!));
   });
 
-  it('2 catches a failed payment whose reservation kept its seat', async () => {
+  it('failed-payment-compensated catches a failed payment whose reservation kept its seat', async () => {
     const { eventId, seats, failed } = await healthyEvent();
     await ticket.query("UPDATE seats SET status = 'HELD', reservation_id = $1 WHERE id = $2", [
       failed,
       seats[2],
     ]);
-    assertOnlyFails(await check(eventId), 2, new RegExp(failed));
+    assertOnlyFails(await check(eventId), 'failed-payment-compensated', new RegExp(failed));
   });
 
-  it('2 catches a payment.failed on Kafka that was never answered with a cancellation', async () => {
+  it('failed-payment-compensated catches a payment.failed on Kafka that was never answered with a cancellation', async () => {
     const { eventId } = await healthyEvent();
     const orphan = randomUUID();
     await ticket.query(
@@ -266,34 +293,38 @@ describe('the invariant checker', () => {
       messages: [{ topic: `${prefix}${e.type}`, key: e.key, value: JSON.stringify(e) }],
     });
     await producer.close();
-    assertOnlyFails(await check(eventId), 2, /no reservation.cancelled/);
+    assertOnlyFails(await check(eventId), 'failed-payment-compensated', /no reservation.cancelled/);
   });
 
-  it('3 catches a CONFIRMED reservation with no captured payment', async () => {
+  it('confirmed-iff-captured catches a CONFIRMED reservation with no captured payment', async () => {
     const { eventId, confirmed } = await healthyEvent();
     await payment.query('DELETE FROM payments WHERE reservation_id = $1', [confirmed]);
-    assertOnlyFails(await check(eventId), 3, /CONFIRMED without a captured payment/);
+    assertOnlyFails(await check(eventId), 'confirmed-iff-captured', /CONFIRMED without a captured payment/);
   });
 
-  it('3 catches a captured payment for a reservation that is not CONFIRMED', async () => {
+  it('confirmed-iff-captured catches a captured payment for a reservation that is not CONFIRMED', async () => {
     const { eventId, failed } = await healthyEvent();
     await payment.query(
       "UPDATE payments SET status = 'CAPTURED', captured_at = now(), failure_reason = NULL WHERE reservation_id = $1",
       [failed],
     );
-    assertOnlyFails(await check(eventId), 3, /captured, unrefunded, but not CONFIRMED/);
+    assertOnlyFails(
+      await check(eventId),
+      'confirmed-iff-captured',
+      /captured, unrefunded, but not CONFIRMED/,
+    );
   });
 
-  it('4 catches a late payment that was never refunded', async () => {
+  it('late-captures-refunded catches a late payment that was never refunded', async () => {
     const { eventId, refunded } = await healthyEvent();
     await payment.query(
       "UPDATE payments SET status = 'CAPTURED', refunded_at = NULL WHERE reservation_id = $1",
       [refunded],
     );
-    assertOnlyFails(await check(eventId), 4, new RegExp(refunded));
+    assertOnlyFails(await check(eventId), 'late-captures-refunded', new RegExp(refunded));
   });
 
-  it('5 catches a reservation still PENDING, a payment still IN_DOUBT, and a reservation never published', async () => {
+  it('no-stuck-saga catches a reservation still PENDING, a payment still IN_DOUBT, and a reservation never published', async () => {
     const { eventId } = await healthyEvent();
     const stuck = randomUUID();
     await ticket.query(
@@ -304,15 +335,18 @@ describe('the invariant checker', () => {
       `INSERT INTO payments (id, reservation_id, user_id, event_id, amount, currency, hold_expires_at, settle_by, status) VALUES ($1, $2, 'u', $3, 0, 'KRW', now(), now(), 'IN_DOUBT')`,
       [randomUUID(), stuck, eventId],
     );
-    const r = (await check(eventId)).get(5)!;
-    assert.equal(r.verdict, 'FAIL');
-    const problems = JSON.stringify(r.examples);
+    const results = await check(eventId);
+    const problems = JSON.stringify(results.get('no-stuck-saga')!.examples);
     assert.match(problems, /still PENDING/);
     assert.match(problems, /payment still IN_DOUBT/);
-    assert.match(problems, /never published to Kafka/);
+    assert.equal(results.get('every-message-delivered')!.verdict, 'FAIL');
+    assert.match(
+      JSON.stringify(results.get('every-message-delivered')!.examples),
+      /never published to Kafka/,
+    );
   });
 
-  it('5 catches a saga message one side recorded that the other never consumed (an offset committed past it)', async () => {
+  it('every-message-delivered catches a saga message one side recorded that the other never consumed (an offset committed past it)', async () => {
     const { eventId, confirmed } = await healthyEvent();
     const applied = randomUUID();
     const lost = randomUUID();
@@ -325,13 +359,137 @@ describe('the invariant checker', () => {
       "INSERT INTO processed_messages (message_id, topic) VALUES ($1, 'saga.reservation.cancelled')",
       [applied],
     );
-    const r = (await check(eventId)).get(5)!;
+    const r = (await check(eventId)).get('every-message-delivered')!;
     assert.equal(r.verdict, 'FAIL');
     assert.match(
       JSON.stringify(r.examples),
       new RegExp(`saga.reservation.cancelled ${lost} never consumed by payment-service`),
     );
-    assert.doesNotMatch(JSON.stringify(r.examples), new RegExp(applied));
+    assert.doesNotMatch(JSON.stringify(r.examples), new RegExp(`${applied} never consumed`));
+  });
+
+  it('every-message-delivered catches a payment.completed recorded in the outbox that never reached Kafka (a lost message healed by expiry)', async () => {
+    const { eventId, confirmed } = await healthyEvent();
+    const lost = randomUUID();
+    await payment.query(
+      `INSERT INTO outbox (message_id, topic, key, payload, published_at) VALUES ($1, 'saga.payment.completed', $2, '{}', now())`,
+      [lost, confirmed],
+    );
+    await ticket.query(
+      "INSERT INTO processed_messages (message_id, topic) VALUES ($1, 'saga.payment.completed')",
+      [lost],
+    );
+    assertOnlyFails(
+      await check(eventId),
+      'every-message-delivered',
+      new RegExp(`${lost} recorded, never on Kafka`),
+    );
+  });
+
+  it('seat-ownership catches a CONFIRMED booking whose seats went back on sale, and a seat held for a booking that ended', async () => {
+    const { eventId, seats, confirmed, failed } = await healthyEvent();
+    await ticket.query("UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL WHERE id = $1", [
+      seats[0],
+    ]);
+    await ticket.query("UPDATE seats SET status = 'HELD', reservation_id = $2 WHERE id = $1", [
+      seats[2],
+      failed,
+    ]);
+    const results = await check(eventId);
+    assertOnlyFails(
+      results,
+      'seat-ownership',
+      new RegExp(`"reservation_id":"${confirmed}".*a CONFIRMED booking without its seat`),
+    );
+    assert.match(
+      JSON.stringify(results.get('seat-ownership')!.examples),
+      /a HELD seat whose holder is CANCELLED/,
+    );
+    // Nothing was sold twice: the final-state oversell check sees nothing wrong.
+    assert.equal(results.get('no-oversell')?.verdict, 'PASS');
+  });
+
+  it('seat-limit-per-fan catches a fan holding more seats than the event allows', async () => {
+    const { eventId } = await healthyEvent();
+    await ticket.query('UPDATE events SET max_seats_per_user = 1 WHERE id = $1', [eventId]);
+    assertOnlyFails(await check(eventId), 'seat-limit-per-fan', /"seats":2,"limit":1/);
+  });
+
+  it('holds-honoured catches a booking confirmed after its settle-by instant and kept, and one expired before its time', async () => {
+    const { eventId, confirmed, failed } = await healthyEvent();
+    await ticket.query(
+      "UPDATE reservations SET expires_at = confirmed_at - interval '2 minutes', settle_by = confirmed_at - interval '1 minute' WHERE id = $1",
+      [confirmed],
+    );
+    await ticket.query("UPDATE reservations SET status = 'EXPIRED', reason = 'expired' WHERE id = $1", [
+      failed,
+    ]);
+    const results = await check(eventId);
+    assertOnlyFails(results, 'holds-honoured', /confirmed after its hold ended, and kept/);
+    assert.match(
+      JSON.stringify(results.get('holds-honoured')!.examples),
+      /expired before its settle-by instant/,
+    );
+  });
+
+  it('failed-payment-compensated catches a failed payment whose booking was left to expire instead of being cancelled', async () => {
+    const { eventId, failed } = await healthyEvent();
+    await ticket.query(
+      "UPDATE reservations SET status = 'EXPIRED', reason = 'expired', ended_at = now() + interval '1 minute', expires_at = now(), settle_by = now() WHERE id = $1",
+      [failed],
+    );
+    assertOnlyFails(
+      await check(eventId),
+      'failed-payment-compensated',
+      /payment failed \(card-declined\) but the reservation ended EXPIRED/,
+    );
+  });
+
+  it('history-consistent catches a seat that was in two live reservations for a moment and then healed, which the final state hides', async () => {
+    const { eventId, seats, confirmed } = await healthyEvent();
+    // An unlocked hold takes a SOLD seat for a second booking; it is cancelled a moment later, the seat handed back.
+    const second = randomUUID();
+    await ticket.query(
+      `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, settle_by)
+       VALUES ($1, $2, 'v', 'PENDING', 100, 'KRW', now() + interval '1 minute', now() + interval '1 minute')`,
+      [second, eventId],
+    );
+    await ticket.query('INSERT INTO reservation_seats (reservation_id, seat_id) VALUES ($1, $2)', [
+      second,
+      seats[0],
+    ]);
+    await ticket.query("UPDATE seats SET status = 'HELD', reservation_id = $2 WHERE id = $1", [
+      seats[0],
+      second,
+    ]);
+    await ticket.query("UPDATE seats SET status = 'SOLD', reservation_id = $2 WHERE id = $1", [
+      seats[0],
+      confirmed,
+    ]);
+    await ticket.query(
+      "UPDATE reservations SET status = 'CANCELLED', reason = 'user-cancelled', ended_at = now() WHERE id = $1",
+      [second],
+    );
+    const results = await check(eventId);
+    for (const name of ['no-oversell', 'seat-ownership'])
+      assert.equal(results.get(name)?.verdict, 'PASS', name);
+    const problems = JSON.stringify(results.get('history-consistent')!.examples);
+    assert.equal(results.get('history-consistent')?.verdict, 'FAIL');
+    assert.match(problems, new RegExp(`in two live reservations at once: ${confirmed} and ${second}`));
+    assert.match(problems, /seat moved SOLD\([^)]+\) → HELD/);
+  });
+
+  it('history-consistent catches a reservation moved along an illegal edge, and a fan over the limit for a moment', async () => {
+    const { eventId, failed } = await healthyEvent();
+    await ticket.query("UPDATE reservations SET status = 'CONFIRMED' WHERE id = $1", [failed]);
+    await ticket.query("UPDATE reservations SET status = 'CANCELLED' WHERE id = $1", [failed]);
+    await ticket.query('UPDATE events SET max_seats_per_user = 2 WHERE id = $1', [eventId]);
+    const results = await check(eventId);
+    const problems = JSON.stringify(results.get('history-consistent')!.examples);
+    assert.match(problems, /reservation moved CANCELLED→CONFIRMED/);
+    // u held the confirmed pair and the failed booking's seat at the same time: three, over a limit of two.
+    assert.match(problems, /held 3 seats at once, limit 2/);
+    assert.equal(results.get('seat-limit-per-fan')?.verdict, 'PASS');
   });
 
   /** The event gets a waiting room: its admission log, tickets and join times in Redis, as the queue writes them. */
@@ -367,35 +525,39 @@ describe('the invariant checker', () => {
     return { redis, key, open, s };
   }
 
-  it('7 and 8 pass for a waiting-room event whose every reservation was admitted, in order', async () => {
+  it('admission-required and fair-queue-order pass for a waiting-room event whose every reservation was admitted, in order', async () => {
     const e = await healthyEvent();
     const { redis } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
     redis.disconnect();
     const results = await check(e.eventId);
-    assert.equal(results.get(7)?.verdict, 'PASS', results.get(7)?.detail);
-    assert.equal(results.get(8)?.verdict, 'PASS', results.get(8)?.detail);
+    assert.equal(
+      results.get('admission-required')?.verdict,
+      'PASS',
+      results.get('admission-required')?.detail,
+    );
+    assert.equal(results.get('fair-queue-order')?.verdict, 'PASS', results.get('fair-queue-order')?.detail);
   });
 
-  it('7 catches a reservation made without an admission, and one made with somebody else’s', async () => {
+  it('admission-required catches a reservation made without an admission, and one made with somebody else’s', async () => {
     const e = await healthyEvent();
     const { redis, key, open, s } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
     await ticket.query('UPDATE reservations SET admission_id = NULL WHERE id = $1', [e.failed]);
     await redis.hset(key('issued'), s(3), `someone-else|3|${open + 300}`);
     redis.disconnect();
-    const r = (await check(e.eventId)).get(7)!;
+    const r = (await check(e.eventId)).get('admission-required')!;
     assert.equal(r.verdict, 'FAIL');
     assert.match(JSON.stringify(r.examples), /no admission was ever issued/);
     assert.match(JSON.stringify(r.examples), /admission belongs to someone-else/);
   });
 
-  it('8 catches admissions out of ticket order, a FIFO inversion, and a pre-queue fan put behind a later one', async () => {
+  it('fair-queue-order catches admissions out of ticket order, a FIFO inversion, and a pre-queue fan put behind a later one', async () => {
     const e = await healthyEvent();
     const { redis, key, open, s } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
     await redis.hset(key('issued'), s(2), `u|2|${open + 400}`);
     await redis.hset(key('tickets'), 'u-late-1', 3, 'u-late-2', 2);
     await redis.hset(key('tickets'), 'u-early', 4);
     redis.disconnect();
-    const r = (await check(e.eventId)).get(8)!;
+    const r = (await check(e.eventId)).get('fair-queue-order')!;
     assert.equal(r.verdict, 'FAIL');
     const problems = JSON.stringify(r.examples);
     assert.match(problems, /admitted out of ticket order/);
@@ -403,42 +565,45 @@ describe('the invariant checker', () => {
     assert.match(problems, /a pre-queue fan placed behind a later arrival/);
   });
 
-  it('6 catches money the provider took that no confirmed reservation accounts for', async () => {
+  it('money-conserved catches money the provider took that no confirmed reservation accounts for', async () => {
     const { eventId, failed } = await healthyEvent();
     await capture(failed, 100, `charge:${failed}:retry`);
-    assertOnlyFails(await check(eventId), 6, /difference/);
+    assertOnlyFails(await check(eventId), 'money-conserved', /difference/);
   });
 
-  it('9 catches a refund payment-service recorded that never reached the provider: charged with neither a ticket nor a refund', async () => {
+  it('provider-ledger-reconciles catches a refund payment-service recorded that never reached the provider: charged with neither a ticket nor a refund', async () => {
     const { eventId, refunded } = await healthyEvent();
     await provider.query('DELETE FROM ledger_entries WHERE key = $1', [`refund:${refunded}`]);
     const results = await check(eventId);
-    assertOnlyFails(results, 9, /neither a ticket nor a refund/);
+    assertOnlyFails(results, 'provider-ledger-reconciles', /neither a ticket nor a refund/);
     assert.match(
-      JSON.stringify(results.get(9)!.examples),
+      JSON.stringify(results.get('provider-ledger-reconciles')!.examples),
       /payment-service says REFUNDED, the provider disagrees/,
     );
     // payment-service's own table still adds up: only the provider's record shows the money kept.
-    assert.equal(results.get(3)?.verdict, 'PASS');
-    assert.equal(results.get(4)?.verdict, 'PASS');
+    assert.equal(results.get('confirmed-iff-captured')?.verdict, 'PASS');
+    assert.equal(results.get('late-captures-refunded')?.verdict, 'PASS');
   });
 
-  it('9 catches a second charge for one booking, under another key', async () => {
+  it('provider-ledger-reconciles catches a second charge for one booking, under another key', async () => {
     const { eventId, confirmed } = await healthyEvent();
     await capture(confirmed, 200, `charge:${confirmed}:attempt-2`);
-    assertOnlyFails(await check(eventId), 9, /charged 2 times/);
+    assertOnlyFails(await check(eventId), 'provider-ledger-reconciles', /charged 2 times/);
   });
 
-  it('9 catches a refund without a capture, and a confirmed booking the provider never charged', async () => {
+  it('provider-ledger-reconciles catches a refund without a capture, and a confirmed booking the provider never charged', async () => {
     const { eventId, confirmed, failed } = await healthyEvent();
     await refund(failed, 100);
     await provider.query('DELETE FROM ledger_entries WHERE key = $1', [`charge:${confirmed}`]);
     const results = await check(eventId);
-    assertOnlyFails(results, 9, /refunded without a capture/);
-    assert.match(JSON.stringify(results.get(9)!.examples), /CONFIRMED without a capture at the provider/);
+    assertOnlyFails(results, 'provider-ledger-reconciles', /refunded without a capture/);
+    assert.match(
+      JSON.stringify(results.get('provider-ledger-reconciles')!.examples),
+      /CONFIRMED without a capture at the provider/,
+    );
   });
 
-  it('9 catches a decline that payment-service recorded while the provider captured (a timeout read as a decline)', async () => {
+  it('provider-ledger-reconciles catches a decline that payment-service recorded while the provider captured (a timeout read as a decline)', async () => {
     const { eventId, failed } = await healthyEvent();
     await provider.query("UPDATE charges SET status = 'captured' WHERE idempotency_key = $1", [
       `charge:${failed}`,
@@ -448,7 +613,32 @@ describe('the invariant checker', () => {
       [`charge:${failed}`],
     );
     const results = await check(eventId);
-    assertOnlyFails(results, 9, /payment-service says FAILED, the provider disagrees/);
-    assert.equal(results.get(6)?.verdict, 'FAIL');
+    assertOnlyFails(
+      results,
+      'provider-ledger-reconciles',
+      /payment-service says FAILED, the provider disagrees/,
+    );
+    assert.equal(results.get('money-conserved')?.verdict, 'FAIL');
+  });
+
+  it('refusals-left-nothing catches a booking made under a refused request’s key, and a reused key whose booking changed seats', async () => {
+    const { eventId, seats, confirmed, refunded } = await healthyEvent();
+    await ticket.query("UPDATE reservations SET idempotency_key = 'adv-7-no-token' WHERE id = $1", [
+      confirmed,
+    ]);
+    await ticket.query("UPDATE reservations SET idempotency_key = 'fan-8-0' WHERE id = $1", [refunded]);
+    const clean = await check(eventId, [
+      { userId: 'u', idempotencyKey: 'adv-9-forged-token', kind: 'forged-token' },
+    ]);
+    assert.equal(clean.get('refusals-left-nothing')?.verdict, 'PASS');
+    const results = await check(eventId, [
+      { userId: 'u', idempotencyKey: 'adv-7-no-token', kind: 'no-token' },
+      { userId: 'u', idempotencyKey: 'fan-8-0', kind: 'key-reuse', keptSeats: [seats[0]!] },
+    ]);
+    assertOnlyFails(results, 'refusals-left-nothing', /refused, yet a booking exists under its key/);
+    assert.match(
+      JSON.stringify(results.get('refusals-left-nothing')!.examples),
+      /no longer holds the seats it was made for/,
+    );
   });
 });

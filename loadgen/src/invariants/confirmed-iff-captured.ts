@@ -1,8 +1,8 @@
 import { type InvariantCheck, verdict } from './types.ts';
 
 export const confirmedIffCaptured: InvariantCheck = {
-  id: 3,
-  name: 'CONFIRMED ⇔ one captured, unrefunded payment',
+  name: 'confirmed-iff-captured',
+  title: 'CONFIRMED ⇔ one captured, unrefunded payment',
   async run({ ticket, payment, eventId }) {
     const confirmed = await ticket.query(
       "SELECT id, amount FROM reservations WHERE event_id = $1 AND status = 'CONFIRMED'",

@@ -1,28 +1,42 @@
 import { Redis } from 'ioredis';
 import { harnessPool } from '../harness-pool.ts';
+import type { Refusal } from '../misbehaviour-kinds.ts';
 import { confirmedIffCaptured } from './confirmed-iff-captured.ts';
+import { everyMessageDelivered } from './every-message-delivered.ts';
 import { failedPaymentsCompensated } from './failed-payments-compensated.ts';
+import { historyConsistent } from './history-consistent.ts';
+import { holdsHonoured } from './holds-honoured.ts';
 import { latePaymentsRefunded } from './late-payments-refunded.ts';
 import { moneyConserved } from './money-conserved.ts';
 import { noOverselling } from './no-overselling.ts';
 import { noStuckSaga } from './no-stuck-saga.ts';
 import { providerLedgerReconciles } from './provider-ledger.ts';
+import { refusalsLeftNothing } from './refusals-left-nothing.ts';
+import { seatLimitPerFan } from './seat-limit.ts';
+import { seatOwnership } from './seat-ownership.ts';
 import type { CheckContext, CheckResult, InvariantCheck } from './types.ts';
 import { fairQueueOrder, noReservationWithoutAdmission } from './waiting-room-checks.ts';
 import { readWire } from './wire.ts';
 
 export type { CheckResult } from './types.ts';
 
+/** Every invariant, by its stable name: seats first, then the saga, the money, the waiting room and the history. */
 export const INVARIANTS: readonly InvariantCheck[] = [
   noOverselling,
+  seatOwnership,
+  seatLimitPerFan,
+  holdsHonoured,
   failedPaymentsCompensated,
   confirmedIffCaptured,
   latePaymentsRefunded,
   noStuckSaga,
+  everyMessageDelivered,
   moneyConserved,
+  providerLedgerReconciles,
   noReservationWithoutAdmission,
   fairQueueOrder,
-  providerLedgerReconciles,
+  refusalsLeftNothing,
+  historyConsistent,
 ];
 
 export interface CheckerOptions {
@@ -35,6 +49,8 @@ export interface CheckerOptions {
   eventId: string;
   redisUrl?: string;
   redisPrefix?: string;
+  /** Misbehaving fans' refused requests (kept in the report, so a re-check sees them too). */
+  refusals?: Refusal[];
 }
 
 /** Runs every invariant against the databases and Kafka directly; none of the services' code is involved. */
@@ -67,15 +83,16 @@ export async function checkInvariants(o: CheckerOptions): Promise<CheckResult[]>
       wire,
       redis,
       redisPrefix: o.redisPrefix ?? 'ticket:',
+      refusals: o.refusals,
     };
     const results: CheckResult[] = [];
     for (const check of INVARIANTS) {
       try {
-        results.push({ id: check.id, name: check.name, ...(await check.run(ctx)) });
+        results.push({ name: check.name, title: check.title, ...(await check.run(ctx)) });
       } catch (error) {
         results.push({
-          id: check.id,
           name: check.name,
+          title: check.title,
           verdict: 'FAIL',
           detail: `the check itself failed: ${(error as Error).message}`,
           examples: [],

@@ -1,8 +1,8 @@
 import { type InvariantCheck, verdict } from './types.ts';
 
 export const latePaymentsRefunded: InvariantCheck = {
-  id: 4,
-  name: 'Late payments refunded',
+  name: 'late-captures-refunded',
+  title: 'Late payments refunded',
   async run({ ticket, payment, eventId }) {
     const ended = await ticket.query(
       "SELECT id, status FROM reservations WHERE event_id = $1 AND status IN ('CANCELLED', 'EXPIRED')",

@@ -7,8 +7,8 @@ import { type InvariantCheck, verdict } from './types.ts';
  * is not known (reports from before the provider was a process of its own).
  */
 export const moneyConserved: InvariantCheck = {
-  id: 6,
-  name: 'Money conserved',
+  name: 'money-conserved',
+  title: 'Money conserved',
   async run({ ticket, payment, provider, eventId }) {
     let captured: number;
     let refunded: number;

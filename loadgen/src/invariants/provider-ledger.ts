@@ -44,8 +44,8 @@ export async function eventStart(ticket: pg.Pool, eventId: string): Promise<Date
 }
 
 export const providerLedgerReconciles: InvariantCheck = {
-  id: 9,
-  name: 'Provider ledger reconciles',
+  name: 'provider-ledger-reconciles',
+  title: 'Provider ledger reconciles',
   async run({ ticket, payment, provider, eventId }) {
     if (provider === undefined)
       return { verdict: 'SKIP', detail: "the provider's database was not given", examples: [] };

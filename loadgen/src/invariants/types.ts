@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import type { Refusal } from '../misbehaviour-kinds.ts';
 
 export interface CheckContext {
   ticket: pg.Pool;
@@ -13,17 +14,22 @@ export interface CheckContext {
   /** ticket-service's Redis and key prefix, where the waiting room keeps tickets and its admission log. */
   redis: Redis | undefined;
   redisPrefix: string;
+  /** Requests the run saw refused, which must have left nothing behind. */
+  refusals: readonly Refusal[] | undefined;
 }
 
 export interface WireEvents {
-  byTopic: Map<string, Array<{ reservationId: string; data: Record<string, unknown> }>>;
+  byTopic: Map<string, Array<{ reservationId: string; id: string; data: Record<string, unknown> }>>;
+  /** Every message id seen on the saga topics for the event's reservations. */
+  ids: Set<string>;
 }
 
 export type Verdict = 'PASS' | 'FAIL' | 'SKIP';
 
 export interface CheckResult {
-  id: number;
+  /** The invariant's stable name (`no-oversell`): what reports and tests cite. */
   name: string;
+  title: string;
   verdict: Verdict;
   detail: string;
   /** Up to ten offending rows, for the report. */
@@ -31,9 +37,9 @@ export interface CheckResult {
 }
 
 export interface InvariantCheck {
-  id: number;
   name: string;
-  run(ctx: CheckContext): Promise<Omit<CheckResult, 'id' | 'name'>>;
+  title: string;
+  run(ctx: CheckContext): Promise<Omit<CheckResult, 'name' | 'title'>>;
 }
 
 export function verdict(violations: unknown[], passDetail: string, failDetail: (n: number) => string) {

@@ -22,8 +22,8 @@ async function admissionLog(redis: NonNullable<CheckContext['redis']>, key: stri
 }
 
 export const noReservationWithoutAdmission: InvariantCheck = {
-  id: 7,
-  name: 'No reservation without an admission',
+  name: 'admission-required',
+  title: 'No reservation without an admission',
   async run(ctx) {
     const q = await queueOf(ctx);
     if (q === undefined) return noQueue;
@@ -56,8 +56,8 @@ export const noReservationWithoutAdmission: InvariantCheck = {
 };
 
 export const fairQueueOrder: InvariantCheck = {
-  id: 8,
-  name: 'Fair queue order',
+  name: 'fair-queue-order',
+  title: 'Fair queue order',
   async run(ctx) {
     const q = await queueOf(ctx);
     if (q === undefined) return noQueue;

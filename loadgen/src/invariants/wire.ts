@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, stringDeserializers } from '@platformatic/kafka';
+import { TOPICS } from '@reservex/contracts';
 import type { WireEvents } from './types.ts';
 
-const SAGA_TOPICS = [
-  'saga.reservation.created',
-  'saga.payment.completed',
-  'saga.payment.failed',
-  'saga.reservation.confirmed',
-  'saga.reservation.cancelled',
-  'saga.payment.refunded',
-];
+const SAGA_TOPICS: readonly string[] = Object.values(TOPICS);
 
 /**
  * Reads every saga topic from the start to its current end, keeping the events of the given reservations.
@@ -20,7 +14,8 @@ export async function readWire(
   prefix: string,
   reservationIds: ReadonlySet<string>,
 ): Promise<WireEvents> {
-  const byTopic = new Map<string, Array<{ reservationId: string; data: Record<string, unknown> }>>();
+  const byTopic: WireEvents['byTopic'] = new Map();
+  const ids = new Set<string>();
   const consumer = new Consumer({
     clientId: 'invariant-checker',
     groupId: `invariant-checker-${randomUUID()}`,
@@ -32,17 +27,18 @@ export async function readWire(
     const topics = SAGA_TOPICS.map((t) => `${prefix}${t}`);
     const ends = await consumer.listOffsets({ topics });
     let remaining = [...ends.values()].flat().reduce((n, o) => n + Number(o), 0);
-    if (remaining === 0) return { byTopic };
+    if (remaining === 0) return { byTopic, ids };
     const stream = await consumer.consume({ topics, mode: 'earliest', autocommit: false });
     try {
       for await (const m of stream) {
         remaining--;
         try {
-          const event = JSON.parse(m.value) as { type: string; data: Record<string, unknown> };
+          const event = JSON.parse(m.value) as { id: string; type: string; data: Record<string, unknown> };
           const reservationId = String(event.data?.reservationId ?? '');
           if (reservationIds.has(reservationId)) {
             const list = byTopic.get(event.type) ?? [];
-            list.push({ reservationId, data: event.data });
+            list.push({ reservationId, id: event.id, data: event.data });
+            ids.add(event.id);
             byTopic.set(event.type, list);
           }
         } catch {
@@ -53,7 +49,7 @@ export async function readWire(
     } finally {
       await stream.close();
     }
-    return { byTopic };
+    return { byTopic, ids };
   } finally {
     await consumer.close(true);
   }

@@ -29,7 +29,7 @@ export function missingEvidence(report: Pick<RunReport, 'faults' | 'payments' | 
     missing.push('no payment went in doubt: the provider never lost an answer');
   if (report.payments !== null && report.payments.unresolved > 0)
     missing.push(`${report.payments.unresolved} payment(s) still in doubt at the end`);
-  if (!report.invariants.some((i) => i.name === 'Provider ledger reconciles' && i.verdict === 'PASS'))
+  if (!report.invariants.some((i) => i.name === 'provider-ledger-reconciles' && i.verdict === 'PASS'))
     missing.push("the provider's ledger was not reconciled");
   return missing;
 }

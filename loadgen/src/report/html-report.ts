@@ -173,6 +173,13 @@ figure{margin:0;border:1px solid #eee;padding:.5rem} figcaption{font-weight:600}
     ...Object.entries(report.outcomes).map(([k, v]) => [k, v] as [string, number]),
     ['fans: retries / gave up', `${report.fans.retries} / ${report.fans.gaveUp}`],
     ...paymentRows(report.payments),
+    ...Object.entries(report.misbehaviours?.byKind ?? {}).map(
+      ([k, m]) =>
+        [`misbehaviour ${k}: tried / refused / wrong`, `${m.tried} / ${m.refused} / ${m.wrong}`] as [
+          string,
+          string,
+        ],
+    ),
     [
       'HTTP responses',
       Object.entries(report.http)
@@ -181,12 +188,13 @@ figure{margin:0;border:1px solid #eee;padding:.5rem} figcaption{font-weight:600}
     ],
   ])}</table>
 <h2>Invariants</h2>
-<table><tr><th>#</th><th>check</th><th>verdict</th><th>detail</th></tr>${report.invariants
+<table><tr><th>invariant</th><th>what it checks</th><th>verdict</th><th>detail</th></tr>${report.invariants
     .map(
       (i) =>
-        `<tr><td>${i.id}</td><td>${escapeHtml(i.name)}</td><td><span class="verdict ${i.verdict}">${i.verdict}</span></td><td>${escapeHtml(i.detail)}${i.examples.length ? `<pre>${escapeHtml(JSON.stringify(i.examples, null, 1))}</pre>` : ''}</td></tr>`,
+        `<tr><td><code>${escapeHtml(i.name)}</code></td><td>${escapeHtml(i.title)}</td><td><span class="verdict ${i.verdict}">${i.verdict}</span></td><td>${escapeHtml(i.detail)}${i.examples.length ? `<pre>${escapeHtml(JSON.stringify(i.examples, null, 1))}</pre>` : ''}</td></tr>`,
     )
     .join('')}</table>
+${(report.expectations ?? []).length ? `<h2>Expected: the scenario's own path</h2><table>${report.expectations.map((e) => `<tr><td>${escapeHtml(e.fact)} ${escapeHtml(e.expected)}</td><td>${e.actual ?? 'unknown'}</td><td><span class="verdict ${e.pass ? 'PASS' : 'FAIL'}">${e.pass ? 'PASS' : 'FAIL'}</span></td></tr>`).join('')}</table>` : ''}
 ${report.thresholds.length ? `<h2>Thresholds</h2><table>${report.thresholds.map((t) => `<tr><td>${escapeHtml(t.name)} ${t.limit}</td><td>${t.actual}</td><td><span class="verdict ${t.pass ? 'PASS' : 'FAIL'}">${t.pass ? 'PASS' : 'FAIL'}</span></td></tr>`).join('')}</table>` : ''}
 ${
   report.faults.length

@@ -3,6 +3,7 @@ import type { CheckerOptions, CheckResult } from '../invariants/index.ts';
 import type { PaymentFigures } from '../payment-figures.ts';
 import type { QuiescenceResult } from '../quiescence.ts';
 import { percentile, type Recorder, type SecondSample } from '../recorder.ts';
+import type { Expectation, RunFacts } from '../run-facts.ts';
 import type { Scenario } from '../scenario.ts';
 import type { PrometheusSeries } from './prometheus-charts.ts';
 
@@ -55,6 +56,16 @@ export interface RunReport {
   fans: { retries: number; gaveUp: number; transientErrors: Record<string, number>; shed503: number };
   /** Payments in doubt and how fast they were resolved, and the money at the provider. */
   payments: PaymentFigures | null;
+  /** What the run did, as the facts a scenario's `expect` block names; and those expectations, judged. */
+  facts: RunFacts;
+  expectations: Expectation[];
+  /** Misbehaving fans' attempts by kind (tried, refused as they must be, answered wrongly), and the wrong answers. */
+  misbehaviours: {
+    byKind: Record<string, { tried: number; refused: number; wrong: number }>;
+    wrongAnswers: string[];
+  };
+  /** Saga messages the harness sent again as exact duplicates, by topic; null when the scenario does not. */
+  redelivered: Record<string, number> | null;
   faults: FaultReport[];
   /** Processes that exited without the runner's doing: each fails the run. */
   unexpectedExits: Array<{ target: string; atSecond: number; detail: string }>;
@@ -97,6 +108,9 @@ export function buildReport(input: {
   soldSeats: number | undefined;
   check: CheckTarget;
   payments: PaymentFigures | undefined;
+  facts: RunFacts;
+  expectations: Expectation[];
+  redelivered: Record<string, number> | null;
   faults: FaultReport[];
   unexpectedExits: RunReport['unexpectedExits'];
   /** The runner started the services itself, so it can tell whether one exited on its own. */
@@ -145,6 +159,9 @@ export function buildReport(input: {
   const recoveries = input.faults.map((f) => f.recoverySeconds ?? Number.POSITIVE_INFINITY);
   if (input.faults.length > 0)
     atMost('recovery after a fault, s ≤', s.thresholds.maxRecoverySeconds, Math.max(0, ...recoveries));
+  // Always, when fans misbehaved: every misbehaviour must get the answer it is owed.
+  const wrong = [...r.misbehaviours.values()].reduce((n, m) => n + m.wrong, 0);
+  if (r.misbehaviours.size > 0) atMost('misbehaviours answered wrongly ≤', 0, wrong);
   // Always, when the runner started the services: a process that exits on its own is a failed run.
   if (input.ownsServices) atMost('processes that exited on their own ≤', 0, input.unexpectedExits.length);
   const invariantsPass = input.invariants.every((i) => i.verdict !== 'FAIL');
@@ -194,13 +211,21 @@ export function buildReport(input: {
       shed503: r.shed503,
     },
     payments: input.payments ?? null,
+    facts: input.facts,
+    expectations: input.expectations,
+    misbehaviours: { byKind: Object.fromEntries(r.misbehaviours), wrongAnswers: r.wrongAnswers },
+    redelivered: input.redelivered,
     faults: input.faults,
     unexpectedExits: input.unexpectedExits,
     quiescence: input.quiescence,
     check: input.check,
     invariants: input.invariants,
     thresholds,
-    passed: invariantsPass && thresholds.every((t) => t.pass) && input.quiescence.reached,
+    passed:
+      invariantsPass &&
+      thresholds.every((t) => t.pass) &&
+      input.expectations.every((e) => e.pass) &&
+      input.quiescence.reached,
     series: r.series,
     prometheus: input.prometheus,
     errors: r.errors,
@@ -260,6 +285,21 @@ export function renderSummary(report: RunReport): string {
       `${p.providerCaptures} capture(s), ${p.providerRefunds} refund(s); captured then refunded because the booking ended: ${p.wastedCaptures}`,
     );
   }
+  const kinds = Object.entries(report.misbehaviours?.byKind ?? {});
+  if (kinds.length > 0)
+    row(
+      'misbehaviours tried / refused',
+      kinds
+        .map(([k, m]) => `${k} ${m.tried}/${m.refused}${m.wrong > 0 ? ` (${m.wrong} WRONG)` : ''}`)
+        .join(', '),
+    );
+  if (report.redelivered !== null && report.redelivered !== undefined)
+    row(
+      'redelivered as duplicates',
+      Object.entries(report.redelivered)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ') || 'none',
+    );
   if (report.faults.length > 0) {
     lines.push('', '  faults (seconds since the run started)');
     for (const f of report.faults)
@@ -278,8 +318,12 @@ export function renderSummary(report: RunReport): string {
       : `NOT reached: ${JSON.stringify(report.quiescence)}`,
   );
   lines.push('', '  invariants');
-  for (const i of report.invariants)
-    lines.push(`    ${i.verdict.padEnd(4)}  ${i.id}. ${i.name}: ${i.detail}`);
+  for (const i of report.invariants) lines.push(`    ${i.verdict.padEnd(4)}  ${i.name}: ${i.detail}`);
+  if ((report.expectations ?? []).length > 0) {
+    lines.push('', "  expected (the scenario's own path)");
+    for (const e of report.expectations)
+      lines.push(`    ${e.pass ? 'PASS' : 'FAIL'}  ${e.fact} ${e.expected}: ${e.actual ?? 'unknown'}`);
+  }
   if (report.thresholds.length > 0) {
     lines.push('', '  thresholds');
     for (const t of report.thresholds)

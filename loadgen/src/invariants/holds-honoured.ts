@@ -1,0 +1,34 @@
+import { type InvariantCheck, verdict } from './types.ts';
+
+/**
+ * The hold rule (docs/saga.md): a booking confirms by its settle-by instant or not at all, and is not expired
+ * before it. A confirmation after settle-by is allowed only when its money went back.
+ */
+export const holdsHonoured: InvariantCheck = {
+  name: 'holds-honoured',
+  title: 'Holds honoured',
+  async run({ ticket, eventId }) {
+    const lateConfirmations = await ticket.query(
+      `SELECT id AS reservation_id, settle_by, confirmed_at, status FROM reservations
+       WHERE event_id = $1 AND confirmed_at > settle_by AND status = 'CONFIRMED'`,
+      [eventId],
+    );
+    const cutShort = await ticket.query(
+      `SELECT id AS reservation_id, settle_by, ended_at FROM reservations
+       WHERE event_id = $1 AND status = 'EXPIRED' AND ended_at < settle_by`,
+      [eventId],
+    );
+    const expired = await ticket.query(
+      "SELECT count(*)::int AS n FROM reservations WHERE event_id = $1 AND status = 'EXPIRED'",
+      [eventId],
+    );
+    return verdict(
+      [
+        ...lateConfirmations.rows.map((r) => ({ ...r, problem: 'confirmed after its hold ended, and kept' })),
+        ...cutShort.rows.map((r) => ({ ...r, problem: 'expired before its settle-by instant' })),
+      ],
+      `no booking confirmed after its hold ended; ${expired.rows[0].n} expired, none before its time`,
+      (n) => `${n} booking(s) whose hold was not honoured`,
+    );
+  },
+};

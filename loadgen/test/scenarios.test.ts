@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { EXPECTATION } from '../src/run-facts.ts';
+import { listScenarios, loadScenario, ScenarioError, scaleScenario } from '../src/scenario.ts';
+
+const README = readFileSync(resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+
+describe('the scenario files', () => {
+  for (const name of listScenarios()) {
+    it(`${name} is valid, scales to CI's 0.1 with bounds that still mean something, and is in the README`, () => {
+      const s = loadScenario(name);
+      assert.equal(s.name, name, 'the file name and the scenario name agree');
+      const small = scaleScenario(s, 0.1);
+      for (const [fact, bound] of Object.entries(small.expect)) {
+        const [, op, n] = EXPECTATION.exec(bound!) ?? [];
+        assert.ok(op !== undefined, `${fact}: ${bound}`);
+        if (op!.startsWith('>')) assert.ok(Number(n) >= 1, `${fact} ${bound} asks for nothing at scale 0.1`);
+      }
+      assert.match(README, new RegExp(`\\| \`${name}\` \\|`), `${name} is missing from the README's table`);
+    });
+  }
+
+  it('refuses a scenario with an unknown fact or a malformed bound, naming the field', () => {
+    const file = join(tmpdir(), `bad-scenario-${process.pid}.json`);
+    const s = JSON.parse(
+      readFileSync(resolve(import.meta.dirname, '..', '..', 'scenarios', 'hot-seat.json'), 'utf8'),
+    );
+    writeFileSync(file, JSON.stringify({ ...s, expect: { expiredHolds: 'lots', soldOutFast: '>= 1' } }));
+    assert.throws(
+      () => loadScenario(file),
+      (e: Error) =>
+        e instanceof ScenarioError &&
+        /expect\.expiredHolds: like ">= 20"/.test(e.message) &&
+        /expect/.test(e.message),
+    );
+  });
+});
