@@ -46,7 +46,15 @@ function removeWorktree(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-function check(dir: string, m: Mutant): { exit: number; seconds: number } {
+/** The check's arguments for its `run`-th repetition: a scenario gets the next seed each time. */
+function withRun(args: readonly string[], run: number): string[] {
+  if (run === 0) return [...args];
+  const i = args.indexOf('--seed');
+  if (i === -1) return [...args, '--seed', String(1 + run)];
+  return args.map((a, j) => (j === i + 1 ? String(Number(a) + run) : a));
+}
+
+function check(dir: string, m: Mutant, run = 0): { exit: number; seconds: number } {
   const started = Date.now();
   const node = join(ROOT, 'node_modules', '.bin', 'node');
   const args =
@@ -66,7 +74,7 @@ function check(dir: string, m: Mutant): { exit: number; seconds: number } {
       : [
           'loadgen/src/cli.ts',
           m.caughtBy.scenario,
-          ...(m.caughtBy.args ?? []),
+          ...withRun(m.caughtBy.args ?? [], run),
           '--json',
           join(dir, 'mutant-report.json'),
           '--html',
@@ -95,11 +103,18 @@ function main(argv: string[]): number {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      list: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      /** Runs each scenario check this many times, on successive seeds: how reliably a race is caught. */
+      repeat: { type: 'string' },
+    },
   });
   const catalogue = loadCatalogue();
   if (values.help) {
-    console.log('usage: npm run mutants [-- <id> ...] [--list]   (MUTANTS_VERBOSE=1 shows each check)');
+    console.log(
+      'usage: npm run mutants [-- <id> ...] [--list] [--repeat N]   (MUTANTS_VERBOSE=1 shows each check)',
+    );
     return 0;
   }
   if (values.list) {
@@ -112,6 +127,11 @@ function main(argv: string[]): number {
     return 2;
   }
   const chosen = positionals.length === 0 ? catalogue : catalogue.filter((m) => positionals.includes(m.id));
+  const repeat = Number(values.repeat ?? 1);
+  if (!Number.isInteger(repeat) || repeat < 1) {
+    console.error(`mutants: --repeat takes a whole number of runs, not "${values.repeat}"`);
+    return 2;
+  }
   // The checks need the real servers, as npm test does.
   if (
     spawnSync(process.execPath, [join(ROOT, 'scripts/infra/cli.ts'), 'up', '--quiet'], { stdio: 'inherit' })
@@ -131,8 +151,19 @@ function main(argv: string[]): number {
         survived++;
         continue;
       }
-      const { exit, seconds } = check(dir, m);
       const by = 'tests' in m.caughtBy ? m.caughtBy.tests.join(' ') : `scenario ${m.caughtBy.scenario}`;
+      if (repeat > 1) {
+        // A mutant counts as caught only if it is caught in at least 9 runs of 10.
+        const runs = Array.from({ length: repeat }, (_, run) => check(dir, m, run));
+        const kills = runs.filter((r) => r.exit > 0).length;
+        const caught = kills >= Math.ceil(0.9 * repeat);
+        if (!caught) survived++;
+        console.log(
+          `${caught ? 'KILLED  ' : 'SURVIVED'} ${m.id} by ${by} in ${kills} of ${repeat} runs (${runs.map((r) => (r.exit > 0 ? 'K' : r.exit === 0 ? 's' : '?')).join('')}, ${runs.reduce((n, r) => n + r.seconds, 0)} s)`,
+        );
+        continue;
+      }
+      const { exit, seconds } = check(dir, m);
       if (exit === -1) {
         survived++;
         console.log(

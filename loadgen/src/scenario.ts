@@ -68,7 +68,7 @@ export const scenarioSchema = z.strictObject({
       .array(z.strictObject({ atSecond: z.number().min(0), profile: faultProfileSchema }))
       .default([]),
   }),
-  /** A share of the fans misbehave: each tries one or two of `kinds` (README, "Misbehaving fans"). */
+  /** A share of the fans misbehave, each trying every one of `kinds` (README, "Misbehaving fans"). */
   adversaries: z
     .strictObject({
       share: z.number().min(0).max(1),

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  cancelAnswered,
   judge,
   misbehaveAfterBooking,
   misbehaveWhenAdmitted,
@@ -330,7 +331,7 @@ async function cancelPaidBooking(
     () => http.del<Reservation>(`${t.ticket}/api/reservations/${id}`, { token: auth }),
     { maxAttempts: 10, until: Date.now() + 60_000 },
   );
-  if (judged) judge(rec, 'cancel-confirmed', res, (r) => r.status === 200);
+  if (judged) judge(rec, 'cancel-confirmed', res, cancelAnswered);
   if (res === undefined) return void rec.fansGaveUp++;
   if (res.status === 200) return void rec.cancelledAfterPaying++;
   // A retry after a lost answer finds the booking already cancelled: the first attempt went through.
