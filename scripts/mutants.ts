@@ -54,7 +54,7 @@ function withRun(args: readonly string[], run: number): string[] {
   return args.map((a, j) => (j === i + 1 ? String(Number(a) + run) : a));
 }
 
-function check(dir: string, m: Mutant, run = 0): { exit: number; seconds: number } {
+function check(dir: string, m: Mutant, repetition = 0): { exit: number; seconds: number } {
   const started = Date.now();
   const node = join(ROOT, 'node_modules', '.bin', 'node');
   const args =
@@ -74,7 +74,7 @@ function check(dir: string, m: Mutant, run = 0): { exit: number; seconds: number
       : [
           'loadgen/src/cli.ts',
           m.caughtBy.scenario,
-          ...withRun(m.caughtBy.args ?? [], run),
+          ...withRun(m.caughtBy.args ?? [], repetition),
           '--json',
           join(dir, 'mutant-report.json'),
           '--html',
