@@ -15,6 +15,8 @@ describe('the seeded-bug catalogue (mutants/)', () => {
       assert.equal(check.status, 0, `${m.patch} no longer applies: ${check.stderr}`);
       if ('tests' in m.caughtBy)
         for (const t of m.caughtBy.tests) assert.ok(existsSync(join(ROOT, t)), `${t} does not exist`);
+      else if ('script' in m.caughtBy)
+        assert.ok(existsSync(join(ROOT, m.caughtBy.script)), m.caughtBy.script);
       else assert.ok(existsSync(join(ROOT, 'scenarios', `${m.caughtBy.scenario}.json`)), m.caughtBy.scenario);
     });
   }

@@ -17,7 +17,7 @@ interface Mutant {
   represents: string;
   patch: string;
   /** What must catch it: mocha test files, or a scenario (with its arguments). */
-  caughtBy: { tests: string[] } | { scenario: string; args?: string[] };
+  caughtBy: { tests: string[] } | { scenario: string; args?: string[] } | { script: string; args?: string[] };
 }
 
 export function loadCatalogue(): Mutant[] {
@@ -58,28 +58,30 @@ function check(dir: string, m: Mutant, repetition = 0): { exit: number; seconds:
   const started = Date.now();
   const node = join(ROOT, 'node_modules', '.bin', 'node');
   const args =
-    'tests' in m.caughtBy
-      ? [
-          'node_modules/mocha/bin/mocha.js',
-          '--no-config',
-          '--extension',
-          'ts',
-          '--timeout',
-          '120000',
-          '--exit',
-          '--require',
-          'test/testcontainers-fixture.ts',
-          ...m.caughtBy.tests,
-        ]
-      : [
-          'loadgen/src/cli.ts',
-          m.caughtBy.scenario,
-          ...withRun(m.caughtBy.args ?? [], repetition),
-          '--json',
-          join(dir, 'mutant-report.json'),
-          '--html',
-          join(dir, 'mutant-report.html'),
-        ];
+    'script' in m.caughtBy
+      ? [m.caughtBy.script, ...(m.caughtBy.args ?? [])]
+      : 'tests' in m.caughtBy
+        ? [
+            'node_modules/mocha/bin/mocha.js',
+            '--no-config',
+            '--extension',
+            'ts',
+            '--timeout',
+            '120000',
+            '--exit',
+            '--require',
+            'test/testcontainers-fixture.ts',
+            ...m.caughtBy.tests,
+          ]
+        : [
+            'loadgen/src/cli.ts',
+            m.caughtBy.scenario,
+            ...withRun(m.caughtBy.args ?? [], repetition),
+            '--json',
+            join(dir, 'mutant-report.json'),
+            '--html',
+            join(dir, 'mutant-report.html'),
+          ];
   const run = spawnSync(node, args, {
     cwd: dir,
     stdio: process.env.MUTANTS_VERBOSE ? 'inherit' : 'ignore',
@@ -151,7 +153,12 @@ function main(argv: string[]): number {
         survived++;
         continue;
       }
-      const by = 'tests' in m.caughtBy ? m.caughtBy.tests.join(' ') : `scenario ${m.caughtBy.scenario}`;
+      const by =
+        'tests' in m.caughtBy
+          ? m.caughtBy.tests.join(' ')
+          : 'script' in m.caughtBy
+            ? m.caughtBy.script
+            : `scenario ${m.caughtBy.scenario}`;
       if (repeat > 1) {
         // A mutant counts as caught only if it is caught in at least 9 runs of 10.
         const runs = Array.from({ length: repeat }, (_, run) => check(dir, m, run));

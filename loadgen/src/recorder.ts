@@ -101,6 +101,12 @@ export class Recorder {
     if (this.soldSeats >= this.capacity) this.soldOutAt ??= Date.now();
   }
 
+  /** A fan cancelled a booking it had paid for: its seats are back on sale, so no longer counted as sold. */
+  paidBookingCancelled(seats: number): void {
+    this.cancelledAfterPaying++;
+    this.soldSeats -= seats;
+  }
+
   error(message: string): void {
     if (this.errors.length < 50) this.errors.push(message);
   }

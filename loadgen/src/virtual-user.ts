@@ -333,9 +333,11 @@ async function cancelPaidBooking(
   );
   if (judged) judge(rec, 'cancel-confirmed', res, cancelAnswered);
   if (res === undefined) return void rec.fansGaveUp++;
-  if (res.status === 200) return void rec.cancelledAfterPaying++;
+  if (res.status === 200) return void rec.paidBookingCancelled(res.body?.seats.length ?? 0);
   // A retry after a lost answer finds the booking already cancelled: the first attempt went through.
   const now = await http.get<Reservation>(`${t.ticket}/api/reservations/${id}`, { token: auth });
-  if (res.status === 409 && now.body?.status === 'CANCELLED') return void rec.cancelledAfterPaying++;
+  if (res.status === 409 && now.body?.status === 'CANCELLED') {
+    return void rec.paidBookingCancelled(now.body.seats.length);
+  }
   rec.error(`cancel after paying ${res.status}`);
 }

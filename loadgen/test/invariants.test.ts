@@ -641,4 +641,24 @@ describe('the invariant checker', () => {
       /no longer holds the seats it was made for/,
     );
   });
+
+  it('admission-required catches one admission used for two bookings, when the database no longer guards it', async () => {
+    // ticket-service's unique key on admission_id makes this impossible today; the check must still see it if
+    // that guard ever goes (this test database only).
+    const e = await healthyEvent();
+    const { redis, s } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
+    redis.disconnect();
+    await ticket.query('ALTER TABLE reservations DROP CONSTRAINT IF EXISTS reservations_admission_once');
+    try {
+      await ticket.query('UPDATE reservations SET admission_id = $2 WHERE id = $1', [e.refunded, s(1)]);
+      const r = (await check(e.eventId)).get('admission-required')!;
+      assert.equal(r.verdict, 'FAIL');
+      assert.match(JSON.stringify(r.examples), /admission also used by/);
+    } finally {
+      await ticket.query('UPDATE reservations SET admission_id = NULL WHERE id = $1', [e.refunded]);
+      await ticket.query(
+        'ALTER TABLE reservations ADD CONSTRAINT reservations_admission_once UNIQUE (admission_id)',
+      );
+    }
+  });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Producer, stringSerializers } from '@platformatic/kafka';
-import { newMessage, TOPICS } from '@reservex/contracts';
+import { newMessage, TOPICS, topicsConsumedBy } from '@reservex/contracts';
 import { testInfra, waitFor } from '@reservex/kit/testing';
 import { readDeadLetters, replayDeadLetters } from '../../scripts/dlt.ts';
 import { anEvent, type SagaStack, startSagaStack } from '../support/saga-stack.ts';
@@ -219,6 +219,97 @@ describe('saga delivery', () => {
     // The partition was not blocked: a new saga still completes.
     const after = await stack.reserve(fan.token, event.id, [event.seatIds[1]!]);
     await stack.waitForReservation(after.body.id, 'CONFIRMED');
+  });
+
+  it('consumers fuzzed with malformed, oversized, wrongly typed, misaddressed and unknown-version messages dead-letter every one, apply none, and keep going', async function () {
+    this.timeout(60_000);
+    const before = await sagaState(stack);
+    const deadBefore =
+      (await consumedCount(`${stack.paymentUrl()}/metrics`, 'dead-lettered')) +
+      (await consumedCount(`${stack.ticketUrl}/metrics`, 'dead-lettered'));
+    const consumed = [...topicsConsumedBy('ticket-service'), ...topicsConsumedBy('payment-service')];
+    const envelope = (topic: string, key: string, over: Record<string, unknown>) =>
+      JSON.stringify({
+        id: randomUUID(),
+        type: topic,
+        version: 1,
+        key,
+        occurredAt: new Date().toISOString(),
+        data: {},
+        ...over,
+      });
+    const uuid = () => randomUUID();
+    // Data that would be valid for each topic but for the reservation, which does not exist.
+    const plausible = {
+      reservationId: uuid(),
+      paymentId: uuid(),
+      eventId: uuid(),
+      userId: 'u-1',
+      seatIds: [uuid()],
+      amount: 100,
+      currency: 'KRW',
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      capturedAt: new Date().toISOString(),
+      refundedAt: new Date().toISOString(),
+      reason: 'card-declined',
+      wasConfirmed: false,
+    };
+    const sent: { topic: string; key: string; kind: string }[] = [];
+    const p = producer();
+    for (const topic of consumed) {
+      const key = uuid();
+      const variants: Record<string, string> = {
+        'not JSON': '{"unterminated": ',
+        'JSON but no envelope': '[1, 2, 3]',
+        'empty envelope': '{}',
+        'wrong type for the topic': envelope(topic, key, {
+          type: consumed.find((t) => t !== topic),
+          data: plausible,
+        }),
+        'unknown version': envelope(topic, key, { version: 99, data: plausible }),
+        'wrongly typed data': envelope(topic, key, {
+          data: { ...plausible, reservationId: 42, amount: 'lots', seatIds: 'A1', wasConfirmed: 'yes' },
+        }),
+        'oversized data': envelope(topic, key, { data: { ...plausible, padding: 'x'.repeat(200_000) } }),
+        // To payment-service, a reservation.created it has never heard of is simply new work: only
+        // ticket-service, which owns reservations, can tell that one does not exist.
+        ...(topicsConsumedBy('ticket-service').includes(topic)
+          ? { 'unknown reservation': envelope(topic, key, { data: plausible }) }
+          : {}),
+      };
+      for (const [kind, value] of Object.entries(variants)) {
+        await p.send({ messages: [{ topic: `${stack.prefix}${topic}`, key, value }] });
+        sent.push({ topic, key, kind });
+      }
+    }
+    await p.close();
+    const brokers = testInfra().kafkaBrokers.split(',');
+    for (const topic of consumed) {
+      const key = sent.find((m) => m.topic === topic)!.key;
+      const expected = sent.filter((m) => m.topic === topic).length;
+      await waitFor(
+        async () => {
+          const got = (await readDeadLetters(brokers, `${stack.prefix}${topic}`)).filter(
+            (l) => l.key === key,
+          );
+          return got.length === expected || undefined;
+        },
+        {
+          timeoutMs: 30_000,
+          what: `${expected} dead letters on ${topic}`,
+        },
+      );
+    }
+    const deadAfter =
+      (await consumedCount(`${stack.paymentUrl()}/metrics`, 'dead-lettered')) +
+      (await consumedCount(`${stack.ticketUrl}/metrics`, 'dead-lettered'));
+    assert.equal(deadAfter - deadBefore, sent.length, 'each one counted as dead-lettered');
+    assert.deepEqual(await sagaState(stack), before, 'nothing applied, not even in part');
+    // Both consumers are alive and the partitions flow: a new booking completes.
+    const fan = await stack.newUser();
+    const event = await stack.createEvent(anEvent({ seats: 1 }));
+    const res = await stack.reserve(fan.token, event.id, [event.seatIds[0]!]);
+    await stack.waitForReservation(res.body.id, 'CONFIRMED');
   });
 
   it('a message about a reservation that does not exist is dead-lettered at once, and a replay is processed afresh', async function () {

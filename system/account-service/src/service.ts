@@ -20,7 +20,7 @@ import { Counter } from 'prom-client';
 import type { AccountConfig } from './config.ts';
 import { hashPassword } from './domain/password.ts';
 import { accountRoutes } from './http/account-routes.ts';
-import { accountOpenApi } from './http/openapi.ts';
+import { accountOpenApi } from './http/operations.ts';
 import { loginThrottle } from './store/login-throttle.ts';
 import { ensureAdmin } from './store/users.ts';
 import { accountUseCases } from './use-cases/accounts.ts';

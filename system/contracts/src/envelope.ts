@@ -58,8 +58,18 @@ export function newMessage<T extends Topic>(
   };
 }
 
+/**
+ * No saga message comes near this (the largest, a reservation of 20 seats, is under 2 KiB): anything bigger was
+ * not written by a producer of this contract, and is refused before it is parsed.
+ */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
 /** Parses raw bytes from Kafka into a validated message of the expected topic. */
 export function parseMessage<T extends Topic>(expected: T, raw: Buffer | string): Envelope<T> {
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+  if (size > MAX_MESSAGE_BYTES) {
+    throw new ContractViolation(`${expected}: message of ${size} bytes; at most ${MAX_MESSAGE_BYTES}`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(raw.toString());

@@ -1,3 +1,4 @@
+export * from './asyncapi.ts';
 export * from './envelope.ts';
 export * from './messages.ts';
 export * from './saga.ts';

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import './express-locals.ts';
@@ -122,12 +124,29 @@ function bodyParserProblem(error: {
   }
 }
 
+/** PostgreSQL's character_not_in_repertoire and untranslatable_character. */
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+
 function errorHandler(): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const instance = req.originalUrl;
     const problem = error instanceof ProblemError ? error : bodyParserProblem(error);
     if (problem !== undefined) {
       sendProblem(res, problem, instance);
+      return;
+    }
+    if (UNSTORABLE_TEXT.has((error as { code?: string }).code ?? '')) {
+      // Text PostgreSQL cannot hold (a NUL, or a character the encoding lacks) that got past validation.
+      sendProblem(
+        res,
+        new ProblemError(
+          400,
+          'unsupported-character',
+          'Unsupported character',
+          'The request holds text that cannot be stored',
+        ),
+        instance,
+      );
       return;
     }
     if (isTransientError(error)) {
@@ -160,6 +179,87 @@ function errorHandler(): ErrorRequestHandler {
   };
 }
 
+// Swagger UI's static build (no dependencies, nothing fetched from elsewhere), served with the service.
+const SWAGGER_UI_ASSETS = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+
+function apiReferencePage(service: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${service}: API reference</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+</head>
+<body>
+<div id="reference"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({ url: '/openapi.json', dom_id: '#reference', deepLinking: true });</script>
+</body>
+</html>
+`;
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** A body that is not JSON is refused as such, rather than read as no body at all and answered 400. */
+function jsonBodiesOnly(): RequestHandler {
+  return (req, _res, next) => {
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!BODY_METHODS.has(req.method) || !hasBody || req.is('application/json') === 'application/json') {
+      next();
+      return;
+    }
+    next(
+      new ProblemError(
+        415,
+        'unsupported-media-type',
+        'Unsupported Media Type',
+        `Send the body as application/json, not ${req.get('content-type') ?? 'without a Content-Type'}`,
+        { headers: { 'Accept-Post': 'application/json' } },
+      ),
+    );
+  };
+}
+
+/**
+ * A path the service knows, asked with a method it does not serve: 405 with the methods it does serve (RFC 9110),
+ * rather than a 404 that says the resource is not there.
+ */
+interface RouteLayer {
+  route?: { methods: Record<string, boolean> };
+  match(path: string): boolean;
+}
+
+function methodNotAllowed(app: Express): RequestHandler {
+  return (req, _res, next) => {
+    const allowed = new Set<string>();
+    // express's own types leave out what its router layers expose: a route's methods and the path matcher.
+    const layers = app.router.stack as unknown as RouteLayer[];
+    for (const layer of layers) {
+      if (layer.route === undefined || !layer.match(req.path)) continue;
+      for (const method of Object.keys(layer.route.methods)) allowed.add(method.toUpperCase());
+    }
+    if (allowed.size === 0 || allowed.has(req.method)) {
+      next();
+      return;
+    }
+    if (allowed.has('GET')) allowed.add('HEAD');
+    const allow = [...allowed].sort().join(', ');
+    next(
+      new ProblemError(
+        405,
+        'method-not-allowed',
+        'Method Not Allowed',
+        `${req.method} is not served here; use ${allow}`,
+        {
+          headers: { Allow: allow },
+        },
+      ),
+    );
+  };
+}
+
 export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -167,6 +267,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(requestSpan(options.tracer));
   app.use(requestContext(options.logger));
   app.use(redMetrics(options.metrics));
+  app.use(jsonBodiesOnly());
   app.use(express.json({ limit: options.bodyLimit }));
 
   app.get('/actuator/health/liveness', (_req, res) => {
@@ -191,9 +292,14 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(options.openapi);
   });
+  app.use('/docs/assets', express.static(SWAGGER_UI_ASSETS, { index: false, fallthrough: true }));
+  app.get('/docs', (_req, res) => {
+    res.type('html').send(apiReferencePage(options.service));
+  });
 
   options.routes(app);
 
+  app.use(methodNotAllowed(app));
   app.use((req, _res, next) => next(new NotFoundProblem(`No route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
   return app;

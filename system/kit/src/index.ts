@@ -11,6 +11,7 @@ export * from './logger.ts';
 export * from './message-consumer.ts';
 export * from './metrics.ts';
 export * from './migrations.ts';
+export * from './openapi.ts';
 export * from './outbox.ts';
 export * from './problem.ts';
 export * from './rate-limit.ts';

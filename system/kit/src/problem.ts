@@ -55,11 +55,11 @@ export interface FieldProblem {
 }
 
 export class ValidationProblem extends ProblemError {
-  constructor(errors: FieldProblem[]) {
+  constructor(errors: FieldProblem[], status: 400 | 422 = 400) {
     super(
-      400,
-      'validation',
-      'Request validation failed',
+      status,
+      status === 400 ? 'validation' : 'rule-violated',
+      status === 400 ? 'Request validation failed' : 'Request breaks a rule',
       errors.map((e) => `${e.pointer}: ${e.detail}`).join('; '),
       {
         extensions: { errors },

@@ -138,6 +138,35 @@ describe('the HTTP kit', () => {
     assert.match(metrics.body, /nodejs_eventloop_lag_seconds/);
   });
 
+  it('answers a known path asked with another method 405, naming the methods it serves in Allow', async () => {
+    const res = await httpClient(server.url).delete('/things/7');
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'GET, HEAD');
+    assert.equal(res.body.type, 'https://reservex.dev/problems/method-not-allowed');
+    assert.equal((await httpClient(server.url).delete('/no-such-thing')).status, 404);
+  });
+
+  it('refuses a body that is not JSON with 415 instead of reading it as no body', async () => {
+    const res = await httpClient(server.url).post('/things/7', {
+      raw: 'id=7',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(res.status, 415);
+    assert.equal(res.body.type, 'https://reservex.dev/problems/unsupported-media-type');
+  });
+
+  it('serves a rendered API reference at /docs, with its assets from the service itself', async () => {
+    const page = await httpClient(server.url).get('/docs');
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    const scripts = [...String(page.body).matchAll(/src="([^"]+)"/g)].map((m) => m[1] ?? '');
+    assert.ok(scripts.length > 0);
+    for (const src of scripts) {
+      assert.ok(src.startsWith('/docs/assets/'), `${src} must be served locally`);
+      assert.equal((await httpClient(server.url).get(src)).status, 200, src);
+    }
+  });
+
   it('serves its OpenAPI document', async () => {
     const res = await httpClient(server.url).get('/openapi.json');
     assert.equal(res.body.openapi, '3.1.0');

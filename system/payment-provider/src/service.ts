@@ -16,6 +16,7 @@ import {
 } from '@reservex/kit';
 import type { ProviderConfig } from './config.ts';
 import { type FaultProfile, faultProfileSchema } from './domain/provider-faults.ts';
+import { providerOpenApi } from './http/operations.ts';
 import { providerRoutes } from './http/provider-routes.ts';
 import { declineAbandoned } from './store/charges.ts';
 import { loadFaultProfile, saveFaultProfile, seedFaultProfile } from './store/fault-profile.ts';
@@ -60,11 +61,7 @@ export function createPaymentProvider(config: ProviderConfig): PaymentProvider {
         metrics,
         tracer: tracing.tracer,
         bodyLimit: config.HTTP_BODY_LIMIT,
-        openapi: {
-          openapi: '3.1.0',
-          info: { title: 'ReserveX simulated payment provider', version: '1.0.0' },
-          paths: {},
-        },
+        openapi: providerOpenApi(),
         readinessChecks: [
           {
             name: 'startup',

@@ -11,7 +11,7 @@ import {
 } from '@reservex/kit';
 import type { PaymentConfig } from './config.ts';
 import { providerClient } from './gateway/provider-client.ts';
-import { paymentOpenApi } from './http/openapi.ts';
+import { paymentOpenApi } from './http/operations.ts';
 import { paymentRoutes } from './http/payment-routes.ts';
 import { paymentSaga } from './messaging/payment-saga.ts';
 import { gatewayMetrics } from './payment-metrics.ts';

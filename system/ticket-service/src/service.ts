@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import type { TicketConfig } from './config.ts';
 import { admissionTokens } from './domain/admission-token.ts';
 import { eventRoutes } from './http/event-routes.ts';
-import { ticketOpenApi } from './http/openapi.ts';
+import { ticketOpenApi } from './http/operations.ts';
 import { queueRoutes } from './http/queue-routes.ts';
 import { reservationRoutes } from './http/reservation-routes.ts';
 import { reservationSaga } from './messaging/reservation-saga.ts';

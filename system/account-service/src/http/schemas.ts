@@ -1,22 +1,24 @@
+import { emailAddress, freeText, plainText } from '@reservex/kit';
 import { z } from 'zod';
 
 export const signupBody = z.strictObject({
-  email: z.string().trim().pipe(z.email().max(254)),
+  // Surrounding spaces are forgiven, but the document states the address itself.
+  email: z.preprocess((v) => (typeof v === 'string' ? v.trim() : v), emailAddress()),
   password: z.string().min(8, 'must be at least 8 characters').max(128),
-  name: z.string().trim().min(1).max(100),
+  name: freeText(100),
 });
 
 export const loginBody = z.strictObject({
-  email: z.string().min(1).max(254),
+  email: plainText(1, 254),
   password: z.string().min(1).max(128),
 });
 
 export const refreshBody = z.strictObject({
-  refreshToken: z.string().min(1).max(512),
+  refreshToken: plainText(1, 512),
 });
 
 export const logoutBody = z.strictObject({
-  refreshToken: z.string().min(1).max(512).optional(),
+  refreshToken: plainText(1, 512).optional(),
 });
 
 export const userView = z.object({

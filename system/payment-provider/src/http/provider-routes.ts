@@ -1,18 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { parseInput, UnauthorizedProblem } from '@reservex/kit';
 import type { Express, RequestHandler, Response } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { type FaultProfile, faultChangeSchema } from '../domain/provider-faults.ts';
 import type { ProviderAnswer, ProviderApi } from '../use-cases/provider-api.ts';
-
-const key = z.string().min(1).max(200);
-const chargeBody = z.strictObject({
-  idempotencyKey: key,
-  amount: z.number().int().min(0),
-  currency: z.string().regex(/^[A-Z]{3}$/),
-});
-const refundBody = z.strictObject({ idempotencyKey: key, chargeKey: key, amount: z.number().int().min(1) });
-const keyParam = z.strictObject({ key });
+import { chargeBody, keyParam, refundBody } from './operations.ts';
 
 export interface FaultControl {
   get(): Promise<FaultProfile>;

@@ -1,9 +1,7 @@
 import { type AccessTokenVerifier, authenticate, type Pool, parseInput } from '@reservex/kit';
 import type { Express } from 'express';
-import { z } from 'zod';
 import { paymentsOf } from '../use-cases/payments.ts';
-
-const paymentsQuery = z.strictObject({ reservationId: z.uuid() });
+import { paymentsQuery } from './operations.ts';
 
 /**
  * payment-service's own API is read-only: payments move through the saga. The provider's faults are set at the

@@ -1,11 +1,16 @@
+import { freeText } from '@reservex/kit';
 import { z } from 'zod';
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
+function parsedDates(...values: unknown[]): boolean {
+  return values.every((v) => v instanceof Date && !Number.isNaN(v.getTime()));
+}
+
 export const newEventBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
-    venue: z.string().trim().min(1).max(200),
+    name: freeText(200),
+    venue: freeText(200),
     startsAt: isoDate,
     salesOpenAt: isoDate,
     holdSeconds: z.number().int().min(1).max(3600).default(300),
@@ -17,7 +22,7 @@ export const newEventBody = z
     sections: z
       .array(
         z.strictObject({
-          name: z.string().trim().min(1).max(50),
+          name: freeText(50),
           rows: z.number().int().min(1).max(500),
           seatsPerRow: z.number().int().min(1).max(500),
           price: z.number().int().min(0).max(100_000_000),
@@ -34,14 +39,19 @@ export const newEventBody = z
       })
       .optional(),
   })
-  .refine((e) => e.salesOpenAt.getTime() <= e.startsAt.getTime(), {
+  // Rules across fields run only once every field parsed: zod runs refinements on an object whose fields
+  // failed too, and a date that did not parse is not a Date.
+  .refine((e) => !parsedDates(e.salesOpenAt, e.startsAt) || e.salesOpenAt.getTime() <= e.startsAt.getTime(), {
     message: 'sales must open before the event starts',
     path: ['salesOpenAt'],
   })
-  .refine((e) => e.queue === undefined || e.queue.opensAt.getTime() <= e.salesOpenAt.getTime(), {
-    message: 'the waiting room must open no later than the sales',
-    path: ['queue', 'opensAt'],
-  });
+  .refine(
+    (e) =>
+      e.queue === undefined ||
+      !parsedDates(e.queue.opensAt, e.salesOpenAt) ||
+      e.queue.opensAt.getTime() <= e.salesOpenAt.getTime(),
+    { message: 'the waiting room must open no later than the sales', path: ['queue', 'opensAt'] },
+  );
 
 export const reserveBody = z.strictObject({
   eventId: z.uuid(),
@@ -67,4 +77,6 @@ export const queueChangeBody = z
   })
   .refine((b) => Object.keys(b).length > 0, {
     message: 'name at least one of admitPerSecond, maxActive, paused, drain',
-  });
+  })
+  // The same rule, said in the JSON Schema of the OpenAPI document.
+  .meta({ minProperties: 1 });

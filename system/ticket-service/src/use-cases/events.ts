@@ -36,13 +36,14 @@ export function eventUseCases(deps: { pool: Pool; queues: QueueOpener }) {
     async create(request: NewEventRequest) {
       const capacity = capacityOf(request.sections);
       if (capacity > MAX_SEATS_PER_EVENT) {
-        throw new ValidationProblem([
-          { pointer: '/sections', detail: `${capacity} seats; at most ${MAX_SEATS_PER_EVENT}` },
-        ]);
+        throw new ValidationProblem(
+          [{ pointer: '/sections', detail: `${capacity} seats; at most ${MAX_SEATS_PER_EVENT}` }],
+          422,
+        );
       }
       const names = request.sections.map((s) => s.name);
       if (new Set(names).size !== names.length) {
-        throw new ValidationProblem([{ pointer: '/sections', detail: 'section names must be unique' }]);
+        throw new ValidationProblem([{ pointer: '/sections', detail: 'section names must be unique' }], 422);
       }
       const id = randomUUID();
       await withTransaction(pool, (tx) =>

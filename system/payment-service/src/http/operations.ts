@@ -1,0 +1,31 @@
+import { type OperationSpec, openApiDocument, PLATFORM_OPERATIONS } from '@reservex/kit';
+import { z } from 'zod';
+
+export const paymentsQuery = z.strictObject({ reservationId: z.uuid() });
+
+/** Every operation payment-service serves: the OpenAPI document is built from this list, and a test holds the routes to it. */
+export const PAYMENT_OPERATIONS: OperationSpec[] = [
+  {
+    method: 'get',
+    path: '/api/payments',
+    operationId: 'listPayments',
+    summary: "A reservation's payments (the caller's own, or any for an admin)",
+    description:
+      "CAPTURED, FAILED, REFUNDING or REFUNDED; PROCESSING while charging, IN_DOUBT while the provider's answer is being found out. A reservation with no payment yet gives an empty list.",
+    tag: 'payments',
+    caller: 'user',
+    query: paymentsQuery,
+    responses: { 200: { description: 'The payments, oldest first' } },
+  },
+];
+
+export function paymentOpenApi() {
+  return openApiDocument(
+    {
+      title: 'ReserveX payment-service',
+      version: '1.0.0',
+      description: 'Payments of the booking saga. Read-only: payments move through the saga, over Kafka.',
+    },
+    [...PAYMENT_OPERATIONS, ...PLATFORM_OPERATIONS],
+  );
+}
