@@ -5,6 +5,7 @@ import { readTopicToEnd } from '@reservex/kit';
 import { testInfra } from '@reservex/kit/testing';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { ticketOpenApi } from '../../system/ticket-service/src/http/operations.ts';
 import { anEvent, type SagaStack, startSagaStack } from '../support/saga-stack.ts';
 
 type Doc = ReturnType<typeof asyncApiDocument>;
@@ -25,6 +26,25 @@ function validators(doc: Doc) {
     byTopic.set(channel.address, { payload: check(message.payload), headers: check(message.headers) });
   }
   return byTopic;
+}
+
+/** A validator of one response of ticket-service's OpenAPI document. */
+function openApiResponses() {
+  const doc = ticketOpenApi() as unknown as {
+    paths: Record<
+      string,
+      Record<string, { responses: Record<string, { content: Record<string, { schema: object }> }> }>
+    >;
+  };
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  return (path: string, method: string, status: number) => {
+    const schema = doc.paths[path]?.[method]?.responses[String(status)]?.content['application/json']?.schema;
+    assert.ok(schema, `${method} ${path} ${status} has a JSON schema`);
+    const validate = ajv.compile(schema);
+    return (body: unknown) =>
+      validate(body) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+  };
 }
 
 describe('the AsyncAPI document of the saga', () => {
@@ -74,7 +94,7 @@ describe('the AsyncAPI document of the saga', () => {
     });
     after(async () => stack?.stop());
 
-    it('every message on every saga topic matches its channel: envelope, payload, key and headers', async function () {
+    it('every message on every saga topic matches its channel (envelope, payload, key, headers), and the HTTP answers their OpenAPI schemas', async function () {
       this.timeout(120_000);
       // A booking confirmed and then cancelled (created, completed, confirmed, cancelled, refunded), and one whose
       // payment fails (failed): every topic carries at least one message.
@@ -82,6 +102,17 @@ describe('the AsyncAPI document of the saga', () => {
       const event = await stack.createEvent(anEvent({ seats: 2 }));
       const paid = await stack.reserve(fan.token, event.id, [event.seatIds[0]!]);
       await stack.waitForReservation(paid.body.id, 'CONFIRMED');
+      // The HTTP answers, against the OpenAPI document's response schemas (strict: no field it does not name).
+      const answers = openApiResponses();
+      assert.deepEqual(answers('/api/reservations', 'post', 202)(paid.body), [], 'reserve');
+      const read = await stack.ticket.get(`/api/reservations/${paid.body.id}`, { token: fan.token });
+      assert.deepEqual(
+        answers('/api/reservations/{id}', 'get', 200)(read.body),
+        [],
+        'a confirmed reservation',
+      );
+      const seats = await stack.ticket.get(`/api/events/${event.id}/seats`);
+      assert.deepEqual(answers('/api/events/{id}/seats', 'get', 200)(seats.body), [], 'the seat map');
       await stack.ticket.delete(`/api/reservations/${paid.body.id}`, { token: fan.token });
       await stack.waitForPayment(paid.body.id, 'REFUNDED');
       await stack.setFaults({ failureRate: 1 });

@@ -1,7 +1,21 @@
 import { type OperationSpec, openApiDocument, PLATFORM_OPERATIONS } from '@reservex/kit';
 import { z } from 'zod';
+import { PAYMENT_STATUSES } from '../domain/payment-status.ts';
 
 export const paymentsQuery = z.strictObject({ reservationId: z.uuid() });
+
+const time = z.iso.datetime({ offset: true });
+const paymentView = z.object({
+  id: z.uuid(),
+  reservationId: z.uuid(),
+  amount: z.number().int().min(0),
+  currency: z.string().length(3),
+  status: z.enum(PAYMENT_STATUSES),
+  failureReason: z.string().optional(),
+  createdAt: time,
+  capturedAt: time.optional(),
+  refundedAt: time.optional(),
+});
 
 /** Every operation payment-service serves: the OpenAPI document is built from this list, and a test holds the routes to it. */
 export const PAYMENT_OPERATIONS: OperationSpec[] = [
@@ -15,7 +29,7 @@ export const PAYMENT_OPERATIONS: OperationSpec[] = [
     tag: 'payments',
     caller: 'user',
     query: paymentsQuery,
-    responses: { 200: { description: 'The payments, oldest first' } },
+    responses: { 200: { description: 'The payments, oldest first', schema: z.array(paymentView) } },
   },
 ];
 

@@ -1,6 +1,7 @@
 import { type OperationSpec, openApiDocument, PLATFORM_OPERATIONS } from '@reservex/kit';
 import { z } from 'zod';
 import { idempotencyKey, idParam, listQuery, newEventBody, queueChangeBody, reserveBody } from './schemas.ts';
+import { queueStatusView, reservationView, seatMapView } from './views.ts';
 
 const problem = (description: string) => ({ description });
 const admissionToken = {
@@ -93,7 +94,7 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
       },
     ],
     responses: {
-      200: { description: 'The seat map' },
+      200: { description: 'The seat map', schema: seatMapView },
       304: { description: 'Unchanged since If-None-Match' },
       404: problem('No such event'),
     },
@@ -117,7 +118,7 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     params: idParam,
     rateLimited: true,
     responses: {
-      201: { description: QUEUE_STATUS },
+      201: { description: QUEUE_STATUS, schema: queueStatusView },
       404: problem('No such event, or it sells without a waiting room'),
       409: problem('The waiting room has not opened yet, or takes no new joins (draining)'),
     },
@@ -172,6 +173,7 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     responses: {
       200: {
         description: QUEUE_STATUS,
+        schema: queueStatusView,
         headers: {
           'Retry-After': {
             description: 'Seconds until the next poll is useful',
@@ -220,7 +222,10 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     ],
     body: reserveBody,
     responses: {
-      202: { description: 'PENDING: seats held, payment under way; Location names the reservation' },
+      202: {
+        description: 'PENDING: seats held, payment under way; Location names the reservation',
+        schema: reservationView,
+      },
       403: problem('No admission, or one that is forged, another fan’s, expired or spent'),
       404: problem('No such event'),
       409: problem('A seat is taken, sales are not open or closed, or the per-fan seat limit is reached'),
@@ -249,7 +254,7 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     tag: 'reservations',
     caller: 'user',
     query: listQuery,
-    responses: { 200: { description: 'The reservations' } },
+    responses: { 200: { description: 'The reservations', schema: z.array(reservationView) } },
   },
   {
     method: 'get',
@@ -260,7 +265,7 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     caller: 'user',
     params: idParam,
     responses: {
-      200: { description: 'The reservation' },
+      200: { description: 'The reservation', schema: reservationView },
       404: problem('No such reservation, or not the caller’s'),
     },
   },
@@ -273,7 +278,7 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     caller: 'user',
     params: idParam,
     responses: {
-      200: { description: 'CANCELLED' },
+      200: { description: 'CANCELLED', schema: reservationView },
       404: problem('No such reservation, or not the caller’s'),
       409: problem('Already ended (cancelled or expired)'),
     },
