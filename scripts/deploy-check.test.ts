@@ -71,7 +71,11 @@ describe('deploy:check (hadolint, helm, kubernetes-validate, the Compose schema)
   });
 
   it('fails a compose file that breaks the Compose specification', () => {
-    edit(files.compose, '    image: postgres:16-alpine', '    image: postgres:16-alpine\n    restart_policy: always');
+    edit(
+      files.compose,
+      '    image: postgres:16-alpine',
+      '    image: postgres:16-alpine\n    restart_policy: always',
+    );
     assert.deepEqual(failing(files).length, 1);
     assert.match(failing(files)[0] ?? '', /Compose specification/);
   });

@@ -1,33 +1,44 @@
-// npm run dev: brings the infrastructure up if needed, then runs every service that exists, each on its port,
-// with its logs prefixed. Ctrl-C stops them all gracefully.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+// npm run dev [-- --replicas ticket=3,payment=2]: brings the infrastructure up if needed, then runs every service
+// (and the simulated payment provider) on its port, replicated services behind HAProxy, as the scenario runner
+// does. Logs go to reports/dev-logs/. Ctrl-C stops them all gracefully.
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseReplicas } from '../loadgen/src/replicas.ts';
+import { ensureStack } from '../loadgen/src/stack.ts';
+import { defaultTargets } from '../loadgen/src/targets.ts';
 
-const SERVICES = [
-  { name: 'account-service', port: 8081 },
-  { name: 'ticket-service', port: 8080 },
-  { name: 'payment-service', port: 8082 },
-] as const;
-
-const infra = spawnSync(process.execPath, ['scripts/infra/cli.ts', 'up'], { stdio: 'inherit' });
-if (infra.status !== 0) process.exit(infra.status ?? 1);
-
-const children: ChildProcess[] = [];
-for (const service of SERVICES) {
-  const main = `system/${service.name}/src/main.ts`;
-  if (!existsSync(main)) continue;
-  const child = spawn(process.execPath, [main], { stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => console.log(`[${service.name}] ${line}`));
-  }
-  child.on('exit', (code, signal) => console.log(`[${service.name}] exited (${signal ?? code})`));
-  children.push(child);
-  console.log(`dev: ${service.name} on http://127.0.0.1:${service.port}`);
+const { values } = parseArgs({ args: process.argv.slice(2), options: { replicas: { type: 'string' } } });
+const replicas = parseReplicas(values.replicas ?? process.env.RESERVEX_REPLICAS);
+const targets = defaultTargets(process.env);
+const logDir = join(resolve(import.meta.dirname, '..'), 'reports', 'dev-logs');
+const stack = await ensureStack(targets, {
+  logDir,
+  log: (m) => console.log(`dev: ${m}`),
+  proxied: false,
+  mustOwn: [],
+  replicas,
+});
+for (const [name, url] of [
+  ['account-service', targets.account],
+  ['ticket-service', targets.ticket],
+  ['payment-service', targets.payment],
+  ['payment-provider', targets.provider],
+] as const) {
+  const n = replicas[name as keyof typeof replicas] ?? 1;
+  console.log(
+    `dev: ${name.padEnd(17)} ${url}  (API reference: ${url}/docs${n > 1 ? `; ${n} replicas behind HAProxy` : ''})`,
+  );
 }
+console.log(`dev: logs in ${logDir}; Ctrl-C stops everything`);
 
-const stop = () => {
-  for (const child of children) child.kill('SIGTERM');
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await stack.stop();
+  process.exit(0);
 };
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+// Keeps the process alive until a signal comes.
+setInterval(() => {}, 1 << 30);

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// npm run scenario -- <name|file> [--scale N] [--seed S] [--json out.json] [--html out.html] [--target …]
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@reservex/kit';
 import { type CheckerOptions, checkInvariants } from './invariants/index.ts';
+// npm run scenario -- <name|file> [--scale N] [--seed S] [--json out.json] [--html out.html] [--target …]
+import { parseReplicas, ReplicasError } from './replicas.ts';
 import { runScenario } from './run-scenario.ts';
 import { capacity, listScenarios, loadScenario, ScenarioError, scaleScenario } from './scenario.ts';
 import { defaultTargets, type Targets } from './targets.ts';
@@ -20,6 +21,8 @@ options:
   --seed S        seed for fans, choices and arrivals (default: random, printed)
   --json FILE     write the JSON report there (default reports/<scenario>-<time>.json)
   --html FILE     write the HTML report there (default reports/<scenario>-<time>.html)
+  --replicas LIST run services as replicas behind HAProxy: ticket=3,payment=2,account=2 (over the
+                  scenario's own "replicas"; RESERVEX_REPLICAS says the same)
   --target LIST   test an already running stack instead of starting one:
                   account=URL,ticket=URL,payment=URL (the checker still reads the databases named by
                   ACCOUNT_DATABASE_URL, TICKET_DATABASE_URL, PAYMENT_DATABASE_URL and KAFKA_BROKERS)
@@ -65,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'string' },
       html: { type: 'string' },
       target: { type: 'string' },
+      replicas: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -86,7 +90,11 @@ async function main(argv: string[]): Promise<number> {
     values.seed === undefined
       ? Math.floor(Math.random() * 2 ** 31)
       : Math.floor(positiveNumber('--seed', values.seed, 1));
-  const scenario = scaleScenario(loadScenario(positionals[0]!), scale);
+  const loaded = scaleScenario(loadScenario(positionals[0]!), scale);
+  const scenario = {
+    ...loaded,
+    replicas: { ...loaded.replicas, ...parseReplicas(values.replicas ?? process.env.RESERVEX_REPLICAS) },
+  };
   const seats = capacity(scenario);
   const targets = parseTargets(values.target, defaultTargets(process.env));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -141,6 +149,7 @@ main(process.argv.slice(2)).then(
     }
     if (
       error instanceof UsageError ||
+      error instanceof ReplicasError ||
       error instanceof ScenarioError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {

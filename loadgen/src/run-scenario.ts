@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { en, Faker } from '@faker-js/faker';
 import { createTracing, inSpan, loadConfig, tracingConfigSchema } from '@reservex/kit';
+import { readInfraSettings } from '../../scripts/infra/settings.ts';
 import { TokenPool } from './adversaries.ts';
 import { arrivalOffsets } from './arrival.ts';
 import { FaultRunner } from './chaos/fault-runner.ts';
@@ -27,6 +28,7 @@ import { checkExpectations, runFacts } from './run-facts.ts';
 import { SagaMonitor } from './saga-monitor.ts';
 import { capacity, type Scenario } from './scenario.ts';
 import { SeatMapView } from './seat-map-view.ts';
+import { type LoadGeneratorFigures, startSelfMonitor } from './self-monitor.ts';
 import { adminToken } from './sign-in.ts';
 import { ensureStack, type StartedStack } from './stack.ts';
 import type { Targets } from './targets.ts';
@@ -69,6 +71,11 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
   const { scenario, seed, targets, log } = o;
   const seats = capacity(scenario);
   const crashed = faultTargets(scenario.faults);
+  const kafkaNodes = readInfraSettings(process.env, true).kafka.nodes;
+  if (scenario.requires.kafkaNodes !== undefined && scenario.requires.kafkaNodes !== kafkaNodes)
+    throw new Error(
+      `${scenario.name} needs a Kafka of ${scenario.requires.kafkaNodes} broker(s), and this one has ${kafkaNodes}: npm run infra:down, then run it with KAFKA_CLUSTER_SIZE=${scenario.requires.kafkaNodes}`,
+    );
   const configured = Object.keys(scenario.serviceEnv) as ServiceName[];
   const proxied = scenario.faults.some((f) => f.action === 'network');
   if (o.external && (crashed.length > 0 || proxied))
@@ -82,6 +89,7 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
   const tracing = createTracing('loadgen', loadConfig(tracingConfigSchema, process.env));
   let stack: StartedStack | undefined;
   const recorder = new Recorder(seats);
+  let loadGenerator: LoadGeneratorFigures | undefined;
   const http = httpClient(recorder);
   const metrics = harnessMetrics(recorder, scenario.name);
   const notServed = await metrics.listen(Number(process.env.HARNESS_METRICS_PORT ?? 9464));
@@ -95,6 +103,7 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
         proxied,
         mustOwn: [...new Set([...crashed, ...configured])],
         serviceEnv: scenario.serviceEnv,
+        replicas: scenario.replicas,
       });
     const token = await adminToken(targets, http);
     const setFaults = (change: unknown) => setProviderFaults(targets, change);
@@ -216,6 +225,8 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
     const random = seededRandom(seed);
     const offsets = arrivalOffsets(scenario, salesOpenAt - runStart, random);
     const stopProgress = startProgress(recorder, seats, process.stdout.isTTY === true);
+    // From the first fan to the last: the stretch whose figures the report publishes.
+    const selfMonitor = startSelfMonitor();
     const journeys = offsets.map(async (offset, index) => {
       const wait = runStart + offset - Date.now();
       if (wait > 0) await sleep(wait);
@@ -234,6 +245,11 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       }
     });
     await Promise.all(journeys);
+    for (const [name, load] of Object.entries((await stack?.replicaLoad()) ?? {}))
+      log(`${name}: its replicas answered ${load.map((n) => n ?? '?').join(' / ')} HTTP requests`);
+    loadGenerator = selfMonitor.stop();
+    if (loadGenerator.bottleneck !== null)
+      log(`WARNING: ${loadGenerator.bottleneck}; this run's figures are not publishable`);
     for (const t of timers) clearTimeout(t);
     await faults?.settle();
     await redelivery?.stop();
@@ -327,6 +343,7 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
         detail: e.detail,
       })),
       ownsServices: (stack?.started.length ?? 0) > 0,
+      loadGenerator,
     });
     mkdirSync(o.reportDir, { recursive: true });
     writeFileSync(o.jsonPath, `${JSON.stringify(report, null, 2)}\n`);

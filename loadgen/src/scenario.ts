@@ -103,6 +103,15 @@ export const scenarioSchema = z.strictObject({
   serviceEnv: z
     .partialRecord(z.enum(SERVICES), z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string()))
     .default({}),
+  /** What the infrastructure must be for this scenario to mean anything: checked before the run starts. */
+  requires: z.strictObject({ kafkaNodes: z.union([z.literal(1), z.literal(3)]).optional() }).default({}),
+  /** Services run as several replicas behind HAProxy (docs/deploy.md); `--replicas` on the command line wins. */
+  replicas: z
+    .partialRecord(
+      z.enum(['account-service', 'ticket-service', 'payment-service']),
+      z.number().int().min(1).max(8),
+    )
+    .default({}),
   /** Crashes, outages and network faults during the sale, at seconds from the opening (docs/resilience.md). */
   faults: z.array(faultSchema).default([]),
   durationSeconds: z.number().min(1),

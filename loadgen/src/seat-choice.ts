@@ -29,12 +29,14 @@ export function chooseSeats(
       .map((s) => s.id);
   }
   if (available.length < count) return available.map((s) => s.id);
-  if (preference === 'random')
-    return shuffle(available, random)
-      .slice(0, count)
-      .map((s) => s.id);
+  if (preference === 'random') return sample(available, count, random).map((s) => s.id);
+  // One pass, appending in place: a venue's sections run to tens of thousands of seats, and every fan reads it.
   const bySection = new Map<string, MapSeat[]>();
-  for (const seat of available) bySection.set(seat.section, [...(bySection.get(seat.section) ?? []), seat]);
+  for (const seat of available) {
+    const seats = bySection.get(seat.section);
+    if (seats === undefined) bySection.set(seat.section, [seat]);
+    else seats.push(seat);
+  }
   const sections = [...bySection.values()]
     .filter((seats) => seats.length >= count)
     .sort((a, b) => (b[0]?.price ?? 0) - (a[0]?.price ?? 0));
@@ -45,6 +47,13 @@ export function chooseSeats(
   // Any free seat in that section, plus its free neighbours: fans want to sit together.
   const start = Math.floor(random() * Math.max(1, section.length - count + 1));
   return section.slice(start, start + count).map((s) => s.id);
+}
+
+/** `count` distinct items drawn at random, without copying or shuffling the whole list. */
+function sample<T>(items: readonly T[], count: number, random: () => number): T[] {
+  const picked = new Set<number>();
+  while (picked.size < Math.min(count, items.length)) picked.add(Math.floor(random() * items.length));
+  return [...picked].map((i) => items[i]!);
 }
 
 function shuffle<T>(items: readonly T[], random: () => number): T[] {

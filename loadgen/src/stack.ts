@@ -9,6 +9,7 @@ import { isAlive, managed, runningPid } from '../../scripts/infra/processes.ts';
 import { type InfraSettings, readInfraSettings } from '../../scripts/infra/settings.ts';
 import { INFRA, type InfraName, type ServiceName, type TargetName } from './chaos/target-names.ts';
 import { type ProxySpec, Toxiproxy } from './chaos/toxiproxy.ts';
+import { LoadBalancer, MAX_REPLICAS, REPLICA_DRAIN_DELAY_MS, replicaPort } from './load-balancer.ts';
 import type { Targets } from './targets.ts';
 
 export type { TargetName } from './chaos/target-names.ts';
@@ -25,6 +26,8 @@ export interface ProcessTarget {
   start(): Promise<void>;
   pause(): void;
   resume(): void;
+  /** For a replicated service: start or stop replicas until there are `n` (replica churn). */
+  scaleTo?(n: number): Promise<void>;
 }
 
 export interface UnexpectedExit {
@@ -34,6 +37,8 @@ export interface UnexpectedExit {
 }
 
 export interface StartedStack {
+  /** Requests each running replica of each replicated service has answered: evidence the balancer spread them. */
+  replicaLoad(): Promise<Record<string, Array<number | undefined>>>;
   started: string[];
   reused: string[];
   targets: Map<TargetName, ProcessTarget>;
@@ -124,6 +129,19 @@ class ServiceProcess implements ProcessTarget {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
+  /** HTTP requests this process has answered, from its own /metrics; undefined when it cannot say. */
+  async requestsServed(): Promise<number | undefined> {
+    try {
+      const res = await fetch(`${this.#url}/metrics`, { signal: AbortSignal.timeout(2000) });
+      return (await res.text())
+        .split('\n')
+        .filter((l) => l.startsWith('http_server_request_duration_seconds_count{'))
+        .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+    } catch {
+      return undefined;
+    }
+  }
+
   async start(): Promise<void> {
     const out = openSync(this.#logFile, 'a');
     const child = spawn(process.execPath, [join(ROOT, 'system', this.name, 'src', 'main.ts')], {
@@ -166,6 +184,64 @@ class ServiceProcess implements ProcessTarget {
 
   resume(): void {
     this.#child?.kill('SIGCONT');
+  }
+}
+
+/**
+ * A service run as several replicas behind the load balancer. Crash faults hit its first replica, as a crash hits
+ * one pod; `scaleTo` adds replicas (each healthy before it counts) or stops the newest, gracefully.
+ */
+class ReplicaGroup implements ProcessTarget {
+  readonly name: ServiceName;
+  readonly #make: (index: number) => ServiceProcess;
+  readonly replicas: ServiceProcess[] = [];
+  /** Every replica ever started, for the final stop. */
+  readonly everStarted: ServiceProcess[] = [];
+
+  constructor(name: ServiceName, make: (index: number) => ServiceProcess) {
+    this.name = name;
+    this.#make = make;
+  }
+
+  async scaleTo(n: number): Promise<void> {
+    if (n < 1 || n > MAX_REPLICAS) throw new Error(`${this.name}: between 1 and ${MAX_REPLICAS} replicas`);
+    while (this.replicas.length < n) {
+      const replica = this.#make(this.replicas.length);
+      this.everStarted.push(replica);
+      await replica.start();
+      this.replicas.push(replica);
+    }
+    while (this.replicas.length > n) await this.replicas.pop()?.stop();
+  }
+
+  #first(): ServiceProcess {
+    const first = this.replicas[0];
+    if (first === undefined) throw new Error(`${this.name} has no replica`);
+    return first;
+  }
+
+  isUp(): boolean {
+    return this.replicas.some((r) => r.isUp());
+  }
+
+  kill(signal: NodeJS.Signals): Promise<void> {
+    return this.#first().kill(signal);
+  }
+
+  stop(): Promise<void> {
+    return this.#first().stop();
+  }
+
+  start(): Promise<void> {
+    return this.#first().isUp() ? Promise.resolve() : this.#first().start();
+  }
+
+  pause(): void {
+    this.#first().pause();
+  }
+
+  resume(): void {
+    this.#first().resume();
   }
 }
 
@@ -241,6 +317,8 @@ export interface StackOptions {
   mustOwn: readonly TargetName[];
   /** The scenario's own settings for the services it starts, over the runner's. */
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Services to run as several replicas behind HAProxy, on their usual ports; 1 (the default) means one process. */
+  replicas?: Partial<Record<ServiceName, number>>;
 }
 
 /**
@@ -256,6 +334,10 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
   if (infra.status !== 0) throw new Error('the infrastructure did not come up; see .infra/logs/');
   mkdirSync(logDir, { recursive: true });
   const settings = readInfraSettings(process.env, true);
+  if (options.proxied && settings.kafka.nodes > 1)
+    throw new Error(
+      'network faults put one Kafka listener per service behind Toxiproxy: that needs the single broker',
+    );
   const unexpectedExits: UnexpectedExit[] = [];
   const targets = new Map<TargetName, ProcessTarget>();
 
@@ -340,30 +422,76 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
     },
   ];
   const started: ServiceProcess[] = [];
+  const groups: ReplicaGroup[] = [];
   const reused: string[] = [];
-  for (const svc of services) {
-    if (await healthyService(svc.url, svc.name)) {
-      if (options.mustOwn.includes(svc.name) || options.proxied)
-        throw new Error(
-          `${svc.name} is already running on ${svc.url}: this scenario crashes it, configures it or puts it behind a proxy, so the runner must start it itself. Stop it first.`,
+  const replicated = services.filter((svc) => (options.replicas?.[svc.name] ?? 1) > 1);
+  if (replicated.length > 0 && options.proxied)
+    throw new Error('replicas and network faults do not go together yet: Toxiproxy has one pair per service');
+  let balancer: LoadBalancer | undefined;
+  // A start that fails half-way stops what it started: nothing is left holding ports for the next run.
+  try {
+    for (const svc of services) {
+      const count = options.replicas?.[svc.name] ?? 1;
+      if (await healthyService(svc.url, svc.name)) {
+        if (options.mustOwn.includes(svc.name) || options.proxied || count > 1)
+          throw new Error(
+            `${svc.name} is already running on ${svc.url}: this scenario crashes it, configures it, runs it as replicas or puts it behind a proxy, so the runner must start it itself. Stop it first.`,
+          );
+        reused.push(svc.name);
+        continue;
+      }
+      const replica = (index: number | undefined) => {
+        const label = index === undefined ? svc.name : `${svc.name}-${index + 1}`;
+        const url =
+          index === undefined
+            ? svc.url
+            : withPort(svc.url, replicaPort(Number(new URL(svc.url).port), index));
+        return new ServiceProcess(
+          svc.name,
+          url.replace(/\/$/, ''),
+          {
+            ...svc.env,
+            ...(index === undefined ? {} : { SHUTDOWN_DRAIN_DELAY_MS: String(REPLICA_DRAIN_DELAY_MS) }),
+            ...options.serviceEnv?.[svc.name],
+            PORT: new URL(url).port,
+          },
+          join(logDir, `${label}.log`),
+          (detail) => {
+            unexpectedExits.push({ target: svc.name, at: Date.now(), detail: `${label} ${detail}` });
+            log(`UNEXPECTED: ${label} ${detail}`);
+          },
         );
-      reused.push(svc.name);
-      continue;
+      };
+      if (count > 1) {
+        if (balancer === undefined) {
+          balancer = new LoadBalancer();
+          await balancer.start(
+            replicated.map((r) => ({ name: r.name, publicPort: Number(new URL(r.url).port) })),
+            logDir,
+            log,
+          );
+        }
+        const group = new ReplicaGroup(svc.name, (i) => replica(i));
+        await group.scaleTo(count);
+        groups.push(group);
+        targets.set(svc.name, group);
+        log(`${svc.name}: ${count} replicas behind HAProxy on ${svc.url}`);
+        continue;
+      }
+      const process = replica(undefined);
+      started.push(process);
+      await process.start();
+      targets.set(svc.name, process);
     }
-    const process = new ServiceProcess(
-      svc.name,
-      svc.url,
-      { ...svc.env, ...options.serviceEnv?.[svc.name] },
-      join(logDir, `${svc.name}.log`),
-      (detail) => {
-        unexpectedExits.push({ target: svc.name, at: Date.now(), detail });
-        log(`UNEXPECTED: ${svc.name} ${detail}`);
-      },
+  } catch (error) {
+    await Promise.all(
+      [...started, ...groups.flatMap((g) => g.everStarted)].map((p) => p.stop().catch(() => {})),
     );
-    await process.start();
-    started.push(process);
-    targets.set(svc.name, process);
+    await balancer?.stop().catch(() => {});
+    await toxiproxy?.stop().catch(() => {});
+    throw error;
   }
+
   // Infrastructure that dies without the runner's doing is reported, and started again.
   const watch = setInterval(() => {
     for (const target of infraTargets) {
@@ -377,16 +505,23 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
     }
   }, 1000);
   if (reused.length > 0) log(`reusing running ${reused.join(', ')} (their own settings apply)`);
-  if (started.length > 0) log(`started ${started.map((s) => s.name).join(', ')}; logs in ${logDir}`);
+  if (started.length > 0 || groups.length > 0)
+    log(`started ${[...started, ...groups].map((s) => s.name).join(', ')}; logs in ${logDir}`);
   return {
-    started: started.map((s) => s.name),
+    started: [...started.map((s) => s.name), ...groups.map((g) => g.name)],
+    async replicaLoad() {
+      const out: Record<string, Array<number | undefined>> = {};
+      for (const g of groups) out[g.name] = await Promise.all(g.replicas.map((r) => r.requestsServed()));
+      return out;
+    },
     reused,
     targets,
     unexpectedExits,
     toxiproxy,
     async stop() {
       clearInterval(watch);
-      await Promise.all(started.map((s) => s.stop()));
+      await Promise.all([...started, ...groups.flatMap((g) => g.everStarted)].map((s) => s.stop()));
+      await balancer?.stop();
       await toxiproxy?.stop();
     },
   };

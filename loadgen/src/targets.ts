@@ -1,3 +1,5 @@
+import { kafkaBootstrap, readInfraSettings } from '../../scripts/infra/settings.ts';
+
 /** Where the system under test lives: service URLs, plus the databases and broker the checker reads. */
 export interface Targets {
   account: string;
@@ -33,7 +35,7 @@ export function defaultTargets(env: NodeJS.ProcessEnv): Targets {
     ticketDb: env.TICKET_DATABASE_URL ?? pg('ticket'),
     paymentDb: env.PAYMENT_DATABASE_URL ?? pg('payment'),
     providerDb: env.PROVIDER_DATABASE_URL ?? pg('provider'),
-    kafkaBrokers: (env.KAFKA_BROKERS ?? `127.0.0.1:${env.KAFKA_PORT ?? 9092}`).split(','),
+    kafkaBrokers: (env.KAFKA_BROKERS ?? kafkaBootstrap(readInfraSettings(env, true))).split(','),
     topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
     ticketRedis: env.REDIS_URL ?? `redis://127.0.0.1:${env.REDIS_PORT ?? 6379}`,
     ticketRedisPrefix: env.TICKET_REDIS_KEY_PREFIX ?? 'ticket:',

@@ -565,6 +565,20 @@ describe('the invariant checker', () => {
     assert.match(problems, /a pre-queue fan placed behind a later arrival/);
   });
 
+  it('admission-rate-honoured passes the waiting room at its rate, and catches a burst of admissions far above it', async () => {
+    const e = await healthyEvent();
+    const { redis, key, open } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
+    assert.equal((await check(e.eventId)).get('admission-rate-honoured')?.verdict, 'PASS');
+    // Three replicas each admitting at the full rate of 10/s, as if none saw the others' credit: 150 in 5 s.
+    const burst: string[] = [];
+    for (let i = 0; i < 150; i++) burst.push(`burst-${i}`, `u${i}|${100 + i}|${open + 1000 + i * 33}`);
+    await redis.hset(key('issued'), ...burst);
+    redis.disconnect();
+    const r = (await check(e.eventId)).get('admission-rate-honoured')!;
+    assert.equal(r.verdict, 'FAIL');
+    assert.match(r.detail, /admitted more than the rate allows/);
+  });
+
   it('money-conserved catches money the provider took that no confirmed reservation accounts for', async () => {
     const { eventId, failed } = await healthyEvent();
     await capture(failed, 100, `charge:${failed}:retry`);

@@ -126,5 +126,7 @@ function minimalReport(prometheus: PrometheusSeries): RunReport {
     series: [],
     prometheus,
     errors: [],
+    loadGenerator: null,
+    figuresPublishable: true,
   };
 }

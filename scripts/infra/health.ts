@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { InfraSettings } from './settings.ts';
+import { type InfraSettings, kafkaBootstrap } from './settings.ts';
 
 export interface ComponentHealth {
   component: string;
@@ -119,7 +119,6 @@ export async function kafkaRoundTrip(bootstrap: string): Promise<{ brokers: numb
         .createTopics({
           topics: [HEALTH_TOPIC],
           partitions: 1,
-          replicas: 1,
           configs: [{ name: 'retention.ms', value: '3600000' }],
         })
         .catch((error: Error) => {
@@ -163,12 +162,12 @@ async function checkKafka(s: InfraSettings): Promise<ComponentHealth> {
     const { brokers, roundTripMs } = await withDeadline(
       20_000,
       'produce/consume round trip',
-      kafkaRoundTrip(`127.0.0.1:${s.kafka.port}`),
+      kafkaRoundTrip(kafkaBootstrap(s)),
     );
     return {
       component: 'kafka',
-      healthy: true,
-      detail: `port ${s.kafka.port}, ${brokers} broker(s), produce→consume round trip ${roundTripMs}ms`,
+      healthy: brokers >= s.kafka.nodes,
+      detail: `${kafkaBootstrap(s)}, ${brokers} of ${s.kafka.nodes} broker(s), produce→consume round trip ${roundTripMs}ms`,
     };
   } catch (error) {
     return {

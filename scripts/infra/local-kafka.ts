@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaRoundTrip } from './health.ts';
 import { ensurePackage } from './os-packages.ts';
@@ -13,11 +13,15 @@ import {
   stopProcess,
   waitUntil,
 } from './processes.ts';
-import type { InfraSettings } from './settings.ts';
+import { type InfraSettings, kafkaBootstrap } from './settings.ts';
 
-export function kafkaProcess(s: InfraSettings) {
-  return managed(s.stateDir, 'kafka');
+/** Node 0 is `kafka` (the chaos target); nodes 1 and 2 of a three-node cluster are `kafka-2` and `kafka-3`. */
+export function kafkaProcess(s: InfraSettings, node = 0) {
+  return managed(s.stateDir, node === 0 ? 'kafka' : `kafka-${node + 1}`);
 }
+
+const nodePort = (s: InfraSettings, node: number) => s.kafka.port + 2 * node;
+const controllerPort = (s: InfraSettings, node: number) => s.kafka.controllerPort + 2 * node;
 
 function javaMajorVersion(): number | undefined {
   const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
@@ -53,19 +57,27 @@ function ensureKafkaJars(s: InfraSettings, log: (m: string) => void): string {
   return libDir;
 }
 
-function serverProperties(s: InfraSettings, dataDir: string): string {
-  const proxied = s.kafka.proxiedListeners;
+function serverProperties(s: InfraSettings, dataDir: string, node: number): string {
+  const cluster = s.kafka.nodes > 1;
+  // Network faults put one listener per service behind Toxiproxy; that is for the single broker only.
+  const proxied = cluster ? [] : s.kafka.proxiedListeners;
+  const replication = cluster ? 3 : 1;
+  const minIsr = cluster ? 2 : 1;
+  const voters = Array.from(
+    { length: s.kafka.nodes },
+    (_, i) => `${i + 1}@127.0.0.1:${controllerPort(s, i)}`,
+  );
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${s.kafka.controllerPort}`,
+    `node.id=${node + 1}`,
+    `controller.quorum.voters=${voters.join(',')}`,
     `listeners=${[
-      `PLAINTEXT://127.0.0.1:${s.kafka.port}`,
-      `CONTROLLER://127.0.0.1:${s.kafka.controllerPort}`,
+      `PLAINTEXT://127.0.0.1:${nodePort(s, node)}`,
+      `CONTROLLER://127.0.0.1:${controllerPort(s, node)}`,
       ...proxied.map((l) => `${l.name}://127.0.0.1:${l.port}`),
     ].join(',')}`,
     `advertised.listeners=${[
-      `PLAINTEXT://127.0.0.1:${s.kafka.port}`,
+      `PLAINTEXT://127.0.0.1:${nodePort(s, node)}`,
       ...proxied.map((l) => `${l.name}://127.0.0.1:${l.advertisedPort}`),
     ].join(',')}`,
     'controller.listener.names=CONTROLLER',
@@ -73,13 +85,16 @@ function serverProperties(s: InfraSettings, dataDir: string): string {
     `listener.security.protocol.map=${['PLAINTEXT', 'CONTROLLER', ...proxied.map((l) => l.name)].map((n) => `${n}:PLAINTEXT`).join(',')}`,
     `log.dirs=${dataDir}`,
     'num.partitions=6',
-    'offsets.topic.replication.factor=1',
+    // With three brokers a write is acknowledged by two of them before it counts: one broker lost loses nothing.
+    `default.replication.factor=${replication}`,
+    `min.insync.replicas=${minIsr}`,
+    `offsets.topic.replication.factor=${replication}`,
     'offsets.topic.num.partitions=12',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
-    // A single developer broker: no reason to make a new consumer group wait for more members.
+    `transaction.state.log.replication.factor=${replication}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    `share.coordinator.state.topic.replication.factor=${replication}`,
+    `share.coordinator.state.topic.min.isr=${minIsr}`,
+    // A developer cluster: no reason to make a new consumer group wait for more members.
     'group.initial.rebalance.delay.ms=0',
     'auto.create.topics.enable=true',
     'log.retention.hours=24',
@@ -88,55 +103,76 @@ function serverProperties(s: InfraSettings, dataDir: string): string {
 }
 
 export async function startKafka(s: InfraSettings, log: (m: string) => void): Promise<void> {
-  const proc = kafkaProcess(s);
-  if (runningPid(proc) !== undefined) return;
+  const nodes = Array.from({ length: s.kafka.nodes }, (_, i) => i);
+  const down = nodes.filter((n) => runningPid(kafkaProcess(s, n)) === undefined);
+  if (down.length === 0) return;
   const major = javaMajorVersion();
   if (major === undefined || major < 17) {
     ensurePackage(['/usr/lib/jvm/java-17-openjdk-amd64/bin/java'], ['openjdk-17-jre-headless'], log);
   }
   const libDir = ensureKafkaJars(s, log);
-  await assertPortFree(proc, s.kafka.port, 'KAFKA_PORT');
-  await assertPortFree(proc, s.kafka.controllerPort, 'KAFKA_CONTROLLER_PORT');
-  for (const l of s.kafka.proxiedListeners) await assertPortFree(proc, l.port, 'KAFKA_PORT');
-
-  const dataDir = join(s.stateDir, 'data', 'kafka');
-  const configFile = join(s.stateDir, 'kafka', 'server.properties');
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(configFile, serverProperties(s, dataDir));
   const classPath = `${libDir}/*`;
-  if (!readdirSync(dataDir).includes('meta.properties')) {
-    log('formatting the KRaft metadata log');
-    const clusterId = execFileSync('java', ['-cp', classPath, 'kafka.tools.StorageTool', 'random-uuid'], {
+  const cluster = s.kafka.nodes > 1;
+  // A cluster keeps its own data apart from the single broker's: the two metadata logs know different voters.
+  const home = join(s.stateDir, 'kafka', cluster ? `cluster-${s.kafka.nodes}` : '');
+  mkdirSync(home, { recursive: true });
+  const idFile = join(home, 'cluster-id');
+  if (!existsSync(idFile)) {
+    const id = execFileSync('java', ['-cp', classPath, 'kafka.tools.StorageTool', 'random-uuid'], {
       encoding: 'utf8',
-    }).trim();
-    execFileSync(
-      'java',
-      ['-cp', classPath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile],
-      {
-        stdio: 'pipe',
-      },
+    });
+    writeFileSync(idFile, id.trim());
+  }
+  const clusterId = readFileSync(idFile, 'utf8').trim();
+  for (const node of down) {
+    const proc = kafkaProcess(s, node);
+    await assertPortFree(proc, nodePort(s, node), 'KAFKA_PORT');
+    await assertPortFree(proc, controllerPort(s, node), 'KAFKA_CONTROLLER_PORT');
+    if (!cluster) for (const l of s.kafka.proxiedListeners) await assertPortFree(proc, l.port, 'KAFKA_PORT');
+    const dataDir = join(s.stateDir, 'data', cluster ? `kafka-cluster-${node + 1}` : 'kafka');
+    const configFile = join(home, node === 0 ? 'server.properties' : `server-${node + 1}.properties`);
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(configFile, serverProperties(s, dataDir, node));
+    if (!readdirSync(dataDir).includes('meta.properties')) {
+      log(`formatting the KRaft metadata log${cluster ? ` of node ${node + 1}` : ''}`);
+      execFileSync(
+        'java',
+        ['-cp', classPath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile],
+        {
+          stdio: 'pipe',
+        },
+      );
+    }
+    startDetached(proc, 'java', [
+      `-Xms256m`,
+      `-Xmx${s.kafka.heapMb}m`,
+      '-XX:+UseG1GC',
+      `-Dlog4j2.configurationFile=${join(s.repoRoot, 'infra', 'kafka', 'log4j2.yaml')}`,
+      '-cp',
+      classPath,
+      'kafka.Kafka',
+      configFile,
+    ]);
+  }
+  // Started together: a cluster's controllers need a majority before any of them serves. After a crash each
+  // node recovers its partition logs before it listens: give it time.
+  for (const node of down) {
+    await waitUntil(
+      kafkaProcess(s, node),
+      `port ${nodePort(s, node)}`,
+      () => isPortOpen(nodePort(s, node)),
+      180_000,
     );
   }
-  startDetached(proc, 'java', [
-    `-Xms256m`,
-    `-Xmx${s.kafka.heapMb}m`,
-    '-XX:+UseG1GC',
-    `-Dlog4j2.configurationFile=${join(s.repoRoot, 'infra', 'kafka', 'log4j2.yaml')}`,
-    '-cp',
-    classPath,
-    'kafka.Kafka',
-    configFile,
-  ]);
-  // After a crash the broker recovers every partition log before it listens: give it time.
-  await waitUntil(proc, `port ${s.kafka.port}`, () => isPortOpen(s.kafka.port), 180_000);
   await waitUntil(
-    proc,
+    kafkaProcess(s, down[0]!),
     'produce/consume round trip',
-    async () => (await kafkaRoundTrip(`127.0.0.1:${s.kafka.port}`)).brokers > 0,
-    60_000,
+    async () => (await kafkaRoundTrip(kafkaBootstrap(s))).brokers >= s.kafka.nodes,
+    120_000,
   );
 }
 
-export function stopKafka(s: InfraSettings) {
-  return stopProcess(kafkaProcess(s), 30_000);
+export async function stopKafka(s: InfraSettings) {
+  // Every node either size may have left running.
+  for (const node of [2, 1, 0]) await stopProcess(kafkaProcess(s, node), 30_000);
 }

@@ -21,6 +21,12 @@ export interface InfraSettings {
     version: string;
     heapMb: number;
     /**
+     * 1 (the default) or 3 (KAFKA_CLUSTER_SIZE=3): three KRaft nodes, each broker and controller, on `port`,
+     * `port + 2`, `port + 4` (controllers on `controllerPort`, `+ 2`, `+ 4`), replication factor 3 and
+     * min.insync.replicas 2. Its own data directories: switching sizes needs `infra:down` first.
+     */
+    nodes: 1 | 3;
+    /**
      * One listener per service that a chaos scenario may put behind Toxiproxy: the broker listens on `port` and
      * advertises `advertisedPort`, where the proxy listens. A Kafka client goes back to the advertised address
      * for every broker connection, so without this it would reconnect around the proxy.
@@ -47,6 +53,18 @@ function unsafeAsyncCommit(env: NodeJS.ProcessEnv): boolean {
   throw new InfraError(`PG_UNSAFE_ASYNC_COMMIT must be true or false, got "${raw}"`);
 }
 
+function clusterSize(env: NodeJS.ProcessEnv): 1 | 3 {
+  const raw = env.KAFKA_CLUSTER_SIZE;
+  if (raw === undefined || raw === '' || raw === '1') return 1;
+  if (raw === '3') return 3;
+  throw new InfraError(`KAFKA_CLUSTER_SIZE must be 1 or 3, got "${raw}"`);
+}
+
+/** Every broker's address, for clients to bootstrap from: one that is down is skipped. */
+export function kafkaBootstrap(s: InfraSettings): string {
+  return Array.from({ length: s.kafka.nodes }, (_, i) => `127.0.0.1:${s.kafka.port + 2 * i}`).join(',');
+}
+
 export const SERVICE_DATABASES = ['account', 'ticket', 'payment', 'provider'] as const;
 
 export function readInfraSettings(env: NodeJS.ProcessEnv, quiet: boolean): InfraSettings {
@@ -69,6 +87,7 @@ export function readInfraSettings(env: NodeJS.ProcessEnv, quiet: boolean): Infra
       // Pinned: the jars come from Maven Central at exactly this version (infra/kafka/pom.xml).
       version: '4.1.1',
       heapMb: 768,
+      nodes: clusterSize(env),
       proxiedListeners: [
         { name: 'TICKET', port: 19192, advertisedPort: 29192 },
         { name: 'PAYMENT', port: 19193, advertisedPort: 29193 },

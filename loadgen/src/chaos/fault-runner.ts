@@ -154,6 +154,13 @@ export class FaultRunner {
           await proxy.end(name, fault.toxic);
           break;
         }
+        case 'scale': {
+          const target = this.#target(fault.target);
+          if (target.scaleTo === undefined)
+            throw new Error(`${fault.target} is not run as replicas: give the scenario "replicas"`);
+          await target.scaleTo(fault.replicas);
+          break;
+        }
         case 'provider-outage': {
           await this.#provider.outage(fault.forSeconds);
           await sleep((fault.forSeconds * 1000) / 2);

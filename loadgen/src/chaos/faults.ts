@@ -31,6 +31,13 @@ export const faultSchema = z.discriminatedUnion('action', [
     jitterMs: z.number().int().min(0).max(60_000).optional(),
     rateKbps: z.number().int().min(1).optional(),
   }),
+  /** Replica churn: a service run as replicas grows or shrinks to this many (new ones join when healthy). */
+  z.strictObject({
+    atSeconds: at,
+    action: z.literal('scale'),
+    target: z.enum(['account-service', 'ticket-service', 'payment-service']),
+    replicas: z.number().int().min(1).max(8),
+  }),
   /** The payment provider answers every call with a fast 503 (its own outage, not a network fault). */
   z.strictObject({ atSeconds: at, action: z.literal('provider-outage'), forSeconds: seconds }),
 ]);
@@ -53,6 +60,8 @@ export function describeFault(f: Fault): string {
       return `${f.toxic} between ${f.between[0]} and ${f.between[1]} for ${f.forSeconds} s`;
     case 'provider-outage':
       return `payment provider outage (fast 503s) for ${f.forSeconds} s`;
+    case 'scale':
+      return `scale ${f.target} to ${f.replicas} replica(s)`;
   }
 }
 

@@ -15,7 +15,11 @@ import { refusalsLeftNothing } from './refusals-left-nothing.ts';
 import { seatLimitPerFan } from './seat-limit.ts';
 import { seatOwnership } from './seat-ownership.ts';
 import type { CheckContext, CheckResult, InvariantCheck } from './types.ts';
-import { fairQueueOrder, noReservationWithoutAdmission } from './waiting-room-checks.ts';
+import {
+  admissionRateHonoured,
+  fairQueueOrder,
+  noReservationWithoutAdmission,
+} from './waiting-room-checks.ts';
 import { readWire } from './wire.ts';
 
 export type { CheckResult } from './types.ts';
@@ -35,6 +39,7 @@ export const INVARIANTS: readonly InvariantCheck[] = [
   providerLedgerReconciles,
   noReservationWithoutAdmission,
   fairQueueOrder,
+  admissionRateHonoured,
   refusalsLeftNothing,
   historyConsistent,
 ];

@@ -110,3 +110,45 @@ export const fairQueueOrder: InvariantCheck = {
     );
   },
 };
+
+/** How far one window of admissions may run over the rate: the ticker banks at most one second of credit. */
+export function admissionRateViolations(
+  times: readonly number[],
+  admitPerSecond: number,
+  windowMs = 5000,
+): { from: number; admitted: number; allowed: number }[] {
+  const sorted = [...times].sort((a, b) => a - b);
+  const allowed = Math.floor((admitPerSecond * windowMs) / 1000 + Math.max(admitPerSecond, 1)) + 1;
+  const out: { from: number; admitted: number; allowed: number }[] = [];
+  let start = 0;
+  for (let end = 0; end < sorted.length; end++) {
+    while (sorted[end]! - sorted[start]! >= windowMs) start++;
+    const admitted = end - start + 1;
+    if (admitted > allowed && (out.length === 0 || sorted[start]! - out.at(-1)!.from >= windowMs))
+      out.push({ from: sorted[start]!, admitted, allowed });
+  }
+  return out;
+}
+
+export const admissionRateHonoured: InvariantCheck = {
+  name: 'admission-rate-honoured',
+  title: 'The waiting room admits at its rate, however many replicas tick it',
+  async run(ctx) {
+    const q = await queueOf(ctx);
+    if (q === undefined) return noQueue;
+    const { rows } = await ctx.ticket.query('SELECT admit_per_second FROM events WHERE id = $1', [
+      ctx.eventId,
+    ]);
+    const rate = Number(rows[0]?.admit_per_second ?? 0);
+    const admissions = await admissionLog(q.redis, q.key('issued'));
+    const violations = admissionRateViolations(
+      admissions.map((a) => a.at),
+      rate,
+    );
+    return verdict(
+      violations,
+      `${admissions.length} admission(s), never more than ${rate}/s over any 5 s (plus the one second of credit the ticker banks)`,
+      (n) => `${n} window(s) admitted more than the rate allows`,
+    );
+  },
+};

@@ -172,6 +172,14 @@ figure{margin:0;border:1px solid #eee;padding:.5rem} figcaption{font-weight:600}
     ['queue wait p50 / p95 / p99', `${q.p50} / ${q.p95} / ${q.p99} ms`],
     ...Object.entries(report.outcomes).map(([k, v]) => [k, v] as [string, number]),
     ['fans: retries / gave up', `${report.fans.retries} / ${report.fans.gaveUp}`],
+    ...(report.loadGenerator === null || report.loadGenerator === undefined
+      ? []
+      : ([
+          [
+            'load generator CPU (peak) / event-loop delay p99',
+            `${Math.round(report.loadGenerator.cpuShareOfOneCore * 100)}% (${Math.round(report.loadGenerator.peakCpuShareOfOneCore * 100)}%) of a core / ${report.loadGenerator.eventLoopDelayMs.p99} ms${report.loadGenerator.bottleneck === null ? '' : ` — NOT PUBLISHABLE: ${report.loadGenerator.bottleneck}`}`,
+          ],
+        ] as [string, string][])),
     ...paymentRows(report.payments),
     ...Object.entries(report.misbehaviours?.byKind ?? {}).map(
       ([k, m]) =>

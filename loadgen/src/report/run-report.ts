@@ -5,6 +5,7 @@ import type { QuiescenceResult } from '../quiescence.ts';
 import { percentile, type Recorder, type SecondSample } from '../recorder.ts';
 import type { Expectation, RunFacts } from '../run-facts.ts';
 import type { Scenario } from '../scenario.ts';
+import type { LoadGeneratorFigures } from '../self-monitor.ts';
 import type { PrometheusSeries } from './prometheus-charts.ts';
 
 export interface ThresholdResult {
@@ -79,6 +80,10 @@ export interface RunReport {
   /** The servers' side, as the Flash-sale overview dashboard showed it during the run. */
   prometheus: PrometheusSeries;
   errors: string[];
+  /** The load generator's own CPU and event-loop delay, and whether it, not the system, set the pace. */
+  loadGenerator: LoadGeneratorFigures | null;
+  /** False when the load generator was the bottleneck: the invariants stand, the speed figures do not. */
+  figuresPublishable: boolean;
 }
 
 const stats = (values: number[]) => {
@@ -115,6 +120,8 @@ export function buildReport(input: {
   unexpectedExits: RunReport['unexpectedExits'];
   /** The runner started the services itself, so it can tell whether one exited on its own. */
   ownsServices: boolean;
+  /** How busy the load generator itself was; absent when the run ended before the fans came. */
+  loadGenerator?: LoadGeneratorFigures | undefined;
 }): RunReport {
   const { recorder: r, scenario: s } = input;
   const sellingSeconds = Math.max(1, ((r.soldOutAt ?? input.finishedAt) - input.salesOpenAt) / 1000);
@@ -229,6 +236,8 @@ export function buildReport(input: {
     series: r.series,
     prometheus: input.prometheus,
     errors: r.errors,
+    loadGenerator: input.loadGenerator ?? null,
+    figuresPublishable: input.loadGenerator?.bottleneck == null,
   };
 }
 
@@ -271,6 +280,14 @@ export function renderSummary(report: RunReport): string {
         .join(', ') || 'none'
     })`,
   );
+  const g = report.loadGenerator;
+  if (g !== null && g !== undefined) {
+    row(
+      'load generator CPU / event-loop delay',
+      `${Math.round(g.cpuShareOfOneCore * 100)}% of a core (peak ${Math.round(g.peakCpuShareOfOneCore * 100)}%); delay p50 / p99 / max ${g.eventLoopDelayMs.p50} / ${g.eventLoopDelayMs.p99} / ${g.eventLoopDelayMs.max} ms`,
+    );
+    if (g.bottleneck !== null) row('figures', `NOT PUBLISHABLE: ${g.bottleneck}`);
+  }
   const p = report.payments;
   if (p !== null && p !== undefined) {
     const d = p.resolutionMs;

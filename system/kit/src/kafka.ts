@@ -41,7 +41,8 @@ export async function ensureTopics(
     ].filter((t) => !existing.has(t));
     if (wanted.length === 0) return;
     await admin
-      .createTopics({ topics: wanted, partitions: SAGA_PARTITIONS, replicas: 1 })
+      // The broker's default.replication.factor: 1 on the development broker, 3 on a three-node cluster.
+      .createTopics({ topics: wanted, partitions: SAGA_PARTITIONS })
       .catch((error: Error) => {
         // Another instance created them first.
         if (

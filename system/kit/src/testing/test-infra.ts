@@ -11,7 +11,11 @@ export function testInfra() {
     pgAdminUrl:
       env.TEST_PG_ADMIN_URL ?? `postgres://reservex:reservex@127.0.0.1:${env.PG_PORT ?? 5432}/postgres`,
     redisUrl: env.TEST_REDIS_URL ?? `redis://127.0.0.1:${env.REDIS_PORT ?? 6379}`,
-    kafkaBrokers: env.TEST_KAFKA_BROKERS ?? `127.0.0.1:${env.KAFKA_PORT ?? 9092}`,
+    kafkaBrokers:
+      env.TEST_KAFKA_BROKERS ??
+      (env.KAFKA_CLUSTER_SIZE === '3'
+        ? [0, 2, 4].map((d) => `127.0.0.1:${Number(env.KAFKA_PORT ?? 9092) + d}`).join(',')
+        : `127.0.0.1:${env.KAFKA_PORT ?? 9092}`),
     prometheusUrl: env.TEST_PROMETHEUS_URL ?? `http://127.0.0.1:${env.PROMETHEUS_PORT ?? 9090}`,
   };
 }

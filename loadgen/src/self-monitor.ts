@@ -1,0 +1,66 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+/**
+ * The load generator watching itself: its CPU time and its event loop's delay over the run. A run where the
+ * generator was the bottleneck measured the generator, not the system, so its figures are flagged as not
+ * publishable (the invariants still stand: they read the databases, not the generator's clock).
+ */
+export interface LoadGeneratorFigures {
+  /** CPU seconds over wall seconds: 1 is one core fully busy (it is one JavaScript thread plus libuv). */
+  cpuShareOfOneCore: number;
+  /** The highest CPU share over any 5-second window. */
+  peakCpuShareOfOneCore: number;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Why the figures of this run are not to be published, or null when the generator kept up. */
+  bottleneck: string | null;
+}
+
+/** Past these the generator, not the system, sets the pace: timers fire late and answers wait to be read. */
+export const BOTTLENECK_LIMITS = { peakCpuShareOfOneCore: 0.9, eventLoopDelayP99Ms: 100 } as const;
+
+export function judgeLoadGenerator(
+  f: Omit<LoadGeneratorFigures, 'bottleneck'>,
+  limits = BOTTLENECK_LIMITS,
+): string | null {
+  const reasons: string[] = [];
+  if (f.peakCpuShareOfOneCore >= limits.peakCpuShareOfOneCore)
+    reasons.push(`its CPU reached ${Math.round(f.peakCpuShareOfOneCore * 100)}% of a core`);
+  if (f.eventLoopDelayMs.p99 >= limits.eventLoopDelayP99Ms)
+    reasons.push(`its event loop ran ${f.eventLoopDelayMs.p99} ms late at p99`);
+  return reasons.length === 0 ? null : `the load generator was the bottleneck: ${reasons.join(', ')}`;
+}
+
+export function startSelfMonitor(windowMs = 5000) {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  const started = { cpu: process.cpuUsage(), at: performance.now() };
+  let window = { ...started };
+  let peak = 0;
+  const share = (from: { cpu: NodeJS.CpuUsage; at: number }) => {
+    const used = process.cpuUsage(from.cpu);
+    const wallMs = Math.max(1, performance.now() - from.at);
+    return (used.user + used.system) / 1000 / wallMs;
+  };
+  const timer = setInterval(() => {
+    peak = Math.max(peak, share(window));
+    window = { cpu: process.cpuUsage(), at: performance.now() };
+  }, windowMs);
+  timer.unref();
+  return {
+    stop(): LoadGeneratorFigures {
+      clearInterval(timer);
+      histogram.disable();
+      const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+      const figures = {
+        cpuShareOfOneCore: Math.round(share(started) * 100) / 100,
+        peakCpuShareOfOneCore: Math.round(Math.max(peak, share(window)) * 100) / 100,
+        eventLoopDelayMs: {
+          p50: ms(histogram.percentile(50)),
+          p99: ms(histogram.percentile(99)),
+          max: ms(histogram.max),
+        },
+      };
+      return { ...figures, bottleneck: judgeLoadGenerator(figures) };
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { judgeLoadGenerator, startSelfMonitor } from '../src/self-monitor.ts';
+
+describe('the load generator watching itself', () => {
+  it('flags a run where it was the bottleneck, by CPU or by a late event loop, and clears one where it kept up', () => {
+    const calm = {
+      cpuShareOfOneCore: 0.3,
+      peakCpuShareOfOneCore: 0.5,
+      eventLoopDelayMs: { p50: 10, p99: 20, max: 40 },
+    };
+    assert.equal(judgeLoadGenerator(calm), null);
+    assert.match(judgeLoadGenerator({ ...calm, peakCpuShareOfOneCore: 0.97 }) ?? '', /CPU reached 97%/);
+    assert.match(
+      judgeLoadGenerator({ ...calm, eventLoopDelayMs: { p50: 30, p99: 250, max: 900 } }) ?? '',
+      /event loop ran 250 ms late/,
+    );
+  });
+
+  it('sees its own event loop blocked', async () => {
+    const monitor = startSelfMonitor(50);
+    const until = Date.now() + 300;
+    await new Promise((r) => setTimeout(r, 20));
+    while (Date.now() < until) {
+      // Busy: the loop cannot turn.
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    const figures = monitor.stop();
+    assert.ok(figures.eventLoopDelayMs.max >= 250, `max delay ${figures.eventLoopDelayMs.max} ms`);
+    assert.ok(figures.peakCpuShareOfOneCore > 0, `peak CPU ${figures.peakCpuShareOfOneCore}`);
+  });
+});
