@@ -19,7 +19,9 @@ describe('replicas', () => {
     for (let i = 0; i < MAX_REPLICAS; i++) assert.ok(cfg.includes(`127.0.0.1:${replicaPort(8080, i)} check`));
     assert.equal(replicaPort(8080, 0), 18080);
     // Services' ports are neighbours (8080, 8081, 8082): their replicas' ports must not collide.
-    const ports = [8080, 8081, 8082].flatMap((p) => Array.from({ length: MAX_REPLICAS }, (_, i) => replicaPort(p, i)));
+    const ports = [8080, 8081, 8082].flatMap((p) =>
+      Array.from({ length: MAX_REPLICAS }, (_, i) => replicaPort(p, i)),
+    );
     assert.equal(new Set(ports).size, ports.length);
   });
 });
