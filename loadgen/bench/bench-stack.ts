@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
 import { en, Faker } from '@faker-js/faker';
+import type { ServiceName } from '../src/chaos/target-names.ts';
 import { FAN_PASSWORD, seedFanAccounts } from '../src/fan-accounts.ts';
 import { httpClient } from '../src/http-client.ts';
+import { replicaPort } from '../src/load-balancer.ts';
 import { setProviderFaults } from '../src/provider-faults.ts';
 import { Recorder } from '../src/recorder.ts';
 import { adminToken, signIn } from '../src/sign-in.ts';
@@ -29,7 +31,7 @@ export async function inBatches<T, R>(items: readonly T[], limit: number, work: 
  * The stack a benchmark measures: infrastructure and services brought up as the scenario runner does, an admin
  * token, and `fans` signed-in users (their access tokens).
  */
-export async function benchStack(fans: number) {
+export async function benchStack(fans: number, replicas: Partial<Record<ServiceName, number>> = {}) {
   const targets: Targets = defaultTargets(process.env);
   const recorder = new Recorder(0);
   const http = httpClient(recorder, 128);
@@ -38,6 +40,7 @@ export async function benchStack(fans: number) {
     log,
     proxied: false,
     mustOwn: [],
+    replicas,
   });
   await setProviderFaults(targets, { failureRate: 0, latencyMs: { min: 5, max: 20 } });
   const admin = await adminToken(targets, http);
@@ -52,8 +55,17 @@ export async function benchStack(fans: number) {
   const tokens = await inBatches(accounts, 32, (a) => signIn(http, targets.account, a.email, FAN_PASSWORD));
   log(`${fans} fans signed in in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
+  const ticketReplicas = replicas['ticket-service'] ?? 1;
   return {
     targets,
+    /** Each ticket-service process's own address: the one URL, or each replica's behind the balancer. */
+    ticketProcesses:
+      ticketReplicas > 1
+        ? Array.from(
+            { length: ticketReplicas },
+            (_, i) => `http://127.0.0.1:${replicaPort(Number(new URL(targets.ticket).port), i)}`,
+          )
+        : [targets.ticket],
     http,
     admin,
     tokens,

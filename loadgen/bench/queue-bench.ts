@@ -17,6 +17,14 @@ async function commandsProcessed(redis: Redis): Promise<number> {
   return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? Number.NaN);
 }
 
+function sumGauges(gauges: Awaited<ReturnType<typeof serviceGauges>>[]) {
+  return {
+    rssBytes: gauges.reduce((n, g) => n + g.rssBytes, 0),
+    openFds: gauges.reduce((n, g) => n + g.openFds, 0),
+    maxFds: gauges.reduce((n, g) => n + g.maxFds, 0),
+  };
+}
+
 async function serviceGauges(ticketUrl: string) {
   const text = await (await fetch(`${ticketUrl}/metrics`)).text();
   const gauge = (name: string) =>
@@ -64,23 +72,27 @@ interface SseOutcome {
 }
 
 async function holdStreams(
-  ticketUrl: string,
+  /** Streams to open on each ticket-service process, by its URL. */
+  plan: ReadonlyArray<{ url: string; count: number }>,
   eventId: string,
   tokens: string[],
-  count: number,
 ): Promise<{ outcome: SseOutcome; release: () => void }> {
-  const u = new URL(ticketUrl);
-  const holders = Array.from({ length: Math.ceil(count / PER_HOLDER) }, (_, k) => {
+  const jobs = plan.flatMap(({ url, count }) =>
+    Array.from({ length: Math.ceil(count / PER_HOLDER) }, (_, k) => ({
+      url: new URL(url),
+      count: Math.min(PER_HOLDER, count - k * PER_HOLDER),
+    })),
+  );
+  const holders = jobs.map((job, k) => {
     const child = fork(resolve(import.meta.dirname, 'sse-holder.ts'), { stdio: 'inherit' });
-    const share = Math.min(PER_HOLDER, count - k * PER_HOLDER);
     const result = new Promise<SseOutcome>((r) => child.once('message', (m) => r(m as SseOutcome)));
     child.send({
-      host: u.hostname,
-      port: Number(u.port),
+      host: job.url.hostname,
+      port: Number(job.url.port),
       localAddress: `127.0.0.${10 + k}`,
       path: `/api/events/${eventId}/queue/stream`,
       tokens,
-      count: share,
+      count: job.count,
       concurrency: 100,
     });
     return { child, result };
@@ -103,7 +115,8 @@ async function holdStreams(
 
 async function main() {
   log(`${FANS} fans; SSE target ${SSE_TARGET}`);
-  const stack = await benchStack(FANS);
+  const replicas = Number(process.env.BENCH_TICKET_REPLICAS ?? 1);
+  const stack = await benchStack(FANS, replicas > 1 ? { 'ticket-service': replicas } : {});
   const { targets, tokens } = stack;
   const redis = new Redis(targets.ticketRedis);
   try {
@@ -147,7 +160,7 @@ async function main() {
     const perRead = Math.max(0, (c2 - c1 - 1 - idlePerSecond * 10) / reads.total);
 
     // A waiting crowd on SSE: no reads of its own, only the ticker's broadcasts and batched heartbeats.
-    const crowd = await holdStreams(targets.ticket, eventId, tokens, FANS);
+    const crowd = await holdStreams([{ url: targets.ticket, count: FANS }], eventId, tokens);
     const s0 = await commandsProcessed(redis);
     await sleep(10_000);
     const sseNet = Math.max(0, ((await commandsProcessed(redis)) - s0 - 1) / 10 - idlePerSecond);
@@ -200,15 +213,27 @@ async function main() {
       `  waiting users one Redis carries at that cost: ${Number.isFinite(usersPerRedis) ? usersPerRedis.toExponential(2) : 'unbounded (no per-user commands measured)'}`,
     );
 
-    const before = await serviceGauges(targets.ticket);
-    const room = Math.max(0, before.maxFds - before.openFds - 256);
-    const planned = Math.min(SSE_TARGET, room);
-    log(
-      `holding ${planned} SSE streams on one ticket-service (its descriptor limit is ${before.maxFds}, ${before.openFds} in use)`,
+    // One process may hold only as many streams as it may open descriptors: the crowd is spread over the
+    // ticket-service replicas (BENCH_TICKET_REPLICAS), each given what its own limit leaves room for.
+    const processes = stack.ticketProcesses;
+    const befores = await Promise.all(processes.map(serviceGauges));
+    const rooms = befores.map((b) => Math.max(0, b.maxFds - b.openFds - 256));
+    const planned = Math.min(
+      SSE_TARGET,
+      rooms.reduce((a, b) => a + b, 0),
     );
-    const held = await holdStreams(targets.ticket, eventId, tokens, planned);
+    const plan = processes.map((url, i) => ({
+      url,
+      count: Math.min(rooms[i]!, Math.ceil(planned / processes.length)),
+    }));
+    const before = sumGauges(befores);
+    log(
+      `holding ${planned} SSE streams on ${processes.length} ticket-service process(es) (${plan.map((p) => p.count).join(' + ')}; each may open ${befores[0]?.maxFds} descriptors)`,
+    );
+    const held = await holdStreams(plan, eventId, tokens);
     await sleep(3000);
-    const peak = await serviceGauges(targets.ticket);
+    const peaks = await Promise.all(processes.map(serviceGauges));
+    const peak = sumGauges(peaks);
     const probeStart = performance.now();
     const probe = await stack.http.get(`${targets.ticket}/api/events/${eventId}/queue/me`, {
       token: tokens[0],
@@ -216,12 +241,12 @@ async function main() {
     const probeMs = performance.now() - probeStart;
     held.release();
     const perConnection = (peak.rssBytes - before.rssBytes) / Math.max(1, held.outcome.alive);
-    console.log('\nopen SSE connections on one ticket-service process');
+    console.log(`\nopen SSE connections on ${processes.length} ticket-service process(es)`);
     console.log(
       `  held ${held.outcome.alive} of ${SSE_TARGET}; failures ${JSON.stringify(held.outcome.failures)}; a position read meanwhile answered ${probe.status} in ${probeMs.toFixed(0)} ms`,
     );
     console.log(
-      `  memory ${(before.rssBytes / 2 ** 20).toFixed(0)} → ${(peak.rssBytes / 2 ** 20).toFixed(0)} MiB, ${(perConnection / 1024).toFixed(1)} KiB per stream; 50,000 would need about ${((before.rssBytes + perConnection * 50_000) / 2 ** 20).toFixed(0)} MiB`,
+      `  memory, summed over the processes: ${(before.rssBytes / 2 ** 20).toFixed(0)} → ${(peak.rssBytes / 2 ** 20).toFixed(0)} MiB (${peaks.map((g) => (g.rssBytes / 2 ** 20).toFixed(0)).join(' + ')}), ${(perConnection / 1024).toFixed(1)} KiB per stream; 50,000 would need about ${((before.rssBytes + perConnection * 50_000) / 2 ** 20).toFixed(0)} MiB`,
     );
     if (planned < SSE_TARGET)
       console.log(
