@@ -44,15 +44,23 @@ export function createTicketService(config: TicketConfig): TicketService {
   const base = sagaServiceBase(SERVICE_NAME, config);
   const { logger, pool, sagaPool, metrics, tracer, relay } = base;
   const stages = sagaStages(metrics);
-  const redis = new Redis(config.REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 2,
-    commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
-  });
-  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const connectRedis = (role: string) => {
+    const client = new Redis(config.REDIS_URL, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 2,
+      commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+      connectionName: `${SERVICE_NAME}-${role}`,
+    });
+    client.on('error', (error) => logger.warn({ err: error, role }, 'redis connection error'));
+    return client;
+  };
+  // Requests and the admission ticker on connections of their own: a connection runs its commands in order, so
+  // a tick stalled on a slow or write-blocked Redis would otherwise hold every fan's read up behind it.
+  const redis = connectRedis('requests');
+  const tickerRedis = connectRedis('ticker');
   const store = queueStore(redis, config.REDIS_KEY_PREFIX);
   const ticker = new AdmissionTicker({
-    store,
+    store: queueStore(tickerRedis, config.REDIS_KEY_PREFIX),
     pool: sagaPool,
     logger,
     metrics,
@@ -126,7 +134,10 @@ export function createTicketService(config: TicketConfig): TicketService {
       // Listening first: liveness answers at once, readiness says DOWN until PostgreSQL, Redis and Kafka do.
       server = await listen(app, config.HOST, config.PORT);
       // ioredis keeps reconnecting by itself; meanwhile Redis commands fail after REDIS_COMMAND_TIMEOUT_MS.
-      redis.connect().catch((error) => logger.warn({ err: error }, 'Redis not reachable yet; reconnecting'));
+      for (const client of [redis, tickerRedis])
+        client
+          .connect()
+          .catch((error) => logger.warn({ err: error }, 'Redis not reachable yet; reconnecting'));
       await base.prepare(join(import.meta.dirname, '..', 'migrations'));
       base.startWorkers();
       holdExpiry.start();
@@ -144,7 +155,7 @@ export function createTicketService(config: TicketConfig): TicketService {
           { name: 'consumer', run: () => consumer.stop() },
           { name: 'hold expiry', run: () => holdExpiry.stop() },
           { name: 'admission ticker', run: () => ticker.stop() },
-          { name: 'redis', run: async () => void (await redis.quit()) },
+          { name: 'redis', run: async () => void (await Promise.all([redis.quit(), tickerRedis.quit()])) },
           ...base.closeSteps(),
         ],
         config.SHUTDOWN_GRACE_MS,
