@@ -9,6 +9,9 @@ import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { httpClient } from '../loadgen/src/http-client.ts';
+import { Recorder } from '../loadgen/src/recorder.ts';
+import { adminToken } from '../loadgen/src/sign-in.ts';
 import { ensureStack } from '../loadgen/src/stack.ts';
 import { defaultTargets } from '../loadgen/src/targets.ts';
 import { pythonTool, SCHEMATHESIS } from './tools/python-tool.ts';
@@ -25,7 +28,7 @@ interface Counts {
   exit: number;
 }
 
-interface Recorder {
+interface ScenarioRecorder {
   label?: string;
   cases?: Record<string, unknown>;
   checks?: Record<
@@ -46,7 +49,7 @@ export function countsFromEvents(ndjson: string): Omit<Counts, 'service' | 'exit
   let checks = 0;
   for (const line of ndjson.split('\n')) {
     if (line.trim() === '') continue;
-    const event = JSON.parse(line) as { ScenarioFinished?: { status: string; recorder?: Recorder } };
+    const event = JSON.parse(line) as { ScenarioFinished?: { status: string; recorder?: ScenarioRecorder } };
     const finished = event.ScenarioFinished;
     if (finished === undefined || finished.status === 'skip') continue;
     const recorder = finished.recorder ?? {};
@@ -64,16 +67,6 @@ export function countsFromEvents(ndjson: string): Omit<Counts, 'service' | 'exit
     }
   }
   return { operations: operations.size, cases: cases.size, checks, failures: [...failures].sort() };
-}
-
-async function adminToken(accountUrl: string, email: string, password: string): Promise<string> {
-  const res = await fetch(`${accountUrl}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  if (!res.ok) throw new Error(`admin sign-in failed with ${res.status}: set ADMIN_EMAIL and ADMIN_PASSWORD`);
-  return ((await res.json()) as { accessToken: string }).accessToken;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -105,7 +98,8 @@ async function main(argv: string[]): Promise<number> {
   });
   const results: Counts[] = [];
   try {
-    const token = await adminToken(targets.account, targets.adminEmail, targets.adminPassword);
+    const http = httpClient(new Recorder(0), 4);
+    const token = await adminToken(targets, http).finally(() => http.close());
     const urls: Record<string, string> = {
       account: targets.account,
       ticket: targets.ticket,

@@ -3,6 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePackage } from '../infra/os-packages.ts';
 import { cacheDir } from './go-tool.ts';
 
 export interface PythonTool {
@@ -17,9 +18,16 @@ export const SCHEMATHESIS: PythonTool = { name: 'schemathesis', dist: 'schemathe
 
 /** The tool's executable, installed first if this machine has not installed this version yet. */
 export function pythonTool(tool: PythonTool, log: (m: string) => void = () => {}): string {
-  const python = spawnSync('python3', ['-c', 'import sys, venv; print("%d.%d" % sys.version_info[:2])'], {
-    encoding: 'utf8',
-  });
+  const probe = () =>
+    spawnSync('python3', ['-c', 'import sys, venv, ensurepip; print("%d.%d" % sys.version_info[:2])'], {
+      encoding: 'utf8',
+    });
+  let python = probe();
+  if (python.status !== 0) {
+    // Debian ships venv without ensurepip unless python3-venv is installed: as root, install it like any package.
+    ensurePackage(['/usr/share/doc/python3-venv'], ['python3', 'python3-venv'], log);
+    python = probe();
+  }
   if (python.status !== 0) {
     throw new Error(`Python 3 with venv is needed to install ${tool.name} (the Debian package python3-venv)`);
   }

@@ -63,6 +63,7 @@ export function asyncApiDocument() {
   const channels: Record<string, unknown> = {};
   const messages: Record<string, unknown> = {};
   const operations: Record<string, unknown> = {};
+  const envelope = jsonSchema(envelopeSchema);
   for (const topic of ALL_TOPICS) {
     const id = idOf(topic);
     const versions = MESSAGE_SCHEMAS[topic] as Record<number, z.ZodType>;
@@ -73,9 +74,9 @@ export function asyncApiDocument() {
       contentType: 'application/json',
       headers: HEADERS,
       payload: {
-        ...jsonSchema(envelopeSchema),
+        ...envelope,
         properties: {
-          ...(jsonSchema(envelopeSchema).properties as object),
+          ...(envelope.properties as object),
           type: { const: topic },
           version: { type: 'integer', enum: Object.keys(versions).map(Number) },
           data: jsonSchema(versions[current] as z.ZodType),

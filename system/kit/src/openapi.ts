@@ -94,11 +94,13 @@ const RETRY_AFTER = {
   },
 };
 
+const PROBLEM_CONTENT = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
+
 function problem(description: string, headers?: Record<string, { description: string; schema: object }>) {
   return {
     description,
     ...(headers === undefined ? {} : { headers }),
-    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    content: PROBLEM_CONTENT,
   };
 }
 
@@ -132,7 +134,7 @@ function responsesOf(op: OperationSpec) {
         : r.mediaType !== undefined
           ? { [r.mediaType]: { schema: { type: r.mediaType.endsWith('json') ? 'object' : 'string' } } }
           : Number(status) >= 400
-            ? { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } }
+            ? PROBLEM_CONTENT
             : undefined;
     const links = op.links?.[Number(status)];
     out[status] = {
