@@ -10,6 +10,18 @@ import { adminToken, signIn } from '../src/sign-in.ts';
 import { ensureStack } from '../src/stack.ts';
 import { defaultTargets, type Targets } from '../src/targets.ts';
 
+export interface EventLayout {
+  holdSeconds: number;
+  maxSeatsPerUser: number;
+  sections: Array<{ name: string; rows: number; seatsPerRow: number; price: number }>;
+}
+
+const DEFAULT_LAYOUT: EventLayout = {
+  holdSeconds: 60,
+  maxSeatsPerUser: 4,
+  sections: [{ name: 'A', rows: 40, seatsPerRow: 25, price: 100000 }],
+};
+
 export const log = (m: string) => console.log(`bench: ${m}`);
 
 /** Runs `work` on `items` with at most `limit` in flight. */
@@ -69,8 +81,14 @@ export async function benchStack(fans: number, replicas: Partial<Record<ServiceN
     http,
     admin,
     tokens,
-    /** An event with 1,000 seats; with a waiting room whose sales opened a moment ago when `queue` is set. */
-    async createEvent(queue: { admitPerSecond: number; maxActive: number } | undefined) {
+    /**
+     * An event on sale a moment from now: 1,000 seats unless `layout` says otherwise, and a waiting room when
+     * `queue` is set.
+     */
+    async createEvent(
+      queue: { admitPerSecond: number; maxActive: number } | undefined,
+      layout: EventLayout = DEFAULT_LAYOUT,
+    ) {
       const salesOpenAt = Date.now() + 1500;
       const res = await http.post<{ id: string }>(`${targets.ticket}/api/events`, {
         token: admin,
@@ -79,9 +97,7 @@ export async function benchStack(fans: number, replicas: Partial<Record<ServiceN
           venue: 'Bench Hall',
           startsAt: new Date(salesOpenAt + 86_400_000).toISOString(),
           salesOpenAt: new Date(salesOpenAt).toISOString(),
-          holdSeconds: 60,
-          maxSeatsPerUser: 4,
-          sections: [{ name: 'A', rows: 40, seatsPerRow: 25, price: 100000 }],
+          ...layout,
           ...(queue === undefined
             ? {}
             : { queue: { opensAt: new Date(salesOpenAt - 500).toISOString(), ...queue } }),
@@ -89,7 +105,7 @@ export async function benchStack(fans: number, replicas: Partial<Record<ServiceN
       });
       if (res.status !== 201)
         throw new Error(`creating the event failed: ${res.status} ${JSON.stringify(res.body)}`);
-      await new Promise((r) => setTimeout(r, salesOpenAt - Date.now() + 300));
+      await new Promise((r) => setTimeout(r, Math.max(0, salesOpenAt - Date.now() + 300)));
       return res.body.id;
     },
     async stop() {

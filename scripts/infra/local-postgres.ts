@@ -40,8 +40,10 @@ export async function startPostgres(s: InfraSettings, log: (m: string) => void):
   if (runningPid(proc) !== undefined) {
     // A server started earlier with another durability setting is restarted with the one asked for now.
     const socketDir = join(s.stateDir, 'run', 'pg-socket');
-    if ((await synchronousCommit(socketDir, s.postgres.port)) === s.postgres.synchronousCommit) return;
-    log(`restarting PostgreSQL with synchronous_commit=${s.postgres.synchronousCommit}`);
+    const running = await serverSettings(socketDir, s.postgres.port);
+    if (running?.synchronousCommit === s.postgres.synchronousCommit && running.preloaded.includes(STATEMENTS))
+      return;
+    log(`restarting PostgreSQL with synchronous_commit=${s.postgres.synchronousCommit} and ${STATEMENTS}`);
     await stopProcess(proc);
   }
   ensurePackage(['/usr/lib/postgresql'], ['postgresql'], log);
@@ -98,6 +100,9 @@ export async function startPostgres(s: InfraSettings, log: (m: string) => void):
       // by name (PG_UNSAFE_ASYNC_COMMIT=true), for throwaway benchmarks.
       '-c',
       `synchronous_commit=${s.postgres.synchronousCommit}`,
+      // Statement counts per booking for bench:saga's profile; its cost is a hash update per statement.
+      '-c',
+      `shared_preload_libraries=${STATEMENTS}`,
     ],
     { ...account, cwd: dataDir },
   );
@@ -110,12 +115,19 @@ export async function startPostgres(s: InfraSettings, log: (m: string) => void):
   await provisionDatabases(socketDir, s);
 }
 
-async function synchronousCommit(socketDir: string, port: number): Promise<string | undefined> {
+const STATEMENTS = 'pg_stat_statements';
+
+async function serverSettings(
+  socketDir: string,
+  port: number,
+): Promise<{ synchronousCommit: string; preloaded: string } | undefined> {
   const client = new pg.Client({ host: socketDir, port, user: 'postgres', database: 'postgres' });
   try {
     await client.connect();
-    const { rows } = await client.query('SHOW synchronous_commit');
-    return rows[0]?.synchronous_commit;
+    const { rows } = await client.query(
+      "SELECT current_setting('synchronous_commit') AS sc, current_setting('shared_preload_libraries') AS pl",
+    );
+    return { synchronousCommit: rows[0]?.sc, preloaded: rows[0]?.pl ?? '' };
   } catch {
     return undefined;
   } finally {
@@ -151,6 +163,9 @@ async function provisionDatabases(socketDir: string, s: InfraSettings): Promise<
         ? `CREATE ROLE ${role} LOGIN CREATEDB PASSWORD ${password}`
         : `ALTER ROLE ${role} LOGIN CREATEDB PASSWORD ${password}`,
     );
+    // In the database tools connect to for server-wide figures; the role reads every statement's counts.
+    await client.query(`CREATE EXTENSION IF NOT EXISTS ${STATEMENTS}`);
+    await client.query(`GRANT pg_read_all_stats TO ${role}`);
     for (const db of s.postgres.databases) {
       const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
       if (found.rowCount === 0)

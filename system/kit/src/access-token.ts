@@ -18,8 +18,41 @@ export function remoteKeySet(jwksUrl: string): JWTVerifyGetKey {
   return createRemoteJWKSet(new URL(jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 });
 }
 
-export function accessTokenVerifier(keys: JWTVerifyGetKey): AccessTokenVerifier {
+export interface VerifiedTokenCache {
+  /** Tokens remembered at most; the oldest is forgotten first. */
+  size: number;
+  /** How long a verified token is trusted without checking its signature again (never past its expiry). */
+  seconds: number;
+}
+
+/**
+ * A fan sends the same token with every request: checking an EdDSA signature each time was a measured share of
+ * ticket-service's CPU per booking (bench:saga). The same bytes verify the same way, so a verified token is
+ * remembered for a short while; the only thing that changes meanwhile is a signing key withdrawn from the JWKS,
+ * and its tokens are trusted at most `seconds` longer.
+ */
+export function accessTokenVerifier(
+  keys: JWTVerifyGetKey,
+  cache: VerifiedTokenCache = { size: 20_000, seconds: 30 },
+): AccessTokenVerifier {
+  const verified = new Map<string, { principal: Principal; until: number }>();
+  const check = checker(keys);
   return async (token) => {
+    const now = Date.now();
+    const known = verified.get(token);
+    if (known !== undefined && known.until > now) return known.principal;
+    if (known !== undefined) verified.delete(token);
+    const { principal, expiresAt } = await check(token);
+    if (cache.size > 0) {
+      if (verified.size >= cache.size) verified.delete(verified.keys().next().value!);
+      verified.set(token, { principal, until: Math.min(expiresAt, now + cache.seconds * 1000) });
+    }
+    return principal;
+  };
+}
+
+function checker(keys: JWTVerifyGetKey) {
+  return async (token: string): Promise<{ principal: Principal; expiresAt: number }> => {
     try {
       const { payload } = await jwtVerify(token, keys, {
         issuer: ACCESS_TOKEN_ISSUER,
@@ -32,7 +65,11 @@ export function accessTokenVerifier(keys: JWTVerifyGetKey): AccessTokenVerifier 
       if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') {
         throw new UnauthorizedProblem('The access token lacks its subject', 'invalid-token');
       }
-      return { userId: payload.sub, email: payload.email, roles };
+      return {
+        principal: { userId: payload.sub, email: payload.email, roles },
+        // A token without an expiry is not remembered.
+        expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : 0,
+      };
     } catch (error) {
       if (error instanceof UnauthorizedProblem) throw error;
       if (error instanceof joseErrors.JWTExpired) {

@@ -35,6 +35,18 @@ function cancellation(key: string, wasConfirmed = false, reason: 'expired' | 'us
   return newMessage(TOPIC, key, { reservationId: key, eventId: randomUUID(), reason, wasConfirmed });
 }
 
+type Msg = ReturnType<typeof tagged>;
+
+/** A cancellation whose Kafka key is `tag`, which the test handler records. */
+function tagged(tag: string, wasConfirmed = false) {
+  return newMessage(TOPIC, tag, {
+    reservationId: randomUUID(),
+    eventId: randomUUID(),
+    reason: 'expired',
+    wasConfirmed,
+  });
+}
+
 describe('the message consumer against real PostgreSQL and Kafka', () => {
   const brokers = testInfra().kafkaBrokers.split(',');
   const metrics = createServiceMetrics('consumer-test');
@@ -206,5 +218,52 @@ describe('the message consumer against real PostgreSQL and Kafka', () => {
     );
     assert.equal(letter.headers.get('dlt-attempts'), '5');
     assert.match(letter.headers.get('dlt-error') ?? '', /unexpected error/);
+  });
+
+  // After the dead-letter topic's size limit was raised: the poison below must reach it.
+  it('applies a run of one partition’s messages in one transaction', async function () {
+    this.timeout(30_000);
+    const key = randomUUID();
+    const run = Array.from({ length: 10 }, (_, i) => tagged(`${key}-${i}`));
+    // One key, one partition; one send, one fetch.
+    await producer.send({
+      messages: run.map((m) => ({ topic: `${prefix}${TOPIC}`, key, value: JSON.stringify(m) })),
+    });
+    await waitFor(() => applied(`${key}-9`), { timeoutMs: 20_000, what: 'the run to be applied' });
+    const { rows } = await direct.query(
+      'SELECT count(*)::int AS n, count(DISTINCT applied_at)::int AS commits FROM applied WHERE key LIKE $1',
+      [`${key}-%`],
+    );
+    assert.equal(rows[0].n, 10);
+    // now() is the transaction's start: rows written in one transaction share it.
+    assert.ok(rows[0].commits < 10, `${rows[0].commits} transactions for 10 messages`);
+  });
+
+  it('when a batch holds a poison message, applies the others one by one and dead-letters only the poison', async function () {
+    this.timeout(30_000);
+    const key = randomUUID();
+    const [a, b, c] = [0, 1, 2].map((i) => tagged(`${key}-${i}`)) as [Msg, Msg, Msg];
+    const poison = tagged(`${key}-poison`, true);
+    const duplicatesBefore = await outcomes('duplicate');
+    const lettersBefore = await outcomes('dead-lettered');
+    await producer.send({
+      messages: [a, b, poison, c, a].map((m) => ({
+        topic: `${prefix}${TOPIC}`,
+        key,
+        value: JSON.stringify(m),
+      })),
+    });
+    await waitFor(async () => (await outcomes('dead-lettered')) > lettersBefore, {
+      timeoutMs: 20_000,
+      what: 'the poison message to be dead-lettered',
+    });
+    await waitFor(() => applied(`${key}-2`), { timeoutMs: 20_000, what: 'the message after the poison' });
+    for (const m of [a, b, c]) assert.ok(await applied(m.key), `${m.key} applied`);
+    assert.equal(await applied(poison.key), undefined);
+    // The second copy of a: dropped by id, whichever way it was handled.
+    await waitFor(async () => (await outcomes('duplicate')) > duplicatesBefore, {
+      timeoutMs: 20_000,
+      what: 'the copy to be dropped',
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { type Pool, type Queryable, withTransaction } from '@reservex/kit';
+import type { Queryable } from '@reservex/kit';
 
 export type ChargeStatus = 'pending' | 'captured' | 'declined' | 'voided';
 
@@ -44,21 +44,17 @@ export async function startCharge(
   return rowCount === 1;
 }
 
-/** Captures a pending charge and writes the ledger entry, in one transaction; false if it was voided meanwhile. */
-export async function capture(pool: Pool, key: string): Promise<boolean> {
-  return withTransaction(pool, async (tx) => {
-    const { rows } = await tx.query(
-      `UPDATE charges SET status = 'captured', decided_at = now() WHERE idempotency_key = $1 AND status = 'pending'
-       RETURNING amount`,
-      [key],
-    );
-    if (rows[0] === undefined) return false;
-    await tx.query(
-      "INSERT INTO ledger_entries (kind, key, charge_key, amount) VALUES ('capture', $1, $1, $2)",
-      [key, rows[0].amount],
-    );
-    return true;
-  });
+/** Captures a pending charge and writes its ledger entry, atomically; false if it was voided meanwhile. */
+export async function capture(db: Queryable, key: string): Promise<boolean> {
+  // One statement, so one atomic commit without a transaction's round trips: the capture and its ledger entry.
+  const { rowCount } = await db.query(
+    `WITH captured AS (
+       UPDATE charges SET status = 'captured', decided_at = now() WHERE idempotency_key = $1 AND status = 'pending'
+       RETURNING amount)
+     INSERT INTO ledger_entries (kind, key, charge_key, amount) SELECT 'capture', $1, $1, amount FROM captured`,
+    [key],
+  );
+  return rowCount === 1;
 }
 
 export async function decline(db: Queryable, key: string, reason: string): Promise<boolean> {

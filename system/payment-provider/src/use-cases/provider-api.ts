@@ -42,20 +42,21 @@ export function providerApi(deps: {
     async charge(key: string, amount: number, currency: string): Promise<ProviderAnswer> {
       const faults = await deps.faults();
       if (inOutage(faults)) return unavailable;
-      const known = await findCharge(pool, key);
-      if (known !== undefined) {
-        if (known.status !== 'voided' && known.amount !== amount)
-          return {
-            status: 422,
-            body: { error: 'idempotency-key-reused', detail: 'another amount under this key' },
-          };
-        return chargeView(known);
-      }
+      const replay = (known: Charge): ProviderAnswer =>
+        known.status !== 'voided' && known.amount !== amount
+          ? {
+              status: 422,
+              body: { error: 'idempotency-key-reused', detail: 'another amount under this key' },
+            }
+          : chargeView(known);
+      // A new key is the common case: it is recorded first, and read back only when it was known already.
       const fate = drawChargeFate(faults, random);
-      // Lost on the way: no record, and the caller hears nothing.
-      if (fate.kind === 'lost') return { status: 504, body: {}, connection: 'hang' };
-      if (!(await startCharge(pool, key, amount, currency)))
-        return chargeView((await findCharge(pool, key))!);
+      if (fate.kind === 'lost') {
+        // Lost on the way: no record, and the caller hears nothing (a known key still answers what it holds).
+        const known = await findCharge(pool, key);
+        return known === undefined ? { status: 504, body: {}, connection: 'hang' } : replay(known);
+      }
+      if (!(await startCharge(pool, key, amount, currency))) return replay((await findCharge(pool, key))!);
       await sleep(fate.latencyMs);
       if (fate.kind === 'declined') {
         if (!(await decline(pool, key, fate.reason))) return chargeView((await findCharge(pool, key))!);

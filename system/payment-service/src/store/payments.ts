@@ -122,6 +122,18 @@ export async function lockPaymentForReservation(
   return rows[0] === undefined ? undefined : toPayment(rows[0]);
 }
 
+/** The payment locked, and whether its reservation was cancelled (the cancellation may arrive at any moment). */
+export async function lockPaymentSeeingCancellation(
+  tx: Queryable,
+  id: string,
+): Promise<(Payment & { cancelled: boolean }) | undefined> {
+  const { rows } = await tx.query<Row & { cancelled: boolean }>(
+    `SELECT ${CLAIMED} FROM payments WHERE id = $1 FOR UPDATE OF payments`,
+    [id],
+  );
+  return rows[0] === undefined ? undefined : { ...toPayment(rows[0]), cancelled: rows[0].cancelled };
+}
+
 export async function lockPayment(tx: Queryable, id: string): Promise<Payment | undefined> {
   const { rows } = await tx.query<Row>('SELECT * FROM payments WHERE id = $1 FOR UPDATE', [id]);
   return rows[0] === undefined ? undefined : toPayment(rows[0]);

@@ -1,9 +1,8 @@
 import { type Pool, withTransaction } from '@reservex/kit';
 import { type ChargeOutcome, onChargeOutcome } from '../domain/payment-saga.ts';
 import type { PaymentStatus } from '../domain/payment-status.ts';
-import { isCancelled } from '../store/cancellations.ts';
 import { announceCapture, announceFailure } from '../store/outbox-messages.ts';
-import { lockPayment, transitionPayment } from '../store/payments.ts';
+import { lockPayment, lockPaymentSeeingCancellation, transitionPayment } from '../store/payments.ts';
 
 /** What settling changed: the move, and since when the payment had been in doubt (for the resolution time). */
 export interface Settled {
@@ -24,10 +23,9 @@ export async function settleCharge(
   attempt: number,
 ): Promise<Settled | undefined> {
   return withTransaction(pool, async (tx) => {
-    const payment = await lockPayment(tx, paymentId);
+    const payment = await lockPaymentSeeingCancellation(tx, paymentId);
     if (payment === undefined) return undefined;
-    const cancelled = await isCancelled(tx, payment.reservationId);
-    const decision = onChargeOutcome(payment, outcome, { attempt, cancelled });
+    const decision = onChargeOutcome(payment, outcome, { attempt, cancelled: payment.cancelled });
     if (decision.kind === 'nothing') return undefined;
     const to = await transitionPayment(tx, payment, decision.transition, decision.reason);
     if (decision.publish === 'completed') await announceCapture(tx, payment);

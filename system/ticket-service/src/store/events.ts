@@ -90,6 +90,24 @@ export async function findEvent(db: Queryable, id: string): Promise<TicketedEven
   return rows[0] === undefined ? undefined : toEvent(rows[0]);
 }
 
+/**
+ * The event, with how many seats the fan holds or bought at it: one round trip for the booking's checks. Run it
+ * after the fan's lock is taken, so the count includes every booking of the fan that committed before.
+ */
+export async function findEventForFan(
+  db: Queryable,
+  id: string,
+  userId: string,
+): Promise<{ event: TicketedEvent; fanSeats: number } | undefined> {
+  const { rows } = await db.query<Row & { fan_seats: number }>(
+    `SELECT e.*, (SELECT count(*) FROM reservation_seats rs JOIN reservations r ON r.id = rs.reservation_id
+                  WHERE r.user_id = $2 AND r.event_id = e.id AND r.status IN ('PENDING', 'CONFIRMED')) AS fan_seats
+     FROM events e WHERE e.id = $1`,
+    [id, userId],
+  );
+  return rows[0] === undefined ? undefined : { event: toEvent(rows[0]), fanSeats: Number(rows[0].fan_seats) };
+}
+
 export interface EventSummary extends TicketedEvent {
   capacity: number;
   available: number;

@@ -118,11 +118,15 @@ export async function insertReservation(
   },
   seatIds: readonly string[],
 ): Promise<Reservation> {
-  // The hold ends by the database clock, the same clock the expiry sweep reads.
+  // The hold ends by the database clock, the same clock the expiry sweep reads. The seats it asked for go in with
+  // it, in the same statement.
   const { rows } = await tx.query<Row>(
-    `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, settle_by, idempotency_key, admission_id, trace_context)
-     VALUES ($1, $2, $3, 'PENDING', $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $6 + $10),
-             $7, $8, $9) RETURNING *`,
+    `WITH r AS (
+       INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, settle_by, idempotency_key, admission_id, trace_context)
+       VALUES ($1, $2, $3, 'PENDING', $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $6 + $10),
+               $7, $8, $9) RETURNING *),
+     s AS (INSERT INTO reservation_seats (reservation_id, seat_id) SELECT $1, unnest($11::uuid[]))
+     SELECT * FROM r`,
     [
       r.id,
       r.eventId,
@@ -134,12 +138,9 @@ export async function insertReservation(
       r.admissionId ?? null,
       JSON.stringify(injectTraceContext()),
       r.settleWindowSeconds,
+      seatIds,
     ],
   );
-  await tx.query('INSERT INTO reservation_seats (reservation_id, seat_id) SELECT $1, unnest($2::uuid[])', [
-    r.id,
-    seatIds,
-  ]);
   return toReservation(rows[0]!);
 }
 
@@ -177,38 +178,36 @@ export async function reservationsOfUser(
   return rows.map(toReservation);
 }
 
-/** Seats the user holds or bought for this event, across live reservations. */
-export async function liveSeatCount(tx: Queryable, userId: string, eventId: string): Promise<number> {
-  const { rows } = await tx.query<{ n: number }>(
-    `SELECT count(*) AS n FROM reservation_seats rs JOIN reservations r ON r.id = rs.reservation_id
-     WHERE r.user_id = $1 AND r.event_id = $2 AND r.status IN ('PENDING', 'CONFIRMED')`,
-    [userId, eventId],
-  );
-  return Number(rows[0]?.n ?? 0);
-}
-
-export async function seatIdsOf(db: Queryable, reservationId: string): Promise<string[]> {
-  const { rows } = await db.query<{ seat_id: string }>(
-    'SELECT seat_id FROM reservation_seats WHERE reservation_id = $1',
-    [reservationId],
-  );
-  return rows.map((r) => r.seat_id);
-}
-
-export async function writeStatus(
+/**
+ * A transition's writes in one statement: the reservation's seats sold (only those still HELD) or released, and
+ * its new status. Returns the seats the reservation asked for, and how many were moved.
+ */
+export async function writeTransition(
   tx: Queryable,
   id: string,
+  seats: 'sell' | 'release',
   to: ReservationStatus,
   fields: { reason?: string; paymentId?: string; paymentFailure?: string },
-): Promise<void> {
-  await tx.query(
-    `UPDATE reservations SET status = $2, updated_at = now(),
-       reason = COALESCE($3, reason), payment_id = COALESCE($4, payment_id), payment_failure = COALESCE($5, payment_failure),
-       confirmed_at = CASE WHEN $2 = 'CONFIRMED' THEN now() ELSE confirmed_at END,
-       ended_at = CASE WHEN $2 IN ('CANCELLED', 'EXPIRED') THEN now() ELSE ended_at END
-     WHERE id = $1`,
+): Promise<{ seatIds: string[]; moved: number }> {
+  const move =
+    seats === 'sell'
+      ? `UPDATE seats SET status = 'SOLD', changed_seq = nextval('seat_change_seq')
+         WHERE reservation_id = $1 AND status = 'HELD' RETURNING id`
+      : `UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, changed_seq = nextval('seat_change_seq')
+         WHERE reservation_id = $1 RETURNING id`;
+  const { rows } = await tx.query<{ seat_ids: string[] | null; moved: number }>(
+    `WITH moved AS (${move}),
+     status AS (
+       UPDATE reservations SET status = $2, updated_at = now(),
+         reason = COALESCE($3, reason), payment_id = COALESCE($4, payment_id), payment_failure = COALESCE($5, payment_failure),
+         confirmed_at = CASE WHEN $2 = 'CONFIRMED' THEN now() ELSE confirmed_at END,
+         ended_at = CASE WHEN $2 IN ('CANCELLED', 'EXPIRED') THEN now() ELSE ended_at END
+       WHERE id = $1)
+     SELECT (SELECT array_agg(seat_id) FROM reservation_seats WHERE reservation_id = $1) AS seat_ids,
+            (SELECT count(*) FROM moved) AS moved`,
     [id, to, fields.reason ?? null, fields.paymentId ?? null, fields.paymentFailure ?? null],
   );
+  return { seatIds: rows[0]?.seat_ids ?? [], moved: Number(rows[0]?.moved ?? 0) };
 }
 
 export async function markRefunded(tx: Queryable, id: string): Promise<void> {

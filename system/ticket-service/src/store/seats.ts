@@ -47,24 +47,6 @@ export async function holdSeats(
   }));
 }
 
-export async function sellSeats(tx: Queryable, reservationId: string): Promise<number> {
-  const { rowCount } = await tx.query(
-    `UPDATE seats SET status = 'SOLD', changed_seq = nextval('seat_change_seq')
-     WHERE reservation_id = $1 AND status = 'HELD'`,
-    [reservationId],
-  );
-  return rowCount ?? 0;
-}
-
-export async function releaseSeats(tx: Queryable, reservationId: string): Promise<number> {
-  const { rowCount } = await tx.query(
-    `UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, changed_seq = nextval('seat_change_seq')
-     WHERE reservation_id = $1`,
-    [reservationId],
-  );
-  return rowCount ?? 0;
-}
-
 export async function seatMapVersion(db: Queryable, eventId: string): Promise<number> {
   const { rows } = await db.query<{ v: number | null }>(
     'SELECT max(changed_seq) AS v FROM seats WHERE event_id = $1',

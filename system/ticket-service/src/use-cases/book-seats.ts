@@ -9,18 +9,17 @@ import {
   SeatUnavailable,
 } from '../domain/ticket-errors.ts';
 import type { SagaStages } from '../saga-stages.ts';
-import { findEvent } from '../store/events.ts';
+import { findEventForFan } from '../store/events.ts';
 import { announceReservation } from '../store/outbox-messages.ts';
 import {
   findByIdempotencyKey,
   inBookingTransaction,
   insertReservation,
-  liveSeatCount,
   lockBooker,
   type Reservation,
 } from '../store/reservations.ts';
 import { holdSeats } from '../store/seats.ts';
-import { type ReservationView, viewOf } from './reservations.ts';
+import { type ReservationView, reservationView, viewOf } from './reservations.ts';
 import type { WaitingRoom } from './waiting-room.ts';
 
 export interface BookingRequest {
@@ -90,13 +89,13 @@ export function bookSeats(deps: BookSeatsDeps) {
         const existing = await findByIdempotencyKey(tx, principal.userId, idempotencyKey);
         if (existing !== undefined) return { kind: 'replay' as const, existing };
       }
-      const event = await findEvent(tx, request.eventId);
-      if (event === undefined) throw new EventNotFound();
+      const found = await findEventForFan(tx, request.eventId, principal.userId);
+      if (found === undefined) throw new EventNotFound();
+      const { event, fanSeats: already } = found;
       const now = Date.now();
       if (now < event.salesOpenAt.getTime()) throw new SalesNotOpen(event.salesOpenAt);
       if (now >= event.startsAt.getTime()) throw new SalesClosed(event.startsAt);
       const admission = await room.admit(principal, event, admissionToken);
-      const already = await liveSeatCount(tx, principal.userId, event.id);
       if (already + seatIds.length > event.maxSeatsPerUser)
         throw new SeatLimitReached(event.maxSeatsPerUser, already);
       const id = randomUUID();
@@ -121,10 +120,10 @@ export function bookSeats(deps: BookSeatsDeps) {
         seatIds,
       );
       await announceReservation(tx, created, seatIds);
-      return { kind: 'booked' as const, created, admission };
+      return { kind: 'booked' as const, created, held, admission };
     });
     if (outcome.kind === 'replay') return replay(outcome.existing, request, seatIds);
-    const { created, admission } = outcome;
+    const { created, held, admission } = outcome;
     relay.wake();
     stages.reached('created');
     if (admission !== undefined) {
@@ -137,7 +136,8 @@ export function bookSeats(deps: BookSeatsDeps) {
           ),
         );
     }
-    return { reservation: await viewOf(pool, created), replayed: false };
+    // The seats it holds are the ones just held: no need to read them back.
+    return { reservation: reservationView(created, held), replayed: false };
   };
 }
 

@@ -6,8 +6,7 @@ import {
 } from '../domain/reservation-status.ts';
 import { SeatsNotHeld } from '../domain/ticket-errors.ts';
 import { announceCancellation, announceConfirmation } from '../store/outbox-messages.ts';
-import { type Reservation, seatIdsOf, writeStatus } from '../store/reservations.ts';
-import { releaseSeats, sellSeats } from '../store/seats.ts';
+import { type Reservation, writeTransition } from '../store/reservations.ts';
 
 export class IllegalReservationTransition extends Error {
   constructor(from: ReservationStatus, transition: ReservationTransition) {
@@ -33,12 +32,13 @@ export async function applyTransition(
 ): Promise<ReservationStatus> {
   const edge = transitionEdge(reservation.status, transition);
   if (edge === undefined) throw new IllegalReservationTransition(reservation.status, transition);
-  const seatIds = await seatIdsOf(tx, reservation.id);
-  if (edge.seats === 'sell') {
-    const sold = await sellSeats(tx, reservation.id);
-    if (sold !== seatIds.length) throw new SeatsNotHeld(reservation.id, sold, seatIds.length);
-  } else await releaseSeats(tx, reservation.id);
-  await writeStatus(tx, reservation.id, edge.to, { reason: edge.reason, ...details });
+  const { seatIds, moved } = await writeTransition(tx, reservation.id, edge.seats, edge.to, {
+    reason: edge.reason,
+    ...details,
+  });
+  // Throwing rolls the whole transition back: a sale of fewer seats than were booked never commits.
+  if (edge.seats === 'sell' && moved !== seatIds.length)
+    throw new SeatsNotHeld(reservation.id, moved, seatIds.length);
   if (edge.to === 'CONFIRMED') await announceConfirmation(tx, reservation, seatIds);
   else await announceCancellation(tx, reservation, edge.reason!, reservation.status === 'CONFIRMED');
   return edge.to;

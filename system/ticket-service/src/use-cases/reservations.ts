@@ -27,14 +27,21 @@ export interface ReservationView {
 }
 
 export async function viewOf(db: Pool, r: Reservation): Promise<ReservationView> {
-  const seats = await seatsOfReservation(db, r.id);
+  return reservationView(r, await seatsOfReservation(db, r.id));
+}
+
+/** What a fan sees of a reservation with these seats, in seat-map order (section, row, number). */
+export function reservationView(r: Reservation, seats: readonly Seat[]): ReservationView {
+  const ordered = [...seats].sort(
+    (a, b) => compareText(a.section, b.section) || compareText(a.row, b.row) || a.number - b.number,
+  );
   return {
     id: r.id,
     eventId: r.eventId,
     status: r.status,
     reason: r.reason ?? undefined,
     paymentFailure: r.paymentFailure ?? undefined,
-    seats: seats.map(({ status: _status, ...seat }) => seat),
+    seats: ordered.map(({ status: _status, ...seat }) => seat),
     amount: r.amount,
     currency: r.currency,
     expiresAt: r.expiresAt.toISOString(),
@@ -44,6 +51,9 @@ export async function viewOf(db: Pool, r: Reservation): Promise<ReservationView>
     refundedAt: r.refundedAt?.toISOString(),
   };
 }
+
+// Byte order, as the database sorts text under the C collation the cluster is created with.
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 const mayRead = (principal: Principal, r: Reservation) =>
   r.userId === principal.userId || principal.roles.includes('admin');

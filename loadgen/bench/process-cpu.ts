@@ -1,0 +1,69 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** What a process is, from its command line: the stack's components, each summed over its processes. */
+const COMPONENTS: ReadonlyArray<readonly [string, (args: string, comm: string) => boolean]> = [
+  ['ticket-service', (a) => a.includes('ticket-service/src/main.ts')],
+  ['payment-service', (a) => a.includes('payment-service/src/main.ts')],
+  ['payment-provider', (a) => a.includes('payment-provider/src/main.ts')],
+  ['account-service', (a) => a.includes('account-service/src/main.ts')],
+  // A session runs the services' statements; the rest (autovacuum, WAL writer, checkpointer) is PostgreSQL's own.
+  ['postgres sessions', (a, comm) => comm === 'postgres' && /^postgres: \S+ \S+ (\d|\[local\])/.test(a)],
+  ['postgres background', (_, comm) => comm === 'postgres'],
+  ['kafka', (a) => a.includes('kafka.Kafka')],
+  ['redis', (_, comm) => comm === 'redis-server'],
+  ['prometheus', (_, comm) => comm === 'prometheus'],
+  ['haproxy', (_, comm) => comm === 'haproxy'],
+];
+
+// USER_HZ: the unit of /proc/<pid>/stat's times, 100 on every Linux this runs on.
+const TICKS_PER_SECOND = 100;
+
+function processCpuSeconds(pid: string): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name is in parentheses and may hold spaces: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+function componentOf(pid: string): string | undefined {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return COMPONENTS.find(([, matches]) => matches(args, comm))?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+export type CpuSnapshot = Map<string, Map<string, number>>;
+
+/** CPU seconds used so far by every process of each component, and by this process (the load generator). */
+export function cpuSnapshot(): CpuSnapshot {
+  const snapshot: CpuSnapshot = new Map();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const component = pid === String(process.pid) ? 'load generator' : componentOf(pid);
+    if (component === undefined) continue;
+    const seconds = processCpuSeconds(pid);
+    if (seconds === undefined) continue;
+    const processes = snapshot.get(component) ?? new Map<string, number>();
+    processes.set(pid, seconds);
+    snapshot.set(component, processes);
+  }
+  return snapshot;
+}
+
+/** CPU seconds each component used between two snapshots; a process born in between counts whole. */
+export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): Map<string, number> {
+  const used = new Map<string, number>();
+  for (const [component, processes] of after) {
+    let sum = 0;
+    for (const [pid, seconds] of processes) sum += seconds - (before.get(component)?.get(pid) ?? 0);
+    used.set(component, sum);
+  }
+  return used;
+}

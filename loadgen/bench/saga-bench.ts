@@ -1,0 +1,334 @@
+// npm run bench:saga — the whole booking saga at saturation, on the real services, with no waiting room in the
+// way: reserve → payment → confirm or compensate over Kafka, driven by an open-model arrival rate.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Consumer, stringDeserializers } from '@platformatic/kafka';
+import { ALL_TOPICS } from '@reservex/contracts';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { setProviderFaults } from '../src/provider-faults.ts';
+import { seededRandom } from '../src/random.ts';
+import { percentile } from '../src/recorder.ts';
+import { startSelfMonitor } from '../src/self-monitor.ts';
+import { benchStack, log } from './bench-stack.ts';
+import { bookingPgbench } from './booking-pgbench.ts';
+import { openArrivals } from './open-arrivals.ts';
+import { type StatementCount, statementSnapshot, statementsBetween } from './pg-statements.ts';
+import { cpuBetween, cpuSnapshot } from './process-cpu.ts';
+
+const env = process.env;
+const SEED = Number(env.BENCH_SEED ?? 2026);
+const FANS = Number(env.BENCH_FANS ?? 1000);
+/** The offered rate of the saturation phase: set it above what the saga can confirm. */
+const OVERLOAD_RATE = Number(env.BENCH_OVERLOAD_RATE ?? 900);
+const PHASE_SECONDS = Number(env.BENCH_PHASE_SECONDS ?? 15);
+const FAILURE_RATE = Number(env.BENCH_FAILURE_RATE ?? 0.1);
+/** Only the saturation phase, for profiling a change quickly (no curve, no pgbench). */
+const SATURATION_ONLY = env.BENCH_SATURATION_ONLY === '1';
+const SETTLE_TIMEOUT_MS = 180_000;
+const SECTION = { rows: 100, seatsPerRow: 100 };
+const DATABASES = ['ticket', 'payment', 'provider'] as const;
+
+interface Arrival {
+  dueAt: number;
+  status: number;
+  reservationId?: string;
+}
+
+interface Phase {
+  label: string;
+  offeredPerSecond: number;
+  arrivals: number;
+  booked: number;
+  refused: Record<string, number>;
+  confirmed: number;
+  compensated: number;
+  /** Confirmations per second while the backlog lasted (the middle 80% of them, edges left out). */
+  confirmedPerSecond: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  lateMsMax: number;
+}
+
+interface Measured {
+  phase: Phase;
+  cpuSeconds: Map<string, number>;
+  statements: StatementCount[] | undefined;
+  kafkaMessages: number;
+  redisCommands: number;
+}
+
+async function kafkaEndOffsets(brokers: string[]): Promise<number> {
+  const consumer = new Consumer({
+    clientId: 'bench-saga',
+    groupId: `bench-saga-${Date.now()}`,
+    bootstrapBrokers: brokers,
+    deserializers: stringDeserializers,
+  });
+  try {
+    const offsets = await consumer.listOffsets({ topics: [...ALL_TOPICS] });
+    let total = 0;
+    for (const ends of offsets.values()) for (const end of ends) total += Number(end);
+    return total;
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+async function redisCommands(redis: Redis): Promise<number> {
+  return Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1] ?? Number.NaN);
+}
+
+function shuffled<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+/** The rate of the middle 80% of the confirmations: what the saga sustained while work was waiting for it. */
+export function steadyRate(sortedTimes: readonly number[]): number {
+  if (sortedTimes.length < 10) return 0;
+  const lo = Math.floor(sortedTimes.length * 0.1);
+  const hi = Math.ceil(sortedTimes.length * 0.9) - 1;
+  const span = (sortedTimes[hi]! - sortedTimes[lo]!) / 1000;
+  return span > 0 ? (hi - lo) / span : 0;
+}
+
+/** Where a booking's cost goes: CPU per component, statements per database, messages and Redis commands. */
+function printProfile(saturation: Measured) {
+  const s = saturation.phase;
+  const per = (n: number) => n / Math.max(1, s.booked);
+  console.log(`\nper booking, over the saturation phase (${s.booked} bookings)`);
+  const cpuTotal = [...saturation.cpuSeconds.values()].reduce((a, b) => a + b, 0);
+  for (const [component, seconds] of [...saturation.cpuSeconds].sort((a, b) => b[1] - a[1]))
+    console.log(
+      `  CPU ${component.padEnd(17)} ${(per(seconds) * 1000).toFixed(2).padStart(7)} ms  (${((seconds / cpuTotal) * 100).toFixed(0)}%)`,
+    );
+  console.log(`  CPU, all                ${(per(cpuTotal) * 1000).toFixed(2).padStart(7)} ms`);
+  if (saturation.statements === undefined)
+    console.log('  PostgreSQL statements: pg_stat_statements is not loaded on this server');
+  else {
+    for (const db of DATABASES) {
+      const mine = saturation.statements.filter((st) => st.database === db);
+      console.log(
+        `  PostgreSQL statements, ${db.padEnd(9)} ${per(mine.reduce((n, st) => n + st.calls, 0)).toFixed(1)}`,
+      );
+    }
+    console.log('  most called:');
+    console.log('    calls  exec ms  database statement');
+    for (const st of saturation.statements.slice(0, 30))
+      console.log(
+        `    ${per(st.calls).toFixed(2).padStart(5)} ${per(st.execMs).toFixed(3).padStart(8)}  ${st.database.padEnd(8)} ${st.query.replace(/\s+/g, ' ').slice(0, 100)}`,
+      );
+  }
+  console.log(`  Kafka messages            ${per(saturation.kafkaMessages).toFixed(2)}`);
+  console.log(`  Redis commands            ${per(saturation.redisCommands).toFixed(2)}`);
+}
+
+async function main() {
+  const random = seededRandom(SEED);
+  log(
+    `seed ${SEED}; ${FANS} fans; saturation at ${OVERLOAD_RATE}/s offered, then 25/50/75/100% of the peak found, ${PHASE_SECONDS} s each; gateway 5–20 ms, ${FAILURE_RATE * 100}% declined`,
+  );
+  const stack = await benchStack(FANS);
+  const { targets, http, tokens } = stack;
+  await setProviderFaults(targets, { failureRate: FAILURE_RATE, latencyMs: { min: 5, max: 20 } });
+  const ticketDb = new pg.Pool({ connectionString: targets.ticketDb, max: 2 });
+  const redis = new Redis(targets.ticketRedis);
+  const serverDb = targets.ticketDb.replace(/\/[^/]*$/, '/postgres');
+  const monitor = startSelfMonitor();
+  let fanTurn = 0;
+
+  async function measure(label: string, rate: number): Promise<Measured> {
+    const wanted = Math.ceil(rate * PHASE_SECONDS);
+    const sections = Array.from(
+      { length: Math.ceil(wanted / (SECTION.rows * SECTION.seatsPerRow)) },
+      (_, i) => ({ name: `S${i + 1}`, ...SECTION, price: 100000 }),
+    );
+    // Long enough that no hold ends while the saturation backlog drains: this measures throughput, not expiry.
+    const eventId = await stack.createEvent(undefined, { holdSeconds: 600, maxSeatsPerUser: 20, sections });
+    const map = await http.get<Array<{ id: string }>>(`${targets.ticket}/api/events/${eventId}/seats`);
+    const seatIds = shuffled(
+      map.body.map((s) => s.id),
+      random,
+    );
+    const before = {
+      cpu: cpuSnapshot(),
+      statements: await statementSnapshot(serverDb, DATABASES),
+      kafka: await kafkaEndOffsets(targets.kafkaBrokers),
+      redis: await redisCommands(redis),
+    };
+    const arrivals: Arrival[] = [];
+    log(`${label}: ${rate.toFixed(0)} bookings/s offered for ${PHASE_SECONDS} s`);
+    const { lateMsMax } = await openArrivals(rate, PHASE_SECONDS, async (i, dueAt) => {
+      // One fan books one seat at a time; each fan comes back every FANS arrivals, well under the seat limit.
+      const token = tokens[fanTurn++ % tokens.length]!;
+      const res = await http.post<{ id?: string }>(`${targets.ticket}/api/reservations`, {
+        token,
+        body: { eventId, seatIds: [seatIds[i]!] },
+      });
+      arrivals.push({
+        dueAt,
+        status: res.status,
+        ...(res.status === 202 ? { reservationId: res.body.id } : {}),
+      });
+    });
+    const settleStart = Date.now();
+    for (;;) {
+      const { rows } = await ticketDb.query<{ n: string }>(
+        "SELECT count(*) AS n FROM reservations WHERE event_id = $1 AND status = 'PENDING'",
+        [eventId],
+      );
+      if (Number(rows[0]?.n) === 0) break;
+      if (Date.now() - settleStart > SETTLE_TIMEOUT_MS)
+        throw new Error(
+          `${rows[0]?.n} reservations still PENDING ${SETTLE_TIMEOUT_MS / 1000} s after the phase`,
+        );
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // The refunds and confirmation messages that follow the last settlement.
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = {
+      cpu: cpuSnapshot(),
+      statements: await statementSnapshot(serverDb, DATABASES),
+      kafka: await kafkaEndOffsets(targets.kafkaBrokers),
+      redis: await redisCommands(redis),
+    };
+    const { rows } = await ticketDb.query<{ id: string; status: string; confirmed: Date | null }>(
+      'SELECT id, status, confirmed_at AS confirmed FROM reservations WHERE event_id = $1',
+      [eventId],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const latencies: number[] = [];
+    const confirmedTimes: number[] = [];
+    const refused: Record<string, number> = {};
+    let compensated = 0;
+    for (const a of arrivals) {
+      if (a.reservationId === undefined) {
+        refused[a.status] = (refused[a.status] ?? 0) + 1;
+        continue;
+      }
+      const r = byId.get(a.reservationId);
+      if (r?.confirmed) {
+        latencies.push(r.confirmed.getTime() - a.dueAt);
+        confirmedTimes.push(r.confirmed.getTime());
+      } else compensated++;
+    }
+    latencies.sort((a, b) => a - b);
+    confirmedTimes.sort((a, b) => a - b);
+    const booked = arrivals.filter((a) => a.reservationId !== undefined).length;
+    const phase: Phase = {
+      label,
+      offeredPerSecond: rate,
+      arrivals: arrivals.length,
+      booked,
+      refused,
+      confirmed: latencies.length,
+      compensated,
+      confirmedPerSecond: steadyRate(confirmedTimes),
+      latencyMs: {
+        p50: percentile(latencies, 50),
+        p95: percentile(latencies, 95),
+        p99: percentile(latencies, 99),
+        max: latencies.at(-1) ?? 0,
+      },
+      lateMsMax,
+    };
+    log(
+      `${label}: ${booked} booked, ${phase.confirmed} confirmed, ${compensated} compensated, refused ${JSON.stringify(refused)}; ${phase.confirmedPerSecond.toFixed(1)} confirmed/s; reserve→confirmed p50 ${phase.latencyMs.p50} ms p99 ${phase.latencyMs.p99} ms`,
+    );
+    return {
+      phase,
+      cpuSeconds: cpuBetween(before.cpu, after.cpu),
+      statements:
+        before.statements && after.statements
+          ? statementsBetween(before.statements, after.statements)
+          : undefined,
+      kafkaMessages: after.kafka - before.kafka,
+      redisCommands: after.redis - before.redis,
+    };
+  }
+
+  try {
+    const saturation = await measure('saturation', OVERLOAD_RATE);
+    const peak = saturation.phase.confirmedPerSecond;
+    if (peak <= 0) throw new Error('no booking was confirmed at saturation: see the service logs');
+    if (SATURATION_ONLY) {
+      printProfile(saturation);
+      return;
+    }
+    const curve: Phase[] = [];
+    // The offered rate is in bookings; a share of them is declined, so the confirmed peak is scaled back up.
+    const sagasAtPeak = peak / (1 - FAILURE_RATE);
+    for (const share of [0.25, 0.5, 0.75, 1]) {
+      curve.push((await measure(`${share * 100}% of peak`, sagasAtPeak * share)).phase);
+    }
+    const pgbench = await bookingPgbench(targets, PHASE_SECONDS);
+    const self = monitor.stop();
+    report(saturation, curve, pgbench, self);
+  } finally {
+    monitor.stop();
+    redis.disconnect();
+    await ticketDb.end();
+    await stack.stop();
+  }
+
+  function report(
+    saturation: Measured,
+    curve: Phase[],
+    pgbench: Awaited<ReturnType<typeof bookingPgbench>>,
+    self: ReturnType<typeof monitor.stop>,
+  ) {
+    const s = saturation.phase;
+    const per = (n: number) => n / Math.max(1, s.booked);
+    console.log(`\nbench:saga — seed ${SEED}, ${new Date().toISOString()}`);
+    console.log(
+      `\nsaturation: ${s.offeredPerSecond}/s offered, ${s.booked} booked → ${s.confirmed} confirmed, ${s.compensated} compensated`,
+    );
+    console.log(`  confirmed bookings/s at saturation   ${s.confirmedPerSecond.toFixed(1)}`);
+    console.log('\nreserve→confirmed, from the moment each booking was due (open model)');
+    console.log('  load          offered/s   confirmed/s      p50       p95       p99');
+    for (const p of curve)
+      console.log(
+        `  ${p.label.padEnd(13)} ${p.offeredPerSecond.toFixed(0).padStart(9)} ${p.confirmedPerSecond.toFixed(1).padStart(13)} ${`${p.latencyMs.p50} ms`.padStart(9)} ${`${p.latencyMs.p95} ms`.padStart(9)} ${`${p.latencyMs.p99} ms`.padStart(9)}`,
+      );
+    console.log(
+      '\nPostgreSQL alone: pgbench of one booking’s own writes (the three databases), same server, same run',
+    );
+    console.log(
+      `  ${pgbench.bookingsPerSecond.toFixed(0)} bookings/s (${pgbench.clients} clients, ${pgbench.seconds} s); the saga reaches ${((s.confirmedPerSecond / (1 - FAILURE_RATE) / pgbench.bookingsPerSecond) * 100).toFixed(1)}% of it`,
+    );
+    printProfile(saturation);
+    console.log(
+      `\nload generator: ${Math.round(self.cpuShareOfOneCore * 100)}% of a core (peak ${Math.round(self.peakCpuShareOfOneCore * 100)}%), event loop p99 ${self.eventLoopDelayMs.p99} ms${self.bottleneck ? ` — NOT PUBLISHABLE: ${self.bottleneck}` : ''}`,
+    );
+    const out = {
+      seed: SEED,
+      at: new Date().toISOString(),
+      saturation: {
+        ...s,
+        cpuSecondsPerBooking: Object.fromEntries([...saturation.cpuSeconds].map(([k, v]) => [k, per(v)])),
+        statementsPerBooking: saturation.statements
+          ?.slice(0, 40)
+          .map((st) => ({ ...st, calls: per(st.calls) })),
+        kafkaMessagesPerBooking: per(saturation.kafkaMessages),
+        redisCommandsPerBooking: per(saturation.redisCommands),
+      },
+      curve,
+      pgbench,
+      loadGenerator: self,
+      figuresPublishable: self.bottleneck === null,
+    };
+    mkdirSync('reports', { recursive: true });
+    writeFileSync('reports/bench-saga.json', `${JSON.stringify(out, null, 2)}\n`);
+    log('report in reports/bench-saga.json');
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(`bench:saga failed: ${error.stack ?? error.message}`);
+    process.exit(1);
+  },
+);

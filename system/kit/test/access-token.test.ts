@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { exportJWK, generateKeyPair, type JWTVerifyGetKey, SignJWT } from 'jose';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, accessTokenVerifier } from '../src/index.ts';
+
+describe('access token verifier', () => {
+  async function signer() {
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const jwk = await exportJWK(publicKey);
+    let published = true;
+    let lookups = 0;
+    // A key set that can withdraw its key, and counts how often a signature was checked.
+    const keys: JWTVerifyGetKey = async () => {
+      lookups++;
+      if (!published) throw new Error('no such key');
+      return publicKey;
+    };
+    const sign = (expiresIn: string | number) =>
+      new SignJWT({ email: 'fan@example.com', roles: ['user'] })
+        .setProtectedHeader({ alg: 'EdDSA', kid: String(jwk.x) })
+        .setSubject('u1')
+        .setIssuer(ACCESS_TOKEN_ISSUER)
+        .setAudience(ACCESS_TOKEN_AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(expiresIn)
+        .sign(privateKey);
+    return { keys, sign, withdraw: () => (published = false), lookups: () => lookups };
+  }
+
+  it('checks a token’s signature once, then trusts it for the cache window', async () => {
+    const s = await signer();
+    const verify = accessTokenVerifier(s.keys, { size: 10, seconds: 30 });
+    const token = await s.sign('10m');
+    for (let i = 0; i < 5; i++) assert.equal((await verify(token)).userId, 'u1');
+    assert.equal(s.lookups(), 1);
+    // A withdrawn key: the remembered token still passes inside the window, a new one does not.
+    s.withdraw();
+    assert.equal((await verify(token)).userId, 'u1');
+    await assert.rejects(verify(await s.sign('11m')), /not valid/);
+  });
+
+  it('never trusts a token past its expiry, and remembers nothing when the cache is off', async () => {
+    const s = await signer();
+    const verify = accessTokenVerifier(s.keys, { size: 10, seconds: 30 });
+    const soon = await s.sign(Math.floor(Date.now() / 1000) + 1);
+    await verify(soon);
+    await new Promise((r) => setTimeout(r, 1100));
+    await assert.rejects(verify(soon), /expired/);
+
+    const uncached = accessTokenVerifier(s.keys, { size: 0, seconds: 30 });
+    const token = await s.sign('10m');
+    const before = s.lookups();
+    await uncached(token);
+    await uncached(token);
+    assert.equal(s.lookups() - before, 2);
+  });
+
+  it('forgets the oldest token when full', async () => {
+    const s = await signer();
+    const verify = accessTokenVerifier(s.keys, { size: 2, seconds: 30 });
+    const [a, b, c] = await Promise.all([s.sign('10m'), s.sign('11m'), s.sign('12m')]);
+    for (const t of [a, b, c]) await verify(t);
+    const before = s.lookups();
+    await verify(c);
+    await verify(b);
+    assert.equal(s.lookups(), before, 'the two newest are remembered');
+    await verify(a);
+    assert.equal(s.lookups(), before + 1, 'the oldest was forgotten');
+  });
+});
