@@ -8,6 +8,7 @@ export * from './http-app.ts';
 export * from './http-server.ts';
 export * from './kafka.ts';
 export * from './logger.ts';
+export * from './lua-script.ts';
 export * from './message-consumer.ts';
 export * from './metrics.ts';
 export * from './migrations.ts';

@@ -1,7 +1,15 @@
 import { randomInt } from 'node:crypto';
+import { luaScript } from '@reservex/kit';
 import type { Redis } from 'ioredis';
 import { parseAdmissionRecord } from '../domain/admission-record.ts';
 import { HEARTBEAT, JOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
+
+const scripts = {
+  JOIN: luaScript(JOIN),
+  TICK: luaScript(TICK),
+  HEARTBEAT: luaScript(HEARTBEAT),
+  SPEND_ADMISSION: luaScript(SPEND_ADMISSION),
+};
 
 export interface QueueSettings {
   opensAt: Date;
@@ -67,8 +75,8 @@ export function queueStore(redis: Redis, prefix: string) {
     },
 
     async join(eventId: string, userId: string): Promise<JoinResult> {
-      const [code, ticket] = (await redis.eval(
-        JOIN,
+      const [code, ticket] = (await scripts.JOIN(
+        redis,
         9,
         ...keys(eventId, 'cfg', 'seq', 'tickets', 'owners', 'pre', 'seen', 'joined', 'served', 'admitted'),
         userId,
@@ -92,8 +100,8 @@ export function queueStore(redis: Redis, prefix: string) {
     },
 
     async tick(eventId: string, graceMs: number, slotMs: number): Promise<TickResult> {
-      const r = (await redis.eval(
-        TICK,
+      const r = (await scripts.TICK(
+        redis,
         11,
         ...keys(
           eventId,
@@ -129,7 +137,7 @@ export function queueStore(redis: Redis, prefix: string) {
     /** One round trip for every heartbeat an instance saw since its last tick, whatever their number. */
     async heartbeat(eventId: string, userIds: Iterable<string>): Promise<void> {
       const users = [...userIds];
-      if (users.length > 0) await redis.eval(HEARTBEAT, 1, k(eventId, 'seen'), ...users);
+      if (users.length > 0) await scripts.HEARTBEAT(redis, 1, k(eventId, 'seen'), ...users);
     },
 
     async ticketOf(eventId: string, userId: string): Promise<number | undefined> {
@@ -162,7 +170,8 @@ export function queueStore(redis: Redis, prefix: string) {
 
     async spendAdmission(eventId: string, userId: string, tokenId: string): Promise<boolean> {
       return (
-        (await redis.eval(SPEND_ADMISSION, 2, ...keys(eventId, 'admitted', 'active'), userId, tokenId)) === 1
+        (await scripts.SPEND_ADMISSION(redis, 2, ...keys(eventId, 'admitted', 'active'), userId, tokenId)) ===
+        1
       );
     },
 
