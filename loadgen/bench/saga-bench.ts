@@ -227,10 +227,10 @@ async function main() {
       compensated,
       confirmedPerSecond: steadyRate(confirmedTimes),
       latencyMs: {
-        p50: percentile(latencies, 50),
-        p95: percentile(latencies, 95),
-        p99: percentile(latencies, 99),
-        max: latencies.at(-1) ?? 0,
+        p50: Math.round(percentile(latencies, 50)),
+        p95: Math.round(percentile(latencies, 95)),
+        p99: Math.round(percentile(latencies, 99)),
+        max: Math.round(latencies.at(-1) ?? 0),
       },
       lateMsMax,
     };

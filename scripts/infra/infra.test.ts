@@ -33,6 +33,20 @@ describe('infrastructure', () => {
     });
     const settings = readInfraSettings(process.env, true);
 
+    it('PostgreSQL counts statements (pg_stat_statements) and the services’ role can read them, for bench:saga', async () => {
+      const url = new URL(testInfra().pgAdminUrl);
+      url.pathname = '/postgres';
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        // Without the library preloaded, reading the view fails ("must be loaded via shared_preload_libraries").
+        const counted = await client.query('SELECT count(*)::int AS n FROM pg_stat_statements');
+        assert.ok(counted.rows[0].n > 0);
+      } finally {
+        await client.end();
+      }
+    });
+
     it('reports PostgreSQL with all three databases, Redis, Kafka and Prometheus healthy', async () => {
       const report = await checkAll(settings);
       assert.deepEqual(
