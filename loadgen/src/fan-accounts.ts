@@ -6,6 +6,8 @@ export interface FanAccount {
   index: number;
   email: string;
   name: string;
+  /** Set when the fan signed in before the sale. */
+  accessToken?: string;
 }
 
 export const FAN_PASSWORD = 'lightstick-2026!';

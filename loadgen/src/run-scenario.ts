@@ -9,10 +9,10 @@ import { arrivalOffsets } from './arrival.ts';
 import { FaultRunner } from './chaos/fault-runner.ts';
 import { faultTargets } from './chaos/faults.ts';
 import type { ServiceName } from './chaos/target-names.ts';
-import { seedFanAccounts } from './fan-accounts.ts';
+import { FAN_PASSWORD, type FanAccount, seedFanAccounts } from './fan-accounts.ts';
 import { harnessMetrics } from './harness-metrics.ts';
 import { harnessPool } from './harness-pool.ts';
-import { httpClient } from './http-client.ts';
+import { type HttpClient, httpClient } from './http-client.ts';
 import { checkInvariants } from './invariants/index.ts';
 import { paymentFigures } from './payment-figures.ts';
 import { startProgress } from './progress.ts';
@@ -29,7 +29,7 @@ import { SagaMonitor } from './saga-monitor.ts';
 import { capacity, type Scenario } from './scenario.ts';
 import { SeatMapView } from './seat-map-view.ts';
 import { type LoadGeneratorFigures, startSelfMonitor } from './self-monitor.ts';
-import { adminToken } from './sign-in.ts';
+import { adminToken, signIn } from './sign-in.ts';
 import { ensureStack, type StartedStack } from './stack.ts';
 import type { Targets } from './targets.ts';
 import { type RunContext, virtualUser } from './virtual-user.ts';
@@ -64,6 +64,41 @@ async function soldSeats(ticketDb: string, eventId: string): Promise<number | un
   } finally {
     await pool.end();
   }
+}
+
+/** Every fan signs in before the sale, 64 at a time; a failed sign-in is tried again, up to 10 times. */
+async function signInBeforeSale(
+  http: HttpClient,
+  targets: Targets,
+  fans: FanAccount[],
+  log: (m: string) => void,
+): Promise<void> {
+  const started = Date.now();
+  let next = 0;
+  let reportedAt = started;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < fans.length) {
+        const fan = fans[next++]!;
+        for (let attempt = 1; fan.accessToken === undefined; attempt++) {
+          try {
+            fan.accessToken = await signIn(http, targets.account, fan.email, FAN_PASSWORD);
+          } catch (error) {
+            if (attempt >= 10) throw error;
+            await sleep(200 * attempt);
+          }
+        }
+        if (Date.now() - reportedAt > 15_000) {
+          reportedAt = Date.now();
+          log(`signed in ${next} of ${fans.length} fans before the sale`);
+        }
+      }
+    }),
+  );
+  const seconds = (Date.now() - started) / 1000;
+  log(
+    `${fans.length} fans signed in before the sale in ${seconds.toFixed(1)} s (${(fans.length / seconds).toFixed(0)}/s)`,
+  );
 }
 
 /** Runs one scenario end to end: stack, fans, faults, quiescence, invariants, reports. True when it passed. */
@@ -115,8 +150,8 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       scenario.arrival.beforeOpenSeconds,
       scenario.queue?.opensBeforeSalesSeconds ?? 0,
     );
-    const salesOpenAt = Date.now() + lead * 1000;
-    // Registration happened days ago: the fans' accounts are written in bulk; each signs in on arrival.
+    // Registration happened days ago: the fans' accounts are written in bulk; each signs in on arrival, or
+    // before the sale when the scenario says so.
     const registrationStarted = Date.now();
     const runTag = Math.floor(Math.random() * 36 ** 6).toString(36);
     const fans = await seedFanAccounts(
@@ -128,6 +163,8 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
     );
     const registrationSeconds = (Date.now() - registrationStarted) / 1000;
     log(`${fans.length} fan accounts ready in ${registrationSeconds.toFixed(1)} s`);
+    if (scenario.signIn === 'before-sale') await signInBeforeSale(http, targets, fans, log);
+    const salesOpenAt = Date.now() + lead * 1000;
 
     const created = await http.post<{ id: string }>(`${targets.ticket}/api/events`, {
       token,

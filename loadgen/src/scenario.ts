@@ -41,6 +41,11 @@ export const scenarioSchema = z.strictObject({
     /** "burst": most arrive at the opening; "uniform": evenly spread. */
     shape: z.enum(['burst', 'uniform']).default('burst'),
   }),
+  /**
+   * When fans sign in: on arrival (the sign-in burst is part of the on-sale), or before the sale, as fans who
+   * wait on the event page have; a stadium's crowd then signs in at the account service's own pace first.
+   */
+  signIn: z.enum(['on-arrival', 'before-sale']).default('on-arrival'),
   /** Seats each user wants, and which seats: the best (most expensive) sections first, or a fixed hot set. */
   seats: z.strictObject({
     perUser: z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }),
@@ -177,7 +182,6 @@ export function loadScenario(nameOrPath: string): Scenario {
   return s;
 }
 
-/** --scale N: N times the users and N times the seats (more rows per section), same shape. */
 /** An expectation's bound at another scale: counts grow and shrink with the crowd; an exact 0 stays 0. */
 function scaleExpectation(expected: string, factor: number): string {
   const [, op, bound] = EXPECTATION.exec(expected) ?? [];
@@ -187,10 +191,16 @@ function scaleExpectation(expected: string, factor: number): string {
   return `${op} ${scaled}`;
 }
 
+/**
+ * --scale N: N times the users and N times the seats (more rows per section), same shape. The waiting room's
+ * rate is the operator's and stays, so a larger sale runs up to N times longer.
+ */
 export function scaleScenario(s: Scenario, factor: number): Scenario {
   if (factor === 1) return s;
   return {
     ...s,
+    durationSeconds:
+      factor > 1 && s.queue !== undefined ? Math.ceil(s.durationSeconds * factor) : s.durationSeconds,
     expect: Object.fromEntries(Object.entries(s.expect).map(([k, v]) => [k, scaleExpectation(v!, factor)])),
     users: Math.max(1, Math.round(s.users * factor)),
     event: {

@@ -387,6 +387,8 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
         SIGNUP_LIMIT_PER_IP: '1000000000',
         LOGIN_LIMIT_PER_IP: '1000000000',
         LOGIN_LIMIT_PER_ACCOUNT: '1000',
+        // A stadium's crowd signs in before its sale, which can then run longer than the default 15 minutes.
+        ACCESS_TOKEN_TTL_SECONDS: '3600',
         ADMIN_EMAIL: t.adminEmail,
         ADMIN_PASSWORD: t.adminPassword,
       }),

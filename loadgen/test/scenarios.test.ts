@@ -22,6 +22,21 @@ describe('the scenario files', () => {
     });
   }
 
+  it('a larger crowd behind the same waiting-room rate gets a proportionally longer sale; a smaller one keeps its time', () => {
+    const s = loadScenario('flash-sale');
+    assert.ok(s.queue !== undefined);
+    const stadium = scaleScenario(s, 10);
+    assert.equal(stadium.users, s.users * 10);
+    assert.equal(stadium.durationSeconds, s.durationSeconds * 10);
+    assert.equal(stadium.queue?.admitPerSecond, s.queue.admitPerSecond, 'the operator’s rate is not scaled');
+    assert.equal(scaleScenario(s, 0.1).durationSeconds, s.durationSeconds);
+    // Without a waiting room, fans do not wait their turn: the sale is as long at any size.
+    assert.equal(
+      scaleScenario(loadScenario('hot-seat-open'), 10).durationSeconds,
+      loadScenario('hot-seat-open').durationSeconds,
+    );
+  });
+
   it('refuses a scenario with an unknown fact or a malformed bound, naming the field', () => {
     const file = join(tmpdir(), `bad-scenario-${process.pid}.json`);
     const s = JSON.parse(

@@ -226,6 +226,26 @@ describe('the waiting room queue in Redis', () => {
     assert.ok(Date.now() - (await store.admittedAt(eventId, admission.tokenId)) >= 300);
   });
 
+  it('counts the grace from when a fan was told to come back: a long Retry-After far back is not leaving', async () => {
+    const eventId = await openQueue();
+    for (const fan of ['told-to-wait', 'gone']) await store.join(eventId, fan);
+    // Both were last heard from now; one was told to come back in a minute, the other is due at once.
+    await store.heartbeat(
+      eventId,
+      new Map([
+        ['told-to-wait', 60_000],
+        ['gone', 0],
+      ]),
+    );
+    await new Promise((r) => setTimeout(r, 250));
+    await waitFor(async () => {
+      const r = await store.tick(eventId, 200, 60_000);
+      return r.served >= 2 ? r : undefined;
+    });
+    assert.ok(await store.admissionOf(eventId, 'told-to-wait'), 'still due: admitted');
+    assert.ok((await store.ticketOf(eventId, 'gone'))! < 0, 'past due and the grace: dropped');
+  });
+
   it('drops a waiting fan who stopped heart-beating, without stalling the fans behind', async () => {
     const eventId = await openQueue();
     await store.join(eventId, 'gone');

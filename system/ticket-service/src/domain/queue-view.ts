@@ -29,17 +29,21 @@ export function queueView(
   return { state: 'waiting', position, etaSeconds };
 }
 
+/** The longest a waiting fan is told to stay away: two minutes, for someone eight minutes or more from the front. */
+export const MAX_POLL_SECONDS = 120;
+
 /**
- * How long a poller should wait before asking again: every second near the front, every 20 s far back. The cap
- * stays well under the heartbeat grace (30 s by default), so a fan who polls as told, with jitter, is never taken
- * for gone; at 30 s the flash-sale scenario showed fans dropped that way. Polls
- * are most of a waiting room's traffic (16,000 fans at a 10 s cap made 150,000 requests in a 2-minute sale),
- * and someone 20 minutes out gains nothing from hearing it every few seconds.
+ * How long a poller should wait before asking again: a quarter of the expected wait, so the polls come closer as
+ * the turn nears, from every second at the front to every two minutes far back. Polls are most of a waiting
+ * room's traffic: with a 20 s cap, 200,000 fans would make 10,000 requests a second; with a quarter of the ETA
+ * it grows with the logarithm of the crowd. A fan is due back when told, and the heartbeat grace counts from
+ * then (waiting-room.ts records it), so a long wait is never taken for leaving.
  */
 export function pollAfterSeconds(view: QueueView): number {
   if (view.state !== 'waiting') return 1;
-  if (view.etaSeconds === null) return 2;
-  return Math.max(1, Math.min(20, Math.round(view.etaSeconds / 4)));
+  // No rate to go by (a paused queue): often enough to see it resume, rarely enough for a stadium.
+  if (view.etaSeconds === null) return 10;
+  return Math.max(1, Math.min(MAX_POLL_SECONDS, Math.round(view.etaSeconds / 4)));
 }
 
 /** Exponentially weighted admission rate: recent ticks count most, so the ETA follows a live rate change. */
@@ -70,8 +74,8 @@ export interface QueueProgress {
 export interface AdmissionProgress {
   progress(eventId: string): QueueProgress | undefined;
   onProgress(listener: (eventId: string, progress: QueueProgress) => void): () => void;
-  /** Records that a fan is still there; sent to Redis with the next tick. */
-  seen(eventId: string, userId: string): void;
+  /** Records that a fan is still there, and due again in `expectMs`; sent to Redis with the next tick. */
+  seen(eventId: string, userId: string, expectMs?: number): void;
   /** Ticks this queue from now on (the ticker forgets idle queues). */
   watch(eventId: string): void;
   observeWait(eventId: string, seconds: number): void;

@@ -6,7 +6,6 @@ import {
   requireRole,
 } from '@reservex/kit';
 import type { Express } from 'express';
-import { pollAfterSeconds } from '../domain/queue-view.ts';
 import type { QueueUpdates } from '../use-cases/queue-updates.ts';
 import type { WaitingRoom } from '../use-cases/waiting-room.ts';
 import { idParam, queueChangeBody } from './schemas.ts';
@@ -37,7 +36,7 @@ export function queueRoutes(deps: { verify: AccessTokenVerifier; room: WaitingRo
       const { id } = parseInput(idParam, req.params);
       const status = await room.status(res.locals.principal, id);
       if (status === undefined) throw new NotFoundProblem('You are not in this queue: join it first');
-      res.setHeader('Retry-After', String(pollAfterSeconds(status)));
+      res.setHeader('Retry-After', String(status.pollAfterSeconds));
       res.setHeader('Cache-Control', 'no-store');
       res.json(status);
     });

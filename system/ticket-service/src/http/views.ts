@@ -45,6 +45,14 @@ export const queueStatusView = z.object({
     .nullable()
     .describe('People ahead plus one; null in the pre-queue before the opening'),
   etaSeconds: z.number().int().min(0).nullable(),
+  pollAfterSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(
+      'When to ask again, as Retry-After says: a quarter of the wait, until the opening in the pre-queue',
+    ),
   ticket: z.number().int().nullable().optional(),
   soldOut: z.boolean().optional(),
   admissionToken: z.string().optional().describe('Send it as X-Admission-Token when reserving'),

@@ -149,13 +149,15 @@ return {n_admitted, served, n_dropped, redis.call('ZCARD', active), last_ticket,
 `;
 
 /**
- * KEYS: seen   ARGV: users… Stamps each user as seen now, by Redis's clock: the same clock every admission step
- * reads, whichever instance saw them.
+ * KEYS: seen   ARGV: user, expectMs, user, expectMs… Stamps each user with when they are next expected: now, by
+ * Redis's clock (the same clock every admission step reads, whichever instance saw them), plus the wait they
+ * were told (Retry-After). A fan far back who was told to come back in two minutes is not taken for gone after
+ * the grace: the grace counts from when they were due.
  */
 export const HEARTBEAT = `${NOW}
 local now = now_ms()
-for i = 1, #ARGV do redis.call('ZADD', KEYS[1], now, ARGV[i]) end
-return #ARGV
+for i = 1, #ARGV, 2 do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[i + 1]), ARGV[i]) end
+return #ARGV / 2
 `;
 
 /** KEYS: admitted, active   ARGV: user, tokenId. Spends the admission: the slot is freed, the token dies. */

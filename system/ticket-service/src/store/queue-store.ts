@@ -134,10 +134,16 @@ export function queueStore(redis: Redis, prefix: string) {
       return { admitted, served, dropped, active, lastTicket, lapsed, now };
     },
 
-    /** One round trip for every heartbeat an instance saw since its last tick, whatever their number. */
-    async heartbeat(eventId: string, userIds: Iterable<string>): Promise<void> {
-      const users = [...userIds];
-      if (users.length > 0) await scripts.HEARTBEAT(redis, 1, k(eventId, 'seen'), ...users);
+    /**
+     * One round trip for every heartbeat an instance saw since its last tick, whatever their number: each user,
+     * or each user with the milliseconds until they are next expected (0: due again at once).
+     */
+    async heartbeat(eventId: string, seen: Iterable<string> | ReadonlyMap<string, number>): Promise<void> {
+      const pairs =
+        seen instanceof Map
+          ? [...seen].flatMap(([user, expectMs]) => [user, Math.max(0, Math.round(expectMs))])
+          : [...(seen as Iterable<string>)].flatMap((user) => [user, 0]);
+      if (pairs.length > 0) await scripts.HEARTBEAT(redis, 1, k(eventId, 'seen'), ...pairs);
     },
 
     async ticketOf(eventId: string, userId: string): Promise<number | undefined> {

@@ -9,7 +9,13 @@ import {
   type WindowCount,
 } from '@reservex/kit';
 import type { AdmissionTokens } from '../domain/admission-token.ts';
-import { type AdmissionProgress, type QueueView, queueView } from '../domain/queue-view.ts';
+import {
+  type AdmissionProgress,
+  MAX_POLL_SECONDS,
+  pollAfterSeconds,
+  type QueueView,
+  queueView,
+} from '../domain/queue-view.ts';
 import { AdmissionSpent, EventNotFound } from '../domain/ticket-errors.ts';
 import {
   isSoldOut,
@@ -38,7 +44,13 @@ export interface WaitingRoomOptions {
   slotMs: number;
 }
 
+/** Whole seconds from now until `at`, between 1 and the longest poll interval. */
+const secondsUntil = (at: number) =>
+  Math.max(1, Math.min(MAX_POLL_SECONDS, Math.ceil((at - Date.now()) / 1000)));
+
 export type QueueStatus = QueueView & {
+  /** When to ask again (the Retry-After header); the fan is due back then. */
+  pollAfterSeconds: number;
   soldOut: boolean;
   admissionToken?: string;
   admissionExpiresAt?: string;
@@ -116,11 +128,18 @@ export function waitingRoom(options: WaitingRoomOptions) {
   }
 
   async function statusOf(userId: string, eventId: string): Promise<QueueStatus | undefined> {
-    await requireQueue(eventId);
+    const settings = await requireQueue(eventId);
     let ticket = await ticketOf(eventId, userId);
     if (ticket === undefined) return undefined;
-    ticker.seen(eventId, userId);
-    const rate = ticker.progress(eventId)?.rate;
+    // Until the first admissions are measured, the configured rate is the best guess: without one, a whole
+    // stadium was told to ask again every 2 s at the opening.
+    const measured = ticker.progress(eventId)?.rate;
+    const rate =
+      measured !== undefined && measured > 0
+        ? measured
+        : settings.paused
+          ? undefined
+          : (settings.admitPerSecond ?? undefined);
     const current = await served(eventId);
     const gone = await soldOut.get(eventId, () => isSoldOut(pool, eventId));
     const admission = ticket > 0 && ticket <= current ? await store.admissionOf(eventId, userId) : undefined;
@@ -128,8 +147,15 @@ export function waitingRoom(options: WaitingRoomOptions) {
       // A turn that is over on this instance's record: the fan may have joined again elsewhere since.
       ticket = (await ticketOf(eventId, userId, true)) ?? ticket;
     }
-    if (ticket <= 0 || ticket > current || admission === undefined)
-      return { ...queueView(ticket, current, false, rate), soldOut: gone };
+    if (ticket <= 0 || ticket > current || admission === undefined) {
+      const view = queueView(ticket, current, false, rate);
+      // The pre-queue learns its places at the opening: asking before then tells nothing new.
+      const pollAfter = ticket === 0 ? secondsUntil(settings.salesOpenAt.getTime()) : pollAfterSeconds(view);
+      // Seen now, and due again when told to come back: a long wait far back is not taken for leaving.
+      ticker.seen(eventId, userId, pollAfter * 1000);
+      return { ...view, pollAfterSeconds: pollAfter, soldOut: gone };
+    }
+    ticker.seen(eventId, userId);
     const key = `${eventId}/${userId}`;
     if (waitObserved.peek(key) === undefined) {
       waitObserved.set(key, true);
@@ -141,6 +167,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
     const ttl = Math.max(1, Math.floor((endsAt - Date.now()) / 1000));
     return {
       ...queueView(ticket, current, true, rate),
+      pollAfterSeconds: 1,
       soldOut: gone,
       admissionToken: await tokens.sign({ userId, eventId, tokenId: admission.tokenId }, ttl),
       admissionExpiresAt: new Date(endsAt).toISOString(),

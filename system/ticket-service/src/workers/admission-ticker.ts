@@ -30,7 +30,7 @@ export class AdmissionTicker implements AdmissionProgress {
   readonly #slotMs: number;
   readonly #events = new Set<string>();
   readonly #progress = new Map<string, QueueProgress>();
-  readonly #heartbeats = new Map<string, Set<string>>();
+  readonly #heartbeats = new Map<string, Map<string, number>>();
   readonly #listeners = new Set<Listener>();
   readonly #ticking: BackgroundLoop;
   readonly #refreshing: BackgroundLoop;
@@ -128,14 +128,17 @@ export class AdmissionTicker implements AdmissionProgress {
     return this.#progress.get(eventId);
   }
 
-  /** Records that a user is still there; sent to Redis with the next tick. */
-  seen(eventId: string, userId: string): void {
-    let set = this.#heartbeats.get(eventId);
-    if (set === undefined) {
-      set = new Set();
-      this.#heartbeats.set(eventId, set);
+  /**
+   * Records that a user is still there, and in how many milliseconds they are next due (the Retry-After they were
+   * told); sent to Redis with the next tick. The latest sighting wins.
+   */
+  seen(eventId: string, userId: string, expectMs = 0): void {
+    let users = this.#heartbeats.get(eventId);
+    if (users === undefined) {
+      users = new Map();
+      this.#heartbeats.set(eventId, users);
     }
-    set.add(userId);
+    users.set(userId, expectMs);
   }
 
   async tickAll(): Promise<void> {
