@@ -120,7 +120,10 @@ async function waitForAdmission(
       }
       if (Date.now() > leavesAt) return 'left';
       const retryAfter = Number(res.headers['retry-after'] ?? 1);
-      await sleep(Math.max(250, retryAfter * 1000 * (0.8 + random() * 0.4)));
+      // As told, with jitter, but never past the end of the run: a fan far back was told to wait long.
+      await sleep(
+        Math.min(Math.max(250, retryAfter * 1000 * (0.8 + random() * 0.4)), ctx.deadline - Date.now()),
+      );
     }
     return 'failed';
   } finally {

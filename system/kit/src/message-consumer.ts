@@ -358,6 +358,9 @@ export class MessageConsumer {
    */
   async #run(stream: MessagesStream<string, string, string, string>, generation: AbortSignal): Promise<void> {
     const lanes = new Map<string, KafkaMessage[]>();
+    // A lane that failed in a way no handler caught: nothing more of its partition is handled (a later offset
+    // committed would skip the failed message), and the stream is closed so the next generation reads it again.
+    const broken = new Set<string>();
     const draining = new Set<Promise<void>>();
     let queued = 0;
     let roomMade: (() => void) | undefined;
@@ -375,6 +378,10 @@ export class MessageConsumer {
           }
         }
       } finally {
+        // Left over when a batch threw: not handled, not committed; the next generation reads them again.
+        queued -= queue.length;
+        queue.length = 0;
+        roomMade?.();
         lanes.delete(lane);
       }
     };
@@ -382,13 +389,22 @@ export class MessageConsumer {
       for await (const message of stream) {
         if (generation.aborted) break;
         const lane = `${message.topic}/${message.partition}`;
+        if (broken.has(lane)) continue;
         queued++;
         const waiting = lanes.get(lane);
         if (waiting !== undefined) waiting.push(message);
         else {
           const queue = [message];
           lanes.set(lane, queue);
-          const work = drain(lane, queue);
+          const work = drain(lane, queue).catch((error: Error) => {
+            broken.add(lane);
+            this.#lastError = error.message;
+            this.#options.logger.error(
+              { err: error, lane },
+              'a partition lane failed; the consumer is rebuilt',
+            );
+            void this.#stream?.close().catch(() => {});
+          });
           draining.add(work);
           void work.finally(() => draining.delete(work));
         }

@@ -29,12 +29,15 @@ export function queueView(
   return { state: 'waiting', position, etaSeconds };
 }
 
-/** The longest a waiting fan is told to stay away: two minutes, for someone eight minutes or more from the front. */
-export const MAX_POLL_SECONDS = 120;
+/**
+ * The longest a waiting fan is told to stay away: a minute, for someone four minutes or more from the front. Not
+ * longer: a poller learns of a sellout only when it asks again.
+ */
+export const MAX_POLL_SECONDS = 60;
 
 /**
  * How long a poller should wait before asking again: a quarter of the expected wait, so the polls come closer as
- * the turn nears, from every second at the front to every two minutes far back. Polls are most of a waiting
+ * the turn nears, from every second at the front to every minute far back. Polls are most of a waiting
  * room's traffic: with a 20 s cap, 200,000 fans would make 10,000 requests a second; with a quarter of the ETA
  * it grows with the logarithm of the crowd. A fan is due back when told, and the heartbeat grace counts from
  * then (waiting-room.ts records it), so a long wait is never taken for leaving.
