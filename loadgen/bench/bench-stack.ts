@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { en, Faker } from '@faker-js/faker';
+import type { Redis } from 'ioredis';
 import type { ServiceName } from '../src/chaos/target-names.ts';
 import { FAN_PASSWORD, seedFanAccounts } from '../src/fan-accounts.ts';
 import { httpClient } from '../src/http-client.ts';
@@ -21,6 +22,18 @@ const DEFAULT_LAYOUT: EventLayout = {
   maxSeatsPerUser: 4,
   sections: [{ name: 'A', rows: 40, seatsPerRow: 25, price: 100000 }],
 };
+
+/** Commands Redis has run since it started (INFO stats): read before and after, the difference is a run's cost. */
+export async function redisCommandsProcessed(redis: Redis): Promise<number> {
+  return Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1] ?? Number.NaN);
+}
+
+/** The same server and credentials, another database. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
 
 export const log = (m: string) => console.log(`bench: ${m}`);
 

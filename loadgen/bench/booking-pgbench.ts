@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { createLogger, KIT_MIGRATIONS_DIR, runMigrations } from '@reservex/kit';
 import pg from 'pg';
 import type { Targets } from '../src/targets.ts';
+import { withDatabase } from './bench-stack.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const SEATS = 200_000;
@@ -84,12 +85,6 @@ const MIGRATIONS: Record<keyof typeof SCRIPTS, { dir: string; kit: boolean }> = 
   payment: { dir: join(ROOT, 'system/payment-service/migrations'), kit: true },
   provider: { dir: join(ROOT, 'system/payment-provider/migrations'), kit: false },
 };
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
 
 /** A fresh copy of a service's schema, in a database of its own, so the bench never touches a service's data. */
 async function scratchDatabase(targets: Targets, part: keyof typeof SCRIPTS): Promise<string> {

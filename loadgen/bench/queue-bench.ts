@@ -5,17 +5,12 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { JOIN } from '../../system/ticket-service/src/store/queue-scripts.ts';
-import { benchStack, log } from './bench-stack.ts';
+import { benchStack, log, redisCommandsProcessed } from './bench-stack.ts';
 import { cannon, cannonRow } from './cannon.ts';
 
 const FANS = Number(process.env.BENCH_FANS ?? 4000);
 const SSE_TARGET = Number(process.env.BENCH_SSE ?? 50_000);
 const PER_HOLDER = 8000;
-
-async function commandsProcessed(redis: Redis): Promise<number> {
-  const info = await redis.info('stats');
-  return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? Number.NaN);
-}
 
 function sumGauges(gauges: Awaited<ReturnType<typeof serviceGauges>>[]) {
   return {
@@ -119,53 +114,46 @@ async function main() {
   const stack = await benchStack(FANS, replicas > 1 ? { 'ticket-service': replicas } : {});
   const { targets, tokens } = stack;
   const redis = new Redis(targets.ticketRedis);
-  try {
-    // A paused queue: everyone stays waiting, so every read is the waiting-user path being measured.
-    const eventId = await stack.createEvent({ admitPerSecond: 1, maxActive: 1 });
-    const paused = await stack.http.patch(`${targets.ticket}/api/events/${eventId}/queue`, {
+  /** A paused queue: everyone stays waiting, so every read is the waiting-user path being measured. */
+  const pausedQueue = async () => {
+    const id = await stack.createEvent({ admitPerSecond: 1, maxActive: 1 });
+    const paused = await stack.http.patch(`${targets.ticket}/api/events/${id}/queue`, {
       token: stack.admin,
       body: { paused: true },
     });
     if (paused.status !== 200) throw new Error(`pausing the queue failed: ${paused.status}`);
+    return id;
+  };
+  /** Every fan joins the queue once. */
+  const joinAll = (label: string, id: string) =>
+    cannon({
+      label,
+      url: targets.ticket,
+      method: 'POST',
+      path: () => `/api/events/${id}/queue`,
+      tokens,
+      body: '{}',
+      connections: 64,
+      amount: FANS,
+    });
+  try {
+    const eventId = await pausedQueue();
 
-    const idleStart = await commandsProcessed(redis);
+    const idleStart = await redisCommandsProcessed(redis);
     await sleep(5000);
-    const idlePerSecond = ((await commandsProcessed(redis)) - idleStart - 1) / 5;
+    const idlePerSecond = ((await redisCommandsProcessed(redis)) - idleStart - 1) / 5;
     log(
       `Redis background load (admission ticks of every known queue): ${idlePerSecond.toFixed(1)} commands/s`,
     );
 
-    const c0 = await commandsProcessed(redis);
-    const joins = await cannon({
-      label: 'join  POST /api/events/:id/queue',
-      url: targets.ticket,
-      method: 'POST',
-      path: () => `/api/events/${eventId}/queue`,
-      tokens,
-      body: '{}',
-      connections: 64,
-      amount: FANS,
-    });
-    const c1 = await commandsProcessed(redis);
+    const c0 = await redisCommandsProcessed(redis);
+    const joins = await joinAll('join  POST /api/events/:id/queue', eventId);
+    const c1 = await redisCommandsProcessed(redis);
     // The same fans join a second on-sale: their tokens were verified on the first, as a real fan's token was
     // when the event page loaded, so this is a join without a signature check (ticket-service remembers
     // verified tokens for a while).
-    const second = await stack.createEvent({ admitPerSecond: 1, maxActive: 1 });
-    await stack.http.patch(`${targets.ticket}/api/events/${second}/queue`, {
-      token: stack.admin,
-      body: { paused: true },
-    });
-    const warmJoins = await cannon({
-      label: 'join, token verified before',
-      url: targets.ticket,
-      method: 'POST',
-      path: () => `/api/events/${second}/queue`,
-      tokens,
-      body: '{}',
-      connections: 64,
-      amount: FANS,
-    });
-    const c1b = await commandsProcessed(redis);
+    const warmJoins = await joinAll('join, token verified before', await pausedQueue());
+    const c1b = await redisCommandsProcessed(redis);
     const reads = await cannon({
       label: 'position  GET /api/events/:id/queue/me',
       url: targets.ticket,
@@ -174,15 +162,15 @@ async function main() {
       connections: 64,
       seconds: 10,
     });
-    const c2 = await commandsProcessed(redis);
+    const c2 = await redisCommandsProcessed(redis);
     const perJoin = (c1 - c0 - 1 - idlePerSecond * (joins.total / joins.requestsPerSecond)) / joins.total;
     const perRead = Math.max(0, (c2 - c1b - 1 - idlePerSecond * 10) / reads.total);
 
     // A waiting crowd on SSE: no reads of its own, only the ticker's broadcasts and batched heartbeats.
     const crowd = await holdStreams([{ url: targets.ticket, count: FANS }], eventId, tokens);
-    const s0 = await commandsProcessed(redis);
+    const s0 = await redisCommandsProcessed(redis);
     await sleep(10_000);
-    const sseNet = Math.max(0, ((await commandsProcessed(redis)) - s0 - 1) / 10 - idlePerSecond);
+    const sseNet = Math.max(0, ((await redisCommandsProcessed(redis)) - s0 - 1) / 10 - idlePerSecond);
     const ssePerUser = sseNet / crowd.outcome.alive;
     crowd.release();
     const pollHint = Number(

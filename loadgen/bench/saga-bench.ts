@@ -6,10 +6,10 @@ import { ALL_TOPICS } from '@reservex/contracts';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { setProviderFaults } from '../src/provider-faults.ts';
-import { seededRandom } from '../src/random.ts';
+import { seededRandom, shuffle } from '../src/random.ts';
 import { percentile } from '../src/recorder.ts';
 import { startSelfMonitor } from '../src/self-monitor.ts';
-import { benchStack, log } from './bench-stack.ts';
+import { benchStack, log, redisCommandsProcessed, withDatabase } from './bench-stack.ts';
 import { bookingPgbench } from './booking-pgbench.ts';
 import { openArrivals } from './open-arrivals.ts';
 import { type StatementCount, statementSnapshot, statementsBetween } from './pg-statements.ts';
@@ -73,18 +73,6 @@ async function kafkaEndOffsets(brokers: string[]): Promise<number> {
   }
 }
 
-async function redisCommands(redis: Redis): Promise<number> {
-  return Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1] ?? Number.NaN);
-}
-
-function shuffled<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
-
 /** The rate of the middle 80% of the confirmations: what the saga sustained while work was waiting for it. */
 export function steadyRate(sortedTimes: readonly number[]): number {
   if (sortedTimes.length < 10) return 0;
@@ -135,7 +123,7 @@ async function main() {
   await setProviderFaults(targets, { failureRate: FAILURE_RATE, latencyMs: { min: 5, max: 20 } });
   const ticketDb = new pg.Pool({ connectionString: targets.ticketDb, max: 2 });
   const redis = new Redis(targets.ticketRedis);
-  const serverDb = targets.ticketDb.replace(/\/[^/]*$/, '/postgres');
+  const serverDb = withDatabase(targets.ticketDb, 'postgres');
   const monitor = startSelfMonitor();
   let fanTurn = 0;
 
@@ -148,7 +136,7 @@ async function main() {
     // Long enough that no hold ends while the saturation backlog drains: this measures throughput, not expiry.
     const eventId = await stack.createEvent(undefined, { holdSeconds: 600, maxSeatsPerUser: 20, sections });
     const map = await http.get<Array<{ id: string }>>(`${targets.ticket}/api/events/${eventId}/seats`);
-    const seatIds = shuffled(
+    const seatIds = shuffle(
       map.body.map((s) => s.id),
       random,
     );
@@ -156,7 +144,7 @@ async function main() {
       cpu: cpuSnapshot(),
       statements: await statementSnapshot(serverDb, DATABASES),
       kafka: await kafkaEndOffsets(targets.kafkaBrokers),
-      redis: await redisCommands(redis),
+      redis: await redisCommandsProcessed(redis),
     };
     const arrivals: Arrival[] = [];
     log(`${label}: ${rate.toFixed(0)} bookings/s offered for ${PHASE_SECONDS} s`);
@@ -192,7 +180,7 @@ async function main() {
       cpu: cpuSnapshot(),
       statements: await statementSnapshot(serverDb, DATABASES),
       kafka: await kafkaEndOffsets(targets.kafkaBrokers),
-      redis: await redisCommands(redis),
+      redis: await redisCommandsProcessed(redis),
     };
     const { rows } = await ticketDb.query<{ id: string; status: string; confirmed: Date | null }>(
       'SELECT id, status, confirmed_at AS confirmed FROM reservations WHERE event_id = $1',

@@ -1,3 +1,4 @@
+import { shuffle } from './random.ts';
 import type { Scenario } from './scenario.ts';
 
 export interface MapSeat {
@@ -54,13 +55,4 @@ function sample<T>(items: readonly T[], count: number, random: () => number): T[
   const picked = new Set<number>();
   while (picked.size < Math.min(count, items.length)) picked.add(Math.floor(random() * items.length));
   return [...picked].map((i) => items[i]!);
-}
-
-function shuffle<T>(items: readonly T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
 }
