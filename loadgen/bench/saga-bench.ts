@@ -241,6 +241,12 @@ async function main() {
     const saturation = await measure('saturation', OVERLOAD_RATE);
     const peak = saturation.phase.confirmedPerSecond;
     if (peak <= 0) throw new Error('no booking was confirmed at saturation: see the service logs');
+    // The overload family (npm run overload) sizes its offered load from this figure.
+    mkdirSync('reports', { recursive: true });
+    writeFileSync(
+      'reports/bench-saga-peak.json',
+      `${JSON.stringify({ at: new Date().toISOString(), seed: SEED, offeredPerSecond: OVERLOAD_RATE, confirmedPerSecond: peak, failureRate: FAILURE_RATE }, null, 2)}\n`,
+    );
     if (SATURATION_ONLY) {
       printProfile(saturation);
       return;

@@ -13,6 +13,8 @@ export interface PaymentFigures {
   providerRefunds: number;
   /** Captured, then refunded because the booking had ended meanwhile (not a fan's own cancellation). */
   wastedCaptures: number;
+  /** Refused uncharged because the fan's deadline passed before the charge could start (docs/saga.md). */
+  refusedHoldExpired: number;
 }
 
 /** The payment side of a run, from payment-service's table and the provider's ledger. */
@@ -32,8 +34,9 @@ export async function paymentFigures(o: {
               COALESCE(percentile_disc(0.5) WITHIN GROUP (ORDER BY resolved_ms), 0)::int AS p50,
               COALESCE(percentile_disc(0.99) WITHIN GROUP (ORDER BY resolved_ms), 0)::int AS p99,
               COALESCE(max(resolved_ms), 0)::int AS max,
-              count(resolved_ms)::int AS resolved
-       FROM (SELECT status, in_doubt_since,
+              count(resolved_ms)::int AS resolved,
+              count(*) FILTER (WHERE status = 'FAILED' AND failure_reason = 'hold-expired')::int AS hold_expired
+       FROM (SELECT status, in_doubt_since, failure_reason,
                     extract(epoch FROM doubt_resolved_at - in_doubt_since) * 1000 AS resolved_ms
              FROM payments WHERE event_id = $1) p`,
       [o.eventId],
@@ -65,6 +68,7 @@ export async function paymentFigures(o: {
       providerCaptures: captures,
       providerRefunds: refunds,
       wastedCaptures: wasted,
+      refusedHoldExpired: f.hold_expired,
     };
   } catch {
     // A database that cannot be read leaves the figures out; the invariants say what broke.

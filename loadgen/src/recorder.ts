@@ -33,6 +33,8 @@ export class Recorder {
   admitted = 0;
   abandonedWaiting = 0;
   abandonedAdmitted = 0;
+  /** Fans still queued when the run ended. */
+  timedOutWaiting = 0;
   soldOutSeen = 0;
   reservations = 0;
   reservedSeats = 0;

@@ -190,6 +190,14 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
     if (created.status !== 201)
       throw new Error(`creating the event failed with ${created.status}: ${JSON.stringify(created.body)}`);
     const eventId = created.body.id;
+    if (scenario.queue?.admissionControl === 'off') {
+      const off = await http.patch(`${targets.ticket}/api/events/${eventId}/queue`, {
+        token,
+        body: { admissionControl: 'off' },
+      });
+      if (off.status !== 200) throw new Error(`switching the admission controller off failed: ${off.status}`);
+      log('admission controller OFF: admitting at the configured rate whatever the saga can take');
+    }
     log(`event ${eventId}; sales open in ${lead} s`);
 
     const timers = scenario.payment.changes.map((change) =>

@@ -31,6 +31,11 @@ export const scenarioSchema = z.strictObject({
       opensBeforeSalesSeconds: z.number().min(0),
       admitPerSecond: z.number().int().min(1),
       maxActive: z.number().int().min(1),
+      /**
+       * "off" admits at admitPerSecond whatever the saga can take: the admission controller switched off, as an
+       * operator may (docs/overload.md). The overload family's seeded failure.
+       */
+      admissionControl: z.enum(['auto', 'off']).default('auto'),
     })
     .optional(),
   users: z.number().int().min(1),
@@ -134,6 +139,14 @@ export const scenarioSchema = z.strictObject({
       maxFansGaveUp: z.number().int().min(0).optional(),
       /** Seconds from the end of each fault until the saga had drained. */
       maxRecoverySeconds: z.number().min(0).optional(),
+      /**
+       * Confirmed bookings as a share of the fans who would have paid: confirmed, expired, refused for a deadline
+       * the system let pass, and fans still queued at the end while seats remained (docs/overload.md). Defaults to
+       * 0.95 in a scenario without faults, timeouts or changed service rules.
+       */
+      minFansServed: z.number().min(0).max(1).optional(),
+      /** Captures refunded because their booking ended meanwhile, as a share of confirmed: same default rule, 0.01. */
+      maxWastedCaptureRatio: z.number().min(0).optional(),
     })
     .default({}),
 });

@@ -125,6 +125,8 @@ async function waitForAdmission(
         Math.min(Math.max(250, retryAfter * 1000 * (0.8 + random() * 0.4)), ctx.deadline - Date.now()),
       );
     }
+    // The run ended with the fan still in the queue: unserved, which the fans-served check counts.
+    rec.timedOutWaiting++;
     return 'failed';
   } finally {
     rec.waiting--;

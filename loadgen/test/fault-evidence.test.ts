@@ -37,6 +37,7 @@ const healthy = (): Evidence => ({
     providerCaptures: 100,
     providerRefunds: 4,
     wastedCaptures: 0,
+    refusedHoldExpired: 0,
   },
   invariants: [
     {

@@ -42,6 +42,7 @@ function reportOf(seconds: number) {
       providerCaptures: 60,
       providerRefunds: 3,
       wastedCaptures: 1,
+      refusedHoldExpired: 0,
     },
     facts: { expiredHolds: 3 },
     expectations: [{ fact: 'expiredHolds', expected: '>= 1', actual: 3, pass: true }],

@@ -112,6 +112,7 @@ function minimalReport(prometheus: PrometheusSeries): RunReport {
     outcomes: {},
     fans: { retries: 0, gaveUp: 0, transientErrors: {}, shed503: 0 },
     payments: null,
+    collapse: { payingFans: 0, confirmed: 0, fansServed: 1, wastedCaptures: 0, wastedCaptureRatio: 0 },
     facts: {},
     expectations: [],
     misbehaviours: { byKind: {}, wrongAnswers: [] },

@@ -1,13 +1,13 @@
 import type { PrometheusSeries } from './prometheus-charts.ts';
 import type { RunReport } from './run-report.ts';
 
-interface Line {
+export interface Line {
   name: string;
   color: string;
   points: Array<[number, number]>;
 }
 
-const escapeHtml = (s: string) =>
+export const escapeHtml = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** A stretch of the run a fault lasted, in seconds since the start, shaded on every chart. */
@@ -18,13 +18,14 @@ interface Window {
 }
 
 /** A line chart as inline SVG: no script, no network, renders anywhere. `footer` is HTML under the chart. */
-function lineChart(
+export function lineChart(
   id: string,
   title: string,
   unit: string,
   lines: Line[],
   footer = '',
   windows: Window[] = [],
+  xAxis = { name: 'seconds since start', suffix: 's' },
 ): string {
   const W = 640;
   const H = 220;
@@ -54,9 +55,9 @@ function lineChart(
         `<rect x="${pad.l + i * 150}" y="8" width="10" height="10" fill="${l.color}"/><text x="${pad.l + 14 + i * 150}" y="17" font-size="11">${escapeHtml(l.name)}</text>`,
     )
     .join('');
-  return `<figure id="${id}" class="chart"><figcaption>${escapeHtml(title)} <small>(${escapeHtml(unit)} over seconds since start)</small></figcaption>
+  return `<figure id="${id}" class="chart"><figcaption>${escapeHtml(title)} <small>(${escapeHtml(unit)} over ${escapeHtml(xAxis.name)})</small></figcaption>
 <svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(title)}">${shaded.join('')}${ticks.join('')}
-<line x1="${pad.l}" x2="${W - pad.r}" y1="${H - pad.b}" y2="${H - pad.b}" stroke="#999"/><text x="${W - pad.r}" y="${H - 8}" text-anchor="end" font-size="10">${maxX}s</text>
+<line x1="${pad.l}" x2="${W - pad.r}" y1="${H - pad.b}" y2="${H - pad.b}" stroke="#999"/><text x="${W - pad.r}" y="${H - 8}" text-anchor="end" font-size="10">${maxX}${escapeHtml(xAxis.suffix)}</text>
 ${polylines.join('\n')}${legend}</svg>${footer}</figure>`;
 }
 

@@ -6,6 +6,7 @@ import { percentile, type Recorder, type SecondSample } from '../recorder.ts';
 import type { Expectation, RunFacts } from '../run-facts.ts';
 import type { Scenario } from '../scenario.ts';
 import type { LoadGeneratorFigures } from '../self-monitor.ts';
+import { type CollapseFigures, collapseFigures, collapseLimits } from './collapse.ts';
 import type { PrometheusSeries } from './prometheus-charts.ts';
 
 export interface ThresholdResult {
@@ -57,6 +58,8 @@ export interface RunReport {
   fans: { retries: number; gaveUp: number; transientErrors: Record<string, number>; shed503: number };
   /** Payments in doubt and how fast they were resolved, and the money at the provider. */
   payments: PaymentFigures | null;
+  /** Paying fans served, and captures wasted (docs/overload.md). */
+  collapse: CollapseFigures;
   /** What the run did, as the facts a scenario's `expect` block names; and those expectations, judged. */
   facts: RunFacts;
   expectations: Expectation[];
@@ -162,6 +165,17 @@ export function buildReport(input: {
     if (limit !== undefined) thresholds.push({ name, limit, actual, pass: actual <= limit });
   };
   atMost('503 with Retry-After ≤', s.thresholds.maxShed503, r.shed503);
+  const collapse = collapseFigures({ recorder: r, facts: input.facts, payments: input.payments, soldRatio });
+  const rules = collapseLimits(s);
+  if (rules.minFansServed !== undefined && collapse.payingFans > 0)
+    thresholds.push({
+      name: 'fans served (confirmed / fans who would have paid) ≥',
+      limit: rules.minFansServed,
+      actual: collapse.fansServed,
+      pass: collapse.fansServed >= rules.minFansServed,
+    });
+  if (rules.maxWastedCaptureRatio !== undefined)
+    atMost('wasted captures / confirmed ≤', rules.maxWastedCaptureRatio, collapse.wastedCaptureRatio);
   atMost('fans who gave up ≤', s.thresholds.maxFansGaveUp, r.fansGaveUp);
   const recoveries = input.faults.map((f) => f.recoverySeconds ?? Number.POSITIVE_INFINITY);
   if (input.faults.length > 0)
@@ -218,6 +232,7 @@ export function buildReport(input: {
       shed503: r.shed503,
     },
     payments: input.payments ?? null,
+    collapse,
     facts: input.facts,
     expectations: input.expectations,
     misbehaviours: { byKind: Object.fromEntries(r.misbehaviours), wrongAnswers: r.wrongAnswers },
@@ -302,6 +317,11 @@ export function renderSummary(report: RunReport): string {
       `${p.providerCaptures} capture(s), ${p.providerRefunds} refund(s); captured then refunded because the booking ended: ${p.wastedCaptures}`,
     );
   }
+  const c = report.collapse;
+  row(
+    'fans served',
+    `${c.confirmed} of ${c.payingFans} who would have paid (${(c.fansServed * 100).toFixed(1)} %); wasted captures ${c.wastedCaptures} (${(c.wastedCaptureRatio * 100).toFixed(2)} % of confirmed)`,
+  );
   const kinds = Object.entries(report.misbehaviours?.byKind ?? {});
   if (kinds.length > 0)
     row(

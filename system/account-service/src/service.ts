@@ -13,6 +13,7 @@ import {
   type RunningServer,
   retryUntilDone,
   runMigrations,
+  sheddingFrom,
   shutdown,
 } from '@reservex/kit';
 import { Redis } from 'ioredis';
@@ -82,6 +83,7 @@ export function createAccountService(config: AccountConfig): AccountService {
         bodyLimit: config.HTTP_BODY_LIMIT,
         trustProxy: config.TRUST_PROXY,
         isDraining: () => draining,
+        shedding: sheddingFrom(config, pool),
         openapi: accountOpenApi(),
         readinessChecks: [
           {

@@ -81,6 +81,11 @@ export const baseConfigSchema = tracingConfigSchema.extend({
   HTTP_BODY_LIMIT: z.string().default('32kb'),
   TRUST_PROXY: trustProxySchema,
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Shedding (docs/overload.md): requests in flight at once beyond which a new one gets 503 + Retry-After. */
+  HTTP_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(512),
+  /** Shedding: how long a queue for database connections may stand before new requests get 503. */
+  HTTP_SHED_QUEUE_MS: z.coerce.number().int().min(1).default(1000),
+  HTTP_SHED_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(60).default(2),
   /** How long readiness says DOWN before the server stops taking requests, so load balancers notice first. */
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
 });

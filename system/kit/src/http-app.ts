@@ -5,6 +5,7 @@ import { context, trace } from '@opentelemetry/api';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import './express-locals.ts';
 import { type ReadinessCheck, readiness } from './health.ts';
+import { type LoadShedderOptions, loadShedder } from './load-shedder.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { NotFoundProblem, ProblemError, ServiceUnavailableProblem } from './problem.ts';
@@ -25,6 +26,8 @@ export interface HttpAppOptions {
   trustProxy?: boolean | number | string[];
   /** True once shutdown has begun: readiness then answers 503, so load balancers stop sending new requests. */
   isDraining?: () => boolean;
+  /** Quick 503s with Retry-After when saturated (docs/overload.md). */
+  shedding?: Omit<LoadShedderOptions, 'registry'>;
 }
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
@@ -267,6 +270,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(requestSpan(options.tracer));
   app.use(requestContext(options.logger));
   app.use(redMetrics(options.metrics));
+  if (options.shedding !== undefined)
+    app.use(loadShedder({ ...options.shedding, registry: options.metrics.registry }));
   app.use(jsonBodiesOnly());
   app.use(express.json({ limit: options.bodyLimit }));
 

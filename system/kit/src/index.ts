@@ -7,6 +7,7 @@ export * from './health.ts';
 export * from './http-app.ts';
 export * from './http-server.ts';
 export * from './kafka.ts';
+export * from './load-shedder.ts';
 export * from './logger.ts';
 export * from './lua-script.ts';
 export * from './message-consumer.ts';

@@ -7,6 +7,7 @@ import {
   type RunningServer,
   remoteKeySet,
   sagaServiceBase,
+  sheddingFrom,
   shutdown,
 } from '@reservex/kit';
 import type { PaymentConfig } from './config.ts';
@@ -99,6 +100,7 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
         openapi: paymentOpenApi(),
         trustProxy: config.TRUST_PROXY,
         isDraining: base.isDraining,
+        shedding: sheddingFrom(config, pool),
         readinessChecks: base.readinessChecks,
         routes: paymentRoutes(pool, verify),
       });

@@ -31,6 +31,8 @@ export const ticketConfigSchema = sagaConfigSchema
     /** A waiting user silent (no poll, no open stream) for this long is dropped when their turn comes. */
     QUEUE_HEARTBEAT_GRACE_SECONDS: z.coerce.number().int().min(1).default(30),
     QUEUE_TICK_MS: z.coerce.number().int().min(50).max(5000).default(250),
+    /** How often the admission controller steps each open queue (docs/overload.md). */
+    ADMISSION_CONTROL_PERIOD_MS: z.coerce.number().int().min(200).max(10_000).default(1000),
     QUEUE_JOIN_LIMIT_PER_USER: z.coerce.number().int().min(1).default(30),
     QUEUE_JOIN_LIMIT_PER_IP: z.coerce.number().int().min(1).default(10_000),
   })

@@ -8,6 +8,7 @@ import {
   type RunningServer,
   remoteKeySet,
   sagaServiceBase,
+  sheddingFrom,
   shutdown,
 } from '@reservex/kit';
 import { Redis } from 'ioredis';
@@ -26,6 +27,7 @@ import { QueueUpdates } from './use-cases/queue-updates.ts';
 import { reservationUseCases } from './use-cases/reservations.ts';
 import { SeatMaps } from './use-cases/seat-maps.ts';
 import { waitingRoom } from './use-cases/waiting-room.ts';
+import { AdmissionController } from './workers/admission-controller.ts';
 import { AdmissionTicker } from './workers/admission-ticker.ts';
 import { HoldExpiry } from './workers/hold-expiry.ts';
 
@@ -35,6 +37,7 @@ export interface TicketService {
   logger: Logger;
   holdExpiry: HoldExpiry;
   ticker: AdmissionTicker;
+  controller: AdmissionController;
   start(): Promise<RunningServer>;
   stop(): Promise<void>;
 }
@@ -70,6 +73,14 @@ export function createTicketService(config: TicketConfig): TicketService {
     graceMs: config.QUEUE_HEARTBEAT_GRACE_SECONDS * 1000,
     slotMs: config.ADMISSION_TTL_SECONDS * 1000,
   });
+  const controller = new AdmissionController({
+    store: queueStore(tickerRedis, config.REDIS_KEY_PREFIX),
+    pool: sagaPool,
+    logger,
+    metrics,
+    periodMs: config.ADMISSION_CONTROL_PERIOD_MS,
+    queues: ticker,
+  });
   const room = waitingRoom({
     pool,
     store,
@@ -97,6 +108,7 @@ export function createTicketService(config: TicketConfig): TicketService {
     logger,
     holdExpiry,
     ticker,
+    controller,
     async start() {
       const verify = accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL));
       const app = createHttpApp({
@@ -108,6 +120,8 @@ export function createTicketService(config: TicketConfig): TicketService {
         openapi: ticketOpenApi(),
         trustProxy: config.TRUST_PROXY,
         isDraining: base.isDraining,
+        // The waiting room is where a crowd is meant to wait: its routes read Redis, and are never shed.
+        shedding: sheddingFrom(config, pool, (path) => /^\/api\/events\/[^/]+\/queue/.test(path)),
         readinessChecks: [
           ...base.readinessChecks,
           { name: 'redis', check: async () => void (await redis.ping()) },
@@ -144,6 +158,7 @@ export function createTicketService(config: TicketConfig): TicketService {
       base.startWorkers();
       holdExpiry.start();
       ticker.start();
+      controller.start();
       await consumer.start();
       logger.info({ url: server.url }, 'ticket-service listening');
       return server;
@@ -157,6 +172,7 @@ export function createTicketService(config: TicketConfig): TicketService {
           { name: 'consumer', run: () => consumer.stop() },
           { name: 'hold expiry', run: () => holdExpiry.stop() },
           { name: 'admission ticker', run: () => ticker.stop() },
+          { name: 'admission controller', run: () => controller.stop() },
           { name: 'redis', run: async () => void (await Promise.all([redis.quit(), tickerRedis.quit()])) },
           ...base.closeSteps(),
         ],

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { testInfra, waitFor } from '@reservex/kit/testing';
 import { Redis } from 'ioredis';
+import { COLD_START_RATE } from '../src/domain/admission-control.ts';
 import { type QueueStore, queueStore } from '../src/store/queue-store.ts';
 
 /** Pearson's chi-square statistic of observed counts against a uniform expectation. */
@@ -28,16 +29,55 @@ describe('the waiting room queue in Redis', () => {
     redis.disconnect();
   });
 
-  async function openQueue(settings: { admitPerSecond?: number; maxActive?: number } = {}) {
+  // The script's own mechanics, at the operator's rate: the controller is switched off unless a test says so.
+  async function openQueue(
+    settings: { admitPerSecond?: number; maxActive?: number; admissionControl?: 'auto' | 'off' } = {},
+  ) {
     const eventId = randomUUID();
     await store.configure(eventId, {
       opensAt: new Date(Date.now() - 60_000),
       salesOpenAt: new Date(Date.now() - 1000),
       admitPerSecond: settings.admitPerSecond ?? 1000,
       maxActive: settings.maxActive ?? 1_000_000,
+      admissionControl: settings.admissionControl ?? 'off',
     });
     return eventId;
   }
+
+  it("admits at the controller's rate when it is lower than the operator's, and at the operator's when switched off", async () => {
+    const eventId = await openQueue({ admitPerSecond: 1000, admissionControl: 'auto' });
+    for (let i = 0; i < 400; i++) await store.join(eventId, `fan-${i}`);
+    // Before the controller's first step, a cold start: not the ceiling.
+    await store.tick(eventId, 60_000, 60_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const cold = await store.tick(eventId, 60_000, 60_000);
+    assert.ok(cold.served <= COLD_START_RATE * 2 + 1, `cold start admitted ${cold.served}`);
+    await store.saveControl(eventId, {
+      at: Date.now(),
+      finished: 0,
+      throughput: 0,
+      rate: 3,
+      backlog: 0,
+      targetBacklog: 20,
+      targetSeconds: 10,
+      limitedBy: 'backlog',
+      ceiling: 1000,
+      oldestPendingMs: 0,
+    });
+    const before = cold.served;
+    await new Promise((r) => setTimeout(r, 1000));
+    const slow = await store.tick(eventId, 60_000, 60_000);
+    assert.ok(slow.served - before <= 3 + 1, `at the controller's 3/s: ${slow.served - before}`);
+    assert.equal((await store.snapshot(eventId)).effectiveAdmitPerSecond, 3);
+    await store.update(eventId, { admissionControl: 'off' });
+    await new Promise((r) => setTimeout(r, 200));
+    const fast = await store.tick(eventId, 60_000, 60_000);
+    assert.ok(fast.served - slow.served >= 50, `switched off, at 1000/s: ${fast.served - slow.served}`);
+    const control = await store.control(eventId);
+    assert.equal(control.mode, 'off');
+    assert.equal(control.last?.rate, 3);
+    assert.equal(control.ceiling, 1000);
+  });
 
   it('gives 10,000 concurrent joins 10,000 distinct tickets with no gaps', async () => {
     const eventId = await openQueue();

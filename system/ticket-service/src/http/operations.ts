@@ -149,7 +149,9 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     method: 'patch',
     path: '/api/events/:id/queue',
     operationId: 'changeQueue',
-    summary: 'Change the admission rate or the active cap, pause, or drain',
+    summary: 'Change the admission rate or the active cap, pause, drain, or switch the admission controller',
+    description:
+      'admitPerSecond is a ceiling: while admissionControl is auto, the controller admits less when the saga falls behind (docs/overload.md). GET shows its state.',
     tag: 'waiting room',
     caller: 'admin',
     params: idParam,

@@ -74,9 +74,11 @@ export const queueChangeBody = z
     maxActive: z.number().int().min(1).max(1_000_000).optional(),
     paused: z.boolean().optional(),
     drain: z.boolean().optional(),
+    /** 'off' admits at admitPerSecond as it stands: the admission controller no longer lowers it. */
+    admissionControl: z.enum(['auto', 'off']).optional(),
   })
   .refine((b) => Object.keys(b).length > 0, {
-    message: 'name at least one of admitPerSecond, maxActive, paused, drain',
+    message: 'name at least one of admitPerSecond, maxActive, paused, drain, admissionControl',
   })
   // The same rule, said in the JSON Schema of the OpenAPI document.
   .meta({ minProperties: 1 });

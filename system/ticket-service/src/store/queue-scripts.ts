@@ -75,14 +75,14 @@ return {2, n}
  * One admission step. KEYS: cfg, seq, served, tickets, owners, pre, seen, active, admitted, stats, issued
  * ARGV: seed, graceMs, slotMs, maxSteps
  * Frees the slots of no-shows and lapsed tokens, then admits as many as the rate credit and the free slots
- * allow, in ticket order, skipping (dropping) anyone who stopped heart-beating.
+ * allow (the rate: the operator's, or the admission controller's when lower), in ticket order, skipping (dropping) anyone who stopped heart-beating.
  * Returns {admitted, served, dropped, active, seq, lapsed, now}.
  */
 export const TICK = `${NOW}${OPEN}
 local cfg, seq, served_key, tickets, owners, pre, seen, active, admitted, stats, issued =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 local graceMs, slotMs, maxSteps = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local c = redis.call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit')
+local c = redis.call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit', 'control', 'ctlRate')
 if not c[1] then return {-1, 0, 0, 0, 0, 0, 0} end
 local now = now_ms()
 local served = tonumber(redis.call('GET', served_key) or '0')
@@ -109,6 +109,8 @@ end
 
 local last = tonumber(c[5] or now)
 local rate = tonumber(c[2])
+-- The operator's rate is a ceiling: the admission controller (docs/overload.md) may ask for less.
+if c[7] ~= 'off' and c[8] then rate = math.min(rate, tonumber(c[8])) end
 local credit = tonumber(c[6] or '0')
 if c[4] == '1' then
   redis.call('HSET', cfg, 'lastTick', now, 'credit', 0)

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { luaScript } from '@reservex/kit';
 import type { Redis } from 'ioredis';
+import { COLD_START_RATE, type ControlStep } from '../domain/admission-control.ts';
 import { parseAdmissionRecord } from '../domain/admission-record.ts';
 import { HEARTBEAT, JOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
 
@@ -18,6 +19,16 @@ export interface QueueSettings {
   maxActive: number;
   paused?: boolean;
   closed?: boolean;
+  /** 'off' admits at the operator's rate as it stands; 'auto' (the default) lets the controller lower it. */
+  admissionControl?: AdmissionControlMode;
+}
+
+export type AdmissionControlMode = 'auto' | 'off';
+
+/** The controller's last step as kept in Redis: what it remembers, and what an admin is shown. */
+export interface ControlRecord extends ControlStep {
+  ceiling: number;
+  oldestPendingMs: number;
 }
 
 export interface TickResult {
@@ -55,7 +66,10 @@ export function queueStore(redis: Redis, prefix: string) {
         maxActive: s.maxActive,
         paused: s.paused === true ? 1 : 0,
         closed: s.closed === true ? 1 : 0,
+        control: s.admissionControl ?? 'auto',
       });
+      // Until the controller's first step, a cold start: the opening's herd is not let in at the ceiling.
+      await redis.hsetnx(k(eventId, 'cfg'), 'ctlRate', COLD_START_RATE);
     },
 
     async exists(eventId: string): Promise<boolean> {
@@ -64,9 +78,16 @@ export function queueStore(redis: Redis, prefix: string) {
 
     async update(
       eventId: string,
-      change: { admitPerSecond?: number; maxActive?: number; paused?: boolean; closed?: boolean },
+      change: {
+        admitPerSecond?: number;
+        maxActive?: number;
+        paused?: boolean;
+        closed?: boolean;
+        admissionControl?: AdmissionControlMode;
+      },
     ) {
       const fields: Record<string, string | number> = {};
+      if (change.admissionControl !== undefined) fields.control = change.admissionControl;
       if (change.admitPerSecond !== undefined) fields.rate = change.admitPerSecond;
       if (change.maxActive !== undefined) fields.maxActive = change.maxActive;
       if (change.paused !== undefined) fields.paused = change.paused ? 1 : 0;
@@ -181,6 +202,68 @@ export function queueStore(redis: Redis, prefix: string) {
       );
     },
 
+    /**
+     * Takes the controller's turn for this period: with several instances, one steps each event's controller (the
+     * lock lapses just before the next period, so a dead instance's turn passes on).
+     */
+    async claimControl(eventId: string, instance: string, periodMs: number): Promise<boolean> {
+      return (
+        (await redis.set(k(eventId, 'ctl-lock'), instance, 'PX', Math.max(1, periodMs - 50), 'NX')) === 'OK'
+      );
+    },
+
+    /** The rate the admission script admits at now: the operator's, or the controller's when lower and on. */
+    async admitRate(eventId: string): Promise<number> {
+      const [rate, ctlRate, control] = await redis.hmget(k(eventId, 'cfg'), 'rate', 'ctlRate', 'control');
+      const ceiling = Number(rate ?? 0);
+      return control === 'off' || ctlRate === null ? ceiling : Math.min(ceiling, Number(ctlRate));
+    },
+
+    /** The controller's last step, and whether it is switched on. */
+    async control(eventId: string): Promise<{
+      mode: AdmissionControlMode;
+      ceiling: number;
+      running: boolean;
+      last?: ControlRecord;
+    }> {
+      const [[mode, rate, paused, salesOpenAt], fields, [seconds]] = await Promise.all([
+        redis.hmget(k(eventId, 'cfg'), 'control', 'rate', 'paused', 'salesOpenAt'),
+        redis.hgetall(k(eventId, 'ctl')),
+        redis.time(),
+      ]);
+      const last =
+        fields.at === undefined
+          ? undefined
+          : {
+              at: Number(fields.at),
+              finished: Number(fields.finished),
+              throughput: Number(fields.throughput),
+              rate: Number(fields.rate),
+              backlog: Number(fields.backlog),
+              targetBacklog: Number(fields.targetBacklog),
+              targetSeconds: Number(fields.targetSeconds),
+              limitedBy: fields.limitedBy as ControlRecord['limitedBy'],
+              ceiling: Number(fields.ceiling),
+              oldestPendingMs: Number(fields.oldestPendingMs),
+            };
+      return {
+        mode: mode === 'off' ? 'off' : 'auto',
+        ceiling: Number(rate ?? 0),
+        // By Redis's clock, the one the admission script reads: sales open, and not paused.
+        running: salesOpenAt !== null && Number(seconds) * 1000 >= Number(salesOpenAt) && paused !== '1',
+        last,
+      };
+    },
+
+    /** Records a step, and hands its rate to the admission script in the same transaction. */
+    async saveControl(eventId: string, step: ControlRecord): Promise<void> {
+      await redis
+        .multi()
+        .hset(k(eventId, 'ctl'), { ...step })
+        .hset(k(eventId, 'cfg'), 'ctlRate', step.rate)
+        .exec();
+    },
+
     async served(eventId: string): Promise<number> {
       return Number((await redis.get(k(eventId, 'served'))) ?? 0);
     },
@@ -199,6 +282,12 @@ export function queueStore(redis: Redis, prefix: string) {
         maxActive: Number(cfg.maxActive ?? 0),
         paused: cfg.paused === '1',
         closed: cfg.closed === '1',
+        admissionControl: (cfg.control === 'off' ? 'off' : 'auto') as AdmissionControlMode,
+        /** The rate the admission script uses: the controller's, under the operator's ceiling. */
+        effectiveAdmitPerSecond:
+          cfg.control === 'off' || cfg.ctlRate === undefined
+            ? Number(cfg.rate ?? 0)
+            : Math.min(Number(cfg.rate ?? 0), Number(cfg.ctlRate)),
         served: Number(served ?? 0),
         lastTicket: Number(seq ?? 0),
         preQueue: pre,

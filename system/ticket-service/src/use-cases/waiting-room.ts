@@ -44,6 +44,8 @@ export interface WaitingRoomOptions {
   slotMs: number;
 }
 
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
 /** Whole seconds from now until `at`, between 1 and the longest poll interval. */
 const secondsUntil = (at: number) =>
   Math.max(1, Math.min(MAX_POLL_SECONDS, Math.ceil((at - Date.now()) / 1000)));
@@ -74,6 +76,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
   const soldOut = new TtlCache<string, boolean>({ ttlMs: 1000 });
   const tickets = new TtlCache<string, number>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: 1_000_000 });
   const waitObserved = new TtlCache<string, true>({ ttlMs: 3600_000 });
+  const admitRates = new TtlCache<string, number>({ ttlMs: 1000 });
 
   async function queueSettings(eventId: string): Promise<QueueSettingsRow | undefined> {
     const cached = settings.peek(eventId);
@@ -94,6 +97,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
             maxActive: event.maxActive!,
             paused: event.paused,
             closed: event.closed,
+            admissionControl: event.admissionControl,
           });
         }
         ticker.watch(eventId);
@@ -133,10 +137,13 @@ export function waitingRoom(options: WaitingRoomOptions) {
     if (ticket === undefined) return undefined;
     // Until the first admissions are measured, the configured rate is the best guess: without one, a whole
     // stadium was told to ask again every 2 s at the opening.
+    // While the admission controller ramps up, the measured rate lags the rate it admits at now; a fan far back
+    // told to come back on the lagging figure would miss their turn by a minute. The faster of the two.
     const measured = ticker.progress(eventId)?.rate;
+    const admitting = settings.paused ? 0 : await admitRates.get(eventId, () => store.admitRate(eventId));
     const rate =
       measured !== undefined && measured > 0
-        ? measured
+        ? Math.max(measured, admitting)
         : settings.paused
           ? undefined
           : (settings.admitPerSecond ?? undefined);
@@ -263,12 +270,27 @@ export function waitingRoom(options: WaitingRoomOptions) {
 
     async state(eventId: string) {
       await requireQueue(eventId);
-      const snapshot = await store.snapshot(eventId);
+      const [snapshot, control] = await Promise.all([store.snapshot(eventId), store.control(eventId)]);
       const rate = ticker.progress(eventId)?.rate;
+      const last = control.last;
       return {
         ...snapshot,
+        /** The controller's last step (docs/overload.md); null before its first. */
+        admissionControlState:
+          last === undefined
+            ? null
+            : {
+                at: new Date(last.at).toISOString(),
+                rate: round1(last.rate),
+                throughput: round1(last.throughput),
+                backlog: last.backlog,
+                targetBacklog: Math.round(last.targetBacklog),
+                targetSeconds: last.targetSeconds,
+                oldestPendingSeconds: round1(last.oldestPendingMs / 1000),
+                limitedBy: last.limitedBy,
+              },
         waiting: Math.max(0, snapshot.lastTicket - snapshot.served) + snapshot.preQueue,
-        measuredAdmitPerSecond: rate === undefined ? null : Math.round(rate * 10) / 10,
+        measuredAdmitPerSecond: rate === undefined ? null : round1(rate),
       };
     },
 

@@ -119,6 +119,11 @@ export class AdmissionTicker implements AdmissionProgress {
     this.#events.add(eventId);
   }
 
+  /** The queues this instance ticks. */
+  watching(): string[] {
+    return [...this.#events];
+  }
+
   onProgress(listener: Listener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

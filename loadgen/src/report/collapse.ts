@@ -1,0 +1,62 @@
+import type { PaymentFigures } from '../payment-figures.ts';
+import type { Recorder } from '../recorder.ts';
+import type { RunFacts } from '../run-facts.ts';
+import type { Scenario } from '../scenario.ts';
+
+/**
+ * What a sale that collapsed under its own load leaves behind (docs/overload.md), whatever its invariants say:
+ * paying fans without a booking while seats stayed unsold, and fans charged then refunded because the system was
+ * slow.
+ */
+export interface CollapseFigures {
+  /** Fans who would have paid: confirmed, expired, refused for a deadline, still queued while seats remained. */
+  payingFans: number;
+  confirmed: number;
+  /** confirmed / payingFans (1 when there were none). */
+  fansServed: number;
+  wastedCaptures: number;
+  /** wastedCaptures / confirmed (0 when nothing was confirmed and nothing wasted). */
+  wastedCaptureRatio: number;
+}
+
+export function collapseFigures(o: {
+  recorder: Pick<Recorder, 'timedOutWaiting' | 'confirmed' | 'expired'>;
+  facts: RunFacts;
+  payments: Pick<PaymentFigures, 'refusedHoldExpired' | 'wastedCaptures'> | undefined;
+  soldRatio: number;
+}): CollapseFigures {
+  const confirmed = o.facts.confirmed ?? o.recorder.confirmed;
+  const expired = o.facts.expiredHolds ?? o.recorder.expired;
+  const refused = o.payments?.refusedHoldExpired ?? 0;
+  // A fan still queued at the end is unserved only while there was something left to sell.
+  const stillQueued = o.soldRatio < 1 ? o.recorder.timedOutWaiting : 0;
+  const payingFans = confirmed + expired + refused + stillQueued;
+  const wasted = o.payments?.wastedCaptures ?? 0;
+  return {
+    payingFans,
+    confirmed,
+    fansServed: payingFans === 0 ? 1 : round3(confirmed / payingFans),
+    wastedCaptures: wasted,
+    wastedCaptureRatio: wasted === 0 ? 0 : round3(wasted / Math.max(1, confirmed)),
+  };
+}
+
+/**
+ * The limits that apply to a scenario: its own, else the defaults where nothing in the scenario is meant to make
+ * holds run out (no faults, no provider timeouts or changes, no changed service rules).
+ */
+export function collapseLimits(s: Scenario): { minFansServed?: number; maxWastedCaptureRatio?: number } {
+  const plain =
+    s.faults.length === 0 &&
+    Object.keys(s.serviceEnv).length === 0 &&
+    s.payment.initial.timeoutRate === 0 &&
+    s.payment.changes.length === 0;
+  const minFansServed = s.thresholds.minFansServed ?? (plain ? 0.95 : undefined);
+  const maxWastedCaptureRatio = s.thresholds.maxWastedCaptureRatio ?? (plain ? 0.01 : undefined);
+  return {
+    ...(minFansServed === undefined ? {} : { minFansServed }),
+    ...(maxWastedCaptureRatio === undefined ? {} : { maxWastedCaptureRatio }),
+  };
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;

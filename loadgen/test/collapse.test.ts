@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { overloadScenario } from '../src/overload-family.ts';
+import { collapseFigures, collapseLimits } from '../src/report/collapse.ts';
+import { loadScenario } from '../src/scenario.ts';
+
+const recorder = (over: Partial<{ timedOutWaiting: number; confirmed: number; expired: number }> = {}) => ({
+  timedOutWaiting: 0,
+  confirmed: 0,
+  expired: 0,
+  ...over,
+});
+
+describe('the collapse checks (docs/overload.md)', () => {
+  it('a healthy sale: every fan who would have paid has a booking, nothing wasted', () => {
+    const c = collapseFigures({
+      recorder: recorder(),
+      facts: { confirmed: 900, expiredHolds: 0 },
+      payments: { refusedHoldExpired: 0, wastedCaptures: 0 },
+      soldRatio: 0.9,
+    });
+    assert.deepEqual(c, {
+      payingFans: 900,
+      confirmed: 900,
+      fansServed: 1,
+      wastedCaptures: 0,
+      wastedCaptureRatio: 0,
+    });
+  });
+
+  it('the issue-19 collapse (holds ran out, refusals, fans left queued while seats stayed unsold) fails fans served', () => {
+    // Seeded from the run the issue reports: a third of the paying fans unserved, thousands charged and refunded.
+    const c = collapseFigures({
+      recorder: recorder({ timedOutWaiting: 400 }),
+      facts: { confirmed: 3550, expiredHolds: 912 },
+      payments: { refusedHoldExpired: 700, wastedCaptures: 3653 },
+      soldRatio: 0.355,
+    });
+    assert.equal(c.payingFans, 3550 + 912 + 700 + 400);
+    assert.ok(c.fansServed < 0.95, `fans served ${c.fansServed}`);
+    assert.ok(c.wastedCaptureRatio > 0.01, `wasted ${c.wastedCaptureRatio}`);
+  });
+
+  it('fans still queued count as unserved only while seats remained', () => {
+    const soldOut = collapseFigures({
+      recorder: recorder({ timedOutWaiting: 5000 }),
+      facts: { confirmed: 1000, expiredHolds: 0 },
+      payments: undefined,
+      soldRatio: 1,
+    });
+    assert.equal(soldOut.fansServed, 1);
+    const left = collapseFigures({
+      recorder: recorder({ timedOutWaiting: 5000 }),
+      facts: { confirmed: 1000, expiredHolds: 0 },
+      payments: undefined,
+      soldRatio: 0.5,
+    });
+    assert.equal(left.payingFans, 6000);
+  });
+
+  it('the limits default on where nothing is meant to make holds run out, and stay off in fault scenarios', () => {
+    assert.deepEqual(collapseLimits(loadScenario('flash-sale')), {
+      minFansServed: 0.95,
+      maxWastedCaptureRatio: 0.01,
+    });
+    assert.deepEqual(collapseLimits(loadScenario('chaos-gate')), {});
+    assert.deepEqual(collapseLimits(loadScenario('hold-expiry-race')), {});
+    assert.deepEqual(collapseLimits(loadScenario('overload')), {
+      minFansServed: 0.95,
+      maxWastedCaptureRatio: 0.01,
+    });
+  });
+
+  it('the overload family offers multiple × peak fans a second, a seat for each, p99 under half the hold', () => {
+    const base = loadScenario('overload');
+    const s = overloadScenario(base, 4, 200, 0.5, 'off');
+    assert.equal(s.arrival.overSeconds, 10);
+    assert.equal(s.users, Math.round(((4 * 200) / 0.9) * 10));
+    assert.ok(s.event.sections[0]!.rows * s.event.sections[0]!.seatsPerRow >= s.users);
+    assert.equal(s.queue?.admissionControl, 'off');
+    assert.equal(s.thresholds.maxReserveToConfirmP99Ms, 30_000);
+    assert.equal(s.name, 'overload-4x-uncontrolled');
+  });
+});

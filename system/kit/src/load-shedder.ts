@@ -1,0 +1,95 @@
+import type { RequestHandler } from 'express';
+import type pg from 'pg';
+import { Counter, type Registry } from 'prom-client';
+import { ServiceUnavailableProblem } from './problem.ts';
+
+export interface LoadShedderOptions {
+  registry: Registry;
+  /** The database pool whose queue of waiting requests is watched. */
+  pool?: Pick<pg.Pool, 'waitingCount' | 'totalCount'>;
+  /** Requests being served at once (streams excepted) beyond which a new one is refused at once. */
+  maxInFlight: number;
+  /**
+   * A queue for database connections that has not drained for this long is a standing queue (CoDel's idea): new
+   * requests are then refused until it drains, rather than waiting behind it.
+   */
+  maxQueueMs: number;
+  /** What Retry-After says. */
+  retryAfterSeconds: number;
+  /** Paths never refused: the waiting room's own routes are where a crowd is meant to wait. */
+  exempt?: (path: string) => boolean;
+  now?: () => number;
+}
+
+/**
+ * Shedding at the edge (docs/overload.md): when the service is saturated a request gets a quick 503 problem+json
+ * with Retry-After instead of waiting tens of seconds for a database connection. Two signals: too many requests
+ * in flight, or a standing queue at the database pool. Both are read on each request, no timer.
+ */
+export function loadShedder(options: LoadShedderOptions): RequestHandler {
+  const now = options.now ?? Date.now;
+  const shed = new Counter({
+    name: 'http_requests_shed_total',
+    help: 'Requests refused with 503 + Retry-After because the service was saturated',
+    labelNames: ['reason'] as const,
+    registers: [options.registry],
+  });
+  let inFlight = 0;
+  let queuedSince: number | undefined;
+
+  const standingQueue = (): boolean => {
+    const pool = options.pool;
+    // A few waiters are a burst; more waiters than connections is a queue.
+    if (pool === undefined || pool.waitingCount <= Math.max(1, pool.totalCount)) {
+      queuedSince = undefined;
+      return false;
+    }
+    queuedSince ??= now();
+    return now() - queuedSince > options.maxQueueMs;
+  };
+
+  return (req, res, next) => {
+    if (options.exempt?.(req.path) === true || req.headers.accept === 'text/event-stream') {
+      next();
+      return;
+    }
+    const reason =
+      inFlight >= options.maxInFlight ? 'in-flight' : standingQueue() ? 'database-queue' : undefined;
+    if (reason !== undefined) {
+      shed.inc({ reason });
+      next(
+        new ServiceUnavailableProblem(
+          options.retryAfterSeconds,
+          'The service is saturated; try again after the time Retry-After gives',
+          'overloaded',
+        ),
+      );
+      return;
+    }
+    inFlight++;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      inFlight--;
+    };
+    res.once('finish', finish);
+    res.once('close', finish);
+    next();
+  };
+}
+
+/** The shedder's settings from a service's configuration (kit's base schema). */
+export function sheddingFrom(
+  config: { HTTP_MAX_IN_FLIGHT: number; HTTP_SHED_QUEUE_MS: number; HTTP_SHED_RETRY_AFTER_SECONDS: number },
+  pool: LoadShedderOptions['pool'],
+  exempt?: LoadShedderOptions['exempt'],
+): Omit<LoadShedderOptions, 'registry'> {
+  return {
+    pool,
+    maxInFlight: config.HTTP_MAX_IN_FLIGHT,
+    maxQueueMs: config.HTTP_SHED_QUEUE_MS,
+    retryAfterSeconds: config.HTTP_SHED_RETRY_AFTER_SECONDS,
+    ...(exempt === undefined ? {} : { exempt }),
+  };
+}

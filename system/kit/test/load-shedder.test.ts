@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import {
+  createHttpApp,
+  createLogger,
+  createServiceMetrics,
+  createTracing,
+  listen,
+  type RunningServer,
+  tracingConfigSchema,
+} from '../src/index.ts';
+import { httpClient, testInfra } from '../src/testing/index.ts';
+
+describe('shedding at the edge', () => {
+  let server: RunningServer;
+  let pool: pg.Pool;
+  const releases: Array<() => void> = [];
+  const metrics = createServiceMetrics('shed-test');
+
+  before(async () => {
+    // A real pool of one connection to PostgreSQL: its queue of waiters is the signal.
+    pool = new pg.Pool({ connectionString: testInfra().pgAdminUrl, max: 1 });
+    const app = createHttpApp({
+      service: 'shed-test',
+      logger: createLogger('shed-test', 'silent'),
+      metrics,
+      tracer: createTracing('shed-test', tracingConfigSchema.parse({})).tracer,
+      bodyLimit: '1kb',
+      openapi: { openapi: '3.1.0', info: { title: 'shed-test', version: '1' }, paths: {} },
+      readinessChecks: [],
+      shedding: {
+        pool,
+        maxInFlight: 2,
+        maxQueueMs: 100,
+        retryAfterSeconds: 3,
+        exempt: (path) => path.startsWith('/queue'),
+      },
+      routes: (app) => {
+        app.get('/slow', async (_req, res) => {
+          await new Promise<void>((resolve) => releases.push(resolve));
+          res.json({ ok: true });
+        });
+        app.get('/db', async (_req, res) => {
+          const { rows } = await pool.query('SELECT 1 AS one');
+          res.json(rows[0]);
+        });
+        app.get('/queue/me', (_req, res) => {
+          res.json({ waiting: true });
+        });
+      },
+    });
+    server = await listen(app, '127.0.0.1', 0);
+  });
+
+  after(async () => {
+    await server.close(1000);
+    await pool.end();
+  });
+
+  it('refuses at once with 503 problem+json and Retry-After while too many requests are in flight', async () => {
+    const http = httpClient(server.url);
+    const first = http.get('/slow');
+    const second = http.get('/slow');
+    await sleep(100);
+    const refused = await http.get('/db');
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '3');
+    assert.match(refused.headers.get('content-type') ?? '', /application\/problem\+json/);
+    assert.equal(refused.body.type, 'https://reservex.dev/problems/overloaded');
+    // The waiting room's routes are never shed.
+    assert.equal((await http.get('/queue/me')).status, 200);
+    for (const release of releases.splice(0)) release();
+    assert.equal((await first).status, 200);
+    assert.equal((await second).status, 200);
+    // Room again.
+    assert.equal((await http.get('/db')).status, 200);
+  });
+
+  it('refuses while a queue for database connections stands longer than the bound, and serves again once it drains', async () => {
+    const http = httpClient(server.url);
+    const held = await pool.connect();
+    const waiters = [pool.query('SELECT 1'), pool.query('SELECT 1'), pool.query('SELECT 1')];
+    // A queue that has just formed is a burst: not yet refused.
+    const early = http.get('/db');
+    await sleep(250);
+    const refused = await http.get('/db');
+    assert.equal(refused.status, 503);
+    assert.equal(refused.body.type, 'https://reservex.dev/problems/overloaded');
+    held.release();
+    await Promise.all(waiters);
+    assert.equal((await early).status, 200);
+    assert.equal((await http.get('/db')).status, 200);
+    const shed = await metrics.registry.getSingleMetricAsString('http_requests_shed_total');
+    assert.match(shed, /reason="in-flight",service="shed-test"} 1/);
+    assert.match(shed, /reason="database-queue",service="shed-test"} 1/);
+  });
+});
