@@ -68,7 +68,10 @@ async function measurePeak(): Promise<number> {
   return peak.confirmedPerSecond;
 }
 
-/** The scenario at one multiple: fans arriving evenly at multiple × peak, with a seat for each. */
+/**
+ * The scenario at one multiple: fans arriving evenly at multiple × peak, and half as many seats again as fans, so
+ * seats remain to the end (a sellout would end the overload before it is measured).
+ */
 export function overloadScenario(
   base: Scenario,
   multiple: number,
@@ -88,7 +91,7 @@ export function overloadScenario(
     arrival: { ...base.arrival, overSeconds: window, shape: 'uniform' },
     event: {
       ...base.event,
-      sections: [{ ...section, rows: Math.ceil(users / section.seatsPerRow) }],
+      sections: [{ ...section, rows: Math.ceil((users * 1.5) / section.seatsPerRow) }],
     },
     queue: { ...base.queue!, admissionControl },
     thresholds: { ...base.thresholds, maxReserveToConfirmP99Ms: (base.event.holdSeconds * 1000) / 2 },

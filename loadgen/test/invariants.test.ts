@@ -432,6 +432,21 @@ describe('the invariant checker', () => {
     );
   });
 
+  it('holds-honoured accepts a capture made by settle-by that ticket-service read after it (time in its own queue does not count)', async () => {
+    const { eventId, confirmed } = await healthyEvent();
+    await ticket.query(
+      "UPDATE reservations SET settle_by = confirmed_at - interval '10 seconds', captured_at = confirmed_at - interval '20 seconds' WHERE id = $1",
+      [confirmed],
+    );
+    assert.equal((await check(eventId)).get('holds-honoured')!.verdict, 'PASS');
+    // The same booking captured after its settle-by is caught.
+    await ticket.query(
+      "UPDATE reservations SET captured_at = settle_by + interval '1 second' WHERE id = $1",
+      [confirmed],
+    );
+    assertOnlyFails(await check(eventId), 'holds-honoured', /confirmed after its hold ended, and kept/);
+  });
+
   it('failed-payment-compensated catches a failed payment whose booking was left to expire instead of being cancelled', async () => {
     const { eventId, failed } = await healthyEvent();
     await ticket.query(

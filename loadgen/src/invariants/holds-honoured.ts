@@ -1,16 +1,17 @@
 import { type InvariantCheck, verdict } from './types.ts';
 
 /**
- * The hold rule (docs/saga.md): a booking confirms by its settle-by instant or not at all, and is not expired
- * before it. A confirmation after settle-by is allowed only when its money went back.
+ * The hold rule (docs/saga.md): a booking confirms on a capture made by its settle-by instant or not at all
+ * (ticket-service may read that capture later: time in its own queue does not count against the fan), and is not
+ * expired before settle-by. A confirmation on a later capture is allowed only when its money went back.
  */
 export const holdsHonoured: InvariantCheck = {
   name: 'holds-honoured',
   title: 'Holds honoured',
   async run({ ticket, eventId }) {
     const lateConfirmations = await ticket.query(
-      `SELECT id AS reservation_id, settle_by, confirmed_at, status FROM reservations
-       WHERE event_id = $1 AND confirmed_at > settle_by AND status = 'CONFIRMED'`,
+      `SELECT id AS reservation_id, settle_by, captured_at, confirmed_at, status FROM reservations
+       WHERE event_id = $1 AND COALESCE(captured_at, confirmed_at) > settle_by AND status = 'CONFIRMED'`,
       [eventId],
     );
     const cutShort = await ticket.query(

@@ -9,7 +9,7 @@ import type { Scenario } from '../scenario.ts';
  * slow.
  */
 export interface CollapseFigures {
-  /** Fans who would have paid: confirmed, expired, refused for a deadline, still queued while seats remained. */
+  /** Fans who would have paid: confirmed, expired, refused for a deadline, still queued with a seat left for them. */
   payingFans: number;
   confirmed: number;
   /** confirmed / payingFans (1 when there were none). */
@@ -23,13 +23,14 @@ export function collapseFigures(o: {
   recorder: Pick<Recorder, 'timedOutWaiting' | 'confirmed' | 'expired'>;
   facts: RunFacts;
   payments: Pick<PaymentFigures, 'refusedHoldExpired' | 'wastedCaptures'> | undefined;
-  soldRatio: number;
+  /** Seats not sold by the end. */
+  unsoldSeats: number;
 }): CollapseFigures {
   const confirmed = o.facts.confirmed ?? o.recorder.confirmed;
   const expired = o.facts.expiredHolds ?? o.recorder.expired;
   const refused = o.payments?.refusedHoldExpired ?? 0;
-  // A fan still queued at the end is unserved only while there was something left to sell.
-  const stillQueued = o.soldRatio < 1 ? o.recorder.timedOutWaiting : 0;
+  // A fan still queued at the end is unserved only if a seat was left for them.
+  const stillQueued = Math.min(o.recorder.timedOutWaiting, Math.max(0, o.unsoldSeats));
   const payingFans = confirmed + expired + refused + stillQueued;
   const wasted = o.payments?.wastedCaptures ?? 0;
   return {

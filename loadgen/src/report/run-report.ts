@@ -165,7 +165,12 @@ export function buildReport(input: {
     if (limit !== undefined) thresholds.push({ name, limit, actual, pass: actual <= limit });
   };
   atMost('503 with Retry-After ≤', s.thresholds.maxShed503, r.shed503);
-  const collapse = collapseFigures({ recorder: r, facts: input.facts, payments: input.payments, soldRatio });
+  const collapse = collapseFigures({
+    recorder: r,
+    facts: input.facts,
+    payments: input.payments,
+    unsoldSeats: input.capacity - sold,
+  });
   const rules = collapseLimits(s);
   if (rules.minFansServed !== undefined && collapse.payingFans > 0)
     thresholds.push({

@@ -17,6 +17,11 @@ export const ticketConfigSchema = sagaConfigSchema
      * window it was made with, as settle_by (docs/saga.md, the hold rule).
      */
     HOLD_SETTLE_WINDOW_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+    /**
+     * The longest the hold sweep waits past settle-by while the saga's results are queued for this service (docs/saga.md,
+     * the hold rule): time in our own queue does not count against a fan, up to this bound.
+     */
+    HOLD_MAX_EXTENSION_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
     SEAT_MAP_CACHE_MS: z.coerce.number().int().min(0).default(500),
     REDIS_KEY_PREFIX: z.string().default('ticket:'),
     /** A Redis command that gets no answer in this time fails, rather than hold a request while Redis is away. */

@@ -99,6 +99,8 @@ export function createTicketService(config: TicketConfig): TicketService {
     intervalMs: config.HOLD_EXPIRY_INTERVAL_MS,
     stages,
     relay,
+    behindMs: () => consumer.behindMs(),
+    maxExtensionSeconds: config.HOLD_MAX_EXTENSION_SECONDS,
   });
   const updates = new QueueUpdates(room, ticker);
   const consumer = base.consumer({ groupId: config.KAFKA_GROUP_ID, handlers: reservationSaga({ stages }) });

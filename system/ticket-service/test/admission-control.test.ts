@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  COLD_START_RATE,
   CONTROL,
   type ControllerState,
   nextControl,
@@ -117,6 +118,58 @@ describe('admission control (pure)', () => {
     // At half the target or more, the law alone: minBacklog / tau with nothing finishing.
     const half = nextControl(state({ throughput: 0, rate: 40 }), signals({ pending: 10 }), k);
     assert.equal(half.rate, (CONTROL.minBacklog - 10) / CONTROL.tauSeconds);
+  });
+
+  it('a cold start admits ten a second before the first step', () => {
+    assert.equal(COLD_START_RATE, 10);
+  });
+
+  it('measures over the time that passed, and nothing when no time passed', () => {
+    const k = { ceiling: 2000, holdMs: HOLD };
+    const twoSeconds = nextControl(
+      state({ at: 8000, throughput: 100, finished: 0 }),
+      signals({ finished: 400 }),
+      k,
+    );
+    assert.equal(twoSeconds.throughput, 150);
+    const same = nextControl(
+      state({ at: 10_000, throughput: 100, finished: 0 }),
+      signals({ finished: 400 }),
+      k,
+    );
+    assert.equal(same.throughput, 100);
+  });
+
+  it('idle growth lifts a rate the law would set lower, and leaves a higher one', () => {
+    // Throughput 5: target backlog 50; backlog 10 is under half of it; the law says 5 + 40 / 2 = 25.
+    const k = { ceiling: 2000, holdMs: HOLD };
+    const prev = state({ throughput: 5, rate: 20, finished: 0 });
+    assert.equal(nextControl(prev, signals({ finished: 5, pending: 10 }), k).rate, 30);
+    assert.equal(
+      nextControl(state({ throughput: 5, rate: 10, finished: 0 }), signals({ finished: 5, pending: 10 }), k)
+        .rate,
+      25,
+    );
+  });
+
+  it('names the ceiling or the floor only when it is what limited the rate', () => {
+    const atCeiling = nextControl(undefined, signals(), { ceiling: 10, holdMs: HOLD });
+    assert.equal(atCeiling.rate, 10);
+    assert.equal(atCeiling.limitedBy, 'backlog');
+    const atFloor = nextControl(undefined, signals({ pending: 18 }), { ceiling: 2000, holdMs: HOLD });
+    assert.equal(atFloor.rate, 1);
+    assert.equal(atFloor.limitedBy, 'backlog');
+  });
+
+  it('the old-holds brake cuts a rate between half and twice the throughput', () => {
+    // Throughput 100, target 1000, backlog 900: the law says 150; old bookings bring it to 50.
+    const step = nextControl(
+      state({ throughput: 100, rate: 150 }),
+      signals({ finished: 100, pending: 900, oldestPendingMs: HOLD }),
+      { ceiling: 2000, holdMs: HOLD },
+    );
+    assert.equal(step.rate, 50);
+    assert.equal(step.limitedBy, 'old-holds');
   });
 
   it('bookings older than half the hold cut the rate to half the throughput', () => {

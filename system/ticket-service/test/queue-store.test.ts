@@ -69,6 +69,21 @@ describe('the waiting room queue in Redis', () => {
     const slow = await store.tick(eventId, 60_000, 60_000);
     assert.ok(slow.served - before <= 3 + 1, `at the controller's 3/s: ${slow.served - before}`);
     assert.equal((await store.snapshot(eventId)).effectiveAdmitPerSecond, 3);
+    // A backlog under half its target: the controller may still multiply its rate, so ETAs look three periods ahead.
+    assert.equal(await store.etaRate(eventId), 3 * 8);
+    await store.saveControl(eventId, {
+      at: Date.now(),
+      finished: 0,
+      throughput: 3,
+      rate: 3,
+      backlog: 40,
+      targetBacklog: 20,
+      targetSeconds: 10,
+      limitedBy: 'backlog',
+      ceiling: 1000,
+      oldestPendingMs: 0,
+    });
+    assert.equal(await store.etaRate(eventId), 3);
     await store.update(eventId, { admissionControl: 'off' });
     await new Promise((r) => setTimeout(r, 200));
     const fast = await store.tick(eventId, 60_000, 60_000);

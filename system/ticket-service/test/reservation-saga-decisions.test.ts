@@ -15,19 +15,36 @@ import {
 } from '../src/domain/reservation-status.ts';
 import { reservationSaga } from '../src/messaging/reservation-saga.ts';
 
+const SETTLE_BY = new Date('2026-11-30T12:00:30Z');
+const IN_TIME = new Date('2026-11-30T12:00:10Z');
 const reservation = (status: ReservationStatus, reason: string | null = null): ReservationState => ({
   status,
   amount: 150_000,
   reason,
+  settleBy: SETTLE_BY,
 });
 
 describe('the reservation saga, step by step (pure decisions)', () => {
   it('payment.completed on a PENDING reservation of the same amount: confirm', () => {
-    assert.deepEqual(onPaymentCompleted(reservation('PENDING'), { amount: 150_000 }), { kind: 'confirm' });
+    assert.deepEqual(onPaymentCompleted(reservation('PENDING'), { amount: 150_000, at: IN_TIME }), {
+      kind: 'confirm',
+    });
+  });
+
+  it('payment.completed captured after settle-by: the booking expires, so the capture is refunded; at settle-by exactly, it confirms', () => {
+    const late = new Date(SETTLE_BY.getTime() + 1);
+    assert.deepEqual(onPaymentCompleted(reservation('PENDING'), { amount: 150_000, at: late }), {
+      kind: 'expire',
+    });
+    assert.deepEqual(onPaymentCompleted(reservation('PENDING'), { amount: 150_000, at: SETTLE_BY }), {
+      kind: 'confirm',
+    });
+    // A wrong amount is refused whenever it was captured.
+    assert.equal(onPaymentCompleted(reservation('PENDING'), { amount: 1, at: late }).kind, 'amount-mismatch');
   });
 
   it('payment.completed of another amount: refused as a rule broken for good', () => {
-    assert.deepEqual(onPaymentCompleted(reservation('PENDING'), { amount: 1 }), {
+    assert.deepEqual(onPaymentCompleted(reservation('PENDING'), { amount: 1, at: IN_TIME }), {
       kind: 'amount-mismatch',
       captured: 1,
       expected: 150_000,
@@ -35,22 +52,33 @@ describe('the reservation saga, step by step (pure decisions)', () => {
   });
 
   it('payment.completed after the hold expired, the fan cancelled or a payment failed: announce why it ended, so the capture is refunded', () => {
-    assert.deepEqual(onPaymentCompleted(reservation('EXPIRED', 'expired'), { amount: 150_000 }), {
-      kind: 'announce-cancellation',
-      reason: 'expired',
-    });
-    assert.deepEqual(onPaymentCompleted(reservation('CANCELLED', 'user-cancelled'), { amount: 150_000 }), {
-      kind: 'announce-cancellation',
-      reason: 'user-cancelled',
-    });
-    assert.deepEqual(onPaymentCompleted(reservation('CANCELLED', 'payment-failed'), { amount: 150_000 }), {
-      kind: 'announce-cancellation',
-      reason: 'payment-failed',
-    });
+    assert.deepEqual(
+      onPaymentCompleted(reservation('EXPIRED', 'expired'), { amount: 150_000, at: IN_TIME }),
+      {
+        kind: 'announce-cancellation',
+        reason: 'expired',
+      },
+    );
+    assert.deepEqual(
+      onPaymentCompleted(reservation('CANCELLED', 'user-cancelled'), { amount: 150_000, at: IN_TIME }),
+      {
+        kind: 'announce-cancellation',
+        reason: 'user-cancelled',
+      },
+    );
+    assert.deepEqual(
+      onPaymentCompleted(reservation('CANCELLED', 'payment-failed'), { amount: 150_000, at: IN_TIME }),
+      {
+        kind: 'announce-cancellation',
+        reason: 'payment-failed',
+      },
+    );
   });
 
   it('payment.completed twice: the second changes nothing', () => {
-    assert.deepEqual(onPaymentCompleted(reservation('CONFIRMED'), { amount: 150_000 }), { kind: 'nothing' });
+    assert.deepEqual(onPaymentCompleted(reservation('CONFIRMED'), { amount: 150_000, at: IN_TIME }), {
+      kind: 'nothing',
+    });
   });
 
   it('payment.failed on a PENDING reservation: compensate; on anything else: nothing', () => {

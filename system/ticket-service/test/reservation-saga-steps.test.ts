@@ -105,6 +105,85 @@ describe('the reservation saga, step by step (real PostgreSQL)', () => {
     assert.equal((await state(r.id)).status, 'CONFIRMED');
   });
 
+  it('given PENDING and a payment.completed captured after settle-by: EXPIRED, seats released, and the cancellation sent so the capture is refunded', async () => {
+    const r = await aPendingReservation();
+    // Settle-by a minute away: the sweep leaves it; the capture's own time is what counts.
+    const { rows } = await stack.ticketDb.query(
+      "UPDATE reservations SET settle_by = now() + interval '1 minute' WHERE id = $1 RETURNING settle_by",
+      [r.id],
+    );
+    const late = newMessage(TOPICS.paymentCompleted, r.id, {
+      reservationId: r.id,
+      paymentId: randomUUID(),
+      amount: r.amount,
+      capturedAt: new Date(rows[0].settle_by.getTime() + 1000).toISOString(),
+    });
+    await deliver(late);
+    const after = await state(r.id);
+    assert.equal(after.status, 'EXPIRED');
+    assert.deepEqual(after.seats, ['AVAILABLE', 'AVAILABLE']);
+    assert.deepEqual(
+      after.outbox.map((m) => [m.topic, m.payload.data.reason]),
+      [[TOPICS.reservationCancelled, 'expired']],
+    );
+  });
+
+  it('a capture made by settle-by confirms however late it is read, and keeps its own time', async () => {
+    const r = await aPendingReservation();
+    const capturedAt = new Date(Date.now() - 5000);
+    await stack.ticketDb.query(
+      "UPDATE reservations SET settle_by = $2, expires_at = $2::timestamptz - interval '30 seconds' WHERE id = $1",
+      [r.id, new Date(Date.now() + 60_000)],
+    );
+    await deliver(
+      newMessage(TOPICS.paymentCompleted, r.id, {
+        reservationId: r.id,
+        paymentId: randomUUID(),
+        amount: r.amount,
+        capturedAt: capturedAt.toISOString(),
+      }),
+    );
+    const { rows } = await stack.ticketDb.query(
+      'SELECT status, captured_at FROM reservations WHERE id = $1',
+      [r.id],
+    );
+    assert.equal(rows[0].status, 'CONFIRMED');
+    assert.equal(rows[0].captured_at.getTime(), capturedAt.getTime());
+  });
+
+  it('the hold rule: the sweep waits past settle-by while the saga’s results are queued (any instance), at most HOLD_MAX_EXTENSION_SECONDS', async () => {
+    const other = `test-${randomUUID()}`;
+    const behind = (ms: number) =>
+      stack.ticketDb.query(
+        `INSERT INTO consumer_progress (instance, behind_ms, reported_at) VALUES ($1, $2, now())
+         ON CONFLICT (instance) DO UPDATE SET behind_ms = EXCLUDED.behind_ms, reported_at = now()`,
+        [other, ms],
+      );
+    try {
+      await behind(30_000);
+      const waited = await aPendingReservation();
+      const beyond = await aPendingReservation();
+      await stack.ticketDb.query(
+        "UPDATE reservations SET expires_at = now() - interval '40 seconds', settle_by = now() - interval '5 seconds' WHERE id = $1",
+        [waited.id],
+      );
+      // Past the longest extension (60 s by default): expired whatever the lag.
+      await stack.ticketDb.query(
+        "UPDATE reservations SET expires_at = now() - interval '100 seconds', settle_by = now() - interval '61 seconds' WHERE id = $1",
+        [beyond.id],
+      );
+      await stack.waitForReservation(beyond.id, 'EXPIRED');
+      await behind(30_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal((await state(waited.id)).status, 'PENDING', 'results 30 s behind: the hold is extended');
+      // Caught up: the extension ends.
+      await behind(0);
+      await stack.waitForReservation(waited.id, 'EXPIRED');
+    } finally {
+      await stack.ticketDb.query('DELETE FROM consumer_progress WHERE instance = $1', [other]);
+    }
+  });
+
   it('given EXPIRED and a late payment.completed: still EXPIRED, and reservation.cancelled (expired) again, so it is refunded', async () => {
     const r = await aPendingReservation();
     await stack.ticketDb.query(

@@ -10,10 +10,17 @@ export interface ReservationState {
   status: ReservationStatus;
   amount: number;
   reason: string | null;
+  /** When a payment that started in time must have landed (docs/saga.md, the hold rule). */
+  settleBy: Date;
 }
 
 export type OnPaymentCompleted =
   | { kind: 'confirm' }
+  /**
+   * Captured after settle-by (the gateway took longer than the window): the booking ends as its hold would have,
+   * and the capture is refunded. A capture made in time confirms however late it is read (the hold rule).
+   */
+  | { kind: 'expire' }
   /** The reservation ended before the money came (a late payment): say so again, so the capture is refunded. */
   | { kind: 'announce-cancellation'; reason: CancellationReason }
   | { kind: 'amount-mismatch'; captured: number; expected: number }
@@ -21,13 +28,15 @@ export type OnPaymentCompleted =
 
 export function onPaymentCompleted(
   reservation: ReservationState,
-  captured: { amount: number },
+  captured: { amount: number; at: Date },
 ): OnPaymentCompleted {
   switch (reservation.status) {
     case 'PENDING':
-      return captured.amount === reservation.amount
-        ? { kind: 'confirm' }
-        : { kind: 'amount-mismatch', captured: captured.amount, expected: reservation.amount };
+      if (captured.amount !== reservation.amount)
+        return { kind: 'amount-mismatch', captured: captured.amount, expected: reservation.amount };
+      return captured.at.getTime() > reservation.settleBy.getTime()
+        ? { kind: 'expire' }
+        : { kind: 'confirm' };
     case 'CANCELLED':
     case 'EXPIRED':
       return { kind: 'announce-cancellation', reason: endedBecause(reservation) };

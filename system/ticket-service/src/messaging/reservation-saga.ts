@@ -25,13 +25,20 @@ export function reservationSaga(deps: { stages: SagaStages }): MessageHandler[] 
   return [
     // 3. Confirm the booking: the money was captured.
     on(TOPICS.paymentCompleted, async (tx, message) => {
-      const { reservationId, paymentId, amount } = message.data;
+      const { reservationId, paymentId, amount, capturedAt } = message.data;
       const reservation = await locked(tx, reservationId, message.type);
-      const decision = onPaymentCompleted(reservation, { amount });
+      const at = new Date(capturedAt);
+      const decision = onPaymentCompleted(reservation, { amount, at });
       switch (decision.kind) {
         case 'confirm':
-          await applyTransition(tx, reservation, 'confirm', { paymentId });
+          await applyTransition(tx, reservation, 'confirm', { paymentId, capturedAt: at });
           stages.reached('confirmed', reservation);
+          return;
+        case 'expire':
+          // Its cancellation (reason expired) reaches payment-service, which refunds the capture.
+          await applyTransition(tx, reservation, 'expire');
+          stages.reached('expired');
+          stages.reached('late-payment', reservation);
           return;
         case 'announce-cancellation':
           // A late payment: payment-service refunds it when it reads the cancellation. Saying so again is

@@ -46,6 +46,9 @@ export type JoinResult =
   | { kind: 'pre-queue' }
   | { kind: 'no-queue' | 'not-open' | 'closed' };
 
+// The controller at most doubles its rate per period: three periods ahead.
+const RAMP_LOOKAHEAD = 8;
+
 // xorshift32 needs a non-zero seed; Lua's bit library works on signed 32-bit integers.
 const seed = () => randomInt(1, 2 ** 31 - 1);
 
@@ -212,11 +215,23 @@ export function queueStore(redis: Redis, prefix: string) {
       );
     },
 
-    /** The rate the admission script admits at now: the operator's, or the controller's when lower and on. */
-    async admitRate(eventId: string): Promise<number> {
-      const [rate, ctlRate, control] = await redis.hmget(k(eventId, 'cfg'), 'rate', 'ctlRate', 'control');
+    /**
+     * The admission rate to give waiting fans their ETAs by: the operator's, or the controller's when lower and on.
+     * While the controller still has room to grow (a cold start, a backlog under half its target) its rate may
+     * multiply within seconds, so the rate it would reach in three periods is used: a fan far back is not told to
+     * come back a minute after their turn.
+     */
+    async etaRate(eventId: string): Promise<number> {
+      const [rate, ctlRate, control, ramping] = await redis.hmget(
+        k(eventId, 'cfg'),
+        'rate',
+        'ctlRate',
+        'control',
+        'ctlRamping',
+      );
       const ceiling = Number(rate ?? 0);
-      return control === 'off' || ctlRate === null ? ceiling : Math.min(ceiling, Number(ctlRate));
+      if (control === 'off' || ctlRate === null) return ceiling;
+      return Math.min(ceiling, Number(ctlRate) * (ramping === '0' ? 1 : RAMP_LOOKAHEAD));
     },
 
     /** The controller's last step, and whether it is switched on. */
@@ -260,7 +275,13 @@ export function queueStore(redis: Redis, prefix: string) {
       await redis
         .multi()
         .hset(k(eventId, 'ctl'), { ...step })
-        .hset(k(eventId, 'cfg'), 'ctlRate', step.rate)
+        .hset(
+          k(eventId, 'cfg'),
+          'ctlRate',
+          step.rate,
+          'ctlRamping',
+          step.backlog < step.targetBacklog / 2 ? 1 : 0,
+        )
         .exec();
     },
 

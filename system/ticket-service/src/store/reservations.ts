@@ -187,7 +187,7 @@ export async function writeTransition(
   id: string,
   seats: 'sell' | 'release',
   to: ReservationStatus,
-  fields: { reason?: string; paymentId?: string; paymentFailure?: string },
+  fields: { reason?: string; paymentId?: string; paymentFailure?: string; capturedAt?: Date },
 ): Promise<{ seatIds: string[]; moved: number }> {
   const move =
     seats === 'sell'
@@ -200,12 +200,20 @@ export async function writeTransition(
      status AS (
        UPDATE reservations SET status = $2, updated_at = now(),
          reason = COALESCE($3, reason), payment_id = COALESCE($4, payment_id), payment_failure = COALESCE($5, payment_failure),
+         captured_at = COALESCE($6, captured_at),
          confirmed_at = CASE WHEN $2 = 'CONFIRMED' THEN now() ELSE confirmed_at END,
          ended_at = CASE WHEN $2 IN ('CANCELLED', 'EXPIRED') THEN now() ELSE ended_at END
        WHERE id = $1)
      SELECT (SELECT array_agg(seat_id) FROM reservation_seats WHERE reservation_id = $1) AS seat_ids,
             (SELECT count(*) FROM moved) AS moved`,
-    [id, to, fields.reason ?? null, fields.paymentId ?? null, fields.paymentFailure ?? null],
+    [
+      id,
+      to,
+      fields.reason ?? null,
+      fields.paymentId ?? null,
+      fields.paymentFailure ?? null,
+      fields.capturedAt ?? null,
+    ],
   );
   return { seatIds: rows[0]?.seat_ids ?? [], moved: Number(rows[0]?.moved ?? 0) };
 }
@@ -218,14 +226,21 @@ export async function markRefunded(tx: Queryable, id: string): Promise<void> {
 }
 
 /**
- * Locks PENDING reservations whose hold has ended, settle window included (docs/saga.md, the hold rule); SKIP
- * LOCKED lets several sweepers and the saga run together.
+ * Locks PENDING reservations whose hold has ended (docs/saga.md, the hold rule): settle window included, and
+ * extended by how far behind the saga's results are (`behindMs`), at most `maxExtensionSeconds`. SKIP LOCKED lets
+ * several sweepers and the saga run together.
  */
-export async function lockExpiredHolds(tx: Queryable, limit: number): Promise<Reservation[]> {
+export async function lockExpiredHolds(
+  tx: Queryable,
+  limit: number,
+  behindMs = 0,
+  maxExtensionSeconds = 0,
+): Promise<Reservation[]> {
   const { rows } = await tx.query<Row>(
-    `SELECT * FROM reservations WHERE status = 'PENDING' AND settle_by <= now()
+    `SELECT * FROM reservations
+     WHERE status = 'PENDING' AND settle_by <= now() - make_interval(secs => LEAST($2::float8 / 1000, $3::float8))
      ORDER BY settle_by LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [limit],
+    [limit, behindMs, maxExtensionSeconds],
   );
   return rows.map(toReservation);
 }

@@ -18,6 +18,8 @@ export class IllegalReservationTransition extends Error {
 export interface TransitionDetails {
   paymentId?: string;
   paymentFailure?: string;
+  /** When payment-service captured the money: what the hold rule judges a confirmation by. */
+  capturedAt?: Date;
 }
 
 /**

@@ -137,10 +137,10 @@ export function waitingRoom(options: WaitingRoomOptions) {
     if (ticket === undefined) return undefined;
     // Until the first admissions are measured, the configured rate is the best guess: without one, a whole
     // stadium was told to ask again every 2 s at the opening.
-    // While the admission controller ramps up, the measured rate lags the rate it admits at now; a fan far back
-    // told to come back on the lagging figure would miss their turn by a minute. The faster of the two.
+    // While the admission controller ramps up, the measured rate lags the rate it admits at; a fan far back told
+    // to come back on the lagging figure would miss their turn by a minute. The faster of the two.
     const measured = ticker.progress(eventId)?.rate;
-    const admitting = settings.paused ? 0 : await admitRates.get(eventId, () => store.admitRate(eventId));
+    const admitting = settings.paused ? 0 : await admitRates.get(eventId, () => store.etaRate(eventId));
     const rate =
       measured !== undefined && measured > 0
         ? Math.max(measured, admitting)

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   BackgroundLoop,
   extractTraceContext,
@@ -9,6 +10,7 @@ import {
 } from '@reservex/kit';
 import { onHoldEnded } from '../domain/reservation-saga.ts';
 import type { SagaStages } from '../saga-stages.ts';
+import { sagaBehindMs } from '../store/consumer-progress.ts';
 import { lockExpiredHolds } from '../store/reservations.ts';
 import { applyTransition } from '../use-cases/reservation-transitions.ts';
 
@@ -19,6 +21,10 @@ export interface HoldExpiryOptions {
   intervalMs: number;
   stages: SagaStages;
   relay: { wake(): void };
+  /** How far behind this instance's consumer of the saga's results is (ms). */
+  behindMs: () => number;
+  /** The longest a hold is extended for results still queued (HOLD_MAX_EXTENSION_SECONDS). */
+  maxExtensionSeconds: number;
 }
 
 /**
@@ -30,6 +36,7 @@ export interface HoldExpiryOptions {
 export class HoldExpiry {
   readonly #options: HoldExpiryOptions;
   readonly #loop: BackgroundLoop;
+  readonly #instance = randomUUID();
 
   constructor(options: HoldExpiryOptions) {
     this.#options = options;
@@ -55,11 +62,14 @@ export class HoldExpiry {
 
   /** Expires every hold that is due, in batches; returns how many. */
   async sweep(batch = 200): Promise<number> {
-    const { pool, tracer, stages } = this.#options;
+    const { pool, tracer, stages, maxExtensionSeconds } = this.#options;
+    // Time a payment's result spends queued for this service does not count against the fan: a capture made by
+    // settle-by that is still on its way is waited for (bounded), rather than refunded because we were slow.
+    const behind = await sagaBehindMs(pool, this.#instance, this.#options.behindMs());
     let total = 0;
     for (;;) {
       const n = await withTransaction(pool, async (tx) => {
-        const due = await lockExpiredHolds(tx, batch);
+        const due = await lockExpiredHolds(tx, batch, behind, maxExtensionSeconds);
         for (const reservation of due) {
           if (onHoldEnded(reservation).kind === 'nothing') continue;
           // Inside the booking's own trace, so the compensation it causes is found with the booking.
