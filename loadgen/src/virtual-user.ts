@@ -305,13 +305,15 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
   // Follow the saga, as a fan's app would by polling. The hold bounds how long this takes in fair weather; an
   // outage can stretch it, so the fan waits at least two minutes before giving up on an answer.
   const until = Date.now() + Math.max(s.event.holdSeconds + 30, 120) * 1000;
+  let pollAfterMs = 1000;
   while (current.status === 'PENDING' && Date.now() < until) {
-    await sleep(500 + random() * 500);
-    const res: { status: number; body: Reservation } = await http.get<Reservation>(
-      `${t.ticket}/api/reservations/${current.id}`,
-      { token: auth },
-    );
+    // As the server says (Retry-After, on a PENDING answer or a 503), with jitter.
+    await sleep(pollAfterMs * (0.5 + random() * 0.5));
+    const res: { status: number; body: Reservation; headers: Record<string, unknown> } =
+      await http.get<Reservation>(`${t.ticket}/api/reservations/${current.id}`, { token: auth });
     if (res.status === 200) current = res.body;
+    const hint = Number(res.headers['retry-after']);
+    pollAfterMs = Number.isFinite(hint) && hint > 0 ? hint * 1000 : 1000;
   }
   switch (current.status) {
     case 'CONFIRMED':

@@ -18,6 +18,11 @@ export interface LoadShedderOptions {
   retryAfterSeconds: number;
   /** Paths never refused: the waiting room's own routes are where a crowd is meant to wait. */
   exempt?: (path: string) => boolean;
+  /**
+   * Requests that are the point of the service (a booking): refused only when too many are in flight, never for
+   * the database queue, so that reads and polls are shed first (the SRE book's criticality).
+   */
+  critical?: (method: string, path: string) => boolean;
   now?: () => number;
 }
 
@@ -53,8 +58,13 @@ export function loadShedder(options: LoadShedderOptions): RequestHandler {
       next();
       return;
     }
+    const critical = options.critical?.(req.method, req.path) === true;
     const reason =
-      inFlight >= options.maxInFlight ? 'in-flight' : standingQueue() ? 'database-queue' : undefined;
+      inFlight >= options.maxInFlight
+        ? 'in-flight'
+        : !critical && standingQueue()
+          ? 'database-queue'
+          : undefined;
     if (reason !== undefined) {
       shed.inc({ reason });
       next(
@@ -83,13 +93,13 @@ export function loadShedder(options: LoadShedderOptions): RequestHandler {
 export function sheddingFrom(
   config: { HTTP_MAX_IN_FLIGHT: number; HTTP_SHED_QUEUE_MS: number; HTTP_SHED_RETRY_AFTER_SECONDS: number },
   pool: LoadShedderOptions['pool'],
-  exempt?: LoadShedderOptions['exempt'],
+  rules: Pick<LoadShedderOptions, 'exempt' | 'critical'> = {},
 ): Omit<LoadShedderOptions, 'registry'> {
   return {
     pool,
     maxInFlight: config.HTTP_MAX_IN_FLIGHT,
     maxQueueMs: config.HTTP_SHED_QUEUE_MS,
     retryAfterSeconds: config.HTTP_SHED_RETRY_AFTER_SECONDS,
-    ...(exempt === undefined ? {} : { exempt }),
+    ...rules,
   };
 }

@@ -35,6 +35,7 @@ describe('shedding at the edge', () => {
         maxQueueMs: 100,
         retryAfterSeconds: 3,
         exempt: (path) => path.startsWith('/queue'),
+        critical: (method) => method === 'POST',
       },
       routes: (app) => {
         app.get('/slow', async (_req, res) => {
@@ -44,6 +45,10 @@ describe('shedding at the edge', () => {
         app.get('/db', async (_req, res) => {
           const { rows } = await pool.query('SELECT 1 AS one');
           res.json(rows[0]);
+        });
+        app.post('/book', async (_req, res) => {
+          const { rows } = await pool.query('SELECT 1 AS one');
+          res.status(201).json(rows[0]);
         });
         app.get('/queue/me', (_req, res) => {
           res.json({ waiting: true });
@@ -87,7 +92,10 @@ describe('shedding at the edge', () => {
     const refused = await http.get('/db');
     assert.equal(refused.status, 503);
     assert.equal(refused.body.type, 'https://reservex.dev/problems/overloaded');
+    // A booking is not refused for the queue: it waits its turn.
+    const booking = http.post('/book', {});
     held.release();
+    assert.equal((await booking).status, 201);
     await Promise.all(waiters);
     assert.equal((await early).status, 200);
     assert.equal((await http.get('/db')).status, 200);

@@ -122,8 +122,12 @@ export function createTicketService(config: TicketConfig): TicketService {
         openapi: ticketOpenApi(),
         trustProxy: config.TRUST_PROXY,
         isDraining: base.isDraining,
-        // The waiting room is where a crowd is meant to wait: its routes read Redis, and are never shed.
-        shedding: sheddingFrom(config, pool, (path) => /^\/api\/events\/[^/]+\/queue/.test(path)),
+        // The waiting room is where a crowd is meant to wait: its routes read Redis, and are never shed. A booking
+        // is what the sale is for: polls and seat maps go first.
+        shedding: sheddingFrom(config, pool, {
+          exempt: (path) => /^\/api\/events\/[^/]+\/queue/.test(path),
+          critical: (method, path) => method === 'POST' && path === '/api/reservations',
+        }),
         readinessChecks: [
           ...base.readinessChecks,
           { name: 'redis', check: async () => void (await redis.ping()) },

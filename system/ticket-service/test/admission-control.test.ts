@@ -14,6 +14,7 @@ const signals = (over: Partial<SagaSignals> = {}): SagaSignals => ({
   at: 10_000,
   pending: 0,
   finished: 0,
+  admittedWaiting: 0,
   oldestPendingMs: 0,
   ...over,
 });
@@ -42,6 +43,7 @@ function simulate(capacity: number, seconds: number, ceiling = 2000, holdMs = HO
         at: now,
         pending: inside.length,
         finished,
+        admittedWaiting: 0,
         oldestPendingMs: inside.length > 0 ? now - inside[0]! : 0,
       },
       { ceiling, holdMs },
@@ -172,6 +174,15 @@ describe('admission control (pure)', () => {
     assert.equal(step.limitedBy, 'old-holds');
   });
 
+  it('admitted fans who have not booked yet count as backlog', () => {
+    const k = { ceiling: 2000, holdMs: HOLD };
+    const prev = state({ throughput: 100, rate: 1000 });
+    const a = nextControl(prev, signals({ finished: 100, pending: 500 }), k);
+    const b = nextControl(prev, signals({ finished: 100, pending: 500, admittedWaiting: 200 }), k);
+    assert.equal(b.backlog, 700);
+    assert.equal(a.rate - b.rate, 200 / CONTROL.tauSeconds);
+  });
+
   it('bookings older than half the hold cut the rate to half the throughput', () => {
     const k = { ceiling: 2000, holdMs: HOLD };
     const prev = state({ throughput: 100, rate: 300 });
@@ -241,7 +252,7 @@ describe('admission control (pure)', () => {
       const capacity = t < 60 ? 400 : 200;
       const step = nextControl(
         prev,
-        { at: t * 1000, pending: inside, finished, oldestPendingMs: 0 },
+        { at: t * 1000, pending: inside, finished, admittedWaiting: 0, oldestPendingMs: 0 },
         { ceiling: 5000, holdMs: HOLD },
       );
       prev = step;

@@ -84,13 +84,27 @@ describe('the waiting room queue in Redis', () => {
       oldestPendingMs: 0,
     });
     assert.equal(await store.etaRate(eventId), 3);
+    // Stopped while a backlog drains: the saga's throughput is what fans far back will be admitted at.
+    await store.saveControl(eventId, {
+      at: Date.now(),
+      finished: 0,
+      throughput: 150,
+      rate: 1,
+      backlog: 4000,
+      targetBacklog: 1500,
+      targetSeconds: 10,
+      limitedBy: 'floor',
+      ceiling: 1000,
+      oldestPendingMs: 0,
+    });
+    assert.equal(await store.etaRate(eventId), 150);
     await store.update(eventId, { admissionControl: 'off' });
     await new Promise((r) => setTimeout(r, 200));
     const fast = await store.tick(eventId, 60_000, 60_000);
     assert.ok(fast.served - slow.served >= 50, `switched off, at 1000/s: ${fast.served - slow.served}`);
     const control = await store.control(eventId);
     assert.equal(control.mode, 'off');
-    assert.equal(control.last?.rate, 3);
+    assert.equal(control.last?.rate, 1);
     assert.equal(control.ceiling, 1000);
   });
 

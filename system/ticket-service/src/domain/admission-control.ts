@@ -13,6 +13,12 @@ export interface SagaSignals {
   pending: number;
   /** Reservations of the event that ever left PENDING: a counter, so its growth is the saga's throughput. */
   finished: number;
+  /**
+   * Fans admitted who know it (they looked since) and have not booked yet: work already let in, seconds from the
+   * saga. Admitted fans who have not looked yet are left out: one far back may look a minute later, and counting
+   * them held the rate at the floor while the saga idled.
+   */
+  admittedWaiting: number;
   /** Age of the oldest PENDING reservation (ms). */
   oldestPendingMs: number;
 }
@@ -84,9 +90,9 @@ export function nextControl(
     const measured = Math.max(0, s.finished - prev.finished) / dt;
     throughput += CONTROL.smoothing * (measured - throughput);
   }
-  // Admitted fans who have not booked yet are left out: a fan far back polls every minute or so, and would sit
-  // in that count long after their turn, holding the rate down while the saga idles.
-  const backlog = s.pending;
+  // Admissions cannot be taken back: a fan who knows of their turn books within seconds, so they count already.
+  // Left out, a cold start ran to the ceiling before the first bookings arrived.
+  const backlog = s.pending + s.admittedWaiting;
   const target = targetSeconds(k.holdMs);
   const targetBacklog = Math.max(CONTROL.minBacklog, throughput * target);
   let rate = throughput + (targetBacklog - backlog) / CONTROL.tauSeconds;

@@ -267,7 +267,10 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     caller: 'user',
     params: idParam,
     responses: {
-      200: { description: 'The reservation', schema: reservationView },
+      200: {
+        description: 'The reservation; while it is PENDING, Retry-After says when to ask again',
+        schema: reservationView,
+      },
       404: problem('No such reservation, or not the caller’s'),
     },
   },

@@ -4,6 +4,9 @@ import type { BookSeats } from '../use-cases/book-seats.ts';
 import type { ReservationUseCases } from '../use-cases/reservations.ts';
 import { idempotencyKey, idParam, listQuery, reserveBody } from './schemas.ts';
 
+/** How often a PENDING booking is worth asking about: most settle within a few seconds. */
+const PENDING_POLL_SECONDS = 2;
+
 export function reservationRoutes(deps: {
   verify: AccessTokenVerifier;
   bookSeats: BookSeats;
@@ -33,7 +36,11 @@ export function reservationRoutes(deps: {
 
     app.get('/api/reservations/:id', signedIn, async (req, res) => {
       const { id } = parseInput(idParam, req.params);
-      res.json(await reservations.get(res.locals.principal, id));
+      const view = await reservations.get(res.locals.principal, id);
+      // A fan's app polls a PENDING booking: how often it needs to (docs/overload.md). Under overload thousands
+      // of fans wait on their payment at once, and their polls are load the saga does not need.
+      if (view.status === 'PENDING') res.setHeader('Retry-After', String(PENDING_POLL_SECONDS));
+      res.json(view);
     });
 
     app.delete('/api/reservations/:id', signedIn, async (req, res) => {

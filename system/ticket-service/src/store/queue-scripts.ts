@@ -72,15 +72,15 @@ return {2, n}
 `;
 
 /**
- * One admission step. KEYS: cfg, seq, served, tickets, owners, pre, seen, active, admitted, stats, issued
+ * One admission step. KEYS: cfg, seq, served, tickets, owners, pre, seen, active, admitted, stats, issued, acked
  * ARGV: seed, graceMs, slotMs, maxSteps
  * Frees the slots of no-shows and lapsed tokens, then admits as many as the rate credit and the free slots
  * allow (the rate: the operator's, or the admission controller's when lower), in ticket order, skipping (dropping) anyone who stopped heart-beating.
  * Returns {admitted, served, dropped, active, seq, lapsed, now}.
  */
 export const TICK = `${NOW}${OPEN}
-local cfg, seq, served_key, tickets, owners, pre, seen, active, admitted, stats, issued =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+local cfg, seq, served_key, tickets, owners, pre, seen, active, admitted, stats, issued, acked =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 local graceMs, slotMs, maxSteps = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local c = redis.call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit', 'control', 'ctlRate')
 if not c[1] then return {-1, 0, 0, 0, 0, 0, 0} end
@@ -103,6 +103,7 @@ for _, u in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now)) do
   else
     redis.call('ZREM', active, u)
     redis.call('HDEL', admitted, u)
+    redis.call('ZREM', acked, u)
     lapsedUsers[#lapsedUsers + 1] = u
   end
 end
@@ -162,11 +163,12 @@ for i = 1, #ARGV, 2 do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[i + 1]), 
 return #ARGV / 2
 `;
 
-/** KEYS: admitted, active   ARGV: user, tokenId. Spends the admission: the slot is freed, the token dies. */
+/** KEYS: admitted, active, acked   ARGV: user, tokenId. Spends the admission: the slot is freed, the token dies. */
 export const SPEND_ADMISSION = `
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
   return 1
 end
 return 0

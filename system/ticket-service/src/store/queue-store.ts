@@ -126,7 +126,7 @@ export function queueStore(redis: Redis, prefix: string) {
     async tick(eventId: string, graceMs: number, slotMs: number): Promise<TickResult> {
       const r = (await scripts.TICK(
         redis,
-        11,
+        12,
         ...keys(
           eventId,
           'cfg',
@@ -140,6 +140,7 @@ export function queueStore(redis: Redis, prefix: string) {
           'admitted',
           'stats',
           'issued',
+          'acked',
         ),
         seed(),
         graceMs,
@@ -200,8 +201,13 @@ export function queueStore(redis: Redis, prefix: string) {
 
     async spendAdmission(eventId: string, userId: string, tokenId: string): Promise<boolean> {
       return (
-        (await scripts.SPEND_ADMISSION(redis, 2, ...keys(eventId, 'admitted', 'active'), userId, tokenId)) ===
-        1
+        (await scripts.SPEND_ADMISSION(
+          redis,
+          3,
+          ...keys(eventId, 'admitted', 'active', 'acked'),
+          userId,
+          tokenId,
+        )) === 1
       );
     },
 
@@ -217,21 +223,24 @@ export function queueStore(redis: Redis, prefix: string) {
 
     /**
      * The admission rate to give waiting fans their ETAs by: the operator's, or the controller's when lower and on.
-     * While the controller still has room to grow (a cold start, a backlog under half its target) its rate may
-     * multiply within seconds, so the rate it would reach in three periods is used: a fan far back is not told to
-     * come back a minute after their turn.
+     * The controller's rate swings (it stops admitting while a backlog drains), so the saga's throughput, what it
+     * admits on average at saturation, is the floor. While it still has room to grow (a cold start, a backlog under
+     * half its target) its rate may multiply within seconds, so the rate it would reach in three periods is used:
+     * a fan far back is not told to come back a minute after their turn.
      */
     async etaRate(eventId: string): Promise<number> {
-      const [rate, ctlRate, control, ramping] = await redis.hmget(
+      const [rate, ctlRate, control, ramping, throughput] = await redis.hmget(
         k(eventId, 'cfg'),
         'rate',
         'ctlRate',
         'control',
         'ctlRamping',
+        'ctlThroughput',
       );
       const ceiling = Number(rate ?? 0);
       if (control === 'off' || ctlRate === null) return ceiling;
-      return Math.min(ceiling, Number(ctlRate) * (ramping === '0' ? 1 : RAMP_LOOKAHEAD));
+      const admitting = Math.max(Number(ctlRate), Number(throughput ?? 0));
+      return Math.min(ceiling, admitting * (ramping === '0' ? 1 : RAMP_LOOKAHEAD));
     },
 
     /** The controller's last step, and whether it is switched on. */
@@ -239,12 +248,15 @@ export function queueStore(redis: Redis, prefix: string) {
       mode: AdmissionControlMode;
       ceiling: number;
       running: boolean;
+      /** Admitted fans who know it and have not booked yet. */
+      acknowledged: number;
       last?: ControlRecord;
     }> {
-      const [[mode, rate, paused, salesOpenAt], fields, [seconds]] = await Promise.all([
+      const [[mode, rate, paused, salesOpenAt], fields, [seconds], acknowledged] = await Promise.all([
         redis.hmget(k(eventId, 'cfg'), 'control', 'rate', 'paused', 'salesOpenAt'),
         redis.hgetall(k(eventId, 'ctl')),
         redis.time(),
+        redis.zcard(k(eventId, 'acked')),
       ]);
       const last =
         fields.at === undefined
@@ -264,6 +276,7 @@ export function queueStore(redis: Redis, prefix: string) {
       return {
         mode: mode === 'off' ? 'off' : 'auto',
         ceiling: Number(rate ?? 0),
+        acknowledged,
         // By Redis's clock, the one the admission script reads: sales open, and not paused.
         running: salesOpenAt !== null && Number(seconds) * 1000 >= Number(salesOpenAt) && paused !== '1',
         last,
@@ -275,14 +288,21 @@ export function queueStore(redis: Redis, prefix: string) {
       await redis
         .multi()
         .hset(k(eventId, 'ctl'), { ...step })
-        .hset(
-          k(eventId, 'cfg'),
-          'ctlRate',
-          step.rate,
-          'ctlRamping',
-          step.backlog < step.targetBacklog / 2 ? 1 : 0,
-        )
+        .hset(k(eventId, 'cfg'), {
+          ctlRate: step.rate,
+          ctlThroughput: step.throughput,
+          ctlRamping: step.backlog < step.targetBacklog / 2 ? 1 : 0,
+        })
         .exec();
+    },
+
+    /**
+     * An admitted fan who has learned of it (their first poll or stream update since): about to book. Until they
+     * book or their slot lapses they count in the admission controller's backlog; an admitted fan who has not
+     * looked yet is not load (docs/overload.md).
+     */
+    async acknowledge(eventId: string, userId: string): Promise<void> {
+      await redis.zadd(k(eventId, 'acked'), 'NX', Date.now(), userId);
     },
 
     async served(eventId: string): Promise<number> {

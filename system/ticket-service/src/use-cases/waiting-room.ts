@@ -166,6 +166,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
     const key = `${eventId}/${userId}`;
     if (waitObserved.peek(key) === undefined) {
       waitObserved.set(key, true);
+      await store.acknowledge(eventId, userId);
       const joined = await store.joinedAt(eventId, userId);
       if (joined !== undefined) ticker.observeWait(eventId, (Date.now() - joined) / 1000);
     }

@@ -47,7 +47,10 @@ export class AdmissionController {
       rate: gauge('rate', "Admissions per second the controller allows (under the operator's ceiling)"),
       ceiling: gauge('ceiling', "The operator's admitPerSecond"),
       throughput: gauge('throughput', 'Reservations the saga finished per second, smoothed'),
-      backlog: gauge('backlog', 'PENDING reservations: booked, not yet paid or failed'),
+      backlog: gauge(
+        'backlog',
+        'PENDING reservations plus admitted fans who know it and have not booked yet',
+      ),
       target_backlog: gauge(
         'target_backlog',
         'The backlog the controller aims at (throughput × target time)',
@@ -88,6 +91,7 @@ export class AdmissionController {
         at: Date.now(),
         pending: backlog.pending,
         finished: backlog.finished,
+        admittedWaiting: control.acknowledged,
         oldestPendingMs: backlog.oldestPendingMs,
       },
       { ceiling: control.ceiling, holdMs: backlog.holdMs },
