@@ -22,6 +22,16 @@ export function chooseSeats(
   random: () => number,
   hotSetSize = 10,
 ): string[] {
+  if (preference === 'random') {
+    // Random tries first: in a venue of tens of thousands of seats, mostly free, a filter per fan was the load
+    // generator's own bottleneck. The filter is the fallback when tries keep finding taken seats.
+    const picked = new Set<MapSeat>();
+    for (let tries = 0; tries < 64 && picked.size < count && map.length > 0; tries++) {
+      const seat = map[Math.floor(random() * map.length)]!;
+      if (seat.status === 'AVAILABLE') picked.add(seat);
+    }
+    if (picked.size === count) return [...picked].map((s) => s.id);
+  }
   const available = map.filter((s) => s.status === 'AVAILABLE');
   if (preference === 'hot-set') {
     const hot = map.slice(0, hotSetSize).filter((s) => s.status === 'AVAILABLE');

@@ -265,7 +265,10 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
       judge(rec, 'double-submit', second, (r) => doubleSubmitAnswered(first, { ...r, at: second?.at ?? 0 }));
       res = first?.status === 202 || second?.status !== 202 ? first : second;
     } else res = await reserve(request);
-    if (res === undefined) return void rec.fansGaveUp++;
+    if (res === undefined) {
+      rec.turnedAway++;
+      return void rec.fansGaveUp++;
+    }
     if (res.status === 202) {
       reservation = res.body as Reservation;
       booked = request;
@@ -283,6 +286,8 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
       await sleep(200 + random() * 600);
       continue;
     }
+    // Admitted, wanting a seat, and refused for something other than a seat race: unserved.
+    rec.turnedAway++;
     return void rec.error(`reserve ${res.status}`);
   }
   if (reservation === undefined) return;

@@ -3,8 +3,11 @@ import { overloadScenario } from '../src/overload-family.ts';
 import { collapseFigures, collapseLimits } from '../src/report/collapse.ts';
 import { loadScenario } from '../src/scenario.ts';
 
-const recorder = (over: Partial<{ timedOutWaiting: number; confirmed: number; expired: number }> = {}) => ({
+const recorder = (
+  over: Partial<{ timedOutWaiting: number; turnedAway: number; confirmed: number; expired: number }> = {},
+) => ({
   timedOutWaiting: 0,
+  turnedAway: 0,
   confirmed: 0,
   expired: 0,
   ...over,
@@ -40,7 +43,7 @@ describe('the collapse checks (docs/overload.md)', () => {
     assert.ok(c.wastedCaptureRatio > 0.01, `wasted ${c.wastedCaptureRatio}`);
   });
 
-  it('fans still queued count as unserved only as far as seats were left for them', () => {
+  it('fans still queued, or turned away after admission, count as unserved only as far as seats were left for them', () => {
     const soldOut = collapseFigures({
       recorder: recorder({ timedOutWaiting: 5000 }),
       facts: { confirmed: 1000, expiredHolds: 0 },
@@ -62,6 +65,14 @@ describe('the collapse checks (docs/overload.md)', () => {
       unsoldSeats: 20_000,
     });
     assert.equal(left.payingFans, 6000);
+    const turnedAway = collapseFigures({
+      recorder: recorder({ timedOutWaiting: 100, turnedAway: 2723 }),
+      facts: { confirmed: 5555, expiredHolds: 0 },
+      payments: undefined,
+      unsoldSeats: 7845,
+    });
+    assert.equal(turnedAway.payingFans, 5555 + 2823);
+    assert.ok(turnedAway.fansServed < 0.95);
   });
 
   it('the limits default on where nothing is meant to make holds run out, and stay off in fault scenarios', () => {

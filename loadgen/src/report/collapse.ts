@@ -9,7 +9,10 @@ import type { Scenario } from '../scenario.ts';
  * slow.
  */
 export interface CollapseFigures {
-  /** Fans who would have paid: confirmed, expired, refused for a deadline, still queued with a seat left for them. */
+  /**
+   * Fans who would have paid: confirmed, expired, refused for a deadline, and, as far as seats were left for them,
+   * still queued at the end or turned away after admission.
+   */
   payingFans: number;
   confirmed: number;
   /** confirmed / payingFans (1 when there were none). */
@@ -20,7 +23,7 @@ export interface CollapseFigures {
 }
 
 export function collapseFigures(o: {
-  recorder: Pick<Recorder, 'timedOutWaiting' | 'confirmed' | 'expired'>;
+  recorder: Pick<Recorder, 'timedOutWaiting' | 'turnedAway' | 'confirmed' | 'expired'>;
   facts: RunFacts;
   payments: Pick<PaymentFigures, 'refusedHoldExpired' | 'wastedCaptures'> | undefined;
   /** Seats not sold by the end. */
@@ -29,8 +32,12 @@ export function collapseFigures(o: {
   const confirmed = o.facts.confirmed ?? o.recorder.confirmed;
   const expired = o.facts.expiredHolds ?? o.recorder.expired;
   const refused = o.payments?.refusedHoldExpired ?? 0;
-  // A fan still queued at the end is unserved only if a seat was left for them.
-  const stillQueued = Math.min(o.recorder.timedOutWaiting, Math.max(0, o.unsoldSeats));
+  // A fan still queued at the end, or admitted and refused a booking for something other than a seat race, is
+  // unserved only if a seat was left for them.
+  const stillQueued = Math.min(
+    o.recorder.timedOutWaiting + o.recorder.turnedAway,
+    Math.max(0, o.unsoldSeats),
+  );
   const payingFans = confirmed + expired + refused + stillQueued;
   const wasted = o.payments?.wastedCaptures ?? 0;
   return {

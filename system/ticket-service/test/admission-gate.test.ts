@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 
+import { waitFor } from '@reservex/kit/testing';
 import { SignJWT } from 'jose';
 import { admissionFor, anEvent, startTicketStack, type TicketStack } from './ticket-fixture.ts';
 
@@ -136,6 +137,42 @@ describe('reserving through the waiting room', () => {
     const closed = await stack.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token });
     assert.equal(closed.status, 409);
     assert.equal(closed.body.type, 'https://reservex.dev/problems/queue-closed');
+  });
+
+  it('an admin sees the admission controller at work, and can switch it off (the switch kept in PostgreSQL)', async () => {
+    const fan = await stack.newUser();
+    const event = await queuedEvent();
+    await stack.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token });
+    const stepped = await waitFor(
+      async () => {
+        const r = await stack.ticket.get(`/api/events/${event.id}/queue`);
+        return r.body.admissionControlState === null ? undefined : r.body;
+      },
+      { timeoutMs: 10_000, what: 'the controller’s first step' },
+    );
+    assert.equal(stepped.admissionControl, 'auto');
+    assert.ok(stepped.effectiveAdmitPerSecond <= 50);
+    assert.ok(
+      ['backlog', 'growth', 'ceiling', 'floor', 'old-holds'].includes(
+        stepped.admissionControlState.limitedBy,
+      ),
+    );
+    const off = await stack.ticket.patch(`/api/events/${event.id}/queue`, {
+      token: stack.adminToken,
+      body: { admissionControl: 'off' },
+    });
+    assert.equal(off.status, 200);
+    assert.equal(off.body.admissionControl, 'off');
+    assert.equal(off.body.effectiveAdmitPerSecond, 50);
+    const { rows } = await stack.ticketDb.query('SELECT admission_control FROM events WHERE id = $1', [
+      event.id,
+    ]);
+    assert.equal(rows[0].admission_control, 'off');
+    const wrong = await stack.ticket.patch(`/api/events/${event.id}/queue`, {
+      token: stack.adminToken,
+      body: { admissionControl: 'sometimes' },
+    });
+    assert.equal(wrong.status, 400);
   });
 
   it('streams position and admission over Server-Sent Events', async () => {

@@ -36,6 +36,16 @@ export function queueView(
 export const MAX_POLL_SECONDS = 60;
 
 /**
+ * Within that, a fan is told to stay away no longer than it would take to admit everyone ahead at this rate:
+ * admission can speed up faster than any ETA foresees (the admission controller ramps within seconds, or drains a
+ * backlog), and a fan admitted while away is late by as much as they stayed away. Never below 15 s for that
+ * reason; the polls it adds grow with the logarithm of the crowd, about 1,000 a second plus a thousand per
+ * e-fold of fans (docs/overload.md).
+ */
+export const FASTEST_ADMISSION_PER_SECOND = 1000;
+const SHORT_POLL_CAP_SECONDS = 15;
+
+/**
  * How long a poller should wait before asking again: a quarter of the expected wait, so the polls come closer as
  * the turn nears, from every second at the front to every minute far back. Polls are most of a waiting
  * room's traffic: with a 20 s cap, 200,000 fans would make 10,000 requests a second; with a quarter of the ETA
@@ -46,7 +56,11 @@ export function pollAfterSeconds(view: QueueView): number {
   if (view.state !== 'waiting') return 1;
   // No rate to go by (a paused queue): often enough to see it resume, rarely enough for a stadium.
   if (view.etaSeconds === null) return 10;
-  return Math.max(1, Math.min(MAX_POLL_SECONDS, Math.round(view.etaSeconds / 4)));
+  const cap = Math.min(
+    MAX_POLL_SECONDS,
+    Math.max(SHORT_POLL_CAP_SECONDS, Math.floor((view.position ?? 0) / FASTEST_ADMISSION_PER_SECOND)),
+  );
+  return Math.max(1, Math.min(cap, Math.round(view.etaSeconds / 4)));
 }
 
 /** Exponentially weighted admission rate: recent ticks count most, so the ETA follows a live rate change. */
