@@ -90,9 +90,9 @@ describe('the collapse checks (docs/overload.md)', () => {
 
   it('the overload family offers multiple × peak fans a second, seats to spare, p99 under half the hold', () => {
     const base = loadScenario('overload');
-    const s = overloadScenario(base, 4, 200, 0.5, 'off');
-    assert.equal(s.arrival.overSeconds, 10);
-    assert.equal(s.users, Math.round(((4 * 200) / 0.9) * 10));
+    const s = overloadScenario(base, 4, 200, 2, 'off');
+    assert.equal(s.arrival.overSeconds, 20);
+    assert.equal(s.users, Math.round(((4 * 200) / 0.9) * 20));
     assert.ok(s.event.sections[0]!.rows * s.event.sections[0]!.seatsPerRow >= s.users * 1.5);
     assert.equal(s.queue?.admissionControl, 'off');
     assert.equal(s.thresholds.maxReserveToConfirmP99Ms, 30_000);

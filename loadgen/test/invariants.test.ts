@@ -435,7 +435,7 @@ describe('the invariant checker', () => {
   it('holds-honoured accepts a capture made by settle-by that ticket-service read after it (time in its own queue does not count)', async () => {
     const { eventId, confirmed } = await healthyEvent();
     await ticket.query(
-      "UPDATE reservations SET settle_by = confirmed_at - interval '10 seconds', captured_at = confirmed_at - interval '20 seconds' WHERE id = $1",
+      "UPDATE reservations SET expires_at = confirmed_at - interval '40 seconds', settle_by = confirmed_at - interval '10 seconds', captured_at = confirmed_at - interval '20 seconds' WHERE id = $1",
       [confirmed],
     );
     assert.equal((await check(eventId)).get('holds-honoured')!.verdict, 'PASS');
@@ -592,6 +592,25 @@ describe('the invariant checker', () => {
     const r = (await check(e.eventId)).get('admission-rate-honoured')!;
     assert.equal(r.verdict, 'FAIL');
     assert.match(r.detail, /admitted more than the rate allows/);
+  });
+
+  it('admissions-follow-controller passes admissions within the controller’s rate, and catches a burst it never allowed', async () => {
+    const e = await healthyEvent();
+    const { redis, key, open } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
+    // The controller at 40/s from before the opening, then 2/s from open + 1 s.
+    await redis.rpush(key('ctl-log'), `${open - 60_000}|40`, `${open + 1000}|2`);
+    assert.equal((await check(e.eventId)).get('admissions-follow-controller')?.verdict, 'PASS');
+    // 120 admissions in 4 s while the controller allowed 2/s.
+    const burst: string[] = [];
+    for (let i = 0; i < 120; i++) burst.push(`ctl-${i}`, `c${i}|${200 + i}|${open + 5000 + i * 33}`);
+    await redis.hset(key('issued'), ...burst);
+    const r = (await check(e.eventId)).get('admissions-follow-controller')!;
+    assert.equal(r.verdict, 'FAIL');
+    assert.match(r.detail, /admitted more than the controller allowed/);
+    // Switched off: the operator's rate alone applies, and this check stands aside.
+    await ticket.query("UPDATE events SET admission_control = 'off' WHERE id = $1", [e.eventId]);
+    assert.equal((await check(e.eventId)).get('admissions-follow-controller')?.verdict, 'SKIP');
+    redis.disconnect();
   });
 
   it('money-conserved catches money the provider took that no confirmed reservation accounts for', async () => {

@@ -17,6 +17,7 @@ import { seatOwnership } from './seat-ownership.ts';
 import type { CheckContext, CheckResult, InvariantCheck } from './types.ts';
 import {
   admissionRateHonoured,
+  admissionsFollowController,
   fairQueueOrder,
   noReservationWithoutAdmission,
 } from './waiting-room-checks.ts';
@@ -40,6 +41,7 @@ export const INVARIANTS: readonly InvariantCheck[] = [
   noReservationWithoutAdmission,
   fairQueueOrder,
   admissionRateHonoured,
+  admissionsFollowController,
   refusalsLeftNothing,
   historyConsistent,
 ];

@@ -152,3 +152,88 @@ export const admissionRateHonoured: InvariantCheck = {
     );
   },
 };
+
+/** The admission controller's steps: from each instant on, the rate it allowed (docs/overload.md). */
+export interface ControlStepLog {
+  at: number;
+  rate: number;
+}
+
+/**
+ * Windows of `windowMs` in which more fans were admitted than the controller allowed: the integral of its rate over
+ * the window, the rate before each step counted too (the admission script's credit accrues since its last tick at
+ * the rate it reads then), plus one second of banked credit at the highest rate in the window, plus one. The log
+ * starts with the cold-start rate the queue was configured with; before it, its first rate applies.
+ */
+export function controllerViolations(
+  times: readonly number[],
+  steps: readonly ControlStepLog[],
+  windowMs = 5000,
+): { from: number; admitted: number; allowed: number }[] {
+  const sorted = [...times].sort((a, b) => a - b);
+  const log = [...steps].sort((a, b) => a.at - b.at);
+  const rateAt = (t: number): number => {
+    let rate = log[0]?.rate ?? Number.POSITIVE_INFINITY;
+    for (const s of log) {
+      if (s.at > t) break;
+      rate = s.rate;
+    }
+    return rate;
+  };
+  const allowedIn = (from: number, to: number): number => {
+    const cuts = [from, ...log.map((s) => s.at).filter((at) => at > from && at < to), to];
+    let total = 0;
+    let highest = 0;
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const rate = Math.max(rateAt(cuts[i]!), rateAt(cuts[i]! - 1000));
+      total += (rate * (cuts[i + 1]! - cuts[i]!)) / 1000;
+      highest = Math.max(highest, rate);
+    }
+    return Math.floor(total + Math.max(highest, 1)) + 1;
+  };
+  const out: { from: number; admitted: number; allowed: number }[] = [];
+  let start = 0;
+  for (let end = 0; end < sorted.length; end++) {
+    while (sorted[end]! - sorted[start]! >= windowMs) start++;
+    const admitted = end - start + 1;
+    const from = sorted[start]!;
+    if (out.length > 0 && from - out.at(-1)!.from < windowMs) continue;
+    const allowed = allowedIn(from, from + windowMs);
+    if (admitted > allowed) out.push({ from, admitted, allowed });
+  }
+  return out;
+}
+
+export const admissionsFollowController: InvariantCheck = {
+  name: 'admissions-follow-controller',
+  title: 'The waiting room admits no faster than the admission controller allows',
+  async run(ctx) {
+    const q = await queueOf(ctx);
+    if (q === undefined) return noQueue;
+    const { rows } = await ctx.ticket.query('SELECT admission_control FROM events WHERE id = $1', [
+      ctx.eventId,
+    ]);
+    if (rows[0]?.admission_control === 'off')
+      return {
+        verdict: 'SKIP',
+        detail: 'the admission controller was switched off for this event',
+        examples: [],
+      };
+    const steps = (await q.redis.lrange(q.key('ctl-log'), 0, -1)).map((line) => {
+      const [at, rate] = line.split('|');
+      return { at: Number(at), rate: Number(rate) };
+    });
+    const admissions = await admissionLog(q.redis, q.key('issued'));
+    if (steps.length === 0)
+      return { verdict: 'SKIP', detail: 'no admission controller log for this queue', examples: [] };
+    const violations = controllerViolations(
+      admissions.map((a) => a.at),
+      steps,
+    );
+    return verdict(
+      violations,
+      `${admissions.length} admission(s) under the controller's ${steps.length} step(s): never more than it allowed over any 5 s`,
+      (n) => `${n} window(s) admitted more than the controller allowed`,
+    );
+  },
+};

@@ -66,7 +66,7 @@ export const CONTROL = {
   /** Weight of the newest throughput measurement. */
   smoothing: 0.5,
   /** The time inside aimed at: this share of the hold, and never more than maxTargetSeconds. */
-  targetShareOfHold: 0.2,
+  targetShareOfHold: 0.1,
   maxTargetSeconds: 10,
 } as const;
 

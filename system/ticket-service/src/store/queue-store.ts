@@ -72,7 +72,8 @@ export function queueStore(redis: Redis, prefix: string) {
         control: s.admissionControl ?? 'auto',
       });
       // Until the controller's first step, a cold start: the opening's herd is not let in at the ceiling.
-      await redis.hsetnx(k(eventId, 'cfg'), 'ctlRate', COLD_START_RATE);
+      if ((await redis.hsetnx(k(eventId, 'cfg'), 'ctlRate', COLD_START_RATE)) === 1)
+        await redis.rpush(k(eventId, 'ctl-log'), `${Date.now()}|${COLD_START_RATE}`);
     },
 
     async exists(eventId: string): Promise<boolean> {
@@ -283,11 +284,16 @@ export function queueStore(redis: Redis, prefix: string) {
       };
     },
 
-    /** Records a step, and hands its rate to the admission script in the same transaction. */
+    /**
+     * Records a step, and hands its rate to the admission script in the same transaction. Each step's instant and
+     * rate go to a log too (`ctl-log`, the last 100,000): the checker holds the admissions to it.
+     */
     async saveControl(eventId: string, step: ControlRecord): Promise<void> {
       await redis
         .multi()
         .hset(k(eventId, 'ctl'), { ...step })
+        .rpush(k(eventId, 'ctl-log'), `${step.at}|${step.rate}`)
+        .ltrim(k(eventId, 'ctl-log'), -100_000, -1)
         .hset(k(eventId, 'cfg'), {
           ctlRate: step.rate,
           ctlThroughput: step.throughput,
