@@ -9,11 +9,15 @@ export interface Reply<T = unknown> {
 }
 
 /**
- * One keep-alive connection pool for the whole load generator, on undici. Every answer is counted by status,
- * so the report can say what the crowd saw.
+ * Keep-alive connection pools for the whole load generator, on undici: one for the waiting room's joins and polls,
+ * one for everything an admitted fan does. With one pool, the opening's herd of polls queued ahead of the admitted
+ * fans' seat-map reads and bookings (at 200,000 fans they never reached the server); a fan's own browser has its
+ * own connections. Every answer is counted by status, so the report can say what the crowd saw.
  */
 export function httpClient(recorder: Recorder, connections = 256) {
-  const agent = new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 });
+  const waitingRoom = new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 });
+  const booking = new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 });
+  const agentFor = (url: string) => (/\/queue(\/|$|\?)/.test(url) ? waitingRoom : booking);
   async function send<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
@@ -28,7 +32,7 @@ export function httpClient(recorder: Recorder, connections = 256) {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        dispatcher: agent,
+        dispatcher: agentFor(url),
         headersTimeout: 30_000,
         bodyTimeout: 30_000,
       });
@@ -52,7 +56,9 @@ export function httpClient(recorder: Recorder, connections = 256) {
     put: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('PUT', url, o),
     patch: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('PATCH', url, o),
     del: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('DELETE', url, o),
-    close: () => agent.close(),
+    close: async () => {
+      await Promise.all([waitingRoom.close(), booking.close()]);
+    },
   };
 }
 

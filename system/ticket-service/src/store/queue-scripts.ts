@@ -75,7 +75,8 @@ return {2, n}
  * One admission step. KEYS: cfg, seq, served, tickets, owners, pre, seen, active, admitted, stats, issued, acked
  * ARGV: seed, graceMs, slotMs, maxSteps
  * Frees the slots of no-shows and lapsed tokens, then admits as many as the rate credit and the free slots
- * allow (the rate: the operator's, or the admission controller's when lower), in ticket order, skipping (dropping) anyone who stopped heart-beating.
+ * allow (the rate: the operator's, or the admission controller's when lower), in ticket order, skipping
+ * (dropping) anyone who stopped heart-beating. A lapsed admission leaves `acked` too.
  * Returns {admitted, served, dropped, active, seq, lapsed, now}.
  */
 export const TICK = `${NOW}${OPEN}

@@ -76,7 +76,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
   const soldOut = new TtlCache<string, boolean>({ ttlMs: 1000 });
   const tickets = new TtlCache<string, number>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: 1_000_000 });
   const waitObserved = new TtlCache<string, true>({ ttlMs: 3600_000 });
-  const admitRates = new TtlCache<string, number>({ ttlMs: 1000 });
+  const etaRates = new TtlCache<string, number>({ ttlMs: 1000 });
 
   async function queueSettings(eventId: string): Promise<QueueSettingsRow | undefined> {
     const cached = settings.peek(eventId);
@@ -136,11 +136,11 @@ export function waitingRoom(options: WaitingRoomOptions) {
     let ticket = await ticketOf(eventId, userId);
     if (ticket === undefined) return undefined;
     // Until the first admissions are measured, the configured rate is the best guess: without one, a whole
-    // stadium was told to ask again every 2 s at the opening.
-    // While the admission controller ramps up, the measured rate lags the rate it admits at; a fan far back told
-    // to come back on the lagging figure would miss their turn by a minute. The faster of the two.
+    // stadium was told to ask again every 2 s at the opening. After that, the faster of the measured rate and the
+    // admission controller's: while it ramps up the measured rate lags, and a fan far back told to come back on
+    // the lagging figure would miss their turn by a minute.
     const measured = ticker.progress(eventId)?.rate;
-    const admitting = settings.paused ? 0 : await admitRates.get(eventId, () => store.etaRate(eventId));
+    const admitting = settings.paused ? 0 : await etaRates.get(eventId, () => store.etaRate(eventId));
     const rate =
       measured !== undefined && measured > 0
         ? Math.max(measured, admitting)

@@ -19,8 +19,8 @@ type Figure = 'rate' | 'ceiling' | 'throughput' | 'backlog' | 'target_backlog' |
 
 /**
  * Steps each open queue's admission controller once a period (docs/overload.md): reads the saga's backlog from
- * PostgreSQL and the admitted fans from the ticker, applies the law, and hands the rate to the admission script
- * through Redis. Its memory is in Redis too, so with several instances whichever takes the period's turn
+ * PostgreSQL and the admitted fans who know it from Redis, applies the law, and hands the rate to the admission
+ * script through Redis. Its memory is in Redis too, so with several instances whichever takes the period's turn
  * continues where the last left off.
  */
 export class AdmissionController {
