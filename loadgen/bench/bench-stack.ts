@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { ServiceName } from '../src/chaos/target-names.ts';
 import { FAN_PASSWORD, seedFanAccounts } from '../src/fan-accounts.ts';
 import { httpClient } from '../src/http-client.ts';
+import { inBatches } from '../src/in-batches.ts';
 import { replicaPort } from '../src/load-balancer.ts';
 import { setProviderFaults } from '../src/provider-faults.ts';
 import { Recorder } from '../src/recorder.ts';
@@ -36,21 +37,6 @@ export function withDatabase(url: string, database: string): string {
 }
 
 export const log = (m: string) => console.log(`bench: ${m}`);
-
-/** Runs `work` on `items` with at most `limit` in flight. */
-export async function inBatches<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>) {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await work(items[i]!);
-      }
-    }),
-  );
-  return results;
-}
 
 /**
  * The stack a benchmark measures: infrastructure and services brought up as the scenario runner does, an admin

@@ -184,16 +184,22 @@ async function main() {
     const scriptKeys = ['cfg', 'seq', 'tickets', 'owners', 'pre', 'seen', 'joined', 'served', 'admitted'].map(
       b,
     );
+    // The same work as an HTTP join: both join limits counted (the address's never reached), then the join.
     const rawJoin = redisBenchmark(targets.ticketRedis, [
       'EVALSHA',
       sha,
-      '9',
+      '11',
       ...scriptKeys,
+      b('joins:user:__rand_int__'),
+      b('joins:ip:127.0.0.1'),
       'user:__rand_int__',
       '12345',
+      '60000',
+      '30',
+      '1000000000',
     ]);
     const rawGet = redisBenchmark(targets.ticketRedis, ['GET', b('served')]);
-    await redis.del(...scriptKeys);
+    await redis.del(...scriptKeys, b('joins:ip:127.0.0.1'));
 
     console.log(
       '\nwaiting room throughput, through the HTTP API (one ticket-service process, 2 cores shared)',

@@ -13,6 +13,7 @@ import { FAN_PASSWORD, type FanAccount, seedFanAccounts } from './fan-accounts.t
 import { harnessMetrics } from './harness-metrics.ts';
 import { harnessPool } from './harness-pool.ts';
 import { type HttpClient, httpClient } from './http-client.ts';
+import { inBatches } from './in-batches.ts';
 import { checkInvariants } from './invariants/index.ts';
 import { paymentFigures } from './payment-figures.ts';
 import { startProgress } from './progress.ts';
@@ -74,27 +75,23 @@ async function signInBeforeSale(
   log: (m: string) => void,
 ): Promise<void> {
   const started = Date.now();
-  let next = 0;
+  let done = 0;
   let reportedAt = started;
-  await Promise.all(
-    Array.from({ length: 64 }, async () => {
-      while (next < fans.length) {
-        const fan = fans[next++]!;
-        for (let attempt = 1; fan.accessToken === undefined; attempt++) {
-          try {
-            fan.accessToken = await signIn(http, targets.account, fan.email, FAN_PASSWORD);
-          } catch (error) {
-            if (attempt >= 10) throw error;
-            await sleep(200 * attempt);
-          }
-        }
-        if (Date.now() - reportedAt > 15_000) {
-          reportedAt = Date.now();
-          log(`signed in ${next} of ${fans.length} fans before the sale`);
-        }
+  await inBatches(fans, 64, async (fan) => {
+    for (let attempt = 1; fan.accessToken === undefined; attempt++) {
+      try {
+        fan.accessToken = await signIn(http, targets.account, fan.email, FAN_PASSWORD);
+      } catch (error) {
+        if (attempt >= 10) throw error;
+        await sleep(200 * attempt);
       }
-    }),
-  );
+    }
+    done++;
+    if (Date.now() - reportedAt > 15_000) {
+      reportedAt = Date.now();
+      log(`signed in ${done} of ${fans.length} fans before the sale`);
+    }
+  });
   const seconds = (Date.now() - started) / 1000;
   log(
     `${fans.length} fans signed in before the sale in ${seconds.toFixed(1)} s (${(fans.length / seconds).toFixed(0)}/s)`,

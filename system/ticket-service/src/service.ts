@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import {
   accessTokenVerifier,
   createHttpApp,
-  fixedWindowCounter,
   type Logger,
   listen,
   type RunningServer,
@@ -86,8 +85,6 @@ export function createTicketService(config: TicketConfig): TicketService {
     store,
     ticker,
     tokens: admissionTokens(config.ADMISSION_TOKEN_SECRET),
-    countJoin: (...keys) =>
-      fixedWindowCounter(redis, 60)(...keys.map((k) => `${config.REDIS_KEY_PREFIX}${k}`)),
     joinLimitPerUser: config.QUEUE_JOIN_LIMIT_PER_USER,
     joinLimitPerIp: config.QUEUE_JOIN_LIMIT_PER_IP,
     slotMs: config.ADMISSION_TTL_SECONDS * 1000,

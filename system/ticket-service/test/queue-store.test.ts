@@ -44,6 +44,24 @@ describe('the waiting room queue in Redis', () => {
     return eventId;
   }
 
+  it('counts joins against the limits in the same script: per fan and per address, per event, with the wait', async () => {
+    const eventId = await openQueue();
+    const limits = { ip: '10.0.0.1', perUser: 3, perIp: 5, windowMs: 60_000 };
+    const fan = await Promise.all([1, 2, 3, 4].map(() => store.join(eventId, 'eager', limits)));
+    assert.equal(fan.filter((r) => r.kind === 'queued').length, 1);
+    assert.equal(fan.filter((r) => r.kind === 'already-queued').length, 2);
+    const over = fan.filter((r) => r.kind === 'too-many');
+    assert.equal(over.length, 1);
+    assert.ok(over[0]!.kind === 'too-many' && over[0]!.waitMs > 0 && over[0]!.waitMs <= 60_000);
+    // One more fan from the same address is fine; past five joins from it, refused whoever asks.
+    assert.equal((await store.join(eventId, 'neighbour', limits)).kind, 'queued');
+    assert.equal((await store.join(eventId, 'third', limits)).kind, 'too-many');
+    // Another address, another event: their own counts.
+    assert.equal((await store.join(eventId, 'elsewhere', { ...limits, ip: '10.0.0.2' })).kind, 'queued');
+    const other = await openQueue();
+    assert.equal((await store.join(other, 'eager', limits)).kind, 'queued');
+  });
+
   it("admits at the controller's rate when it is lower than the operator's, and at the operator's when switched off", async () => {
     const eventId = await openQueue({ admitPerSecond: 1000, admissionControl: 'auto' });
     for (let i = 0; i < 400; i++) await store.join(eventId, `fan-${i}`);
@@ -136,7 +154,7 @@ describe('the waiting room queue in Redis', () => {
   it("stamps a heartbeat with Redis's own clock, the one every admission step reads", async () => {
     const eventId = await openQueue();
     await store.join(eventId, 'heart');
-    await store.heartbeat(eventId, ['heart']);
+    await store.heartbeat(eventId, new Map([['heart', 0]]));
     const [seconds, micros] = await redis.time();
     const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     const seen = Number(await redis.zscore(store.key(eventId, 'seen'), 'heart'));
@@ -259,7 +277,13 @@ describe('the waiting room queue in Redis', () => {
     for (const fan of ['silent', 'active', 'next']) await store.join(eventId, fan);
     const grace = 400;
     const tickAndTouch = async () => {
-      await store.heartbeat(eventId, ['next', 'active']);
+      await store.heartbeat(
+        eventId,
+        new Map([
+          ['next', 0],
+          ['active', 0],
+        ]),
+      );
       return store.tick(eventId, grace, 60_000);
     };
     await waitFor(async () => ((await tickAndTouch()).active === 2 ? true : undefined));
@@ -286,7 +310,7 @@ describe('the waiting room queue in Redis', () => {
     assert.ok(admission);
     await waitFor(
       async () => {
-        await store.heartbeat(eventId, ['busy']);
+        await store.heartbeat(eventId, new Map([['busy', 0]]));
         await store.tick(eventId, 60_000, 300);
         return (await store.admissionOf(eventId, 'busy')) === undefined ? Date.now() : undefined;
       },
@@ -320,7 +344,7 @@ describe('the waiting room queue in Redis', () => {
     await store.join(eventId, 'gone');
     await store.join(eventId, 'here');
     await new Promise((r) => setTimeout(r, 250));
-    await store.heartbeat(eventId, ['here']);
+    await store.heartbeat(eventId, new Map([['here', 0]]));
     await store.tick(eventId, 200, 60_000);
     const after = await waitFor(async () => {
       const r = await store.tick(eventId, 200, 60_000);

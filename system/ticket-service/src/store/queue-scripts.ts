@@ -34,15 +34,28 @@ end
 `;
 
 /**
- * KEYS: cfg, seq, tickets, owners, pre, seen, joined, served, admitted   ARGV: user, seed
- * Returns {code, ticket}: code 1 already queued, 0 pre-queue, 2 queued; -1 no queue, -2 not open, -3 closed.
+ * KEYS: cfg, seq, tickets, owners, pre, seen, joined, served, admitted, userJoins, ipJoins
+ * ARGV: user, seed, windowMs, userLimit, ipLimit (0: no limit)
+ * Returns {code, ticket}: code 1 already queued, 0 pre-queue, 2 queued; -1 no queue, -2 not open, -3 closed;
+ * -4 too many joins, with the milliseconds until the limit's window ends in place of the ticket.
  * Joining again from another tab keeps the place. Only someone whose turn is over (admitted and done, lapsed,
- * or dropped for silence) joins again at the back.
+ * or dropped for silence) joins again at the back. The join limits (per fan and per address, per event) are
+ * counted in the same script: one round trip per join, not two.
  */
 export const JOIN = `${NOW}${OPEN}
-local cfg, seq, tickets, owners, pre, seen, joined, served_key, admitted =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local cfg, seq, tickets, owners, pre, seen, joined, served_key, admitted, user_joins, ip_joins =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 local user = ARGV[1]
+local window, user_limit, ip_limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local wait = 0
+for _, limit in ipairs({{user_joins, user_limit}, {ip_joins, ip_limit}}) do
+  if limit[2] > 0 then
+    local n = redis.call('INCR', limit[1])
+    if n == 1 then redis.call('PEXPIRE', limit[1], window) end
+    if n > limit[2] then wait = math.max(wait, redis.call('PTTL', limit[1])) end
+  end
+end
+if wait > 0 then return {-4, wait} end
 local c = redis.call('HMGET', cfg, 'opensAt', 'salesOpenAt', 'closed')
 if not c[1] then return {-1, 0} end
 local now = now_ms()

@@ -44,7 +44,16 @@ export interface TickResult {
 export type JoinResult =
   | { kind: 'queued' | 'already-queued'; ticket: number }
   | { kind: 'pre-queue' }
+  | { kind: 'too-many'; waitMs: number }
   | { kind: 'no-queue' | 'not-open' | 'closed' };
+
+/** How many joins a fan, and an address, may make per event in a window (0: no limit). */
+export interface JoinLimits {
+  ip: string;
+  perUser: number;
+  perIp: number;
+  windowMs: number;
+}
 
 // The controller at most doubles its rate per period: three periods ahead.
 const RAMP_LOOKAHEAD = 8;
@@ -99,15 +108,22 @@ export function queueStore(redis: Redis, prefix: string) {
       if (Object.keys(fields).length > 0) await redis.hset(k(eventId, 'cfg'), fields);
     },
 
-    async join(eventId: string, userId: string): Promise<JoinResult> {
+    async join(eventId: string, userId: string, limits?: JoinLimits): Promise<JoinResult> {
       const [code, ticket] = (await scripts.JOIN(
         redis,
-        9,
+        11,
         ...keys(eventId, 'cfg', 'seq', 'tickets', 'owners', 'pre', 'seen', 'joined', 'served', 'admitted'),
+        k(eventId, `joins:user:${userId}`),
+        k(eventId, `joins:ip:${limits?.ip ?? '-'}`),
         userId,
         seed(),
+        limits?.windowMs ?? 60_000,
+        limits?.perUser ?? 0,
+        limits?.perIp ?? 0,
       )) as [number, number];
       switch (code) {
+        case -4:
+          return { kind: 'too-many', waitMs: ticket };
         case 0:
           return { kind: 'pre-queue' };
         case 1:
@@ -161,14 +177,11 @@ export function queueStore(redis: Redis, prefix: string) {
     },
 
     /**
-     * One round trip for every heartbeat an instance saw since its last tick, whatever their number: each user,
-     * or each user with the milliseconds until they are next expected (0: due again at once).
+     * One round trip for every heartbeat an instance saw since its last tick, whatever their number: each user
+     * with the milliseconds until they are next expected (0: due again at once).
      */
-    async heartbeat(eventId: string, seen: Iterable<string> | ReadonlyMap<string, number>): Promise<void> {
-      const pairs =
-        seen instanceof Map
-          ? [...seen].flatMap(([user, expectMs]) => [user, Math.max(0, Math.round(expectMs))])
-          : [...(seen as Iterable<string>)].flatMap((user) => [user, 0]);
+    async heartbeat(eventId: string, seen: ReadonlyMap<string, number>): Promise<void> {
+      const pairs = [...seen].flatMap(([user, expectMs]) => [user, Math.max(0, Math.round(expectMs))]);
       if (pairs.length > 0) await scripts.HEARTBEAT(redis, 1, k(eventId, 'seen'), ...pairs);
     },
 

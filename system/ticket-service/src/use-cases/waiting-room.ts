@@ -1,12 +1,10 @@
 import {
   ForbiddenProblem,
-  overLimitWaitMs,
   type Pool,
   type Principal,
   ProblemError,
   TooManyRequestsProblem,
   TtlCache,
-  type WindowCount,
 } from '@reservex/kit';
 import type { AdmissionTokens } from '../domain/admission-token.ts';
 import {
@@ -37,7 +35,6 @@ export interface WaitingRoomOptions {
   store: QueueStore;
   ticker: AdmissionProgress;
   tokens: AdmissionTokens;
-  countJoin: (...keys: string[]) => Promise<WindowCount[]>;
   joinLimitPerUser: number;
   joinLimitPerIp: number;
   /** The longest an admission lasts, however present its user (the ticker frees it sooner once they go). */
@@ -45,6 +42,9 @@ export interface WaitingRoomOptions {
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** The window the join limits count in (QUEUE_JOIN_LIMIT_PER_USER and _PER_IP are per minute, per event). */
+const JOIN_WINDOW_MS = 60_000;
 
 /** Whole seconds from now until `at`, between 1 and the longest poll interval. */
 const secondsUntil = (at: number) =>
@@ -199,17 +199,15 @@ export function waitingRoom(options: WaitingRoomOptions) {
       ip: string,
     ): Promise<QueueView & { ticket: number | null }> {
       await requireQueue(eventId);
-      const [perUser, perIp] = await options.countJoin(
-        `queue-join:user:${principal.userId}`,
-        `queue-join:ip:${ip}`,
-      );
-      const wait = overLimitWaitMs([
-        { ...perUser!, limit: options.joinLimitPerUser },
-        { ...perIp!, limit: options.joinLimitPerIp },
-      ]);
-      if (wait > 0) throw new TooManyRequestsProblem(wait / 1000, 'Too many queue joins; try again later');
-      const result = await store.join(eventId, principal.userId);
+      const result = await store.join(eventId, principal.userId, {
+        ip,
+        perUser: options.joinLimitPerUser,
+        perIp: options.joinLimitPerIp,
+        windowMs: JOIN_WINDOW_MS,
+      });
       switch (result.kind) {
+        case 'too-many':
+          throw new TooManyRequestsProblem(result.waitMs / 1000, 'Too many queue joins; try again later');
         case 'not-open':
           throw new ProblemError(
             409,
