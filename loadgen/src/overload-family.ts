@@ -100,19 +100,23 @@ export function overloadScenario(
   };
 }
 
-export function goodputVerdicts(rows: Row[]): string[] {
+/** Each run's goodput as a share of the 1× run's; null when the family ran no 1×. */
+export function withGoodputVsOne(rows: readonly Row[]): Row[] {
   const one = rows.find((r) => r.multiple === 1);
-  if (one === undefined) return [];
+  return rows.map((r) => ({
+    ...r,
+    goodputVsOne: one === undefined ? null : r.goodput / Math.max(0.001, one.goodput),
+  }));
+}
+
+/** Goodput must not fall as load rises: every multiple above 1 at GOODPUT_FLOOR of the 1× figure or more. */
+export function goodputVerdicts(rows: readonly Row[]): string[] {
   return rows
-    .filter((r) => r.multiple > 1)
-    .map((r) => {
-      const ratio = r.goodput / Math.max(0.001, one.goodput);
-      r.goodputVsOne = Math.round(ratio * 1000) / 1000;
-      return ratio >= GOODPUT_FLOOR
-        ? ''
-        : `goodput at ${r.multiple}x is ${(ratio * 100).toFixed(0)}% of 1x (floor ${GOODPUT_FLOOR * 100}%)`;
-    })
-    .filter((v) => v !== '');
+    .filter((r) => r.multiple > 1 && r.goodputVsOne !== null && r.goodputVsOne < GOODPUT_FLOOR)
+    .map(
+      (r) =>
+        `goodput at ${r.multiple}x is ${(r.goodputVsOne! * 100).toFixed(0)}% of 1x (floor ${GOODPUT_FLOOR * 100}%)`,
+    );
 }
 
 function table(rows: Row[], peak: number): string {
@@ -198,7 +202,7 @@ async function main(argv: string[]): Promise<number> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = resolve('reports');
   mkdirSync(dir, { recursive: true });
-  const rows: Row[] = [];
+  const measured: Row[] = [];
   const cli = resolve(import.meta.dirname, 'cli.ts');
   for (const multiple of multiples) {
     const scenario = overloadScenario(base, multiple, peak, scale, control);
@@ -216,13 +220,13 @@ async function main(argv: string[]): Promise<number> {
       json.replace(/\.json$/, '.html'),
     ]);
     const report = JSON.parse(readFileSync(json, 'utf8')) as RunReport;
-    rows.push({
+    measured.push({
       multiple,
       offeredPerSecond: scenario.users / scenario.arrival.overSeconds,
       fans: scenario.users,
       confirmed: report.collapse.confirmed,
       goodput: report.confirmedPerSecond,
-      goodputVsOne: multiple === 1 ? 1 : null,
+      goodputVsOne: null,
       fansServed: report.collapse.fansServed,
       wastedCaptures: report.collapse.wastedCaptures,
       p99Ms: report.reserveToConfirmMs.p99,
@@ -232,6 +236,7 @@ async function main(argv: string[]): Promise<number> {
       report: json,
     });
   }
+  const rows = withGoodputVsOne(measured);
   const failures = [
     ...rows.filter((r) => !r.passed).map((r) => `the ${r.multiple}x run failed (see ${r.report})`),
     ...goodputVerdicts(rows),

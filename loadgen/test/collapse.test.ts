@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { overloadScenario } from '../src/overload-family.ts';
+import { goodputVerdicts, overloadScenario, withGoodputVsOne } from '../src/overload-family.ts';
 import { collapseFigures, collapseLimits } from '../src/report/collapse.ts';
 import { loadScenario } from '../src/scenario.ts';
 
@@ -86,6 +86,33 @@ describe('the collapse checks (docs/overload.md)', () => {
       minFansServed: 0.95,
       maxWastedCaptureRatio: 0.01,
     });
+  });
+
+  it('goodput falling below 90% of the 1x figure as load rises fails the family; without a 1x run there is nothing to compare', () => {
+    const row = (multiple: number, goodput: number) => ({
+      multiple,
+      offeredPerSecond: 0,
+      fans: 0,
+      confirmed: 0,
+      goodput,
+      goodputVsOne: null,
+      fansServed: 1,
+      wastedCaptures: 0,
+      p99Ms: 0,
+      shed503: 0,
+      expired: 0,
+      passed: true,
+      report: '',
+    });
+    const held = withGoodputVsOne([row(1, 100), row(2, 95), row(4, 90)]);
+    assert.deepEqual(goodputVerdicts(held), []);
+    assert.deepEqual(
+      held.map((r) => r.goodputVsOne),
+      [1, 0.95, 0.9],
+    );
+    const collapsed = withGoodputVsOne([row(1, 100), row(2, 95), row(4, 89.9)]);
+    assert.deepEqual(goodputVerdicts(collapsed), ['goodput at 4x is 90% of 1x (floor 90%)']);
+    assert.deepEqual(goodputVerdicts(withGoodputVsOne([row(2, 1), row(4, 1)])), []);
   });
 
   it('the overload family offers multiple × peak fans a second, seats to spare, p99 under half the hold', () => {

@@ -111,23 +111,16 @@ export const fairQueueOrder: InvariantCheck = {
   },
 };
 
-/** How far one window of admissions may run over the rate: the ticker banks at most one second of credit. */
+/**
+ * How far one window of admissions may run over the rate: the ticker banks at most one second of credit. The
+ * controller's check with one rate for all time.
+ */
 export function admissionRateViolations(
   times: readonly number[],
   admitPerSecond: number,
   windowMs = 5000,
 ): { from: number; admitted: number; allowed: number }[] {
-  const sorted = [...times].sort((a, b) => a - b);
-  const allowed = Math.floor((admitPerSecond * windowMs) / 1000 + Math.max(admitPerSecond, 1)) + 1;
-  const out: { from: number; admitted: number; allowed: number }[] = [];
-  let start = 0;
-  for (let end = 0; end < sorted.length; end++) {
-    while (sorted[end]! - sorted[start]! >= windowMs) start++;
-    const admitted = end - start + 1;
-    if (admitted > allowed && (out.length === 0 || sorted[start]! - out.at(-1)!.from >= windowMs))
-      out.push({ from: sorted[start]!, admitted, allowed });
-  }
-  return out;
+  return controllerViolations(times, [{ at: Number.NEGATIVE_INFINITY, rate: admitPerSecond }], windowMs);
 }
 
 export const admissionRateHonoured: InvariantCheck = {
