@@ -1,6 +1,7 @@
 // npm run dev [-- --replicas ticket=3,payment=2]: brings the infrastructure up if needed, then runs every service
 // (and the simulated payment provider) on its port, replicated services behind HAProxy, as the scenario runner
-// does. Logs go to reports/dev-logs/. Ctrl-C stops them all gracefully.
+// does, and serves the fan page and control room (web/) on WEB_URL. Logs go to reports/dev-logs/. Ctrl-C stops
+// them all gracefully.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseReplicas } from '../loadgen/src/replicas.ts';
@@ -30,6 +31,18 @@ for (const [name, url] of [
   );
 }
 console.log(`dev: logs in ${logDir}; Ctrl-C stops everything`);
+console.log('');
+console.log(
+  stack.webUrl === undefined ? 'dev: the web page did not start (see above)' : `  Open ${stack.webUrl}`,
+);
+console.log(
+  stack.webUrl === undefined
+    ? ''
+    : `  (fans book there; the control room is ${stack.webUrl}#/control, for ${targets.adminEmail}${
+        // Only the development default is shown: a password someone chose stays off the screen.
+        targets.adminPassword === 'reservex-admin' ? ' with the development password reservex-admin' : ''
+      })`,
+);
 
 let stopping = false;
 const stop = async () => {

@@ -17,7 +17,10 @@ interface Mutant {
   represents: string;
   patch: string;
   /** What must catch it: mocha test files, or a scenario (with its arguments). */
-  caughtBy: { tests: string[] } | { scenario: string; args?: string[] } | { script: string; args?: string[] };
+  caughtBy:
+    | { tests: string[] /** Only the tests whose titles match (mocha --grep). */; grep?: string }
+    | { scenario: string; args?: string[] }
+    | { script: string; args?: string[] };
 }
 
 export function loadCatalogue(): Mutant[] {
@@ -35,7 +38,7 @@ function worktree(id: string): string {
     symlinkSync(join(ROOT, 'node_modules', entry), join(modules, entry));
   }
   for (const pkg of readdirSync(join(ROOT, 'node_modules', '@reservex'))) {
-    const source = pkg === 'loadgen' ? join(dir, 'loadgen') : join(dir, 'system', pkg);
+    const source = pkg === 'loadgen' || pkg === 'web' ? join(dir, pkg) : join(dir, 'system', pkg);
     symlinkSync(source, join(modules, '@reservex', pkg));
   }
   return dir;
@@ -71,6 +74,7 @@ function check(dir: string, m: Mutant, repetition = 0): { exit: number; seconds:
             '--exit',
             '--require',
             'test/testcontainers-fixture.ts',
+            ...(m.caughtBy.grep === undefined ? [] : ['--grep', m.caughtBy.grep]),
             ...m.caughtBy.tests,
           ]
         : [

@@ -24,6 +24,14 @@ try {
   process.exit(1);
 }
 
+// A Korean font, so the screenshots of the Korean page (reports/web/) show text rather than boxes. The tests
+// read the DOM, not the pixels: without the font they still pass, and the screenshots say less.
+try {
+  ensurePackage(['/usr/share/fonts/truetype/nanum'], ['fonts-nanum'], (m) => console.log(`test: ${m}`));
+} catch (error) {
+  console.warn(`test: no Korean font, the Korean screenshots will show boxes (${(error as Error).message})`);
+}
+
 const mocha = spawnSync(process.execPath, ['node_modules/mocha/bin/mocha.js', ...args], {
   stdio: 'inherit',
   env: { ...process.env, RESERVEX_TEST_INFRA: useContainers ? 'testcontainers' : 'local' },

@@ -23,6 +23,9 @@ options:
   --html FILE     write the HTML report there (default reports/<scenario>-<time>.html)
   --replicas LIST run services as replicas behind HAProxy: ticket=3,payment=2,account=2 (over the
                   scenario's own "replicas"; RESERVEX_REPLICAS says the same)
+  --browser-fans N
+                  N real browser fans (headless Chromium through the web page) alongside the crowd;
+                  the report gives their outcomes and the web vitals of the queue and seat-map pages
   --target LIST   test an already running stack instead of starting one:
                   account=URL,ticket=URL,payment=URL (the checker still reads the databases named by
                   ACCOUNT_DATABASE_URL, TICKET_DATABASE_URL, PAYMENT_DATABASE_URL and KAFKA_BROKERS)
@@ -36,6 +39,16 @@ function positiveNumber(flag: string, raw: string | undefined, fallback: number)
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got "${raw}"`);
+  return n;
+}
+
+function browserFansOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 20)
+    throw new UsageError(
+      `--browser-fans takes a whole number from 0 to 20 (each is a Chromium tab), not "${raw}"`,
+    );
   return n;
 }
 
@@ -69,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
       html: { type: 'string' },
       target: { type: 'string' },
       replicas: { type: 'string' },
+      'browser-fans': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -115,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
     jsonPath,
     htmlPath,
     log,
+    browserFans: browserFansOf(values['browser-fans']) ?? scenario.browserFans,
   }))
     ? 0
     : 1;

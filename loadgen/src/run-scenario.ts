@@ -6,6 +6,7 @@ import { createTracing, inSpan, loadConfig, tracingConfigSchema } from '@reserve
 import { readInfraSettings } from '../../scripts/infra/settings.ts';
 import { TokenPool } from './adversaries.ts';
 import { arrivalOffsets } from './arrival.ts';
+import { runBrowserFans } from './browser-fans.ts';
 import { FaultRunner } from './chaos/fault-runner.ts';
 import { faultTargets } from './chaos/faults.ts';
 import type { ServiceName } from './chaos/target-names.ts';
@@ -49,6 +50,8 @@ export interface RunOptions {
   jsonPath: string;
   htmlPath: string;
   log: (m: string) => void;
+  /** Real browser fans (headless Chromium through the web page) alongside the protocol-level crowd. */
+  browserFans?: number;
 }
 
 /** Sold seats as the database has them: the fans' own tally misses bookings whose answer an outage swallowed. */
@@ -266,6 +269,26 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
     };
     const random = seededRandom(seed);
     const offsets = arrivalOffsets(scenario, salesOpenAt - runStart, random);
+    const webUrl = stack?.webUrl ?? (o.external ? targets.web : undefined);
+    if ((o.browserFans ?? 0) > 0 && webUrl === undefined)
+      throw new Error('browser fans need the web page, and it did not start (see above)');
+    const browserRun =
+      (o.browserFans ?? 0) > 0 && webUrl !== undefined
+        ? runBrowserFans({
+            count: o.browserFans ?? 0,
+            webUrl,
+            targets,
+            eventId,
+            // Among the crowd: from its first arrivals through the first half of its window.
+            arriveAt: salesOpenAt - scenario.arrival.beforeOpenSeconds * 1000,
+            spreadMs: (scenario.arrival.overSeconds * 1000) / 2,
+            deadline,
+            log,
+          }).catch((error: Error) => {
+            recorder.error(`browser fans: ${error.message}`);
+            return undefined;
+          })
+        : undefined;
     const stopProgress = startProgress(recorder, seats, process.stdout.isTTY === true);
     // From the first fan to the last: the stretch whose figures the report publishes.
     const selfMonitor = startSelfMonitor();
@@ -287,6 +310,7 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       }
     });
     await Promise.all(journeys);
+    const browserFans = await browserRun;
     for (const [name, load] of Object.entries((await stack?.replicaLoad()) ?? {}))
       log(`${name}: its replicas answered ${load.map((n) => n ?? '?').join(' / ')} HTTP requests`);
     loadGenerator = selfMonitor.stop();
@@ -386,6 +410,7 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       })),
       ownsServices: (stack?.started.length ?? 0) > 0,
       loadGenerator,
+      browserFans,
     });
     mkdirSync(o.reportDir, { recursive: true });
     writeFileSync(o.jsonPath, `${JSON.stringify(report, null, 2)}\n`);

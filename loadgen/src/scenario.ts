@@ -39,6 +39,8 @@ export const scenarioSchema = z.strictObject({
     })
     .optional(),
   users: z.number().int().min(1),
+  /** Real browser fans (headless Chromium through the web page) alongside the users; --browser-fans overrides. */
+  browserFans: z.number().int().min(0).max(20).default(0),
   /** How users show up: spread evenly over the window, which starts `beforeOpenSeconds` before sales open. */
   arrival: z.strictObject({
     beforeOpenSeconds: z.number().min(0).default(0),

@@ -11,6 +11,7 @@ import { INFRA, type InfraName, type ServiceName, type TargetName } from './chao
 import { type ProxySpec, Toxiproxy } from './chaos/toxiproxy.ts';
 import { LoadBalancer, MAX_REPLICAS, REPLICA_DRAIN_DELAY_MS, replicaPort } from './load-balancer.ts';
 import type { Targets } from './targets.ts';
+import { startWebPage, webOrigins } from './web-page.ts';
 
 export type { TargetName } from './chaos/target-names.ts';
 
@@ -46,6 +47,8 @@ export interface StartedStack {
   unexpectedExits: UnexpectedExit[];
   /** Present when the services reach their dependencies through Toxiproxy. */
   toxiproxy: Toxiproxy | undefined;
+  /** The fan page and control room, when it could be served. */
+  webUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -317,6 +320,8 @@ export interface StackOptions {
   mustOwn: readonly TargetName[];
   /** The scenario's own settings for the services it starts, over the runner's. */
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** False to serve no web page (benches). */
+  web?: boolean;
   /** Services to run as several replicas behind HAProxy, on their usual ports; 1 (the default) means one process. */
   replicas?: Partial<Record<ServiceName, number>>;
 }
@@ -371,6 +376,7 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
     PORT: port,
     LOG_LEVEL: 'warn',
     DATABASE_POOL_MAX: '30',
+    CORS_ORIGINS: process.env.CORS_ORIGINS ?? webOrigins(t),
     ...extra,
   });
   const services: Array<{ name: ServiceName; url: string; env: NodeJS.ProcessEnv }> = [
@@ -506,6 +512,8 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
         .catch(() => {});
     }
   }, 1000);
+  const web = options.web === false ? undefined : await startWebPage(t, log);
+  if (web !== undefined) log(`watch it live: ${web.url}#/control (the fan page: ${web.url})`);
   if (reused.length > 0) log(`reusing running ${reused.join(', ')} (their own settings apply)`);
   if (started.length > 0 || groups.length > 0)
     log(`started ${[...started, ...groups].map((s) => s.name).join(', ')}; logs in ${logDir}`);
@@ -520,8 +528,10 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
     targets,
     unexpectedExits,
     toxiproxy,
+    webUrl: web?.url,
     async stop() {
       clearInterval(watch);
+      await web?.server?.close();
       await Promise.all([...started, ...groups.flatMap((g) => g.everStarted)].map((s) => s.stop()));
       await balancer?.stop();
       await toxiproxy?.stop();

@@ -21,6 +21,8 @@ export interface Targets {
   adminPassword: string;
   /** Where the report reads the dashboards' series from; the run goes on without it. */
   prometheus: string;
+  /** The fan page and control room (web/), served by the runner and by npm run dev. */
+  web: string;
 }
 
 export function defaultTargets(env: NodeJS.ProcessEnv): Targets {
@@ -42,5 +44,6 @@ export function defaultTargets(env: NodeJS.ProcessEnv): Targets {
     adminEmail: env.ADMIN_EMAIL ?? 'admin@reservex.local',
     adminPassword: env.ADMIN_PASSWORD ?? 'reservex-admin',
     prometheus: env.PROMETHEUS_URL ?? `http://127.0.0.1:${env.PROMETHEUS_PORT ?? 9090}`,
+    web: env.WEB_URL ?? 'http://127.0.0.1:5173',
   };
 }

@@ -129,5 +129,6 @@ function minimalReport(prometheus: PrometheusSeries): RunReport {
     errors: [],
     loadGenerator: null,
     figuresPublishable: true,
+    browserFans: null,
   };
 }

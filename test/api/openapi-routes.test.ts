@@ -70,7 +70,7 @@ const services: { name: string; routes: (app: Express) => void; ops: OperationSp
     },
     {
       name: 'payment-service',
-      routes: paymentRoutes(none, none),
+      routes: paymentRoutes(none, none, none),
       ops: PAYMENT_OPERATIONS,
       doc: paymentOpenApi,
     },

@@ -1,5 +1,5 @@
 import type { PrometheusSeries } from './prometheus-charts.ts';
-import type { RunReport } from './run-report.ts';
+import { browserFanRows, type RunReport } from './run-report.ts';
 
 export interface Line {
   name: string;
@@ -182,6 +182,7 @@ figure{margin:0;border:1px solid #eee;padding:.5rem} figcaption{font-weight:600}
           ],
         ] as [string, string][])),
     ...paymentRows(report.payments),
+    ...browserFanRows(report.browserFans),
     ...Object.entries(report.misbehaviours?.byKind ?? {}).map(
       ([k, m]) =>
         [`misbehaviour ${k}: tried / refused / wrong`, `${m.tried} / ${m.refused} / ${m.wrong}`] as [

@@ -1,3 +1,4 @@
+import type { BrowserFansReport, Distribution } from '../browser-fans.ts';
 import type { Fault } from '../chaos/faults.ts';
 import type { CheckerOptions, CheckResult } from '../invariants/index.ts';
 import type { PaymentFigures } from '../payment-figures.ts';
@@ -87,6 +88,8 @@ export interface RunReport {
   loadGenerator: LoadGeneratorFigures | null;
   /** False when the load generator was the bottleneck: the invariants stand, the speed figures do not. */
   figuresPublishable: boolean;
+  /** The few real browser fans and the web vitals their pages showed (--browser-fans); null without them. */
+  browserFans: BrowserFansReport | null;
 }
 
 const stats = (values: number[]) => {
@@ -125,6 +128,7 @@ export function buildReport(input: {
   ownsServices: boolean;
   /** How busy the load generator itself was; absent when the run ended before the fans came. */
   loadGenerator?: LoadGeneratorFigures | undefined;
+  browserFans?: BrowserFansReport | undefined;
 }): RunReport {
   const { recorder: r, scenario: s } = input;
   const sellingSeconds = Math.max(1, ((r.soldOutAt ?? input.finishedAt) - input.salesOpenAt) / 1000);
@@ -258,6 +262,7 @@ export function buildReport(input: {
     errors: r.errors,
     loadGenerator: input.loadGenerator ?? null,
     figuresPublishable: input.loadGenerator?.bottleneck == null,
+    browserFans: input.browserFans ?? null,
   };
 }
 
@@ -308,6 +313,7 @@ export function renderSummary(report: RunReport): string {
     );
     if (g.bottleneck !== null) row('figures', `NOT PUBLISHABLE: ${g.bottleneck}`);
   }
+  for (const [k, v] of browserFanRows(report.browserFans)) row(k, v);
   const p = report.payments;
   if (p !== null && p !== undefined) {
     const d = p.resolutionMs;
@@ -373,4 +379,26 @@ export function renderSummary(report: RunReport): string {
   }
   lines.push('', `  result: ${report.passed ? 'PASS' : 'FAIL'}`, '');
   return lines.join('\n');
+}
+
+/** The browser fans' outcomes and web vitals, as label and value rows for the summary and the HTML report. */
+export function browserFanRows(b: BrowserFansReport | null | undefined): Array<[string, string]> {
+  if (b === null || b === undefined) return [];
+  const d = (x: Distribution, unit = ' ms') => `${x.p50} / ${x.p95} / ${x.max}${unit} (n=${x.count})`;
+  return [
+    [
+      'browser fans: outcomes',
+      `${b.fans}: ${Object.entries(b.outcomes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    ],
+    ['queue page TTFB p50 / p95 / max', d(b.queuePage.ttfbMs)],
+    ['queue page FCP p50 / p95 / max', d(b.queuePage.fcpMs)],
+    ['queue page LCP p50 / p95 / max', d(b.queuePage.lcpMs)],
+    ['queue page CLS p50 / p95 / max', d(b.queuePage.cls, '')],
+    ['queue page INP p50 / p95 / max', d(b.queuePage.inpMs)],
+    ['seat map ready after admission', d(b.seatMap.readyMs)],
+    ['seat map INP p50 / p95 / max', d(b.seatMap.inpMs)],
+    ['seat map CLS p50 / p95 / max', d(b.seatMap.cls, '')],
+  ];
 }

@@ -82,6 +82,7 @@ export function createAccountService(config: AccountConfig): AccountService {
         tracer: tracing.tracer,
         bodyLimit: config.HTTP_BODY_LIMIT,
         trustProxy: config.TRUST_PROXY,
+        corsOrigins: config.CORS_ORIGINS,
         isDraining: () => draining,
         shedding: sheddingFrom(config, pool),
         openapi: accountOpenApi(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { corsOriginsSchema } from './cors.ts';
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -80,6 +81,8 @@ export const baseConfigSchema = tracingConfigSchema.extend({
     .default(''),
   HTTP_BODY_LIMIT: z.string().default('32kb'),
   TRUST_PROXY: trustProxySchema,
+  /** Browser origins allowed to call the API (the web page's); `*` is refused. */
+  CORS_ORIGINS: corsOriginsSchema,
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   /** Shedding (docs/overload.md): requests in flight at once beyond which a new one gets 503 + Retry-After. */
   HTTP_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(512),

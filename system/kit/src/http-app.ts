@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import './express-locals.ts';
+import { cors } from './cors.ts';
 import { type ReadinessCheck, readiness } from './health.ts';
 import { type LoadShedderOptions, loadShedder } from './load-shedder.ts';
 import type { Logger } from './logger.ts';
@@ -26,6 +27,8 @@ export interface HttpAppOptions {
   trustProxy?: boolean | number | string[];
   /** True once shutdown has begun: readiness then answers 503, so load balancers stop sending new requests. */
   isDraining?: () => boolean;
+  /** Browser origins that may call the API (kit/cors.ts); none when left out. */
+  corsOrigins?: readonly string[];
   /** Quick 503s with Retry-After when saturated (docs/overload.md). */
   shedding?: Omit<LoadShedderOptions, 'registry'>;
 }
@@ -270,6 +273,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(requestSpan(options.tracer));
   app.use(requestContext(options.logger));
   app.use(redMetrics(options.metrics));
+  // Before shedding: a preflight is answered here, costs nothing, and a refused one would only be sent again.
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) app.use(cors(options.corsOrigins));
   if (options.shedding !== undefined)
     app.use(loadShedder({ ...options.shedding, registry: options.metrics.registry }));
   app.use(jsonBodiesOnly());

@@ -12,6 +12,7 @@ import {
 } from '@reservex/kit';
 import type { PaymentConfig } from './config.ts';
 import { providerClient } from './gateway/provider-client.ts';
+import { providerFaults } from './gateway/provider-faults.ts';
 import { paymentOpenApi } from './http/operations.ts';
 import { paymentRoutes } from './http/payment-routes.ts';
 import { paymentSaga } from './messaging/payment-saga.ts';
@@ -99,10 +100,15 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
         bodyLimit: config.HTTP_BODY_LIMIT,
         openapi: paymentOpenApi(),
         trustProxy: config.TRUST_PROXY,
+        corsOrigins: config.CORS_ORIGINS,
         isDraining: base.isDraining,
         shedding: sheddingFrom(config, pool),
         readinessChecks: base.readinessChecks,
-        routes: paymentRoutes(pool, verify),
+        routes: paymentRoutes(
+          pool,
+          verify,
+          providerFaults({ url: config.PROVIDER_URL, apiKey: config.PROVIDER_API_KEY, timeoutMs: 5000 }),
+        ),
       });
       // Listening first: liveness answers at once, readiness says DOWN until PostgreSQL and Kafka do.
       server = await listen(app, config.HOST, config.PORT);

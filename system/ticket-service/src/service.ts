@@ -118,6 +118,7 @@ export function createTicketService(config: TicketConfig): TicketService {
         bodyLimit: config.HTTP_BODY_LIMIT,
         openapi: ticketOpenApi(),
         trustProxy: config.TRUST_PROXY,
+        corsOrigins: config.CORS_ORIGINS,
         isDraining: base.isDraining,
         // The waiting room is where a crowd is meant to wait: its routes read Redis, and are never shed. A booking
         // is what the sale is for: polls and seat maps go first.

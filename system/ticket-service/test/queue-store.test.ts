@@ -360,15 +360,19 @@ describe('the waiting room queue in Redis', () => {
     );
   });
 
-  it('pause stops admissions and resume continues them', async () => {
+  it('pause stops admissions and resume continues them; each tick says whether the queue is paused', async () => {
     const eventId = await openQueue();
     for (let i = 0; i < 20; i++) await store.join(eventId, `fan-${i}`);
     await store.update(eventId, { paused: true });
     await store.tick(eventId, 60_000, 60_000);
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal((await store.tick(eventId, 60_000, 60_000)).served, 0);
+    const paused = await store.tick(eventId, 60_000, 60_000);
+    assert.equal(paused.served, 0);
+    // What the waiting fans' streams are told with their place (use-cases/queue-updates.ts).
+    assert.equal(paused.paused, true);
     await store.update(eventId, { paused: false });
     await waitFor(async () => ((await store.tick(eventId, 60_000, 60_000)).served > 0 ? true : undefined));
+    assert.equal((await store.tick(eventId, 60_000, 60_000)).paused, false);
   });
 
   it('runs two events side by side without either touching the other', async () => {

@@ -103,8 +103,14 @@ export function ticketHelpers(ticket: HttpClient, ticketDb: pg.Pool, adminToken:
     ticketDb,
 
     async createEvent(
-      layout = anEvent(),
-    ): Promise<{ id: string; seatIds: string[]; body: { id: string; capacity: number; available: number } }> {
+      layout: ReturnType<typeof anEvent> & {
+        queue?: { opensAt: string; admitPerSecond: number; maxActive: number };
+      } = anEvent(),
+    ): Promise<{
+      id: string;
+      seatIds: string[];
+      body: { id: string; name: string; capacity: number; available: number };
+    }> {
       const res = await ticket.post('/api/events', { token: adminToken, body: layout });
       if (res.status !== 201) throw new Error(`createEvent: ${res.status} ${JSON.stringify(res.body)}`);
       const seats = await ticket.get(`/api/events/${res.body.id}/seats`);

@@ -82,6 +82,8 @@ export interface QueueProgress {
   /** Measured admissions (tickets served) per second, smoothed. */
   rate: number | undefined;
   at: number;
+  /** The operator paused admissions: told to the waiting with their place. */
+  paused?: boolean;
 }
 
 /**

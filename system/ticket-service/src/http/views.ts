@@ -54,6 +54,10 @@ export const queueStatusView = z.object({
       'When to ask again, as Retry-After says: a quarter of the wait, until the opening in the pre-queue',
     ),
   ticket: z.number().int().nullable().optional(),
+  paused: z
+    .boolean()
+    .optional()
+    .describe('On the stream: the organiser paused admissions; the place is kept'),
   soldOut: z.boolean().optional(),
   admissionToken: z.string().optional().describe('Send it as X-Admission-Token when reserving'),
   admissionExpiresAt: time.optional(),

@@ -129,7 +129,8 @@ if c[7] ~= 'off' and c[8] then rate = math.min(rate, tonumber(c[8])) end
 local credit = tonumber(c[6] or '0')
 if c[4] == '1' then
   redis.call('HSET', cfg, 'lastTick', now, 'credit', 0)
-  return {0, served, 0, redis.call('ZCARD', active), tonumber(redis.call('GET', seq) or '0'), #lapsedUsers, now}
+  -- The last 1 says "paused": the waiting fans' pages show it, pushed with their place (queue-updates.ts).
+  return {0, served, 0, redis.call('ZCARD', active), tonumber(redis.call('GET', seq) or '0'), #lapsedUsers, now, 1}
 end
 -- The bucket holds at most one second of admissions: a pause or a slow tick does not bank a burst.
 credit = math.min(credit + (now - last) / 1000 * rate, math.max(rate, 1))

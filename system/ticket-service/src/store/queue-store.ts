@@ -39,6 +39,8 @@ export interface TickResult {
   lastTicket: number;
   lapsed: number;
   now: number;
+  /** The operator paused admissions. */
+  paused: boolean;
 }
 
 export type JoinResult =
@@ -173,7 +175,7 @@ export function queueStore(redis: Redis, prefix: string) {
         number,
         number,
       ];
-      return { admitted, served, dropped, active, lastTicket, lapsed, now };
+      return { admitted, served, dropped, active, lastTicket, lapsed, now, paused: r[7] === 1 };
     },
 
     /**

@@ -77,7 +77,10 @@ export class QueueUpdates {
       if (turn.kind === 'pre-queue' && progress.lastTicket > 0) this.#lookUpTicket(eventId, stream);
       else if (turn.kind === 'waiting' && turn.ticket <= progress.served) this.#tellTurn(eventId, stream);
       else if (turn.kind === 'waiting')
-        stream.sink.send('position', queueView(turn.ticket, progress.served, false, progress.rate));
+        stream.sink.send('position', {
+          ...queueView(turn.ticket, progress.served, false, progress.rate),
+          paused: progress.paused === true,
+        });
     }
   }
 

@@ -173,7 +173,14 @@ export class AdmissionTicker implements AdmissionProgress {
       before === undefined
         ? undefined
         : nextRate(before.rate, r.served - before.served, (now - before.at) / 1000);
-    const progress = { served: r.served, lastTicket: r.lastTicket, active: r.active, rate, at: now };
+    const progress = {
+      served: r.served,
+      lastTicket: r.lastTicket,
+      active: r.active,
+      rate,
+      at: now,
+      paused: r.paused,
+    };
     this.#progress.set(eventId, progress);
     for (const listener of this.#listeners) listener(eventId, progress);
     // A queue with nobody waiting and nobody inside costs a Redis round trip per tick for nothing.

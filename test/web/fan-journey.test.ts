@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { anEvent } from '../support/saga-stack.ts';
+import { openEvent, seat, signUpFan } from './pages.ts';
+import { screenshot, startWebStack, type WebStack } from './web-stack.ts';
+
+describe('web: a fan books in a real browser', function () {
+  this.timeout(120_000);
+  let web: WebStack;
+
+  before(async () => {
+    web = await startWebStack();
+  });
+  after(async () => {
+    await web?.stop();
+  });
+  afterEach(async () => {
+    await web.saga.setFaults({});
+    assert.deepEqual(web.takePageProblems(), [], 'no uncaught error and nothing refused by the CSP');
+  });
+
+  it('books a seat from sign-up to CONFIRMED, through the waiting room', async () => {
+    const layout = anEvent({ seats: 12 });
+    const event = await web.saga.createEvent({
+      ...layout,
+      queue: { opensAt: layout.salesOpenAt, admitPerSecond: 50, maxActive: 50 },
+    });
+    const page = await web.newFan();
+    await signUpFan(page, web);
+    await page.getByRole('link', { name: `Get tickets: ${event.body.name}` }).click();
+    await page.getByRole('button', { name: 'Join the waiting room' }).click();
+    await page.getByRole('heading', { name: 'Choose seats' }).waitFor();
+    await screenshot(page, 'fan-seat-map');
+    await seat(page, 'R', 'A', 3).click();
+    assert.equal(await seat(page, 'R', 'A', 3).getAttribute('aria-pressed'), 'true');
+    await page.getByRole('button', { name: 'Hold and pay' }).click();
+    await page.locator('[data-testid="outcome"][data-status="CONFIRMED"]').waitFor();
+    await page.getByText('Booked. Your seats are yours.').waitFor();
+    await screenshot(page, 'fan-confirmed');
+    // The page said CONFIRMED because the system did: the seat is sold in ticket-service's database.
+    assert.deepEqual(await web.saga.seatStatuses(event.id), { AVAILABLE: 11, SOLD: 1 });
+  });
+
+  it('two fans want one seat: one books it, the other is told it was taken and sees it so', async () => {
+    const event = await web.saga.createEvent(anEvent({ seats: 6 }));
+    const fans = [await web.newFan(), await web.newFan()];
+    await signUpFan(fans[0]!, web, 'Fan One');
+    await signUpFan(fans[1]!, web, 'Fan Two');
+    for (const page of fans) {
+      await openEvent(page, web, event.id);
+      await seat(page, 'R', 'A', 2).click();
+    }
+    // Both press at once: the database lets one hold the seat, the other gets a 409.
+    await Promise.all(fans.map((page) => page.getByRole('button', { name: 'Hold and pay' }).click()));
+    const outcomes = await Promise.all(
+      fans.map((page) =>
+        Promise.race([
+          page
+            .locator('[data-testid="outcome"][data-status="CONFIRMED"]')
+            .waitFor()
+            .then(() => 'booked'),
+          page
+            .getByRole('alert')
+            .filter({ hasText: 'Someone else just took one of those seats' })
+            .waitFor()
+            .then(() => 'told'),
+        ]),
+      ),
+    );
+    assert.deepEqual([...outcomes].sort(), ['booked', 'told']);
+    const loser = fans[outcomes.indexOf('told')]!;
+    await loser.locator('[data-seat="R-A-2"][aria-disabled="true"]').waitFor();
+    assert.equal(await seat(loser, 'R', 'A', 2).getAttribute('aria-pressed'), 'false');
+    await screenshot(loser, 'second-fan-seat-taken');
+    assert.deepEqual(await web.saga.seatStatuses(event.id), { AVAILABLE: 5, SOLD: 1 });
+  });
+
+  it('shows a declined payment and its compensation in plain words', async () => {
+    const event = await web.saga.createEvent(anEvent({ seats: 4 }));
+    await web.saga.setFaults({ failureRate: 1 });
+    const page = await web.newFan();
+    await signUpFan(page, web);
+    await openEvent(page, web, event.id);
+    await seat(page, 'R', 'A', 1).click();
+    await page.getByRole('button', { name: 'Hold and pay' }).click();
+    const compensated = page.getByTestId('compensated');
+    await compensated.waitFor();
+    assert.match(
+      await compensated.innerText(),
+      /^Payment failed: .+\. Your seats were released and no money was taken\.$/,
+    );
+    await screenshot(page, 'fan-payment-declined');
+    // The seat went back on sale, as the page says.
+    await page.getByRole('button', { name: 'Choose other seats' }).click();
+    await page.locator('[data-seat="R-A-1"][aria-disabled="false"]').waitFor();
+  });
+
+  it('keeps the place in line across a reload, and the place moves live as the line does', async () => {
+    const layout = anEvent({ seats: 40 });
+    const event = await web.saga.createEvent({
+      ...layout,
+      queue: { opensAt: layout.salesOpenAt, admitPerSecond: 1, maxActive: 1000 },
+    });
+    // Fans ahead, joined through the API; the admission controller is off so the line moves at 1 a second.
+    await web.saga.ticket.patch(`/api/events/${event.id}/queue`, {
+      token: web.saga.adminToken,
+      body: { admissionControl: 'off', paused: true },
+    });
+    for (let i = 0; i < 6; i += 1) {
+      const fan = await web.saga.newUser();
+      await web.saga.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token });
+    }
+    const page = await web.newFan();
+    await signUpFan(page, web);
+    await openEvent(page, web, event.id);
+    await page.getByRole('button', { name: 'Join the waiting room' }).click();
+    const position = page.getByTestId('queue-position');
+    await position.waitFor();
+    const before = Number(await position.innerText());
+    assert.equal(before, 7);
+    await page.reload();
+    await position.waitFor();
+    assert.equal(Number(await position.innerText()), before, 'a reload keeps the place');
+    await screenshot(page, 'fan-waiting');
+    await web.saga.ticket.patch(`/api/events/${event.id}/queue`, {
+      token: web.saga.adminToken,
+      body: { paused: false },
+    });
+    // Pushed over SSE: no reload, no click.
+    const deadline = Date.now() + 20_000;
+    let now = before;
+    while (now >= before && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      now = Number(await position.innerText());
+    }
+    assert.ok(now < before, `the place moved from ${before} without a reload (now ${now})`);
+    assert.match(await page.getByTestId('queue-announcement').innerText(), /Your place in line: \d+/);
+  });
+
+  it('lists the fan’s tickets, and cancelling a paid one refunds it', async () => {
+    const event = await web.saga.createEvent(anEvent({ seats: 4 }));
+    const page = await web.newFan();
+    await signUpFan(page, web);
+    await openEvent(page, web, event.id);
+    await seat(page, 'R', 'A', 4).click();
+    await page.getByRole('button', { name: 'Hold and pay' }).click();
+    await page.locator('[data-testid="outcome"][data-status="CONFIRMED"]').waitFor();
+    await page.getByRole('link', { name: 'See my tickets' }).click();
+    const ticket = page.locator('[data-testid="ticket"][data-status="CONFIRMED"]');
+    await ticket.waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await ticket.getByRole('button', { name: 'Cancel' }).click();
+    await page
+      .getByTestId('refund')
+      .filter({ hasText: /^Refunded on / })
+      .waitFor({ timeout: 30_000 });
+    await screenshot(page, 'fan-tickets-refunded');
+    assert.deepEqual(await web.saga.seatStatuses(event.id), { AVAILABLE: 4 });
+  });
+
+  it('works with the keyboard alone, on a phone-sized screen, in Korean', async () => {
+    const event = await web.saga.createEvent(anEvent({ seats: 8 }));
+    const page = await web.newFan({ viewport: { width: 390, height: 844 }, locale: 'ko-KR' });
+    await signUpFanKorean(page);
+    await openEvent(page, web, event.id);
+    await page.getByRole('heading', { name: '좌석 선택' }).waitFor();
+    // Tab into the map, arrow to the third seat, choose it with Space, Tab on to the button, Enter.
+    await seat(page, 'R', 'A', 1).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Space');
+    assert.equal(await seat(page, 'R', 'A', 3).getAttribute('aria-pressed'), 'true');
+    const noSideScroll = await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth');
+    assert.ok(noSideScroll, 'the page fits a 390 px wide screen');
+    await screenshot(page, 'fan-phone-korean');
+    await page.getByRole('button', { name: '선점하고 결제' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="outcome"][data-status="CONFIRMED"]').waitFor();
+    await page.getByText('예매 완료! 좌석이 확정되었습니다.').waitFor();
+
+    async function signUpFanKorean(p: typeof page) {
+      await p.goto(web.url);
+      await p.getByRole('button', { name: '처음이신가요? 회원가입' }).click();
+      await p.getByLabel('이메일').fill(`kfan-${Date.now()}@example.test`);
+      await p.getByLabel('이름').fill('김민지');
+      await p.getByLabel('비밀번호 (8자 이상)').fill('lightstick-2026');
+      await p.getByRole('button', { name: '회원가입' }).click();
+      await p.getByRole('heading', { name: '예매 중인 공연' }).waitFor();
+    }
+  });
+});

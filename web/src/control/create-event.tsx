@@ -1,0 +1,132 @@
+import { useState } from 'preact/hooks';
+import { request } from '../api.ts';
+import { describeError } from '../errors.ts';
+import { useI18n } from '../i18n.ts';
+import { Notice } from '../ui/notice.tsx';
+
+const minutesFromNow = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
+
+/** "A, 10, 20, 110000" per line: a section's name, rows, seats per row and price. */
+export function parseSections(
+  text: string,
+): Array<{ name: string; rows: number; seatsPerRow: number; price: number }> {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [name = '', rows = '', seatsPerRow = '', price = ''] = line.split(',').map((p) => p.trim());
+      return { name, rows: Number(rows), seatsPerRow: Number(seatsPerRow), price: Number(price) };
+    });
+}
+
+export function CreateEvent(props: { onCreated: (id: string) => void }) {
+  const { t } = useI18n();
+  const [withQueue, setWithQueue] = useState(true);
+  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string }>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget as HTMLFormElement);
+    const num = (name: string) => Number(f.get(name));
+    const salesOpenAt = minutesFromNow(num('salesOpen'));
+    const body = {
+      name: String(f.get('name')),
+      venue: String(f.get('venue')),
+      startsAt: minutesFromNow(num('startsAt')),
+      salesOpenAt,
+      holdSeconds: num('holdSeconds'),
+      maxSeatsPerUser: num('maxSeats'),
+      sections: parseSections(String(f.get('sections'))),
+      ...(withQueue
+        ? {
+            queue: {
+              opensAt: salesOpenAt,
+              admitPerSecond: num('admitPerSecond'),
+              maxActive: num('maxActive'),
+            },
+          }
+        : {}),
+    };
+    setBusy(true);
+    setMessage(undefined);
+    try {
+      const created = await request<{ id: string; name: string }>('ticket', '/api/events', {
+        method: 'POST',
+        body,
+      });
+      setMessage({ kind: 'success', text: t('control.created', { name: created.name }) });
+      props.onCreated(created.id);
+    } catch (err) {
+      setMessage({ kind: 'error', text: describeError(err, t) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="card" aria-labelledby="create-title">
+      <h2 id="create-title">{t('control.create')}</h2>
+      <form onSubmit={(e) => void submit(e)} class="form-grid">
+        <label>
+          {t('control.name')}
+          <input name="name" required maxLength={200} defaultValue="BTS World Tour — Seoul" />
+        </label>
+        <label>
+          {t('control.venue')}
+          <input name="venue" required maxLength={200} defaultValue="Jamsil Olympic Stadium" />
+        </label>
+        <label>
+          {t('control.startsAt')}
+          <input name="startsAt" type="number" min={0} required defaultValue={60 * 24 * 7} />
+        </label>
+        <label>
+          {t('control.salesOpen')}
+          <input name="salesOpen" type="number" min={0} required defaultValue={0} />
+        </label>
+        <label>
+          {t('control.holdSeconds')}
+          <input name="holdSeconds" type="number" min={1} max={3600} required defaultValue={300} />
+        </label>
+        <label>
+          {t('control.maxSeats')}
+          <input name="maxSeats" type="number" min={1} max={20} required defaultValue={4} />
+        </label>
+        <label class="wide">
+          {t('control.sections')}
+          <textarea
+            name="sections"
+            rows={3}
+            required
+            defaultValue={'VIP, 5, 20, 220000\nR, 10, 30, 165000\nS, 10, 30, 110000'}
+          />
+        </label>
+        <label class="check wide">
+          <input
+            type="checkbox"
+            checked={withQueue}
+            onChange={(e) => setWithQueue(e.currentTarget.checked)}
+          />
+          {t('control.withQueue')}
+        </label>
+        {withQueue && (
+          <>
+            <label>
+              {t('control.admitPerSecond')}
+              <input name="admitPerSecond" type="number" min={1} max={100000} required defaultValue={50} />
+            </label>
+            <label>
+              {t('control.maxActive')}
+              <input name="maxActive" type="number" min={1} max={1000000} required defaultValue={200} />
+            </label>
+          </>
+        )}
+        {message !== undefined && <Notice kind={message.kind}>{message.text}</Notice>}
+        <button type="submit" class="primary" disabled={busy}>
+          {t('control.createButton')}
+        </button>
+      </form>
+    </section>
+  );
+}

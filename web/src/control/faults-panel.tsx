@@ -1,0 +1,116 @@
+import { useEffect, useState } from 'preact/hooks';
+import { request } from '../api.ts';
+import { describeError } from '../errors.ts';
+import { type MessageKey, useI18n } from '../i18n.ts';
+import { Notice } from '../ui/notice.tsx';
+
+interface FaultProfile {
+  failureRate: number;
+  timeoutRate: number;
+  timeoutAfterCaptureRate: number;
+  slowRate: number;
+  latencyMs: { min: number; max: number };
+  outageUntil: string | null;
+  [field: string]: unknown;
+}
+
+const RATES = ['failureRate', 'timeoutRate', 'timeoutAfterCaptureRate', 'slowRate'] as const;
+const PATH = '/api/admin/payment-faults';
+
+/** The payment provider's fault profile, through payment-service (which holds the provider's key). */
+export function FaultsPanel() {
+  const { t } = useI18n();
+  const [profile, setProfile] = useState<FaultProfile>();
+  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string }>();
+
+  useEffect(() => {
+    request<FaultProfile>('payment', PATH)
+      .then(setProfile)
+      .catch((err) => setMessage({ kind: 'error', text: describeError(err, t) }));
+  }, [t]);
+
+  const put = async (body: unknown) => {
+    setMessage(undefined);
+    try {
+      setProfile(await request<FaultProfile>('payment', PATH, { method: 'PUT', body }));
+      setMessage({ kind: 'success', text: t('control.saved') });
+    } catch (err) {
+      setMessage({ kind: 'error', text: describeError(err, t) });
+    }
+  };
+
+  const save = (e: Event) => {
+    e.preventDefault();
+    if (profile === undefined) return;
+    const f = new FormData(e.currentTarget as HTMLFormElement);
+    const { outageUntil: _outage, ...rest } = profile;
+    void put({
+      ...rest,
+      ...Object.fromEntries(RATES.map((r) => [r, Number(f.get(r))])),
+      latencyMs: { min: Number(f.get('latencyMin')), max: Number(f.get('latencyMax')) },
+    });
+  };
+
+  const outage = (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget as HTMLFormElement);
+    void put({ outageSeconds: Number(f.get('outageSeconds')) });
+  };
+
+  return (
+    <section class="card" aria-labelledby="faults-title">
+      <h2 id="faults-title">{t('control.faults')}</h2>
+      {profile !== undefined && (
+        <>
+          <form class="form-grid" onSubmit={save} key={JSON.stringify(profile)}>
+            {RATES.map((rate) => (
+              <label key={rate}>
+                {t(`control.${rate}` as MessageKey)}
+                <input
+                  name={rate}
+                  type="number"
+                  min={0}
+                  max={1}
+                  step={0.01}
+                  defaultValue={String(profile[rate])}
+                />
+              </label>
+            ))}
+            <label>
+              {t('control.latencyMin')}
+              <input
+                name="latencyMin"
+                type="number"
+                min={0}
+                max={60000}
+                defaultValue={String(profile.latencyMs.min)}
+              />
+            </label>
+            <label>
+              {t('control.latencyMax')}
+              <input
+                name="latencyMax"
+                type="number"
+                min={0}
+                max={60000}
+                defaultValue={String(profile.latencyMs.max)}
+              />
+            </label>
+            <button type="submit" class="primary">
+              {t('control.apply')}
+            </button>
+          </form>
+          <form class="form-grid" onSubmit={outage}>
+            <label>
+              {t('control.outage')}
+              <input name="outageSeconds" type="number" min={0} max={3600} defaultValue="30" />
+            </label>
+            <button type="submit">{t('control.startOutage')}</button>
+          </form>
+          {profile.outageUntil !== null && <p class="muted">outage until {profile.outageUntil}</p>}
+        </>
+      )}
+      {message !== undefined && <Notice kind={message.kind}>{message.text}</Notice>}
+    </section>
+  );
+}

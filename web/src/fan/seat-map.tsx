@@ -1,0 +1,179 @@
+import { memo } from 'preact/compat';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { problemOf, rawRequest } from '../api.ts';
+import { money, useI18n } from '../i18n.ts';
+import type { Seat } from '../types.ts';
+
+const REFRESH_MS = 2000;
+
+/**
+ * Every seat of the event with its status, read again every few seconds with If-None-Match: an unchanged map
+ * costs a 304. `refresh` forces a read (after a 409, the seat someone else took).
+ */
+export function useSeatMap(eventId: string, refresh: number): Seat[] | undefined {
+  const [seats, setSeats] = useState<Seat[]>();
+  const etag = useRef<string | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout>;
+    const read = async () => {
+      let wait = REFRESH_MS;
+      try {
+        const res = await rawRequest('ticket', `/api/events/${eventId}/seats`, {
+          headers: etag.current === null ? {} : { 'if-none-match': etag.current },
+        });
+        if (res.status === 200) {
+          etag.current = res.headers.get('etag');
+          if (!stopped) setSeats((await res.json()) as Seat[]);
+        } else if (res.status !== 304) {
+          const problem = await problemOf(res);
+          wait = (problem.retryAfterSeconds ?? 2) * 1000;
+        }
+      } catch {
+        wait = REFRESH_MS * 2;
+      }
+      if (!stopped) timer = setTimeout(() => void read(), wait);
+    };
+    etag.current = null;
+    void read();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [eventId, refresh]);
+  return seats;
+}
+
+interface RowProps {
+  row: string;
+  seats: Seat[];
+  r: number;
+  /** The ids chosen in this row, joined: a row re-renders only when its own seats or choices change. */
+  chosen: string;
+  /** The column that is in the tab order, or -1 when the focus is on another row. */
+  focusColumn: number;
+  currency: string;
+  onToggle: (seat: Seat) => void;
+  onKey: (e: KeyboardEvent, r: number, c: number) => void;
+  onFocus: (r: number, c: number) => void;
+}
+
+const SeatRow = memo(function SeatRow(props: RowProps) {
+  const { t, lang } = useI18n();
+  const chosen = new Set(props.chosen === '' ? [] : props.chosen.split(','));
+  return (
+    <div class="seat-row">
+      <span class="row-label" aria-hidden="true">
+        {props.row}
+      </span>
+      {props.seats.map((seat, c) => {
+        const mine = chosen.has(seat.id);
+        const free = seat.status === 'AVAILABLE';
+        return (
+          <button
+            type="button"
+            key={seat.id}
+            class={`seat seat-${mine ? 'mine' : seat.status.toLowerCase()}`}
+            data-pos={`${props.r}-${c}`}
+            data-seat={`${seat.section}-${seat.row}-${seat.number}`}
+            tabIndex={props.focusColumn === c ? 0 : -1}
+            aria-pressed={mine}
+            aria-disabled={!free && !mine}
+            aria-label={t('seats.seat', {
+              section: seat.section,
+              row: seat.row,
+              number: seat.number,
+              price: money(seat.price, props.currency, lang),
+              status: free || mine ? t('seats.available') : t('seats.taken'),
+            })}
+            onKeyDown={(e) => props.onKey(e, props.r, c)}
+            onFocus={() => props.onFocus(props.r, c)}
+            onClick={() => (free || mine) && props.onToggle(seat)}
+          >
+            {seat.number}
+          </button>
+        );
+      })}
+    </div>
+  );
+});
+
+/**
+ * One section's seats as a grid. One seat is in the tab order at a time (a roving tabindex): Tab enters and
+ * leaves the map, the arrow keys move within it, Space or Enter chooses. Rows are memoised: choosing a seat
+ * redraws its row, not the section (a section can hold thousands of seats, and the click must stay quick).
+ */
+export function SeatGrid(props: {
+  seats: Seat[];
+  currency: string;
+  selected: ReadonlySet<string>;
+  onToggle: (seat: Seat) => void;
+}) {
+  const { t } = useI18n();
+  const rows = useMemo(() => {
+    const byRow = new Map<string, Seat[]>();
+    for (const seat of props.seats) {
+      const row = byRow.get(seat.row) ?? [];
+      row.push(seat);
+      byRow.set(seat.row, row);
+    }
+    return [...byRow.entries()].map(([row, seats]) => ({
+      row,
+      seats: seats.sort((a, b) => a.number - b.number),
+    }));
+  }, [props.seats]);
+  const [focus, setFocus] = useState<[number, number]>([0, 0]);
+  const grid = useRef<HTMLFieldSetElement>(null);
+  // The rows get stable callbacks that read the latest state, so memo can skip them.
+  const latest = useRef({ rows, onToggle: props.onToggle });
+  latest.current = { rows, onToggle: props.onToggle };
+  const onToggle = useCallback((seat: Seat) => latest.current.onToggle(seat), []);
+  const onFocus = useCallback((r: number, c: number) => setFocus([r, c]), []);
+  const onKey = useCallback((e: KeyboardEvent, r: number, c: number) => {
+    const all = latest.current.rows;
+    const delta: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+    };
+    let next: [number, number] | undefined;
+    const d = delta[e.key];
+    if (d !== undefined) {
+      const nr = Math.min(all.length - 1, Math.max(0, r + d[0]));
+      const width = all[nr]?.seats.length ?? 1;
+      next = [nr, Math.min(width - 1, Math.max(0, d[0] === 0 ? c + d[1] : c))];
+    } else if (e.key === 'Home') next = [r, 0];
+    else if (e.key === 'End') next = [r, (all[r]?.seats.length ?? 1) - 1];
+    if (next === undefined) return;
+    e.preventDefault();
+    setFocus(next);
+    grid.current?.querySelector<HTMLButtonElement>(`[data-pos="${next[0]}-${next[1]}"]`)?.focus();
+  }, []);
+
+  return (
+    <fieldset class="seat-grid" ref={grid} aria-describedby="seat-keys">
+      <legend class="visually-hidden">{props.seats[0]?.section ?? ''}</legend>
+      <p id="seat-keys" class="visually-hidden">
+        {t('seats.keys')}
+      </p>
+      {rows.map(({ row, seats }, r) => (
+        <SeatRow
+          key={row}
+          row={row}
+          seats={seats}
+          r={r}
+          chosen={seats
+            .filter((s) => props.selected.has(s.id))
+            .map((s) => s.id)
+            .join(',')}
+          focusColumn={focus[0] === r ? focus[1] : -1}
+          currency={props.currency}
+          onToggle={onToggle}
+          onKey={onKey}
+          onFocus={onFocus}
+        />
+      ))}
+    </fieldset>
+  );
+}
