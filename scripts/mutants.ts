@@ -17,10 +17,13 @@ interface Mutant {
   represents: string;
   patch: string;
   /** What must catch it: mocha test files, or a scenario (with its arguments). */
-  caughtBy:
-    | { tests: string[] /** Only the tests whose titles match (mocha --grep). */; grep?: string }
-    | { scenario: string; args?: string[] }
-    | { script: string; args?: string[] };
+  caughtBy: TestsCheck | { scenario: string; args?: string[] } | { script: string; args?: string[] };
+}
+
+interface TestsCheck {
+  tests: string[];
+  /** Only the tests whose titles match (mocha --grep): the kill is then that test's failure, not any. */
+  grep?: string;
 }
 
 export function loadCatalogue(): Mutant[] {

@@ -43,7 +43,7 @@ export async function startWebStack(): Promise<WebStack> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const cors = { CORS_ORIGINS: origin };
-  const saga = await startSagaStack({ account: cors, ticket: cors, payment: { ...cors, ...{} } });
+  const saga = await startSagaStack({ account: cors, ticket: cors, payment: cors });
   await ensureWebBuild();
   const paymentUrl = saga.paymentUrl();
   if (paymentUrl === undefined) throw new Error('payment-service did not start');

@@ -2,7 +2,7 @@
 // under /prometheus on the same origin. Plain node:http: it serves a handful of static files to a few browsers.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 
 export const WEB_ROOT = resolve(import.meta.dirname, '..');
 const DIST = join(WEB_ROOT, 'dist');
@@ -123,10 +123,14 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       return;
     }
     // Hash routes: every page is index.html; anything else is a file of the build, inside dist/ only.
-    const file = normalize(
-      join(dist, url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname)),
-    );
-    if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) {
+    let path = '';
+    try {
+      path = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname);
+    } catch {
+      // Malformed percent-encoding: no such file.
+    }
+    const file = normalize(join(dist, path));
+    if (path === '' || !file.startsWith(dist + sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Not found');
       return;

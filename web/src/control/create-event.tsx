@@ -71,7 +71,7 @@ export function CreateEvent(props: { onCreated: (id: string) => void }) {
       <form onSubmit={(e) => void submit(e)} class="form-grid">
         <label>
           {t('control.name')}
-          <input name="name" required maxLength={200} defaultValue="BTS World Tour — Seoul" />
+          <input name="name" required maxLength={200} defaultValue="ReserveX Live — Seoul" />
         </label>
         <label>
           {t('control.venue')}
