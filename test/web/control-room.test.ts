@@ -86,6 +86,8 @@ describe('web: the control room, in a real browser', function () {
     await admin.getByRole('button', { name: 'Resume' }).waitFor();
     assert.equal((await queueOf(event.id)).paused, true);
     await fan.getByTestId('queue-paused').waitFor({ timeout: 15_000 });
+    // Screen readers hear it too, at once rather than with the next place.
+    assert.match(await fan.getByTestId('queue-announcement').innerText(), /paused by the organiser/);
     await screenshot(fan, 'fan-queue-paused');
     await screenshot(admin, 'control-room-paused');
     await admin.getByRole('button', { name: 'Resume' }).click();

@@ -9,21 +9,35 @@ import { CreateEvent } from './create-event.tsx';
 import { FaultsPanel } from './faults-panel.tsx';
 import { QueueControls } from './queue-controls.tsx';
 
+const EVENTS_EVERY_MS = 5000;
+
+function latestSale(events: EventSummary[]): EventSummary | undefined {
+  return events.reduce<EventSummary | undefined>(
+    (latest, e) => (latest === undefined || e.salesOpenAt > latest.salesOpenAt ? e : latest),
+    undefined,
+  );
+}
+
 /** The operator's screen: an event's waiting room and dial, the payment faults, and the on-sale's live charts. */
 export function ControlRoom(props: { session: Session }) {
   const { t } = useI18n();
   const [events, setEvents] = useState<EventSummary[]>([]);
-  const [selected, setSelected] = useState<string>();
+  const [picked, setPicked] = useState<string>();
   const [reload, setReload] = useState(0);
 
+  // Read again every few seconds: a scenario run creates its event after the operator opened this page.
   useEffect(() => {
-    request<EventSummary[]>('ticket', '/api/events?limit=200')
-      .then((list) => {
-        setEvents(list);
-        setSelected((s) => s ?? list[0]?.id);
-      })
-      .catch(() => {});
+    const read = () =>
+      request<EventSummary[]>('ticket', '/api/events?limit=200')
+        .then(setEvents)
+        .catch(() => {});
+    void read();
+    const timer = setInterval(() => void read(), EVENTS_EVERY_MS);
+    return () => clearInterval(timer);
   }, [reload]);
+
+  // Until the operator picks one, the room follows the sale that opened last: the one happening now.
+  const selected = picked ?? latestSale(events)?.id;
 
   if (!isAdmin(props.session)) return <Notice kind="error">{t('control.needAdmin')}</Notice>;
   const event = events.find((e) => e.id === selected);
@@ -37,7 +51,7 @@ export function ControlRoom(props: { session: Session }) {
             {t('control.event')}
             <select
               value={selected}
-              onChange={(e) => setSelected(e.currentTarget.value)}
+              onChange={(e) => setPicked(e.currentTarget.value)}
               data-testid="event-select"
             >
               {events.map((e) => (
@@ -52,7 +66,7 @@ export function ControlRoom(props: { session: Session }) {
         </section>
         <CreateEvent
           onCreated={(id) => {
-            setSelected(id);
+            setPicked(id);
             setReload((n) => n + 1);
           }}
         />

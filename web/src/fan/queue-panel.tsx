@@ -24,6 +24,7 @@ export function QueuePanel(props: { eventId: string; onAdmitted: (status: QueueS
   // Bumped by each join, so a fan who joins again after their turn lapsed gets a fresh stream.
   const [generation, setGeneration] = useState(0);
   const lastAnnounced = useRef(0);
+  const wasPaused = useRef(false);
   const base = `/api/events/${props.eventId}/queue`;
 
   // Where the fan already stands, if anywhere: the reload case.
@@ -62,11 +63,14 @@ export function QueuePanel(props: { eventId: string; onAdmitted: (status: QueueS
   useEffect(() => {
     if (status === undefined) return;
     const now = Date.now();
-    const stateChange = status.state !== 'waiting' || status.position === null;
+    const paused = status.paused === true;
+    const stateChange =
+      status.state !== 'waiting' || status.position === null || paused !== wasPaused.current;
+    wasPaused.current = paused;
     if (!stateChange && now - lastAnnounced.current < ANNOUNCE_EVERY_MS) return;
     lastAnnounced.current = now;
-    setAnnouncement(describe(status));
-  }, [status?.state, status?.position]);
+    setAnnouncement(paused && status.state === 'waiting' ? t('queue.paused') : describe(status));
+  }, [status?.state, status?.position, status?.paused]);
 
   const join = async () => {
     setBusy(true);
