@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { faultProfileSchema } from '@reservex/payment-provider/faults';
+import { faultProfileSchema } from '@reservex/contracts';
 import { z } from 'zod';
 import { faultSchema } from './chaos/faults.ts';
 import { SERVICES } from './chaos/target-names.ts';

@@ -159,5 +159,18 @@ describe('web: the control room, in a real browser', function () {
     await fan.goto(`${web.url}#/control`);
     await fan.getByText('The control room is for admins.').waitFor();
     assert.equal(await fan.getByRole('link', { name: 'Control room' }).count(), 0);
+    // And the API behind it says the same, whatever a page shows.
+    const payment = web.saga.payment()!;
+    const someone = await web.saga.newUser();
+    const path = '/api/admin/payment-faults';
+    assert.equal((await payment.get(path, { token: someone.token })).status, 403);
+    assert.equal((await payment.put(path, { token: someone.token, body: { failureRate: 1 } })).status, 403);
+    // An admin's invalid profile is refused with the field named, before it reaches the provider.
+    const invalid = await payment.put(path, {
+      token: web.saga.adminToken,
+      body: { failureRate: 2, latencyMs: { min: 0, max: 5 } },
+    });
+    assert.equal(invalid.status, 400);
+    assert.equal(invalid.body.errors[0].pointer, '/failureRate');
   });
 });

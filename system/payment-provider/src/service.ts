@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { type FaultProfile, faultProfileSchema } from '@reservex/contracts';
 import {
   createHttpApp,
   createLogger,
@@ -15,7 +16,6 @@ import {
   TtlCache,
 } from '@reservex/kit';
 import type { ProviderConfig } from './config.ts';
-import { type FaultProfile, faultProfileSchema } from './domain/provider-faults.ts';
 import { providerOpenApi } from './http/operations.ts';
 import { providerRoutes } from './http/provider-routes.ts';
 import { declineAbandoned } from './store/charges.ts';

@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
-import {
-  drawChargeFate,
-  drawRefundFate,
-  faultChangeSchema,
-  faultProfileSchema,
-  inOutage,
-} from '../src/domain/provider-faults.ts';
+import { faultChangeSchema, faultProfileSchema } from '@reservex/contracts';
+import { drawChargeFate, drawRefundFate, inOutage } from '../src/domain/provider-faults.ts';
 
 /** A seeded generator, so that shares can be checked without flakiness. */
 function seeded(seed: number) {

@@ -1,8 +1,8 @@
+import type { FaultProfile } from '@reservex/contracts';
 import { loadConfig, type RunningServer } from '@reservex/kit';
 import { createTestDatabase } from '@reservex/kit/testing';
 import pg from 'pg';
 import { providerConfigSchema } from '../src/config.ts';
-import type { FaultProfile } from '../src/domain/provider-faults.ts';
 import { createPaymentProvider, type PaymentProvider } from '../src/service.ts';
 
 /** Money the provider moved under one charge key, from its own ledger. */

@@ -1,6 +1,6 @@
+import { faultChangeSchema, faultProfileSchema } from '@reservex/contracts';
 import { type OperationSpec, openApiDocument, PLATFORM_OPERATIONS } from '@reservex/kit';
 import { z } from 'zod';
-import { faultChangeSchema, faultProfileSchema } from '../domain/provider-faults.ts';
 
 const key = z
   .string()

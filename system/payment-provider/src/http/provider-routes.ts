@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
+import { type FaultProfile, faultChangeSchema } from '@reservex/contracts';
 import { parseInput, UnauthorizedProblem } from '@reservex/kit';
 import type { Express, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
-import { type FaultProfile, faultChangeSchema } from '../domain/provider-faults.ts';
 import type { ProviderAnswer, ProviderApi } from '../use-cases/provider-api.ts';
 import { chargeBody, keyParam, refundBody } from './operations.ts';
 

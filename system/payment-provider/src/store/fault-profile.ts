@@ -1,5 +1,5 @@
+import type { FaultProfile } from '@reservex/contracts';
 import type { Queryable } from '@reservex/kit';
-import type { FaultProfile } from '../domain/provider-faults.ts';
 
 export async function loadFaultProfile(db: Queryable): Promise<FaultProfile | undefined> {
   const { rows } = await db.query('SELECT profile FROM fault_profile WHERE id = 1');

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FaultProfile } from '@reservex/contracts';
 import type { Pool } from '@reservex/kit';
-import { drawChargeFate, drawRefundFate, type FaultProfile, inOutage } from '../domain/provider-faults.ts';
+import { drawChargeFate, drawRefundFate, inOutage } from '../domain/provider-faults.ts';
 import { type Charge, capture, decline, findCharge, startCharge, voidCharge } from '../store/charges.ts';
 import { recordRefund, refundExists } from '../store/refunds.ts';
 

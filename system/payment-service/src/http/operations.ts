@@ -1,3 +1,4 @@
+import { faultChangeSchema, faultProfileSchema } from '@reservex/contracts';
 import { type OperationSpec, openApiDocument, PLATFORM_OPERATIONS } from '@reservex/kit';
 import { z } from 'zod';
 import { PAYMENT_STATUSES } from '../domain/payment-status.ts';
@@ -16,15 +17,6 @@ const paymentView = z.object({
   capturedAt: time.optional(),
   refundedAt: time.optional(),
 });
-
-/**
- * The provider's fault profile as payment-service passes it on: the provider validates every field (its
- * faultProfileSchema), so here only the shape of a JSON object is checked.
- */
-export const faultChangeBody = z
-  .looseObject({})
-  .meta({ description: "The provider's fault profile, or { outageSeconds }" });
-const faultProfileView = z.looseObject({ failureRate: z.number().min(0).max(1) });
 
 /** Every operation payment-service serves: the OpenAPI document is built from this list, and a test holds the routes to it. */
 export const PAYMENT_OPERATIONS: OperationSpec[] = [
@@ -47,7 +39,7 @@ export const PAYMENT_OPERATIONS: OperationSpec[] = [
     summary: "The payment provider's fault profile in force",
     tag: 'faults',
     caller: 'admin',
-    responses: { 200: { description: 'The profile', schema: faultProfileView } },
+    responses: { 200: { description: 'The profile', schema: faultProfileSchema } },
   },
   {
     method: 'put',
@@ -55,12 +47,12 @@ export const PAYMENT_OPERATIONS: OperationSpec[] = [
     operationId: 'setPaymentFaults',
     summary: "Replace the payment provider's fault profile, or start an outage of `outageSeconds`",
     description:
-      'Passed on to the provider (PUT /v1/faults with the merchant key); its 400 comes back as given. The fields: failureRate, timeoutRate, timeoutAfterCaptureRate, resetAfterCaptureRate, errorAfterCaptureRate, slowRate, slowMs, latencyMs {min, max}, refundTimeoutRate, refundTimeoutAfterRate.',
+      "Validated here against the provider's own schema (system/contracts), then passed on to the provider (PUT /v1/faults with the merchant key, which only payment-service holds).",
     tag: 'faults',
     caller: 'admin',
-    body: faultChangeBody,
+    body: faultChangeSchema,
     bodyExample: { failureRate: 0.2, latencyMs: { min: 20, max: 120 } },
-    responses: { 200: { description: 'The profile now in force', schema: faultProfileView } },
+    responses: { 200: { description: 'The profile now in force', schema: faultProfileSchema } },
   },
 ];
 

@@ -1,8 +1,9 @@
+import { faultChangeSchema } from '@reservex/contracts';
 import { type AccessTokenVerifier, authenticate, type Pool, parseInput, requireRole } from '@reservex/kit';
 import type { Express } from 'express';
 import type { ProviderFaults } from '../gateway/provider-faults.ts';
 import { paymentsOf } from '../use-cases/payments.ts';
-import { faultChangeBody, paymentsQuery } from './operations.ts';
+import { paymentsQuery } from './operations.ts';
 
 /**
  * Payments themselves are read-only here: they move through the saga. The provider's fault profile is set at the
@@ -20,7 +21,7 @@ export function paymentRoutes(pool: Pool, verify: AccessTokenVerifier, faults: P
       res.json(await faults.get());
     });
     app.put('/api/admin/payment-faults', ...admin, async (req, res) => {
-      const profile = await faults.change(parseInput(faultChangeBody, req.body));
+      const profile = await faults.change(parseInput(faultChangeSchema, req.body));
       res.locals.log.info({ faults: profile }, 'provider fault profile changed by an admin');
       res.json(profile);
     });
