@@ -52,7 +52,12 @@ export const PAYMENT_OPERATIONS: OperationSpec[] = [
     caller: 'admin',
     body: faultChangeSchema,
     bodyExample: { failureRate: 0.2, latencyMs: { min: 20, max: 120 } },
-    responses: { 200: { description: 'The profile now in force', schema: faultProfileSchema } },
+    responses: {
+      200: { description: 'The profile now in force', schema: faultProfileSchema },
+      422: {
+        description: 'The charge (or refund) fault rates add up to more than 1, or latencyMs.min exceeds max',
+      },
+    },
   },
 ];
 
