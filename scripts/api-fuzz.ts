@@ -50,7 +50,12 @@ export function countsFromEvents(ndjson: string): Omit<Counts, 'service' | 'exit
   for (const line of ndjson.split('\n')) {
     if (line.trim() === '') continue;
     const event = JSON.parse(line) as { ScenarioFinished?: { status: string; recorder?: ScenarioRecorder } };
+    // An error that is not a check's failure (a network error, a timeout, a schema schemathesis could not use)
+    // still fails the run: it is named, so a FAIL never comes without a reason.
+    for (const [kind, detail] of Object.entries(event))
+      if (/Error$/.test(kind)) failures.add(`${kind}: ${JSON.stringify(detail).slice(0, 300)}`);
     const finished = event.ScenarioFinished;
+    if (finished?.status === 'error') failures.add(`error on ${finished.recorder?.label ?? '?'}`);
     if (finished === undefined || finished.status === 'skip') continue;
     const recorder = finished.recorder ?? {};
     if (recorder.label !== undefined) operations.add(recorder.label);
