@@ -74,6 +74,22 @@ describe('web: a fan books in a real browser', function () {
     assert.deepEqual(await web.saga.seatStatuses(event.id), { AVAILABLE: 5, SOLD: 1 });
   });
 
+  it('keeps the choice within the per-fan limit, and says why a seat more is not taken', async () => {
+    const event = await web.saga.createEvent(anEvent({ seats: 6, maxSeatsPerUser: 2 }));
+    const page = await web.newFan();
+    await signUpFan(page, web);
+    await openEvent(page, web, event.id);
+    await page.getByText('Up to 2 seats per fan').waitFor();
+    for (const n of [1, 2, 3]) await seat(page, 'R', 'A', n).click();
+    assert.equal(await seat(page, 'R', 'A', 3).getAttribute('aria-pressed'), 'false');
+    await page.getByText('You can choose at most 2 seats.').waitFor();
+    assert.match(await page.getByTestId('selection').innerText(), /^2 selected · ₩200,000$/);
+    // Letting one go makes room for another.
+    await seat(page, 'R', 'A', 1).click();
+    await seat(page, 'R', 'A', 3).click();
+    assert.equal(await seat(page, 'R', 'A', 3).getAttribute('aria-pressed'), 'true');
+  });
+
   it('shows a declined payment and its compensation in plain words', async () => {
     const event = await web.saga.createEvent(anEvent({ seats: 4 }));
     await web.saga.setFaults({ failureRate: 1 });
