@@ -175,6 +175,7 @@ async function oneFan(browser: Browser, o: BrowserFansOptions, index: number): P
       seed = (seed * 16807) % 2147483647;
       return seed / 2147483647;
     };
+    let held = false;
     for (attempts = 1; attempts <= 8 && Date.now() < o.deadline; attempts += 1) {
       if (!(await chooseSeat(page, random)))
         return { outcome: 'no-seat', attempts, vitals: await readVitals(page) };
@@ -182,11 +183,16 @@ async function oneFan(browser: Browser, o: BrowserFansOptions, index: number): P
       const booked = page.locator('[data-testid="outcome"]');
       const refused = page.getByRole('alert');
       await Promise.race([booked.waitFor({ timeout: 60_000 }), refused.waitFor({ timeout: 60_000 })]);
-      if (await booked.isVisible()) break;
+      if (await booked.isVisible()) {
+        held = true;
+        break;
+      }
       const text = await refused.innerText();
       if (!/Someone else just took/.test(text))
         return { outcome: 'error', attempts, error: text, vitals: await readVitals(page) };
     }
+    // Every try met a seat someone else had just taken: a fan who gives up.
+    if (!held) return { outcome: 'no-seat', attempts, vitals: await readVitals(page) };
     await page
       .locator('[data-testid="outcome"]:not([data-status="PENDING"])')
       .waitFor({ timeout: Math.max(30_000, left()) });
