@@ -176,8 +176,10 @@ async function oneFan(browser: Browser, o: BrowserFansOptions, index: number): P
       return seed / 2147483647;
     };
     let held = false;
+    const selection = page.getByTestId('selection');
+    const nothingChosen = async () => /^0 /.test(await selection.innerText());
     for (attempts = 1; attempts <= 8 && Date.now() < o.deadline; attempts += 1) {
-      if (!(await chooseSeat(page, random)))
+      if ((await nothingChosen()) && !(await chooseSeat(page, random)))
         return { outcome: 'no-seat', attempts, vitals: await readVitals(page) };
       await page.getByRole('button', { name: 'Hold and pay' }).click();
       const booked = page.locator('[data-testid="outcome"]');
@@ -188,8 +190,18 @@ async function oneFan(browser: Browser, o: BrowserFansOptions, index: number): P
         break;
       }
       const text = await refused.innerText();
+      // Still busy after the page's own retries: a fan waits as told and presses again, the same seats chosen.
+      const busy = /very busy\. Wait (\d+) s/.exec(text);
+      if (busy !== null) {
+        await sleep(Number(busy[1]) * 1000);
+        attempts -= 1;
+        continue;
+      }
       if (!/Someone else just took/.test(text))
         return { outcome: 'error', attempts, error: text, vitals: await readVitals(page) };
+      // The page reads the map again and lets the taken seat go; then another is chosen.
+      const until = Date.now() + 10_000;
+      while (!(await nothingChosen()) && Date.now() < until) await sleep(200);
     }
     // Every try met a seat someone else had just taken: a fan who gives up.
     if (!held) return { outcome: 'no-seat', attempts, vitals: await readVitals(page) };
