@@ -21,7 +21,15 @@ export interface BrowserFansOptions {
   log: (m: string) => void;
 }
 
-type Outcome = 'CONFIRMED' | 'CANCELLED' | 'EXPIRED' | 'sold-out' | 'not-admitted' | 'no-seat' | 'error';
+type Outcome =
+  | 'CONFIRMED'
+  | 'CANCELLED'
+  | 'EXPIRED'
+  | 'sold-out'
+  | 'not-admitted'
+  | 'admission-lapsed'
+  | 'no-seat'
+  | 'error';
 
 interface Vitals {
   ttfbMs: number | null;
@@ -143,6 +151,8 @@ async function chooseSeat(page: Page, random: () => number): Promise<boolean> {
 async function oneFan(browser: Browser, o: BrowserFansOptions, index: number): Promise<FanResult> {
   const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
   let attempts = 0;
+  // Where the fan was when something went wrong: the report names it.
+  let step = 'signing in';
   const page = await context.newPage();
   try {
     const session = await signedInSession(o.targets);
@@ -153,12 +163,14 @@ async function oneFan(browser: Browser, o: BrowserFansOptions, index: number): P
     );
     const wait = o.arriveAt + (index * o.spreadMs) / Math.max(1, o.count) - Date.now();
     if (wait > 0) await sleep(wait);
+    step = 'opening the event page';
     await page.goto(`${o.webUrl}#/events/${o.eventId}`);
     const join = page.getByRole('button', { name: 'Join the waiting room' });
     const seats = page.getByRole('heading', { name: 'Choose seats' });
     await Promise.race([join.waitFor({ timeout: 60_000 }), seats.waitFor({ timeout: 60_000 })]);
     if (await join.isVisible()) await join.click();
     const left = () => Math.max(1000, o.deadline - Date.now());
+    step = 'waiting in line';
     // Waiting as a fan does: until the turn comes, the page says sold out, or the sale ends.
     const soldOut = page.getByText('Sold out: every seat is taken.');
     const lapsed = page.getByText('Your turn lapsed');
@@ -175,9 +187,11 @@ async function oneFan(browser: Browser, o: BrowserFansOptions, index: number): P
       seed = (seed * 16807) % 2147483647;
       return seed / 2147483647;
     };
+    step = 'choosing and booking';
     let held = false;
     const selection = page.getByTestId('selection');
-    const nothingChosen = async () => /^0 /.test(await selection.innerText());
+    const nothingChosen = async () =>
+      (await selection.count()) > 0 && /^0 /.test(await selection.innerText({ timeout: 5000 }));
     for (attempts = 1; attempts <= 8 && Date.now() < o.deadline; attempts += 1) {
       if ((await nothingChosen()) && !(await chooseSeat(page, random)))
         return { outcome: 'no-seat', attempts, vitals: await readVitals(page) };
@@ -197,6 +211,8 @@ async function oneFan(browser: Browser, o: BrowserFansOptions, index: number): P
         attempts -= 1;
         continue;
       }
+      if (/Join the waiting room again/.test(text))
+        return { outcome: 'admission-lapsed', attempts, error: text, vitals: await readVitals(page) };
       if (!/Someone else just took/.test(text))
         return { outcome: 'error', attempts, error: text, vitals: await readVitals(page) };
       // The page reads the map again and lets the taken seat go; then another is chosen.
@@ -205,13 +221,20 @@ async function oneFan(browser: Browser, o: BrowserFansOptions, index: number): P
     }
     // Every try met a seat someone else had just taken: a fan who gives up.
     if (!held) return { outcome: 'no-seat', attempts, vitals: await readVitals(page) };
+    step = 'waiting for the payment';
     await page
       .locator('[data-testid="outcome"]:not([data-status="PENDING"])')
       .waitFor({ timeout: Math.max(30_000, left()) });
     const status = (await page.locator('[data-testid="outcome"]').getAttribute('data-status')) as Outcome;
     return { outcome: status, attempts, vitals: await readVitals(page) };
   } catch (error) {
-    return { outcome: 'error', attempts, error: (error as Error).message.split('\n')[0] };
+    const vitals = await readVitals(page).catch(() => undefined);
+    return {
+      outcome: 'error',
+      attempts,
+      error: `${step}: ${(error as Error).message.split('\n')[0]}`,
+      ...(vitals === undefined ? {} : { vitals }),
+    };
   } finally {
     await context.close().catch(() => {});
   }
