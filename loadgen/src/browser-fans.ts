@@ -139,10 +139,18 @@ async function chooseSeat(page: Page, random: () => number): Promise<boolean> {
   for (let s = 0; s < Math.max(1, count); s += 1) {
     if (count > 0) await sections.nth((s + Math.floor(random() * count)) % count).check();
     const free = page.locator('.seat-available[aria-disabled="false"]');
-    const n = await free.count();
-    if (n > 0) {
-      await free.nth(Math.floor(random() * n)).click();
-      return true;
+    // A seat can be taken between the count and the click (the map refreshes every 2 s): then another.
+    for (let tries = 0; tries < 5; tries += 1) {
+      const n = await free.count();
+      if (n === 0) break;
+      const clicked = await free
+        .nth(Math.floor(random() * n))
+        .click({ timeout: 2000 })
+        .then(
+          () => true,
+          () => false,
+        );
+      if (clicked) return true;
     }
   }
   return false;
