@@ -110,6 +110,9 @@ export function SeatGrid(props: {
   onToggle: (seat: Seat) => void;
 }) {
   const { t } = useI18n();
+  // A refreshed map is a new array every time; a row whose seats did not change keeps its old array, so only the
+  // rows where something was taken or freed redraw (a redraw of thousands of seats would hold up a fan's click).
+  const previous = useRef(new Map<string, { key: string; seats: Seat[] }>());
   const rows = useMemo(() => {
     const byRow = new Map<string, Seat[]>();
     for (const seat of props.seats) {
@@ -117,10 +120,17 @@ export function SeatGrid(props: {
       row.push(seat);
       byRow.set(seat.row, row);
     }
-    return [...byRow.entries()].map(([row, seats]) => ({
-      row,
-      seats: seats.sort((a, b) => a.number - b.number),
-    }));
+    const next = new Map<string, { key: string; seats: Seat[] }>();
+    const result = [...byRow.entries()].map(([row, seats]) => {
+      seats.sort((a, b) => a.number - b.number);
+      const key = seats.map((seat) => `${seat.id}:${seat.status}`).join(',');
+      const kept = previous.current.get(row);
+      const same = kept !== undefined && kept.key === key ? kept : { key, seats };
+      next.set(row, same);
+      return { row, seats: same.seats };
+    });
+    previous.current = next;
+    return result;
   }, [props.seats]);
   const [focus, setFocus] = useState<[number, number]>([0, 0]);
   const grid = useRef<HTMLFieldSetElement>(null);
