@@ -85,6 +85,8 @@ const en = {
   'reason.expired-card': 'the card has expired',
   'reason.fraud-suspected': 'the bank suspected fraud',
   'reason.gateway-timeout': 'the payment provider did not answer in time',
+  'reason.reservation-cancelled': 'the booking was cancelled before the payment went through',
+  'reason.hold-expired': 'the hold ran out before the payment went through',
   'reason.unknown': 'the payment did not go through',
   'error.seat-unavailable': 'Someone else just took one of those seats. The map is refreshed: pick another.',
   'error.seat-limit': 'You already hold the most seats allowed for this event.',
@@ -240,6 +242,8 @@ const ko: Record<MessageKey, string> = {
   'reason.expired-card': '카드 유효기간이 지났습니다',
   'reason.fraud-suspected': '카드사가 부정 사용을 의심했습니다',
   'reason.gateway-timeout': '결제사가 제때 응답하지 않았습니다',
+  'reason.reservation-cancelled': '결제가 끝나기 전에 예매가 취소되었습니다',
+  'reason.hold-expired': '결제가 끝나기 전에 선점 시간이 끝났습니다',
   'reason.unknown': '결제가 완료되지 않았습니다',
   'error.seat-unavailable':
     '방금 다른 분이 그 좌석을 선택했습니다. 좌석표를 새로 고쳤으니 다른 좌석을 고르세요.',
@@ -317,7 +321,8 @@ export type Translate = (key: MessageKey, params?: Record<string, string | numbe
 
 export function translator(lang: Lang): Translate {
   return (key, params = {}) =>
-    MESSAGES[lang][key].replace(/\{(\w+)\}/g, (whole, name: string) =>
+    // A key outside the table (a reason a newer API sends) shows as itself rather than breaking the page.
+    (MESSAGES[lang][key] ?? key).replace(/\{(\w+)\}/g, (whole, name: string) =>
       name in params ? String(params[name]) : whole,
     );
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { PAYMENT_FAILURE_REASONS } from '@reservex/contracts';
 import { ApiError } from '../src/api.ts';
 import { describeError, withRetry } from '../src/errors.ts';
 import { MESSAGES, translator } from '../src/i18n.ts';
@@ -44,6 +45,17 @@ describe('web: every API answer becomes a message with a next step', () => {
       { pointer: '/sections/0/rows', detail: 'must be at least 1' },
     ]);
     assert.match(describeError(error, en), /\/sections\/0\/rows must be at least 1/);
+  });
+
+  it('explains every reason a payment can fail with, in both languages', () => {
+    for (const reason of PAYMENT_FAILURE_REASONS) {
+      assert.ok(`reason.${reason}` in MESSAGES.en, reason);
+      assert.ok(`reason.${reason}` in MESSAGES.ko, reason);
+    }
+  });
+
+  it('shows a key it has no words for as itself, rather than breaking the page', () => {
+    assert.equal(en('reason.from-a-newer-api' as never), 'reason.from-a-newer-api');
   });
 
   it('has every message in both languages, with the same placeholders', () => {

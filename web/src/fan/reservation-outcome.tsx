@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { problemOf, rawRequest } from '../api.ts';
 import { describeError } from '../errors.ts';
-import { duration, type MessageKey, money, type Translate, useI18n } from '../i18n.ts';
+import { duration, MESSAGES, type MessageKey, money, type Translate, useI18n } from '../i18n.ts';
 import type { Reservation } from '../types.ts';
 import { useNow } from '../ui/hooks.ts';
 import { Notice } from '../ui/notice.tsx';
@@ -22,9 +22,10 @@ export function useReservation(id: string): { reservation?: Reservation; error?:
           if (stopped) return;
           setReservation(r);
           setError(undefined);
-          // A confirmed booking may still be cancelled elsewhere; an ended one with its refund done is final.
-          const settled =
-            r.status !== 'PENDING' && (r.reason !== 'user-cancelled' || r.refundedAt !== undefined);
+          // PENDING is still moving, and so is a paid booking cancelled until its refund is made.
+          const refundDue =
+            r.reason === 'user-cancelled' && r.confirmedAt !== undefined && r.refundedAt === undefined;
+          const settled = r.status !== 'PENDING' && !refundDue;
           if (settled) return;
           wait = Number(res.headers.get('retry-after') ?? 2) * 1000;
         } else {
@@ -48,8 +49,8 @@ export function useReservation(id: string): { reservation?: Reservation; error?:
 }
 
 export function failureReason(r: Reservation, t: Translate): string {
-  const key = `reason.${r.paymentFailure ?? 'unknown'}` as MessageKey;
-  return t(key) === key ? t('reason.unknown') : t(key);
+  const key = `reason.${r.paymentFailure ?? 'unknown'}`;
+  return key in MESSAGES.en ? t(key as MessageKey) : t('reason.unknown');
 }
 
 /** The hold countdown while the saga charges, then the outcome in plain words. */
