@@ -199,6 +199,7 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       log('admission controller OFF: admitting at the configured rate whatever the saga can take');
     }
     log(`event ${eventId}; sales open in ${lead} s`);
+    if (stack?.webUrl !== undefined) log(`watch this sale live: ${stack.webUrl}#/control/${eventId}`);
 
     const timers = scenario.payment.changes.map((change) =>
       setTimeout(

@@ -153,6 +153,16 @@ describe('web: the control room, in a real browser', function () {
     await screenshot(admin, 'control-room');
   });
 
+  it('opens on the event its address names, as the scenario runner prints it', async () => {
+    const event = await queuedEvent(7, 70);
+    await queuedEvent(9, 90);
+    const admin = await web.newFan();
+    await signInAdmin(admin, web);
+    await admin.goto(`${web.url}#/control/${event.id}`);
+    await admin.getByTestId('stat-rate').filter({ hasText: '7/s' }).waitFor();
+    assert.equal(await admin.getByTestId('event-select').inputValue(), event.id);
+  });
+
   it('is for admins only', async () => {
     const fan = await web.newFan();
     await signUpFan(fan, web);

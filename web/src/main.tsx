@@ -51,7 +51,7 @@ function App() {
   else if (route.startsWith('/control'))
     page = (
       <Suspense fallback={<p role="status">…</p>}>
-        <ControlRoom session={session} />
+        <ControlRoom session={session} eventId={/^\/control\/([0-9a-f-]{36})$/.exec(route)?.[1]} />
       </Suspense>
     );
   else page = <EventList />;

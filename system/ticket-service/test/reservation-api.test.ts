@@ -43,6 +43,26 @@ describe('ticket-service API', () => {
       assert.ok(listed.body.some((e: { id: string }) => e.id === event.id));
     });
 
+    it('lists the events still to start first, soonest first, and those that have started after them', async () => {
+      const at = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+      const layout = (startsInDays: number) => ({
+        ...anEvent(),
+        startsAt: at(startsInDays),
+        salesOpenAt: at(startsInDays - 1),
+      });
+      const started = await stack.ticket.post('/api/events', { token: stack.adminToken, body: layout(-3) });
+      const later = await stack.ticket.post('/api/events', { token: stack.adminToken, body: layout(60) });
+      const sooner = await stack.ticket.post('/api/events', { token: stack.adminToken, body: layout(2) });
+      const ids = (await stack.ticket.get('/api/events?limit=200')).body.map((e: { id: string }) => e.id);
+      const place = (res: { body: { id: string } }) => ids.indexOf(res.body.id);
+      assert.ok(place(sooner) >= 0 && place(later) >= 0 && place(started) >= 0);
+      assert.ok(place(sooner) < place(later), 'soonest first');
+      assert.ok(
+        place(later) < place(started),
+        'an event that has started comes after every one still to start',
+      );
+    });
+
     it('a user who is not an admin cannot create one (403), and nobody signed out can (401)', async () => {
       assert.equal(
         (await stack.ticket.post('/api/events', { token: fan.token, body: anEvent() })).status,

@@ -19,22 +19,31 @@ function latestSale(events: EventSummary[]): EventSummary | undefined {
 }
 
 /** The operator's screen: an event's waiting room and dial, the payment faults, and the on-sale's live charts. */
-export function ControlRoom(props: { session: Session }) {
+export function ControlRoom(props: { session: Session; eventId?: string | undefined }) {
   const { t } = useI18n();
   const [events, setEvents] = useState<EventSummary[]>([]);
-  const [picked, setPicked] = useState<string>();
+  // `#/control/<event id>` (the scenario runner prints it) opens on that event.
+  const [picked, setPicked] = useState<string | undefined>(props.eventId);
   const [reload, setReload] = useState(0);
 
   // Read again every few seconds: a scenario run creates its event after the operator opened this page.
   useEffect(() => {
-    const read = () =>
-      request<EventSummary[]>('ticket', '/api/events?limit=200')
-        .then(setEvents)
-        .catch(() => {});
+    const read = async () => {
+      try {
+        const list = await request<EventSummary[]>('ticket', '/api/events?limit=200');
+        // The event asked for by the address, even if the list's first 200 leave it out.
+        const wanted = props.eventId;
+        if (wanted !== undefined && !list.some((e) => e.id === wanted))
+          list.unshift(await request<EventSummary>('ticket', `/api/events/${wanted}`));
+        setEvents(list);
+      } catch {
+        // Read again at the next turn.
+      }
+    };
     void read();
     const timer = setInterval(() => void read(), EVENTS_EVERY_MS);
     return () => clearInterval(timer);
-  }, [reload]);
+  }, [reload, props.eventId]);
 
   // Until the operator picks one, the room follows the sale that opened last: the one happening now.
   const selected = picked ?? latestSale(events)?.id;

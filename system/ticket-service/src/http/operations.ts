@@ -63,7 +63,11 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     tag: 'events',
     caller: 'anyone',
     query: listQuery,
-    responses: { 200: { description: 'The events, soonest first' } },
+    responses: {
+      200: {
+        description: 'The events still to start, soonest first; then those that have started, oldest first',
+      },
+    },
   },
   {
     method: 'get',

@@ -122,7 +122,7 @@ export async function listEvents(db: Queryable, limit: number): Promise<EventSum
        (SELECT count(*) FROM seats s WHERE s.event_id = e.id AND s.status = 'AVAILABLE') AS available,
        (SELECT count(*) FROM seats s WHERE s.event_id = e.id AND s.status = 'HELD') AS held,
        (SELECT count(*) FROM seats s WHERE s.event_id = e.id AND s.status = 'SOLD') AS sold
-     FROM events e ORDER BY e.starts_at, e.id LIMIT $1`,
+     FROM events e ORDER BY e.starts_at < now(), e.starts_at, e.id LIMIT $1`,
     [limit],
   );
   return rows.map((r) => ({
