@@ -66,7 +66,8 @@ export function paymentOpenApi() {
     {
       title: 'ReserveX payment-service',
       version: '1.0.0',
-      description: 'Payments of the booking saga. Read-only: payments move through the saga, over Kafka.',
+      description:
+        "Payments of the booking saga, read-only (payments move through the saga, over Kafka), and, for admins, the payment provider's fault profile.",
     },
     [...PAYMENT_OPERATIONS, ...PLATFORM_OPERATIONS],
   );
