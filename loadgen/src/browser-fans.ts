@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { percentile } from './recorder.ts';
-import { findChromium } from './report/browser-check.ts';
+import { CHROMIUM_PATHS, findChromium } from './report/browser-check.ts';
 import type { Targets } from './targets.ts';
 
 export interface BrowserFansOptions {
@@ -281,15 +281,19 @@ export function summarise(results: FanResult[]): BrowserFansReport {
   };
 }
 
-/** Starts the browser fans; the promise ends when every one of them has an outcome. */
-export async function runBrowserFans(o: BrowserFansOptions): Promise<BrowserFansReport> {
+/** Debian's Chromium under Playwright, headless: the browser fans', and the browser tests' (test/web). */
+export async function launchChromium(): Promise<Browser> {
   const executablePath = findChromium();
   if (executablePath === undefined)
-    throw new Error('browser fans need Chromium: install the Debian package chromium');
-  const browser = await chromium.launch({
-    executablePath,
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
+    throw new Error(
+      `no Chromium at ${CHROMIUM_PATHS.join(', ')}: install the Debian package chromium (npm test installs it when run as root)`,
+    );
+  return chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+/** Starts the browser fans; the promise ends when every one of them has an outcome. */
+export async function runBrowserFans(o: BrowserFansOptions): Promise<BrowserFansReport> {
+  const browser = await launchChromium();
   try {
     o.log(`${o.count} browser fan(s) go through ${o.webUrl} from the opening`);
     const results = await Promise.all(Array.from({ length: o.count }, (_, i) => oneFan(browser, o, i)));

@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
-import {
-  createHttpApp,
-  createLogger,
-  createServiceMetrics,
-  createTracing,
-  type OperationSpec,
-  openApiPath,
-  PLATFORM_OPERATIONS,
-  tracingConfigSchema,
-} from '@reservex/kit';
+import { createHttpApp, type OperationSpec, openApiPath, PLATFORM_OPERATIONS } from '@reservex/kit';
+import { testAppOptions } from '@reservex/kit/testing';
 import type { Express } from 'express';
 import { accountRoutes } from '../../system/account-service/src/http/account-routes.ts';
 import { ACCOUNT_OPERATIONS, accountOpenApi } from '../../system/account-service/src/http/operations.ts';
@@ -23,16 +15,7 @@ import { reservationRoutes } from '../../system/ticket-service/src/http/reservat
 
 /** The routes an app really serves, as `METHOD /path`, read from express's router. */
 function servedRoutes(routes: (app: Express) => void): string[] {
-  const app = createHttpApp({
-    service: 'contract-test',
-    logger: createLogger('contract-test', 'silent'),
-    metrics: createServiceMetrics('contract-test'),
-    tracer: createTracing('contract-test', tracingConfigSchema.parse({})).tracer,
-    bodyLimit: '1kb',
-    openapi: {},
-    readinessChecks: [],
-    routes,
-  });
+  const app = createHttpApp({ ...testAppOptions('contract-test'), routes });
   const layers = app.router.stack as unknown as {
     route?: { path: string; methods: Record<string, boolean> };
   }[];

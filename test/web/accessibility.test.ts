@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { anEvent } from '../support/saga-stack.ts';
 import { openEvent, seat, signInAdmin, signUpFan } from './pages.ts';
-import { startWebStack, type WebStack } from './web-stack.ts';
+import { type WebStack, webStackPerSuite } from './web-stack.ts';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -32,15 +32,8 @@ function explain(page: string, violations: Violation[]): string {
 describe('web: accessibility (axe-core), zero serious or critical violations', function () {
   this.timeout(120_000);
   let web: WebStack;
-
-  before(async () => {
-    web = await startWebStack();
-  });
-  after(async () => {
-    await web?.stop();
-  });
-  afterEach(() => {
-    assert.deepEqual(web.takePageProblems(), [], 'no uncaught error and nothing refused by the CSP');
+  webStackPerSuite((started) => {
+    web = started;
   });
 
   it('catches what it exists for: a nameless button and unreadable text fail the check', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { anEvent } from '../support/saga-stack.ts';
 import { openEvent, seat, signInAdmin, signUpFan } from './pages.ts';
-import { screenshot, startWebStack, type WebStack } from './web-stack.ts';
+import { screenshot, type WebStack, webStackPerSuite } from './web-stack.ts';
 
 interface QueueState {
   admitPerSecond: number;
@@ -14,16 +14,8 @@ interface QueueState {
 describe('web: the control room, in a real browser', function () {
   this.timeout(120_000);
   let web: WebStack;
-
-  before(async () => {
-    web = await startWebStack();
-  });
-  after(async () => {
-    await web?.stop();
-  });
-  afterEach(async () => {
-    await web.saga.setFaults({});
-    assert.deepEqual(web.takePageProblems(), [], 'no uncaught error and nothing refused by the CSP');
+  webStackPerSuite((started) => {
+    web = started;
   });
 
   const queueOf = async (eventId: string): Promise<QueueState> =>

@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { anEvent } from '../support/saga-stack.ts';
 import { openEvent, seat, signUpFan } from './pages.ts';
-import { screenshot, startWebStack, type WebStack } from './web-stack.ts';
+import { screenshot, type WebStack, webStackPerSuite } from './web-stack.ts';
 
 describe('web: a fan books in a real browser', function () {
   this.timeout(120_000);
   let web: WebStack;
-
-  before(async () => {
-    web = await startWebStack();
-  });
-  after(async () => {
-    await web?.stop();
-  });
-  afterEach(async () => {
-    await web.saga.setFaults({});
-    assert.deepEqual(web.takePageProblems(), [], 'no uncaught error and nothing refused by the CSP');
+  webStackPerSuite((started) => {
+    web = started;
   });
 
   it('books a seat from sign-up to CONFIRMED, through the waiting room', async () => {

@@ -1,8 +1,9 @@
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { findChromium } from '../../loadgen/src/report/browser-check.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../loadgen/src/browser-fans.ts';
 import { ensureWebBuild, startWebServer } from '../../web/server/web-server.ts';
 import { type SagaStack, startSagaStack } from '../support/saga-stack.ts';
 
@@ -53,13 +54,7 @@ export async function startWebStack(): Promise<WebStack> {
     services: { account: saga.account.url, ticket: saga.ticketUrl, payment: paymentUrl },
     prometheus: process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090',
   });
-  const executablePath = findChromium();
-  if (executablePath === undefined)
-    throw new Error('no Chromium: npm test installs the Debian package chromium');
-  const browser = await chromium.launch({
-    executablePath,
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
+  const browser = await launchChromium();
   const contexts: BrowserContext[] = [];
   let problems: string[] = [];
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -93,6 +88,25 @@ export async function startWebStack(): Promise<WebStack> {
       await saga.stop();
     },
   };
+}
+
+/**
+ * A suite's hooks around one web stack: started before its tests, stopped after them, and after each test the
+ * provider's faults reset and the pages held to no uncaught error and nothing the Content-Security-Policy refused.
+ */
+export function webStackPerSuite(started: (web: WebStack) => void): void {
+  let web: WebStack | undefined;
+  before(async () => {
+    web = await startWebStack();
+    started(web);
+  });
+  after(async () => {
+    await web?.stop();
+  });
+  afterEach(async () => {
+    await web?.saga.setFaults({});
+    assert.deepEqual(web?.takePageProblems(), [], 'no uncaught error and nothing refused by the CSP');
+  });
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -1,4 +1,19 @@
-/** The API's answers as the page reads them (the services' OpenAPI documents are the reference). */
+import type { z } from 'zod';
+import type {
+  queueStatusView,
+  reservationView,
+  seatMapView,
+} from '../../system/ticket-service/src/http/views.ts';
+
+/**
+ * The API's answers as the page reads them. Where ticket-service states an answer as a schema (its OpenAPI
+ * document is built from it), the type is that schema's, so the page cannot drift from the API; the rest are
+ * written here.
+ */
+export type Seat = z.infer<typeof seatMapView>[number];
+export type QueueStatus = z.infer<typeof queueStatusView>;
+export type Reservation = z.infer<typeof reservationView>;
+
 export interface EventSummary {
   id: string;
   name: string;
@@ -20,28 +35,6 @@ export interface EventSummary {
   queue?: { opensAt: string; admitPerSecond: number; maxActive: number } | null;
 }
 
-export interface Seat {
-  id: string;
-  section: string;
-  row: string;
-  number: number;
-  price: number;
-  status: 'AVAILABLE' | 'HELD' | 'SOLD';
-}
-
-export interface QueueStatus {
-  state: 'waiting' | 'admitted' | 'expired';
-  position: number | null;
-  etaSeconds: number | null;
-  pollAfterSeconds?: number;
-  soldOut?: boolean;
-  admissionToken?: string;
-  admissionExpiresAt?: string;
-  admissionLapsesAt?: string;
-  /** On the stream: the organiser paused admissions (the place is kept). */
-  paused?: boolean;
-}
-
 export interface QueueState {
   waiting: number;
   active?: number;
@@ -60,20 +53,4 @@ export interface QueueState {
     limitedBy: string;
   } | null;
   [field: string]: unknown;
-}
-
-export interface Reservation {
-  id: string;
-  eventId: string;
-  status: 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'EXPIRED';
-  reason?: 'payment-failed' | 'expired' | 'user-cancelled';
-  paymentFailure?: string;
-  seats: Array<Omit<Seat, 'status'>>;
-  amount: number;
-  currency: string;
-  expiresAt: string;
-  createdAt: string;
-  confirmedAt?: string;
-  endedAt?: string;
-  refundedAt?: string;
 }

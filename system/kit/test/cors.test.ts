@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
-import {
-  corsOriginsSchema,
-  createHttpApp,
-  createLogger,
-  createServiceMetrics,
-  createTracing,
-  listen,
-  type RunningServer,
-  tracingConfigSchema,
-} from '../src/index.ts';
+import { corsOriginsSchema, createHttpApp, listen, type RunningServer } from '../src/index.ts';
+import { testAppOptions } from '../src/testing/index.ts';
 
 const PAGE = 'http://127.0.0.1:5173';
 
@@ -36,14 +28,8 @@ describe('CORS for the web page', () => {
     let server: RunningServer;
     before(async () => {
       const app = createHttpApp({
-        service: 'cors-test',
-        logger: createLogger('cors-test', 'silent'),
-        metrics: createServiceMetrics('cors-test'),
-        tracer: createTracing('cors-test', tracingConfigSchema.parse({})).tracer,
-        bodyLimit: '1kb',
+        ...testAppOptions('cors-test'),
         corsOrigins: [PAGE],
-        openapi: { openapi: '3.1.0', info: { title: 'cors-test', version: '1' }, paths: {} },
-        readinessChecks: [],
         routes: (a) => {
           a.get('/api/things', (_req, res) => {
             res.setHeader('Retry-After', '2');

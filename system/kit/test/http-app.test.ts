@@ -10,7 +10,7 @@ import {
   type RunningServer,
   tracingConfigSchema,
 } from '../src/index.ts';
-import { httpClient } from '../src/testing/index.ts';
+import { httpClient, testAppOptions } from '../src/testing/index.ts';
 
 describe('the HTTP kit', () => {
   let server: RunningServer;
@@ -174,13 +174,7 @@ describe('the HTTP kit', () => {
 
   it('lets an in-flight request finish when it shuts down, and then refuses new connections', async () => {
     const app = createHttpApp({
-      service: 'drain-test',
-      logger: createLogger('drain-test', 'silent'),
-      metrics: createServiceMetrics('drain-test'),
-      tracer: createTracing('drain-test', tracingConfigSchema.parse({})).tracer,
-      bodyLimit: '1kb',
-      openapi: {},
-      readinessChecks: [],
+      ...testAppOptions('drain-test'),
       routes: (a) =>
         a.get('/slow', async (_req, res) => {
           await sleep(300);

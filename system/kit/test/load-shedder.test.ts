@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import {
-  createHttpApp,
-  createLogger,
-  createServiceMetrics,
-  createTracing,
-  listen,
-  type RunningServer,
-  tracingConfigSchema,
-} from '../src/index.ts';
-import { httpClient, testInfra } from '../src/testing/index.ts';
+import { createHttpApp, createServiceMetrics, listen, type RunningServer } from '../src/index.ts';
+import { httpClient, testAppOptions, testInfra } from '../src/testing/index.ts';
 
 describe('shedding at the edge', () => {
   let server: RunningServer;
@@ -22,13 +14,8 @@ describe('shedding at the edge', () => {
     // A real pool of one connection to PostgreSQL: its queue of waiters is the signal.
     pool = new pg.Pool({ connectionString: testInfra().pgAdminUrl, max: 1 });
     const app = createHttpApp({
-      service: 'shed-test',
-      logger: createLogger('shed-test', 'silent'),
+      ...testAppOptions('shed-test'),
       metrics,
-      tracer: createTracing('shed-test', tracingConfigSchema.parse({})).tracer,
-      bodyLimit: '1kb',
-      openapi: { openapi: '3.1.0', info: { title: 'shed-test', version: '1' }, paths: {} },
-      readinessChecks: [],
       shedding: {
         pool,
         maxInFlight: 2,

@@ -1,8 +1,7 @@
 import { useState } from 'preact/hooks';
 import { request } from '../api.ts';
-import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.ts';
-import { Notice } from '../ui/notice.tsx';
+import { useChange } from './use-change.tsx';
 
 const minutesFromNow = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 
@@ -23,7 +22,7 @@ export function parseSections(
 export function CreateEvent(props: { onCreated: (id: string) => void }) {
   const { t } = useI18n();
   const [withQueue, setWithQueue] = useState(true);
-  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string }>();
+  const { run, notice } = useChange();
   const [busy, setBusy] = useState(false);
 
   const submit = async (e: Event) => {
@@ -50,19 +49,12 @@ export function CreateEvent(props: { onCreated: (id: string) => void }) {
         : {}),
     };
     setBusy(true);
-    setMessage(undefined);
-    try {
-      const created = await request<{ id: string; name: string }>('ticket', '/api/events', {
-        method: 'POST',
-        body,
-      });
-      setMessage({ kind: 'success', text: t('control.created', { name: created.name }) });
-      props.onCreated(created.id);
-    } catch (err) {
-      setMessage({ kind: 'error', text: describeError(err, t) });
-    } finally {
-      setBusy(false);
-    }
+    const created = await run(
+      () => request<{ id: string; name: string }>('ticket', '/api/events', { method: 'POST', body }),
+      (event) => t('control.created', { name: event.name }),
+    );
+    setBusy(false);
+    if (created !== undefined) props.onCreated(created.id);
   };
 
   return (
@@ -122,7 +114,7 @@ export function CreateEvent(props: { onCreated: (id: string) => void }) {
             </label>
           </>
         )}
-        {message !== undefined && <Notice kind={message.kind}>{message.text}</Notice>}
+        {notice}
         <button type="submit" class="primary" disabled={busy}>
           {t('control.createButton')}
         </button>

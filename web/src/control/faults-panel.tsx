@@ -1,8 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { request } from '../api.ts';
-import { describeError } from '../errors.ts';
 import { type MessageKey, useI18n } from '../i18n.ts';
-import { Notice } from '../ui/notice.tsx';
+import { useChange } from './use-change.tsx';
 
 interface FaultProfile {
   failureRate: number;
@@ -21,22 +20,15 @@ const PATH = '/api/admin/payment-faults';
 export function FaultsPanel() {
   const { t } = useI18n();
   const [profile, setProfile] = useState<FaultProfile>();
-  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string }>();
+  const { run, fail, notice } = useChange();
 
   useEffect(() => {
-    request<FaultProfile>('payment', PATH)
-      .then(setProfile)
-      .catch((err) => setMessage({ kind: 'error', text: describeError(err, t) }));
+    request<FaultProfile>('payment', PATH).then(setProfile).catch(fail);
   }, [t]);
 
   const put = async (body: unknown) => {
-    setMessage(undefined);
-    try {
-      setProfile(await request<FaultProfile>('payment', PATH, { method: 'PUT', body }));
-      setMessage({ kind: 'success', text: t('control.saved') });
-    } catch (err) {
-      setMessage({ kind: 'error', text: describeError(err, t) });
-    }
+    const saved = await run(() => request<FaultProfile>('payment', PATH, { method: 'PUT', body }));
+    if (saved !== undefined) setProfile(saved);
   };
 
   const save = (e: Event) => {
@@ -110,7 +102,7 @@ export function FaultsPanel() {
           {profile.outageUntil !== null && <p class="muted">outage until {profile.outageUntil}</p>}
         </>
       )}
-      {message !== undefined && <Notice kind={message.kind}>{message.text}</Notice>}
+      {notice}
     </section>
   );
 }

@@ -1,10 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { request } from '../api.ts';
-import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.ts';
 import type { QueueState } from '../types.ts';
-import { Notice } from '../ui/notice.tsx';
 import { LineChart, type Series } from './line-chart.tsx';
+import { useChange } from './use-change.tsx';
 
 const POLL_MS = 1000;
 const KEEP_POINTS = 180;
@@ -21,7 +20,7 @@ export function QueueControls(props: { eventId: string }) {
   const { t } = useI18n();
   const [state, setState] = useState<QueueState>();
   const [samples, setSamples] = useState<Sample[]>([]);
-  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string }>();
+  const { run, notice } = useChange();
   const previous = useRef<{ at: number; admitted: number } | undefined>(undefined);
   const path = `/api/events/${props.eventId}/queue`;
 
@@ -63,13 +62,8 @@ export function QueueControls(props: { eventId: string }) {
   }, [path]);
 
   const change = async (body: Record<string, unknown>) => {
-    setMessage(undefined);
-    try {
-      setState(await request<QueueState>('ticket', path, { method: 'PATCH', body }));
-      setMessage({ kind: 'success', text: t('control.saved') });
-    } catch (err) {
-      setMessage({ kind: 'error', text: describeError(err, t) });
-    }
+    const changed = await run(() => request<QueueState>('ticket', path, { method: 'PATCH', body }));
+    if (changed !== undefined) setState(changed);
   };
 
   const apply = (e: Event) => {
@@ -182,7 +176,7 @@ export function QueueControls(props: { eventId: string }) {
           </select>
         </label>
       </div>
-      {message !== undefined && <Notice kind={message.kind}>{message.text}</Notice>}
+      {notice}
     </div>
   );
 }
