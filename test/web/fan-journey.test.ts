@@ -18,6 +18,12 @@ describe('web: a fan books in a real browser', function () {
     });
     const page = await web.newFan();
     await signUpFan(page, web);
+    // The list says how many seats are left, from the API's own count.
+    await page
+      .getByRole('listitem')
+      .filter({ hasText: event.body.name })
+      .getByText('12 of 12 seats left')
+      .waitFor();
     await page.getByRole('link', { name: `Get tickets: ${event.body.name}` }).click();
     await page.getByRole('button', { name: 'Join the waiting room' }).click();
     await page.getByRole('heading', { name: 'Choose seats' }).waitFor();

@@ -23,15 +23,9 @@ export interface EventSummary {
   holdSeconds: number;
   maxSeatsPerUser: number;
   currency: string;
-  capacity?: number;
-  seatsLeft?: number;
-  sections?: Array<{
-    name: string;
-    price: number;
-    capacity?: number;
-    seatsLeft?: number;
-    available?: number;
-  }>;
+  /** Seats in all, and seats still AVAILABLE (neither held nor sold). */
+  capacity: number;
+  available: number;
   queue?: { opensAt: string; admitPerSecond: number; maxActive: number } | null;
 }
 

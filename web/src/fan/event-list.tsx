@@ -29,7 +29,7 @@ export function EventList() {
       {events?.length === 0 && <p>{t('events.none')}</p>}
       <ul class="event-list">
         {events?.map((e) => {
-          const soldOut = e.seatsLeft === 0;
+          const soldOut = e.available === 0;
           return (
             <li key={e.id} class="card">
               <h2>{e.name}</h2>
@@ -37,13 +37,11 @@ export function EventList() {
                 {e.venue} · {when(e.startsAt)}
               </p>
               <p>{t('events.opens', { at: when(e.salesOpenAt) })}</p>
-              {e.capacity !== undefined && e.seatsLeft !== undefined && (
-                <p>
-                  {soldOut
-                    ? t('events.soldOut')
-                    : t('events.seatsLeft', { left: e.seatsLeft, capacity: e.capacity })}
-                </p>
-              )}
+              <p>
+                {soldOut
+                  ? t('events.soldOut')
+                  : t('events.seatsLeft', { left: e.available, capacity: e.capacity })}
+              </p>
               {e.queue != null && <p class="muted">{t('events.queue')}</p>}
               <a
                 class="button primary"
