@@ -100,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
     log: (m) => console.log(`api:fuzz: ${m}`),
     proxied: false,
     mustOwn: [],
+    web: false,
   });
   const results: Counts[] = [];
   try {

@@ -52,6 +52,8 @@ export async function benchStack(fans: number, replicas: Partial<Record<ServiceN
     proxied: false,
     mustOwn: [],
     replicas,
+    // A bench measures the saga and the queue: no page for anyone to watch, and nothing more on the two cores.
+    web: false,
   });
   await setProviderFaults(targets, { failureRate: 0, latencyMs: { min: 5, max: 20 } });
   const admin = await adminToken(targets, http);
