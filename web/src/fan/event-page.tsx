@@ -1,9 +1,9 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, request } from '../api.ts';
 import { describeError, withRetry } from '../errors.ts';
-import { duration, money, useI18n } from '../i18n.ts';
+import { money, useI18n } from '../i18n.ts';
 import type { EventSummary, QueueStatus, Reservation, Seat } from '../types.ts';
-import { useNow } from '../ui/hooks.ts';
+import { Countdown } from '../ui/countdown.tsx';
 import { Notice } from '../ui/notice.tsx';
 import { QueuePanel } from './queue-panel.tsx';
 import { ReservationOutcome } from './reservation-outcome.tsx';
@@ -94,7 +94,6 @@ function SeatChooser(props: {
   const [selected, setSelected] = useState<Map<string, Seat>>(new Map());
   const [message, setMessage] = useState<{ kind: 'error' | 'info'; text: string }>();
   const [busy, setBusy] = useState(false);
-  const now = useNow();
   const shown = section ?? sections[0];
   // The same array while the map is unchanged: the grid's rows redraw only when their seats change.
   const sectionSeats = useMemo(() => seats?.filter((s) => s.section === shown) ?? [], [seats, shown]);
@@ -162,11 +161,7 @@ function SeatChooser(props: {
     <section class="card" aria-labelledby="seats-title">
       <h2 id="seats-title">{t('seats.title')}</h2>
       {props.admission !== undefined && <Notice kind="success">{t('queue.admitted')}</Notice>}
-      {lapses !== undefined && (
-        <p class="countdown">
-          {t('seats.admissionEnds', { time: duration((Date.parse(lapses) - now) / 1000, lang) })}
-        </p>
-      )}
+      {lapses !== undefined && <Countdown until={lapses} message="seats.admissionEnds" />}
       <p>{t('seats.limit', { limit: event.maxSeatsPerUser })}</p>
       {seats === undefined ? (
         <p role="status">…</p>

@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { problemOf, rawRequest } from '../api.ts';
 import { describeError } from '../errors.ts';
-import { duration, MESSAGES, type MessageKey, money, type Translate, useI18n } from '../i18n.ts';
+import { MESSAGES, type MessageKey, money, type Translate, useI18n } from '../i18n.ts';
 import type { Reservation } from '../types.ts';
-import { useNow } from '../ui/hooks.ts';
+import { Countdown } from '../ui/countdown.tsx';
 import { Notice } from '../ui/notice.tsx';
 
 /** Reads the reservation until the saga ends it, as often as its Retry-After says. */
@@ -57,7 +57,6 @@ export function failureReason(r: Reservation, t: Translate): string {
 export function ReservationOutcome(props: { id: string; onAgain: () => void }) {
   const { t, lang } = useI18n();
   const { reservation: r, error } = useReservation(props.id);
-  const now = useNow();
   if (r === undefined)
     return error === undefined ? (
       <p role="status">{t('seats.booking')}</p>
@@ -74,9 +73,7 @@ export function ReservationOutcome(props: { id: string; onAgain: () => void }) {
       {r.status === 'PENDING' && (
         <>
           <p role="status">{t('hold.paying')}</p>
-          <p class="countdown" data-testid="hold-countdown">
-            {t('hold.countdown', { time: duration((Date.parse(r.expiresAt) - now) / 1000, lang) })}
-          </p>
+          <Countdown until={r.expiresAt} message="hold.countdown" testId="hold-countdown" />
         </>
       )}
       {r.status === 'CONFIRMED' && <Notice kind="success">{t('outcome.confirmed')}</Notice>}
