@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { request } from '../api.ts';
 import { useI18n } from '../i18n.ts';
+import { ADMIT_PER_SECOND, MAX_ACTIVE, NumberField } from './number-field.tsx';
 import { useChange } from './use-change.tsx';
 
 const minutesFromNow = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
@@ -69,22 +70,10 @@ export function CreateEvent(props: { onCreated: (id: string) => void }) {
           {t('control.venue')}
           <input name="venue" required maxLength={200} defaultValue="Jamsil Olympic Stadium" />
         </label>
-        <label>
-          {t('control.startsAt')}
-          <input name="startsAt" type="number" min={0} required defaultValue={60 * 24 * 7} />
-        </label>
-        <label>
-          {t('control.salesOpen')}
-          <input name="salesOpen" type="number" min={0} required defaultValue={0} />
-        </label>
-        <label>
-          {t('control.holdSeconds')}
-          <input name="holdSeconds" type="number" min={1} max={3600} required defaultValue={300} />
-        </label>
-        <label>
-          {t('control.maxSeats')}
-          <input name="maxSeats" type="number" min={1} max={20} required defaultValue={4} />
-        </label>
+        <NumberField label="control.startsAt" name="startsAt" min={0} value={60 * 24 * 7} />
+        <NumberField label="control.salesOpen" name="salesOpen" min={0} value={0} />
+        <NumberField label="control.holdSeconds" name="holdSeconds" min={1} max={3600} value={300} />
+        <NumberField label="control.maxSeats" name="maxSeats" min={1} max={20} value={4} />
         <label class="wide">
           {t('control.sections')}
           <textarea
@@ -104,14 +93,13 @@ export function CreateEvent(props: { onCreated: (id: string) => void }) {
         </label>
         {withQueue && (
           <>
-            <label>
-              {t('control.admitPerSecond')}
-              <input name="admitPerSecond" type="number" min={1} max={100000} required defaultValue={50} />
-            </label>
-            <label>
-              {t('control.maxActive')}
-              <input name="maxActive" type="number" min={1} max={1000000} required defaultValue={200} />
-            </label>
+            <NumberField
+              label="control.admitPerSecond"
+              name="admitPerSecond"
+              {...ADMIT_PER_SECOND}
+              value={50}
+            />
+            <NumberField label="control.maxActive" name="maxActive" {...MAX_ACTIVE} value={200} />
           </>
         )}
         {notice}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { request } from '../api.ts';
 import { type MessageKey, useI18n } from '../i18n.ts';
+import { type NumberBounds, NumberField } from './number-field.tsx';
 import { useChange } from './use-change.tsx';
 
 interface FaultProfile {
@@ -15,6 +16,7 @@ interface FaultProfile {
 
 const RATES = ['failureRate', 'timeoutRate', 'timeoutAfterCaptureRate', 'slowRate'] as const;
 const PATH = '/api/admin/payment-faults';
+const LATENCY_MS: NumberBounds = { min: 0, max: 60_000 };
 
 /** The payment provider's fault profile, through payment-service (which holds the provider's key). */
 export function FaultsPanel() {
@@ -56,47 +58,44 @@ export function FaultsPanel() {
         <>
           <form class="form-grid" onSubmit={save} key={JSON.stringify(profile)}>
             {RATES.map((rate) => (
-              <label key={rate}>
-                {t(`control.${rate}` as MessageKey)}
-                <input
-                  name={rate}
-                  type="number"
-                  min={0}
-                  max={1}
-                  step={0.01}
-                  defaultValue={String(profile[rate])}
-                />
-              </label>
+              <NumberField
+                key={rate}
+                label={`control.${rate}` as MessageKey}
+                name={rate}
+                min={0}
+                max={1}
+                step={0.01}
+                value={profile[rate]}
+                required={false}
+              />
             ))}
-            <label>
-              {t('control.latencyMin')}
-              <input
-                name="latencyMin"
-                type="number"
-                min={0}
-                max={60000}
-                defaultValue={String(profile.latencyMs.min)}
-              />
-            </label>
-            <label>
-              {t('control.latencyMax')}
-              <input
-                name="latencyMax"
-                type="number"
-                min={0}
-                max={60000}
-                defaultValue={String(profile.latencyMs.max)}
-              />
-            </label>
+            <NumberField
+              label="control.latencyMin"
+              name="latencyMin"
+              {...LATENCY_MS}
+              value={profile.latencyMs.min}
+              required={false}
+            />
+            <NumberField
+              label="control.latencyMax"
+              name="latencyMax"
+              {...LATENCY_MS}
+              value={profile.latencyMs.max}
+              required={false}
+            />
             <button type="submit" class="primary">
               {t('control.apply')}
             </button>
           </form>
           <form class="form-grid" onSubmit={outage}>
-            <label>
-              {t('control.outage')}
-              <input name="outageSeconds" type="number" min={0} max={3600} defaultValue="30" />
-            </label>
+            <NumberField
+              label="control.outage"
+              name="outageSeconds"
+              min={0}
+              max={3600}
+              value={30}
+              required={false}
+            />
             <button type="submit">{t('control.startOutage')}</button>
           </form>
           {profile.outageUntil !== null && <p class="muted">outage until {profile.outageUntil}</p>}

@@ -3,6 +3,7 @@ import { request } from '../api.ts';
 import { useI18n } from '../i18n.ts';
 import type { QueueState } from '../types.ts';
 import { LineChart, type Series } from './line-chart.tsx';
+import { ADMIT_PER_SECOND, MAX_ACTIVE, NumberField } from './number-field.tsx';
 import { useChange } from './use-change.tsx';
 
 const POLL_MS = 1000;
@@ -124,28 +125,18 @@ export function QueueControls(props: { eventId: string }) {
         </p>
       )}
       <form class="form-grid" onSubmit={apply} key={`${state.admitPerSecond}-${state.maxActive}`}>
-        <label>
-          {t('control.admitPerSecond')}
-          <input
-            name="admitPerSecond"
-            type="number"
-            min={1}
-            max={100000}
-            required
-            defaultValue={String(state.admitPerSecond ?? 1)}
-          />
-        </label>
-        <label>
-          {t('control.maxActive')}
-          <input
-            name="maxActive"
-            type="number"
-            min={1}
-            max={1000000}
-            required
-            defaultValue={String(state.maxActive ?? 1)}
-          />
-        </label>
+        <NumberField
+          label="control.admitPerSecond"
+          name="admitPerSecond"
+          {...ADMIT_PER_SECOND}
+          value={state.admitPerSecond ?? 1}
+        />
+        <NumberField
+          label="control.maxActive"
+          name="maxActive"
+          {...MAX_ACTIVE}
+          value={state.maxActive ?? 1}
+        />
         <button type="submit" class="primary">
           {t('control.apply')}
         </button>
