@@ -15,7 +15,7 @@ import type { HttpClient } from './http-client.ts';
 import { patiently } from './patient-request.ts';
 import type { Recorder } from './recorder.ts';
 import type { Scenario } from './scenario.ts';
-import { chooseSeats } from './seat-choice.ts';
+import { chooseSeats, seatIndex } from './seat-choice.ts';
 import type { SeatMapView } from './seat-map-view.ts';
 import type { Targets } from './targets.ts';
 
@@ -98,7 +98,11 @@ async function waitForAdmission(
   const leavesAt =
     random() < s.abandonment.beforeAdmission ? joinedAt + random() * 20_000 : Number.POSITIVE_INFINITY;
   rec.waiting++;
+  // As the server says: the first poll when the join's Retry-After tells, each next one when its poll's does.
+  const pause = (retryAfter: number) =>
+    sleep(Math.min(Math.max(250, retryAfter * 1000 * (0.8 + random() * 0.4)), ctx.deadline - Date.now()));
   try {
+    await pause(Number(joined.headers['retry-after'] ?? 0));
     while (Date.now() < ctx.deadline) {
       const res = await patiently(
         rec,
@@ -119,11 +123,8 @@ async function waitForAdmission(
         }
       }
       if (Date.now() > leavesAt) return 'left';
-      const retryAfter = Number(res.headers['retry-after'] ?? 1);
-      // As told, with jitter, but never past the end of the run: a fan far back was told to wait long.
-      await sleep(
-        Math.min(Math.max(250, retryAfter * 1000 * (0.8 + random() * 0.4)), ctx.deadline - Date.now()),
-      );
+      // With jitter, but never past the end of the run: a fan far back was told to wait long.
+      await pause(Number(res.headers['retry-after'] ?? 1));
     }
     // The run ended with the fan still in the queue: unserved, which the fans-served check counts.
     rec.timedOutWaiting++;
@@ -231,11 +232,8 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
     if (seatIds.length === 0) {
       // Held is not sold: a held seat comes back when its payment fails or its hold runs out. A fan who sees
       // only held seats looks again a little later, as people refresh; only a map of sold seats ends the sale.
-      if (
-        s.seats.preference !== 'hot-set' &&
-        map.some((seat) => seat.status === 'HELD') &&
-        Date.now() < ctx.deadline
-      ) {
+      const { available, held } = seatIndex(map);
+      if (s.seats.preference !== 'hot-set' && held > 0 && Date.now() < ctx.deadline) {
         await sleep(1000 + random() * 2000);
         // The page still says "I am here" to the waiting room, or the admission lapses meanwhile.
         if (admissionToken !== undefined)
@@ -243,7 +241,7 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
         attempt--;
         continue;
       }
-      if (s.seats.preference !== 'hot-set' && map.length > 0 && map.every((seat) => seat.status === 'SOLD'))
+      if (s.seats.preference !== 'hot-set' && map.length > 0 && available.length === 0 && held === 0)
         ctx.markSoldOut();
       return void rec.soldOutSeen++;
     }
@@ -272,10 +270,9 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
     if (res.status === 202) {
       reservation = res.body as Reservation;
       booked = request;
-      otherSeatIds = map
-        .map((seat) => seat.id)
-        .filter((id) => !seatIds.includes(id))
-        .slice(0, 1);
+      // The first seat that is not this booking's: found without copying a 50,000-seat map per booking.
+      const other = map.find((seat) => !seatIds.includes(seat.id));
+      otherSeatIds = other === undefined ? [] : [other.id];
       rec.reservations++;
       rec.reservedSeats += seatIds.length;
       break;

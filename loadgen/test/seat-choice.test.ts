@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chooseSeats, type MapSeat } from '../src/seat-choice.ts';
+import { chooseSeats, type MapSeat, seatIndex } from '../src/seat-choice.ts';
 
 function venue(sections: { name: string; price: number; seats: number }[]): MapSeat[] {
   return sections.flatMap((s) =>
@@ -50,6 +50,22 @@ describe('seat choice', () => {
       assert.equal(sa, sb);
       assert.equal(Number(nb) - Number(na), 1, 'adjacent');
     }
+  });
+
+  it('indexes a map once for every fan looking at it: available seats by section, dearest first, and the held', () => {
+    const map = venue([
+      { name: 'R', price: 100, seats: 4 },
+      { name: 'VIP', price: 300, seats: 4 },
+    ]).map((s, i) => ({ ...s, status: (['AVAILABLE', 'HELD', 'SOLD'] as const)[i % 3]! }));
+    const index = seatIndex(map);
+    assert.equal(seatIndex(map), index, 'the same copy of the map is indexed once');
+    assert.deepEqual(
+      index.sectionsByPrice.map((seats) => seats.map((s) => s.id)),
+      [['VIP-2'], ['R-0', 'R-3']],
+    );
+    assert.equal(index.available.length, 3);
+    assert.equal(index.held, 3);
+    assert.notEqual(seatIndex([...map]), index, 'a new copy of the map is indexed anew');
   });
 
   it('chooses from a stadium section of 100,000 seats for many fans (linear: the quadratic version never returned)', () => {

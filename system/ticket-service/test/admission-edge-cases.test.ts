@@ -8,7 +8,9 @@ describe('waiting-room edge cases', () => {
   let redis: Redis;
   before(async function () {
     this.timeout(60_000);
-    stack = await startTicketStack({ ticket: { QUEUE_TICK_MS: '50', REDIS_COMMAND_TIMEOUT_MS: '500' } });
+    stack = await startTicketStack({
+      ticket: { QUEUE_TICK_MS: '50', REDIS_COMMAND_TIMEOUT_MS: '500', QUEUE_HEARTBEAT_GRACE_SECONDS: '2' },
+    });
     redis = new Redis(testInfra().redisUrl);
   });
   after(async () => {
@@ -77,6 +79,38 @@ describe('waiting-room edge cases', () => {
       'x-admission-token': token,
     });
     assert.equal(again.status, 403, 'the admission is spent all the same: it is recorded with the booking');
+  });
+
+  it('a fan who joins and stays silent for as long as the join told them is admitted at their turn, not dropped', async function () {
+    this.timeout(30_000);
+    const event = await queuedEvent(1);
+    await stack.ticket.patch(`/api/events/${event.id}/queue`, {
+      token: stack.adminToken,
+      body: { paused: true },
+    });
+    const fan = await stack.newUser();
+    const join = await stack.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token });
+    assert.equal(join.status, 201);
+    // Paused, so no rate to go by: come back in 10 s, and the fan is due then.
+    assert.equal(join.body.pollAfterSeconds, 10);
+    assert.equal(join.headers.get('retry-after'), '10');
+    // Silent for twice the heartbeat grace, well inside the 10 s: in an opening's herd a fan's first poll can wait
+    // this long behind the joins, and a join that counted as due at once had them dropped at their turn.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await stack.ticket.patch(`/api/events/${event.id}/queue`, {
+      token: stack.adminToken,
+      body: { paused: false },
+    });
+    const state = await waitFor(
+      async () => {
+        const r = await stack.ticket.get(`/api/events/${event.id}/queue`);
+        return r.body.served >= 1 ? r.body : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the turn of the only fan in the queue' },
+    );
+    assert.equal(state.droppedTotal, 0, 'the silent fan was dropped as gone');
+    const me = await stack.ticket.get(`/api/events/${event.id}/queue/me`, { token: fan.token });
+    assert.equal(me.body.state, 'admitted');
   });
 
   it('a paused queue stays paused when Redis loses its data: the setting lives in PostgreSQL', async function () {

@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseAdmissionRecord } from '../src/domain/admission-record.ts';
 import { capacityOf, rowLabel, seatsFromLayout } from '../src/domain/event-layout.ts';
-import {
-  FASTEST_ADMISSION_PER_SECOND,
-  MAX_POLL_SECONDS,
-  nextRate,
-  pollAfterSeconds,
-  queueView,
-} from '../src/domain/queue-view.ts';
+import { MAX_POLL_SECONDS, nextRate, pollAfterSeconds, queueView } from '../src/domain/queue-view.ts';
 
 describe('queue view (pure)', () => {
   it('a waiting fan is ticket − served away, with an ETA from the measured rate', () => {
@@ -27,38 +21,43 @@ describe('queue view (pure)', () => {
     assert.equal(queueView(7, 10, false, 5).state, 'expired');
   });
 
-  it('polls between 1 and 60 s, at most a quarter of the expected wait (never less than 1 s)', () => {
+  it('polls between 1 and 300 s, at most a quarter of the expected wait (never less than 1 s)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.integer({ min: 0, max: 100_000 }),
-        (position, eta) => {
-          const s = pollAfterSeconds({ state: 'waiting', position, etaSeconds: eta });
-          assert.ok(s >= 1 && s <= 60);
+        fc.integer({ min: 1, max: 10_000 }),
+        (position, eta, fastest) => {
+          const s = pollAfterSeconds({ state: 'waiting', position, etaSeconds: eta }, fastest);
+          assert.ok(s >= 1 && s <= 300);
           assert.ok(s <= Math.max(1, Math.round(eta / 4)));
+          // Never away longer than admitting everyone ahead at the fastest rate, unless that is under 15 s.
+          assert.ok(s <= Math.max(15, position / fastest));
         },
       ),
     );
-    assert.equal(pollAfterSeconds({ state: 'admitted', position: 0, etaSeconds: 0 }), 1);
-    assert.equal(pollAfterSeconds({ state: 'admitted', position: 0, etaSeconds: 400 }), 1);
-    assert.equal(pollAfterSeconds({ state: 'expired', position: null, etaSeconds: 400 }), 1);
-    assert.equal(pollAfterSeconds({ state: 'waiting', position: 100, etaSeconds: 40 }), 10);
+    assert.equal(pollAfterSeconds({ state: 'admitted', position: 0, etaSeconds: 0 }, 50), 1);
+    assert.equal(pollAfterSeconds({ state: 'admitted', position: 0, etaSeconds: 400 }, 50), 1);
+    assert.equal(pollAfterSeconds({ state: 'expired', position: null, etaSeconds: 400 }, 50), 1);
+    assert.equal(pollAfterSeconds({ state: 'waiting', position: 100, etaSeconds: 40 }, 50), 10);
     // No rate to go by (paused): every 10 s.
-    assert.equal(pollAfterSeconds({ state: 'waiting', position: 5, etaSeconds: null }), 10);
+    assert.equal(pollAfterSeconds({ state: 'waiting', position: 5, etaSeconds: null }, 50), 10);
   });
 
-  it('never away longer than admitting everyone ahead at 1,000 a second would take, nor under 15 s for that', () => {
-    // 5,000 ahead with a slow ETA: not 60 s but 15 s (the floor of that cap).
-    assert.equal(pollAfterSeconds({ state: 'waiting', position: 5000, etaSeconds: 1000 }), 15);
-    // 30,000 ahead: 30 s; 200,000 ahead: the one-minute cap.
-    assert.equal(pollAfterSeconds({ state: 'waiting', position: 30_000, etaSeconds: 1000 }), 30);
+  it('never away longer than admitting everyone ahead at the fastest rate would take, nor under 15 s for that', () => {
+    // 5,000 ahead, admissions able to reach 1,000/s: not the quarter of a slow ETA (250 s) but 15 s (the floor).
+    assert.equal(pollAfterSeconds({ state: 'waiting', position: 5000, etaSeconds: 1000 }, 1000), 15);
+    // 30,000 ahead: 30 s; at a ceiling of 100/s, the quarter of the ETA.
+    assert.equal(pollAfterSeconds({ state: 'waiting', position: 30_000, etaSeconds: 1000 }, 1000), 30);
+    assert.equal(pollAfterSeconds({ state: 'waiting', position: 30_000, etaSeconds: 1000 }, 100), 250);
+    // 200,000 ahead at 50/s: the five-minute cap.
     assert.equal(
-      pollAfterSeconds({ state: 'waiting', position: 200_000, etaSeconds: 10_000 }),
+      pollAfterSeconds({ state: 'waiting', position: 200_000, etaSeconds: 4000 }, 50),
       MAX_POLL_SECONDS,
     );
+    assert.equal(MAX_POLL_SECONDS, 300);
     // A quarter of a short ETA still wins.
-    assert.equal(pollAfterSeconds({ state: 'waiting', position: 30_000, etaSeconds: 20 }), 5);
-    assert.equal(FASTEST_ADMISSION_PER_SECOND, 1000);
+    assert.equal(pollAfterSeconds({ state: 'waiting', position: 30_000, etaSeconds: 20 }, 1000), 5);
   });
 
   it('a dropped fan is expired even if the record says admitted; a ticket at the serving counter is served', () => {

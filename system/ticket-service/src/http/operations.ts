@@ -14,6 +14,8 @@ const admissionToken = {
 const QUEUE_STATUS =
   'Where the caller stands: waiting (with position and ETA), admitted (with the admission token), or expired';
 
+const POLL_HINT = { description: 'Seconds until the next poll is useful', schema: { type: 'integer' } };
+
 /** Every operation ticket-service serves: the OpenAPI document is built from this list, and a test holds the routes to it. */
 export const TICKET_OPERATIONS: OperationSpec[] = [
   {
@@ -120,9 +122,10 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     tag: 'waiting room',
     caller: 'user',
     params: idParam,
+    description: 'Retry-After says when to ask for the place first; the fan is due back then.',
     rateLimited: true,
     responses: {
-      201: { description: QUEUE_STATUS, schema: queueStatusView },
+      201: { description: QUEUE_STATUS, schema: queueStatusView, headers: { 'Retry-After': POLL_HINT } },
       404: problem('No such event, or it sells without a waiting room'),
       409: problem('The waiting room has not opened yet, or takes no new joins (draining)'),
     },
@@ -180,12 +183,7 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
       200: {
         description: QUEUE_STATUS,
         schema: queueStatusView,
-        headers: {
-          'Retry-After': {
-            description: 'Seconds until the next poll is useful',
-            schema: { type: 'integer' },
-          },
-        },
+        headers: { 'Retry-After': POLL_HINT },
       },
       404: problem('No such event, no waiting room, or the caller has not joined'),
     },

@@ -18,7 +18,9 @@ export function queueRoutes(deps: { verify: AccessTokenVerifier; room: WaitingRo
   return (app: Express) => {
     app.post('/api/events/:id/queue', signedIn, async (req, res) => {
       const { id } = parseInput(idParam, req.params);
-      res.status(201).json(await room.join(res.locals.principal, id, req.ip ?? 'unknown'));
+      const joined = await room.join(res.locals.principal, id, req.ip ?? 'unknown');
+      res.setHeader('Retry-After', String(joined.pollAfterSeconds));
+      res.status(201).json(joined);
     });
 
     app.get('/api/events/:id/queue', async (req, res) => {

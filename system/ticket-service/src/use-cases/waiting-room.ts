@@ -131,22 +131,28 @@ export function waitingRoom(options: WaitingRoomOptions) {
     return ticker.progress(eventId)?.served ?? (await store.served(eventId));
   }
 
+  /**
+   * The rate a wait is estimated at. Until the first admissions are measured, the configured rate is the best
+   * guess: without one, a whole stadium was told to ask again every 2 s at the opening. After that, the faster of
+   * the measured rate and the admission controller's: while it ramps up the measured rate lags, and a fan far
+   * back told to come back on the lagging figure would miss their turn by a minute.
+   */
+  async function etaRate(eventId: string, settings: QueueSettingsRow): Promise<number | undefined> {
+    const measured = ticker.progress(eventId)?.rate;
+    const admitting = settings.paused ? 0 : await etaRates.get(eventId, () => store.etaRate(eventId));
+    if (measured !== undefined && measured > 0) return Math.max(measured, admitting);
+    return settings.paused ? undefined : (settings.admitPerSecond ?? undefined);
+  }
+
+  /** The poll hint, capped by the fastest admissions can go: the operator's ceiling, or faster if measured so. */
+  const hint = (view: QueueView, settings: QueueSettingsRow, rate: number | undefined) =>
+    pollAfterSeconds(view, Math.max(1, settings.admitPerSecond ?? 0, rate ?? 0));
+
   async function statusOf(userId: string, eventId: string): Promise<QueueStatus | undefined> {
     const settings = await requireQueue(eventId);
     let ticket = await ticketOf(eventId, userId);
     if (ticket === undefined) return undefined;
-    // Until the first admissions are measured, the configured rate is the best guess: without one, a whole
-    // stadium was told to ask again every 2 s at the opening. After that, the faster of the measured rate and the
-    // admission controller's: while it ramps up the measured rate lags, and a fan far back told to come back on
-    // the lagging figure would miss their turn by a minute.
-    const measured = ticker.progress(eventId)?.rate;
-    const admitting = settings.paused ? 0 : await etaRates.get(eventId, () => store.etaRate(eventId));
-    const rate =
-      measured !== undefined && measured > 0
-        ? Math.max(measured, admitting)
-        : settings.paused
-          ? undefined
-          : (settings.admitPerSecond ?? undefined);
+    const rate = await etaRate(eventId, settings);
     const current = await served(eventId);
     const gone = await soldOut.get(eventId, () => isSoldOut(pool, eventId));
     const admission = ticket > 0 && ticket <= current ? await store.admissionOf(eventId, userId) : undefined;
@@ -157,7 +163,8 @@ export function waitingRoom(options: WaitingRoomOptions) {
     if (ticket <= 0 || ticket > current || admission === undefined) {
       const view = queueView(ticket, current, false, rate);
       // The pre-queue learns its places at the opening: asking before then tells nothing new.
-      const pollAfter = ticket === 0 ? secondsUntil(settings.salesOpenAt.getTime()) : pollAfterSeconds(view);
+      const pollAfter =
+        ticket === 0 ? secondsUntil(settings.salesOpenAt.getTime()) : hint(view, settings, rate);
       // Seen now, and due again when told to come back: a long wait far back is not taken for leaving.
       ticker.seen(eventId, userId, pollAfter * 1000);
       return { ...view, pollAfterSeconds: pollAfter, soldOut: gone };
@@ -197,8 +204,8 @@ export function waitingRoom(options: WaitingRoomOptions) {
       principal: Principal,
       eventId: string,
       ip: string,
-    ): Promise<QueueView & { ticket: number | null }> {
-      await requireQueue(eventId);
+    ): Promise<QueueView & { ticket: number | null; pollAfterSeconds: number }> {
+      const settings = await requireQueue(eventId);
       const result = await store.join(eventId, principal.userId, {
         ip,
         perUser: options.joinLimitPerUser,
@@ -224,16 +231,28 @@ export function waitingRoom(options: WaitingRoomOptions) {
           );
         case 'no-queue':
           throw new NoQueue();
-        case 'pre-queue':
-          return { state: 'waiting', position: null, etaSeconds: null, ticket: null };
+        case 'pre-queue': {
+          const pollAfter = secondsUntil(settings.salesOpenAt.getTime());
+          ticker.seen(eventId, principal.userId, pollAfter * 1000);
+          return {
+            state: 'waiting',
+            position: null,
+            etaSeconds: null,
+            ticket: null,
+            pollAfterSeconds: pollAfter,
+          };
+        }
         default: {
           const key = `${eventId}/${principal.userId}`;
           tickets.set(key, result.ticket);
           waitObserved.delete(key);
-          return {
-            ...queueView(result.ticket, await served(eventId), false, ticker.progress(eventId)?.rate),
-            ticket: result.ticket,
-          };
+          const rate = await etaRate(eventId, settings);
+          const view = queueView(result.ticket, await served(eventId), false, rate);
+          // A joiner is told when to ask first, and is due then, as a poller is: in an opening's herd the first
+          // poll can wait behind thousands of joins, and a fan due at once was dropped as gone at their turn.
+          const pollAfter = hint(view, settings, rate);
+          ticker.seen(eventId, principal.userId, pollAfter * 1000);
+          return { ...view, ticket: result.ticket, pollAfterSeconds: pollAfter };
         }
       }
     },
