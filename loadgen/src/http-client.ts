@@ -1,6 +1,7 @@
 import { injectTraceContext } from '@reservex/kit';
 import { Agent, request } from 'undici';
 import type { Recorder } from './recorder.ts';
+import { RequestGate } from './request-gate.ts';
 
 export interface Reply<T = unknown> {
   status: number;
@@ -18,9 +19,13 @@ export interface Reply<T = unknown> {
  * dropped as gone at their turn. Every answer is counted by status, so the report can say what the crowd saw.
  */
 export function httpClient(recorder: Recorder, connections = 256) {
-  const pool = () => new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 });
+  const pool = () => ({
+    agent: new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 }),
+    // Every connection busy and as many requests again ready to go: more, queued in the client, only weigh.
+    gate: new RequestGate(2 * connections),
+  });
   const [arriving, waiting, booking] = [pool(), pool(), pool()];
-  const agentFor = (method: string, url: string) =>
+  const poolFor = (method: string, url: string) =>
     /\/queue(\/|$|\?)/.test(url) ? (method === 'POST' ? arriving : waiting) : booking;
   async function send<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
@@ -31,23 +36,26 @@ export function httpClient(recorder: Recorder, connections = 256) {
     const headers: Record<string, string> = injectTraceContext({ ...options.headers });
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const { agent, gate } = poolFor(method, url);
     try {
-      const res = await request(url, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        dispatcher: agentFor(method, url),
-        headersTimeout: 30_000,
-        bodyTimeout: 30_000,
+      return await gate.run(async () => {
+        const res = await request(url, {
+          method,
+          headers,
+          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          dispatcher: agent,
+          headersTimeout: 30_000,
+          bodyTimeout: 30_000,
+        });
+        recorder.countHttp(res.statusCode, res.headers['retry-after'] !== undefined);
+        const text = await res.body.text();
+        const type = String(res.headers['content-type'] ?? '');
+        return {
+          status: res.statusCode,
+          headers: res.headers,
+          body: (type.includes('json') && text ? JSON.parse(text) : text) as T,
+        };
       });
-      recorder.countHttp(res.statusCode, res.headers['retry-after'] !== undefined);
-      const text = await res.body.text();
-      const type = String(res.headers['content-type'] ?? '');
-      return {
-        status: res.statusCode,
-        headers: res.headers,
-        body: (type.includes('json') && text ? JSON.parse(text) : text) as T,
-      };
     } catch (error) {
       recorder.countHttp('network-error');
       recorder.error(`${method} ${url}: ${(error as Error).message}`);
@@ -61,7 +69,7 @@ export function httpClient(recorder: Recorder, connections = 256) {
     patch: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('PATCH', url, o),
     del: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('DELETE', url, o),
     close: async () => {
-      await Promise.all([arriving.close(), waiting.close(), booking.close()]);
+      await Promise.all([arriving, waiting, booking].map((p) => p.agent.close()));
     },
   };
 }

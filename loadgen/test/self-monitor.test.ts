@@ -27,5 +27,9 @@ describe('the load generator watching itself', () => {
     const figures = monitor.stop();
     assert.ok(figures.eventLoopDelayMs.max >= 250, `max delay ${figures.eventLoopDelayMs.max} ms`);
     assert.ok(figures.peakCpuShareOfOneCore > 0, `peak CPU ${figures.peakCpuShareOfOneCore}`);
+    assert.ok(
+      (figures.peakAtSeconds ?? 99) <= 1,
+      `the busy stretch came first, not at ${figures.peakAtSeconds} s`,
+    );
   });
 });

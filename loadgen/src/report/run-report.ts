@@ -309,7 +309,7 @@ export function renderSummary(report: RunReport): string {
   if (g !== null && g !== undefined) {
     row(
       'load generator CPU / event-loop delay',
-      `${Math.round(g.cpuShareOfOneCore * 100)}% of a core (peak ${Math.round(g.peakCpuShareOfOneCore * 100)}%); delay p50 / p99 / max ${g.eventLoopDelayMs.p50} / ${g.eventLoopDelayMs.p99} / ${g.eventLoopDelayMs.max} ms`,
+      `${Math.round(g.cpuShareOfOneCore * 100)}% of a core (peak ${Math.round(g.peakCpuShareOfOneCore * 100)}%${g.peakAtSeconds === undefined ? '' : ` at ${g.peakAtSeconds} s`}); delay p50 / p99 / max ${g.eventLoopDelayMs.p50} / ${g.eventLoopDelayMs.p99} / ${g.eventLoopDelayMs.max} ms`,
     );
     if (g.bottleneck !== null) row('figures', `NOT PUBLISHABLE: ${g.bottleneck}`);
   }
