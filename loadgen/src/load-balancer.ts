@@ -4,6 +4,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensurePackage } from '../../scripts/infra/os-packages.ts';
+import { endWithThisProcess } from './child-reaper.ts';
 
 /**
  * How long a replica behind the balancer keeps answering after SIGTERM, saying DOWN to readiness meanwhile: more
@@ -86,7 +87,7 @@ export class LoadBalancer {
     writeFileSync(config, haproxyConfig(services));
     const out = openSync(join(logDir, 'haproxy.log'), 'a');
     const binary = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
-    const child = spawn(binary, ['-db', '-f', config], { stdio: ['ignore', out, out] });
+    const child = endWithThisProcess(spawn(binary, ['-db', '-f', config], { stdio: ['ignore', out, out] }));
     this.#child = child;
     // Listening is all it needs to be "up": its backends' health is HAProxy's own business.
     for (let i = 0; i < 50; i++) {

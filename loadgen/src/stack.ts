@@ -9,6 +9,7 @@ import { isAlive, managed, runningPid } from '../../scripts/infra/processes.ts';
 import { type InfraSettings, readInfraSettings } from '../../scripts/infra/settings.ts';
 import { INFRA, type InfraName, type ServiceName, type TargetName } from './chaos/target-names.ts';
 import { type ProxySpec, Toxiproxy } from './chaos/toxiproxy.ts';
+import { endWithThisProcess } from './child-reaper.ts';
 import { LoadBalancer, MAX_REPLICAS, REPLICA_DRAIN_DELAY_MS, replicaPort } from './load-balancer.ts';
 import type { Targets } from './targets.ts';
 import { startWebPage, webOrigins } from './web-page.ts';
@@ -147,10 +148,12 @@ class ServiceProcess implements ProcessTarget {
 
   async start(): Promise<void> {
     const out = openSync(this.#logFile, 'a');
-    const child = spawn(process.execPath, [join(ROOT, 'system', this.name, 'src', 'main.ts')], {
-      env: this.#env,
-      stdio: ['ignore', out, out],
-    });
+    const child = endWithThisProcess(
+      spawn(process.execPath, [join(ROOT, 'system', this.name, 'src', 'main.ts')], {
+        env: this.#env,
+        stdio: ['ignore', out, out],
+      }),
+    );
     this.#child = child;
     this.#expectingExit = false;
     child.once('exit', (code, signal) => {

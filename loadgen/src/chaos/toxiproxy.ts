@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { goTool, TOXIPROXY } from '../../../scripts/tools/go-tool.ts';
+import { endWithThisProcess } from '../child-reaper.ts';
 
 /** What a network fault does to the traffic between a service and a dependency. */
 export type Toxic = 'latency' | 'timeout' | 'reset' | 'bandwidth' | 'partition';
@@ -28,7 +29,9 @@ export class Toxiproxy {
     const binary = goTool(TOXIPROXY, log);
     const out = openSync(logFile, 'a');
     const port = new URL(this.#api).port;
-    this.#child = spawn(binary, ['-host', '127.0.0.1', '-port', port], { stdio: ['ignore', out, out] });
+    this.#child = endWithThisProcess(
+      spawn(binary, ['-host', '127.0.0.1', '-port', port], { stdio: ['ignore', out, out] }),
+    );
     const deadline = Date.now() + 15_000;
     for (;;) {
       try {
