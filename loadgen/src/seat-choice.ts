@@ -68,16 +68,18 @@ const indexes = new WeakMap<readonly MapSeat[], SeatIndex>();
 export function seatIndex(map: readonly MapSeat[]): SeatIndex {
   const known = indexes.get(map);
   if (known !== undefined) return known;
-  const available = map.filter((s) => s.status === 'AVAILABLE');
   // One pass, appending in place: a venue's sections run to tens of thousands of seats.
+  const available: MapSeat[] = [];
   const bySection = new Map<string, MapSeat[]>();
-  for (const seat of available) {
+  let held = 0;
+  for (const seat of map) {
+    if (seat.status === 'HELD') held++;
+    if (seat.status !== 'AVAILABLE') continue;
+    available.push(seat);
     const seats = bySection.get(seat.section);
     if (seats === undefined) bySection.set(seat.section, [seat]);
     else seats.push(seat);
   }
-  let held = 0;
-  for (const seat of map) if (seat.status === 'HELD') held++;
   const index = {
     available,
     held,

@@ -44,20 +44,20 @@ export function startSelfMonitor(windowMs = 5000) {
     const wallMs = Math.max(1, performance.now() - from.at);
     return (used.user + used.system) / 1000 / wallMs;
   };
-  const seconds = () => Math.round((performance.now() - started.at) / 1000);
-  const timer = setInterval(() => {
+  // The window just ended: the peak if it is the busiest so far, and when it ended.
+  const closeWindow = () => {
     const last = share(window);
-    if (last > peak) [peak, peakAt] = [last, seconds()];
+    if (last > peak) [peak, peakAt] = [last, Math.round((performance.now() - started.at) / 1000)];
     window = { cpu: process.cpuUsage(), at: performance.now() };
-  }, windowMs);
+  };
+  const timer = setInterval(closeWindow, windowMs);
   timer.unref();
   return {
     stop(): LoadGeneratorFigures {
       clearInterval(timer);
       histogram.disable();
       const ms = (ns: number) => Math.round(ns / 1e5) / 10;
-      const last = share(window);
-      if (last > peak) [peak, peakAt] = [last, seconds()];
+      closeWindow();
       const figures = {
         cpuShareOfOneCore: Math.round(share(started) * 100) / 100,
         peakCpuShareOfOneCore: Math.round(peak * 100) / 100,
