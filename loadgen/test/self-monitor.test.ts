@@ -32,4 +32,16 @@ describe('the load generator watching itself', () => {
       `the busy stretch came first, not at ${figures.peakAtSeconds} s`,
     );
   });
+
+  it('says when its busiest window was: late in the run, not at its start', async () => {
+    const monitor = startSelfMonitor(50);
+    await new Promise((r) => setTimeout(r, 1600));
+    const until = Date.now() + 300;
+    while (Date.now() < until) {
+      // Busy, 1.6 s in.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const { peakAtSeconds } = monitor.stop();
+    assert.ok(peakAtSeconds !== undefined && peakAtSeconds >= 2, `peak at ${peakAtSeconds} s`);
+  });
 });
