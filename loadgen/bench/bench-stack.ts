@@ -82,6 +82,8 @@ export async function benchStack(fans: number, replicas: Partial<Record<ServiceN
     http,
     admin,
     tokens,
+    /** The same fans signed in again: new tokens, none of which any service has verified yet. */
+    signInAgain: () => inBatches(accounts, 32, (a) => signIn(http, targets.account, a.email, FAN_PASSWORD)),
     /**
      * An event on sale a moment from now: 1,000 seats unless `layout` says otherwise, and a waiting room when
      * `queue` is set.
