@@ -16,9 +16,12 @@ interface Reply {
  * one several times); of the two cancellations it does one, since a booking cancelled while pending never gets
  * to be cancelled after paying.
  */
-export function pickMisbehaviours(s: Scenario, random: () => number): Set<Misbehaviour> {
+/** One for every well-behaved fan: a stadium's crowd each holding an empty set of its own cost 200 B a fan. */
+const NONE: ReadonlySet<Misbehaviour> = new Set();
+
+export function pickMisbehaviours(s: Scenario, random: () => number): ReadonlySet<Misbehaviour> {
   const a = s.adversaries;
-  if (a === undefined || a.kinds.length === 0 || random() >= a.share) return new Set();
+  if (a === undefined || a.kinds.length === 0 || random() >= a.share) return NONE;
   const picked = new Set<Misbehaviour>(a.kinds);
   if (picked.has('cancel-pending') && picked.has('cancel-confirmed'))
     picked.delete(random() < 0.5 ? 'cancel-pending' : 'cancel-confirmed');
@@ -105,7 +108,7 @@ function attempter(rec: Recorder, reserve: ReserveRequest, userId: string, fanIn
  * token or a forged one. Both must be refused, and book nothing; the fan keeps its place in the queue.
  */
 export async function skipTheQueue(o: {
-  kinds: Set<Misbehaviour>;
+  kinds: ReadonlySet<Misbehaviour>;
   rec: Recorder;
   reserve: ReserveRequest;
   userId: string;
@@ -124,7 +127,7 @@ export async function skipTheQueue(o: {
 
 /** Once admitted, before the fan's own booking: someone else's token, and more seats than the limit. */
 export async function misbehaveWhenAdmitted(o: {
-  kinds: Set<Misbehaviour>;
+  kinds: ReadonlySet<Misbehaviour>;
   rec: Recorder;
   reserve: ReserveRequest;
   userId: string;
@@ -159,7 +162,7 @@ export async function misbehaveWhenAdmitted(o: {
 
 /** The misbehaviours that come after a fan's booking was accepted: a reused key, a spent token, a hasty cancel. */
 export async function misbehaveAfterBooking(o: {
-  kinds: Set<Misbehaviour>;
+  kinds: ReadonlySet<Misbehaviour>;
   rec: Recorder;
   http: HttpClient;
   reserve: ReserveRequest;

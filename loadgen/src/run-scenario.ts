@@ -35,6 +35,7 @@ import { adminToken, signIn } from './sign-in.ts';
 import { ensureStack, type StartedStack } from './stack.ts';
 import type { Targets } from './targets.ts';
 import { type RunContext, virtualUser } from './virtual-user.ts';
+import { waitingFans } from './waiting-fans.ts';
 
 const OVERVIEW_DASHBOARD = join(import.meta.dirname, '..', '..', 'dashboards', 'flash-sale-overview.json');
 
@@ -264,6 +265,12 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       deadline,
       soldOut: () => availableGone,
       tokens: new TokenPool(),
+      waitingFans: waitingFans({
+        http,
+        recorder,
+        url: `${targets.ticket}/api/events/${eventId}/queue/me`,
+        deadline,
+      }),
       markSoldOut: () => {
         availableGone = true;
       },
@@ -293,24 +300,25 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
     const stopProgress = startProgress(recorder, seats, process.stdout.isTTY === true);
     // From the first fan to the last: the stretch whose figures the report publishes.
     const selfMonitor = startSelfMonitor();
-    const journeys = offsets.map(async (offset, index) => {
-      const wait = runStart + offset - Date.now();
-      if (wait > 0) await sleep(wait);
+    // Chained, not awaited: a fan waiting minutes in the queue keeps no suspended function alive here either.
+    const journey = (index: number): Promise<void> | undefined => {
       if (Date.now() > deadline) return;
-      const fan = fans[index]!;
       recorder.usersArrived++;
-      try {
-        // One trace per fan: sign-in, queue, reservation and the saga behind it (exported only when asked for).
-        await inSpan(tracing.tracer, 'fan booking', { attributes: { 'reservex.fan': index } }, () =>
-          virtualUser(ctx, fan, seededRandom(seed ^ ((index + 1) * 2654435761))),
-        );
-      } catch (error) {
-        recorder.error(`fan ${index}: ${(error as Error).message}`);
-      } finally {
-        recorder.usersDone++;
-      }
+      // One trace per fan: sign-in, queue, reservation and the saga behind it (exported only when asked for).
+      return inSpan(tracing.tracer, 'fan booking', { attributes: { 'reservex.fan': index } }, () =>
+        virtualUser(ctx, fans[index]!, seededRandom(seed ^ ((index + 1) * 2654435761))),
+      )
+        .catch((error: Error) => recorder.error(`fan ${index}: ${error.message}`))
+        .finally(() => {
+          recorder.usersDone++;
+        });
+    };
+    const journeys = offsets.map((offset, index) => {
+      const wait = runStart + offset - Date.now();
+      return wait > 0 ? sleep(wait).then(() => journey(index)) : journey(index);
     });
     await Promise.all(journeys);
+    ctx.waitingFans.stop();
     const browserFans = await browserRun;
     for (const [name, load] of Object.entries((await stack?.replicaLoad()) ?? {}))
       log(`${name}: its replicas answered ${load.map((n) => n ?? '?').join(' / ')} HTTP requests`);

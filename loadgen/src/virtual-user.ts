@@ -12,12 +12,14 @@ import {
 } from './adversaries.ts';
 import { FAN_PASSWORD, type FanAccount } from './fan-accounts.ts';
 import type { HttpClient } from './http-client.ts';
+import type { Misbehaviour } from './misbehaviour-kinds.ts';
 import { patiently } from './patient-request.ts';
 import type { Recorder } from './recorder.ts';
 import type { Scenario } from './scenario.ts';
 import { chooseSeats, seatIndex } from './seat-choice.ts';
 import type { SeatMapView } from './seat-map-view.ts';
 import type { Targets } from './targets.ts';
+import type { Admission, WaitingFans } from './waiting-fans.ts';
 
 export interface RunContext {
   scenario: Scenario;
@@ -35,6 +37,8 @@ export interface RunContext {
   markSoldOut: () => void;
   /** Admission tokens fans were given, for misbehaving fans to borrow. */
   tokens: TokenPool;
+  /** The fans in the waiting room, each polling when told. */
+  waitingFans: WaitingFans;
 }
 
 /** Whether two answers to one request sent twice at once are both right (see the double-submit above). */
@@ -60,15 +64,39 @@ interface Reservation {
 interface QueueStatus {
   state: 'waiting' | 'admitted' | 'expired';
   position: number | null;
-  soldOut?: boolean;
-  admissionToken?: string;
 }
 
-type Admission = { token: string | undefined } | 'left' | 'sold-out' | 'failed' | 'gave-up';
+/** A signed-in fan, as much of them as outlives a wait in the queue. */
+interface Fan {
+  index: number;
+  auth: string;
+  random: () => number;
+  misbehaves: ReadonlySet<Misbehaviour>;
+  userId: string;
+  want: number;
+}
+
+/** The fan's reservation request, retried as their app would; the same key on every retry of one request. */
+function reserveAs(ctx: RunContext, fan: Fan): ReserveRequest {
+  const { http, recorder: rec, targets: t } = ctx;
+  return ({ seatIds, key, token }) =>
+    patiently(
+      rec,
+      fan.random,
+      () =>
+        http.post<Reservation>(`${t.ticket}/api/reservations`, {
+          token: fan.auth,
+          body: { eventId: ctx.eventId, seatIds },
+          headers: { ...(token === undefined ? {} : { 'x-admission-token': token }), 'idempotency-key': key },
+        }),
+      { maxAttempts: 10, until: ctx.deadline },
+    );
+}
 
 /**
- * Queue: join, then poll as the server's Retry-After says, until admitted (or the fan gives up). An impatient fan
- * tries to book past the queue once, right after joining; its place stays.
+ * Queue: join, then wait among the other waiting fans (waiting-fans.ts), polling as the server's Retry-After says,
+ * until admitted (or the fan gives up). An impatient fan tries to book past the queue once, right after joining;
+ * its place stays.
  */
 async function waitForAdmission(
   ctx: RunContext,
@@ -79,12 +107,11 @@ async function waitForAdmission(
   const { http, recorder: rec, scenario: s, targets: t } = ctx;
   if (ctx.queueOpensAt !== undefined && Date.now() < ctx.queueOpensAt)
     await sleep(ctx.queueOpensAt - Date.now() + random() * 200);
-  const patience = { maxAttempts: 10, until: ctx.deadline };
   const joined = await patiently(
     rec,
     random,
     () => http.post<QueueStatus>(`${t.ticket}/api/events/${ctx.eventId}/queue`, { token: auth }),
-    patience,
+    { maxAttempts: 10, until: ctx.deadline },
   );
   if (joined === undefined) return 'gave-up';
   if (joined.status !== 201) {
@@ -92,66 +119,37 @@ async function waitForAdmission(
     return 'failed';
   }
   const joinedAt = Date.now();
-  // Alongside the polling, so the fan keeps its place while it tries.
+  // Alongside the waiting, so the fan keeps its place while it tries.
   const trying = impatient?.().catch((error: Error) => rec.error(`impatient fan: ${error.message}`));
   // Some fans give up while waiting: they simply stop asking, and the queue drops them when their turn comes.
   const leavesAt =
     random() < s.abandonment.beforeAdmission ? joinedAt + random() * 20_000 : Number.POSITIVE_INFINITY;
-  rec.waiting++;
-  // As the server says: the first poll when the join's Retry-After tells, each next one when its poll's does.
-  const pause = (retryAfter: number) =>
-    sleep(Math.min(Math.max(250, retryAfter * 1000 * (0.8 + random() * 0.4)), ctx.deadline - Date.now()));
-  try {
-    await pause(Number(joined.headers['retry-after'] ?? 0));
-    while (Date.now() < ctx.deadline) {
-      const res = await patiently(
-        rec,
-        random,
-        () => http.get<QueueStatus>(`${t.ticket}/api/events/${ctx.eventId}/queue/me`, { token: auth }),
-        patience,
-      );
-      if (res === undefined) return 'gave-up';
-      if (res.status === 200) {
-        if (res.body.state === 'admitted') {
-          rec.queueWaits.push(Date.now() - joinedAt);
-          return { token: res.body.admissionToken };
-        }
-        if (res.body.soldOut) return 'sold-out';
-        if (res.body.state === 'expired') {
-          rec.error('dropped from the queue');
-          return 'failed';
-        }
-      }
-      if (Date.now() > leavesAt) return 'left';
-      // With jitter, but never past the end of the run: a fan far back was told to wait long.
-      await pause(Number(res.headers['retry-after'] ?? 1));
-    }
-    // The run ended with the fan still in the queue: unserved, which the fans-served check counts.
-    rec.timedOutWaiting++;
-    return 'failed';
-  } finally {
-    rec.waiting--;
-    await trying;
-  }
+  // The first poll when the join's Retry-After tells, each next one when its poll's does.
+  return ctx.waitingFans.wait({
+    auth,
+    random,
+    leavesAt,
+    firstPollAfterSeconds: Number(joined.headers['retry-after'] ?? 0),
+    ...(trying === undefined ? {} : { trying }),
+  });
 }
 
 /**
  * One fan's on-sale: sign in, queue (or wait for the opening), look at the seat map, try for seats (again
  * after a 409), and follow the reservation until the saga decides it.
  */
-export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () => number): Promise<void> {
+export async function virtualUser(ctx: RunContext, account: FanAccount, random: () => number): Promise<void> {
   const { http, recorder: rec, scenario: s, targets: t } = ctx;
-  const patience = { maxAttempts: 10, until: ctx.deadline };
-  let auth = fan.accessToken;
+  let auth = account.accessToken;
   if (auth === undefined) {
     const login = await patiently(
       rec,
       random,
       () =>
         http.post<{ accessToken: string }>(`${t.account}/api/auth/login`, {
-          body: { email: fan.email, password: FAN_PASSWORD },
+          body: { email: account.email, password: FAN_PASSWORD },
         }),
-      patience,
+      { maxAttempts: 10, until: ctx.deadline },
     );
     if (login === undefined) return void rec.fansGaveUp++;
     if (login.status !== 200) return void rec.error(`login ${login.status}`);
@@ -159,48 +157,56 @@ export async function virtualUser(ctx: RunContext, fan: FanAccount, random: () =
   }
   rec.signedIn++;
   const misbehaves = pickMisbehaviours(s, random);
-  const userId = misbehaves.size > 0 ? userIdOf(auth) : '';
-  const want = s.seats.perUser.min + Math.floor(random() * (s.seats.perUser.max - s.seats.perUser.min + 1));
-
-  const reserve: ReserveRequest = ({ seatIds, key, token }) =>
-    patiently(
-      rec,
-      random,
-      () =>
-        http.post<Reservation>(`${t.ticket}/api/reservations`, {
-          token: auth,
-          body: { eventId: ctx.eventId, seatIds },
-          headers: { ...(token === undefined ? {} : { 'x-admission-token': token }), 'idempotency-key': key },
-        }),
-      patience,
-    );
-  let admissionToken: string | undefined;
+  const fan: Fan = {
+    index: account.index,
+    auth,
+    random,
+    misbehaves,
+    userId: misbehaves.size > 0 ? userIdOf(auth) : '',
+    want: s.seats.perUser.min + Math.floor(random() * (s.seats.perUser.max - s.seats.perUser.min + 1)),
+  };
   if (ctx.queueOpensAt !== undefined) {
     const impatient =
       misbehaves.has('no-token') || misbehaves.has('forged-token')
         ? async () => {
             if (Date.now() < ctx.salesOpenAt) await sleep(ctx.salesOpenAt - Date.now() + random() * 1000);
             const map = await ctx.seatMap.read();
-            const seatIds = chooseSeats(map, want, s.seats.preference, random, s.seats.hotSetSize);
-            await skipTheQueue({ kinds: misbehaves, rec, reserve, userId, fanIndex: fan.index, seatIds });
+            const seatIds = chooseSeats(map, fan.want, s.seats.preference, random, s.seats.hotSetSize);
+            await skipTheQueue({
+              kinds: misbehaves,
+              rec,
+              reserve: reserveAs(ctx, fan),
+              userId: fan.userId,
+              fanIndex: fan.index,
+              seatIds,
+            });
           }
         : undefined;
-    const admission = await waitForAdmission(ctx, auth, random, impatient);
-    if (admission === 'left') return void rec.abandonedWaiting++;
-    if (admission === 'sold-out') return void rec.soldOutSeen++;
-    if (admission === 'failed') return;
-    if (admission === 'gave-up') return void rec.fansGaveUp++;
-    admissionToken = admission.token;
-    if (admissionToken !== undefined) ctx.tokens.add(admissionToken);
-  } else {
-    rec.waiting++;
-    const leaves = random() < s.abandonment.beforeAdmission;
-    const waitStarted = Date.now();
-    if (Date.now() < ctx.salesOpenAt) await sleep(ctx.salesOpenAt - Date.now());
-    rec.waiting--;
-    if (leaves) return void rec.abandonedWaiting++;
-    rec.queueWaits.push(Date.now() - waitStarted);
+    // Returned, not awaited: a fan minutes in the queue keeps no suspended function (nor its last answer) alive.
+    return waitForAdmission(ctx, auth, random, impatient).then((admission) => {
+      if (admission === 'left') return void rec.abandonedWaiting++;
+      if (admission === 'sold-out') return void rec.soldOutSeen++;
+      if (admission === 'failed') return;
+      if (admission === 'gave-up') return void rec.fansGaveUp++;
+      if (admission.token !== undefined) ctx.tokens.add(admission.token);
+      return book(ctx, fan, admission.token);
+    });
   }
+  rec.waiting++;
+  const leaves = random() < s.abandonment.beforeAdmission;
+  const waitStarted = Date.now();
+  if (Date.now() < ctx.salesOpenAt) await sleep(ctx.salesOpenAt - Date.now());
+  rec.waiting--;
+  if (leaves) return void rec.abandonedWaiting++;
+  rec.queueWaits.push(Date.now() - waitStarted);
+  return book(ctx, fan, undefined);
+}
+
+/** Admitted (or the sale open): choose seats, book, and follow the booking until the saga decides it. */
+async function book(ctx: RunContext, fan: Fan, admissionToken: string | undefined): Promise<void> {
+  const { http, recorder: rec, scenario: s, targets: t } = ctx;
+  const { auth, random, misbehaves, userId, want } = fan;
+  const reserve = reserveAs(ctx, fan);
   rec.admitted++;
 
   // Admitted and gone: the slot lapses after the no-show time and goes to the next fan.

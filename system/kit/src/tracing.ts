@@ -125,7 +125,7 @@ export interface SpanOptions {
  * Runs `work` inside a new span that is active for everything it awaits, and ends the span however `work`
  * ends. A throw marks the span as an error and is rethrown unchanged.
  */
-export async function inSpan<T>(
+export function inSpan<T>(
   tracer: Tracer,
   name: string,
   options: SpanOptions,
@@ -133,15 +133,31 @@ export async function inSpan<T>(
 ): Promise<T> {
   const parent = options.parent ?? context.active();
   const span = tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
-  try {
-    return await context.with(trace.setSpan(parent, span), () => work(span));
-  } catch (error) {
-    span.recordException(error as Error);
-    markSpanFailed(span, (error as Error).message);
-    throw error;
-  } finally {
-    span.end();
-  }
+  // Chained, not awaited: a span around a long wait (a fan minutes in a queue) keeps no suspended function alive.
+  const running = context.with(trace.setSpan(parent, span), () => {
+    try {
+      return Promise.resolve(work(span));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  });
+  return running
+    .catch((error: unknown) => {
+      span.recordException(error as Error);
+      markSpanFailed(span, (error as Error).message);
+      throw error;
+    })
+    .finally(() => span.end());
+}
+
+/** The trace context in scope, for work a shared timer will run later on its behalf. */
+export function currentTraceContext(): Context {
+  return context.active();
+}
+
+/** Runs `work` in a context taken earlier with currentTraceContext: what it sends carries that trace. */
+export function inTraceContext<T>(traceContext: Context, work: () => T): T {
+  return context.with(traceContext, work);
 }
 
 export function markSpanFailed(span: Span, message: string): void {

@@ -63,6 +63,28 @@ describe('tracing', () => {
     );
   });
 
+  it('a failed piece of work ends its span as an error and rejects with the same error, thrown at once or later', async () => {
+    const tracing = createTracing('failing', exporting());
+    const later = new Error('declined later');
+    const atOnce = new Error('refused at once');
+    await assert.rejects(
+      inSpan(tracing.tracer, 'later', {}, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        throw later;
+      }),
+      (error) => error === later,
+    );
+    const returned = inSpan(tracing.tracer, 'at once', {}, () => {
+      throw atOnce;
+    });
+    await assert.rejects(returned, (error) => error === atOnce);
+    await inSpan(tracing.tracer, 'fine', {}, async () => {});
+    await tracing.shutdown();
+    const status = (name: string) => collector.spans.find((s) => s.name === name)?.statusCode;
+    // 2 is ERROR in OTLP; an ended span without a status is 0 (UNSET).
+    assert.deepEqual([status('later'), status('at once'), status('fine')], [2, 2, 0]);
+  });
+
   it('carries a context through a carrier (headers or a row): the span started from it is a child in the same trace', async () => {
     const tracing = createTracing('carrier', exporting());
     let carrier: Record<string, string> = {};

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { httpClient } from '../src/http-client.ts';
+import { seededRandom } from '../src/random.ts';
+import { Recorder } from '../src/recorder.ts';
+import { waitingFans } from '../src/waiting-fans.ts';
+
+/** A stand-in for ticket-service's GET /queue/me: each fan (by token) is told what `answer` says on each poll. */
+async function queueServer(
+  answer: (fan: string, poll: number) => { status?: number; body: object; retryAfter?: string },
+) {
+  const polls = new Map<string, number[]>();
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const fan = (req.headers.authorization ?? '').replace('Bearer ', '');
+    const times = polls.get(fan) ?? [];
+    times.push(Date.now());
+    polls.set(fan, times);
+    const a = answer(fan, times.length);
+    res.writeHead(a.status ?? 200, {
+      'content-type': 'application/json',
+      ...(a.retryAfter === undefined ? {} : { 'retry-after': a.retryAfter }),
+    });
+    res.end(JSON.stringify(a.body));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/api/events/e/queue/me`, polls, close: () => server.close() };
+}
+
+describe('the waiting fans, behind one timer', () => {
+  const waiting = { state: 'waiting', position: 5 };
+
+  it('each fan polls when told, until admitted, and hears their own admission', async () => {
+    const server = await queueServer((fan, poll) =>
+      poll < 3
+        ? { body: waiting, retryAfter: '0.3' }
+        : { body: { state: 'admitted', position: null, admissionToken: `token of ${fan}` } },
+    );
+    const rec = new Recorder(0);
+    const http = httpClient(rec, 8);
+    const fans = waitingFans({ http, recorder: rec, url: server.url, deadline: Date.now() + 20_000 });
+    try {
+      const joinedAt = Date.now();
+      const outcomes = await Promise.all(
+        ['a', 'b', 'c'].map((auth, i) =>
+          fans.wait({ auth, random: seededRandom(i + 1), leavesAt: Infinity, firstPollAfterSeconds: 0.3 }),
+        ),
+      );
+      assert.deepEqual(outcomes, [{ token: 'token of a' }, { token: 'token of b' }, { token: 'token of c' }]);
+      for (const auth of ['a', 'b', 'c']) {
+        const times = server.polls.get(auth)!;
+        assert.equal(times.length, 3, `${auth} polled ${times.length} times`);
+        // Told 0.3 s, with 20% jitter either way: never sooner than 240 ms after the last answer.
+        const gaps = [times[0]! - joinedAt, times[1]! - times[0]!, times[2]! - times[1]!];
+        assert.ok(
+          gaps.every((g) => g >= 235),
+          `${auth} came back sooner than told: ${gaps.join(', ')} ms`,
+        );
+      }
+      assert.equal(rec.waiting, 0);
+      assert.equal(rec.queueWaits.length, 3);
+      assert.equal(fans.size, 0);
+    } finally {
+      fans.stop();
+      await http.close();
+      server.close();
+    }
+  });
+
+  it('a fan told of the sellout, one dropped, one who left and one still waiting at the end each end as such', async () => {
+    const server = await queueServer((fan) => {
+      if (fan === 'sold-out') return { body: { ...waiting, soldOut: true } };
+      if (fan === 'dropped') return { body: { state: 'expired', position: null } };
+      return { body: waiting, retryAfter: fan === 'patient' ? '3600' : '0.25' };
+    });
+    const rec = new Recorder(0);
+    const http = httpClient(rec, 8);
+    const deadline = Date.now() + 1500;
+    const fans = waitingFans({ http, recorder: rec, url: server.url, deadline });
+    try {
+      const wait = (auth: string, leavesAt = Infinity) =>
+        fans.wait({ auth, random: seededRandom(9), leavesAt, firstPollAfterSeconds: 0.25 });
+      const outcomes = await Promise.all([
+        wait('sold-out'),
+        wait('dropped'),
+        wait('leaving', Date.now() + 400),
+        wait('patient'),
+      ]);
+      assert.deepEqual(outcomes, ['sold-out', 'failed', 'left', 'failed']);
+      // The patient fan, told to come back in an hour, was let go at the run's end, not an hour later.
+      assert.ok(
+        Date.now() - deadline < 1000,
+        `the last fan ended ${Date.now() - deadline} ms after the deadline`,
+      );
+      assert.equal(server.polls.get('patient')?.length, 1);
+      assert.equal(rec.timedOutWaiting, 1);
+      assert.equal(rec.waiting, 0);
+    } finally {
+      fans.stop();
+      await http.close();
+      server.close();
+    }
+  });
+
+  it('an answer without a readable Retry-After is asked again a second later, not never', async () => {
+    const server = await queueServer((_fan, poll) =>
+      poll < 2
+        ? { body: waiting, retryAfter: 'soon' }
+        : { body: { state: 'admitted', position: null, admissionToken: 't' } },
+    );
+    const rec = new Recorder(0);
+    const http = httpClient(rec, 2);
+    const fans = waitingFans({ http, recorder: rec, url: server.url, deadline: Date.now() + 10_000 });
+    try {
+      const outcome = await fans.wait({
+        auth: 'f',
+        random: seededRandom(3),
+        leavesAt: Infinity,
+        firstPollAfterSeconds: Number.NaN,
+      });
+      assert.deepEqual(outcome, { token: 't' });
+    } finally {
+      fans.stop();
+      await http.close();
+      server.close();
+    }
+  });
+});
