@@ -67,3 +67,19 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): Map<string,
   }
   return used;
 }
+
+/**
+ * Microseconds, since boot, during which at least one runnable task waited for a CPU (Linux pressure stall
+ * information, "some"); undefined where the kernel does not keep it. Over a stretch of time its growth divided by
+ * the time is the share of that stretch in which work queued for a core rather than ran.
+ */
+export function cpuWaitedMicroseconds(
+  read = () => readFileSync('/proc/pressure/cpu', 'utf8'),
+): number | undefined {
+  try {
+    const total = /^some .*total=(\d+)/m.exec(read())?.[1];
+    return total === undefined ? undefined : Number(total);
+  } catch {
+    return undefined;
+  }
+}

@@ -13,7 +13,7 @@ import { benchStack, log, redisCommandsProcessed, withDatabase } from './bench-s
 import { bookingPgbench } from './booking-pgbench.ts';
 import { openArrivals } from './open-arrivals.ts';
 import { type StatementCount, statementSnapshot, statementsBetween } from './pg-statements.ts';
-import { cpuBetween, cpuSnapshot } from './process-cpu.ts';
+import { cpuBetween, cpuSnapshot, cpuWaitedMicroseconds } from './process-cpu.ts';
 
 const env = process.env;
 const SEED = Number(env.BENCH_SEED ?? 2026);
@@ -46,6 +46,8 @@ interface Phase {
   confirmedPerSecond: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   lateMsMax: number;
+  /** Share of the offered window in which some task was runnable but waited for a core (PSI); null if unknown. */
+  cpuWaitedShare: number | null;
 }
 
 interface Measured {
@@ -148,6 +150,7 @@ async function main() {
     };
     const arrivals: Arrival[] = [];
     log(`${label}: ${rate.toFixed(0)} bookings/s offered for ${PHASE_SECONDS} s`);
+    const waitedFrom = { us: cpuWaitedMicroseconds(), at: performance.now() };
     const { lateMsMax } = await openArrivals(rate, PHASE_SECONDS, async (i, dueAt) => {
       // One fan books one seat at a time; each fan comes back every FANS arrivals, well under the seat limit.
       const token = tokens[fanTurn++ % tokens.length]!;
@@ -161,6 +164,11 @@ async function main() {
         ...(res.status === 202 ? { reservationId: res.body.id } : {}),
       });
     });
+    const waitedTo = cpuWaitedMicroseconds();
+    const cpuWaitedShare =
+      waitedFrom.us === undefined || waitedTo === undefined
+        ? null
+        : (waitedTo - waitedFrom.us) / 1000 / (performance.now() - waitedFrom.at);
     const settleStart = Date.now();
     for (;;) {
       const { rows } = await ticketDb.query<{ n: string }>(
@@ -221,6 +229,7 @@ async function main() {
         max: Math.round(latencies.at(-1) ?? 0),
       },
       lateMsMax,
+      cpuWaitedShare,
     };
     log(
       `${label}: ${booked} booked, ${phase.confirmed} confirmed, ${compensated} compensated, refused ${JSON.stringify(refused)}; ${phase.confirmedPerSecond.toFixed(1)} confirmed/s; reserve→confirmed p50 ${phase.latencyMs.p50} ms p99 ${phase.latencyMs.p99} ms`,
@@ -281,10 +290,12 @@ async function main() {
     );
     console.log(`  confirmed bookings/s at saturation   ${s.confirmedPerSecond.toFixed(1)}`);
     console.log('\nreserve→confirmed, from the moment each booking was due (open model)');
-    console.log('  load          offered/s   confirmed/s      p50       p95       p99');
+    console.log(
+      '  load          offered/s   confirmed/s      p50       p95       p99   CPU waited (some task runnable, no core free)',
+    );
     for (const p of curve)
       console.log(
-        `  ${p.label.padEnd(13)} ${p.offeredPerSecond.toFixed(0).padStart(9)} ${p.confirmedPerSecond.toFixed(1).padStart(13)} ${`${p.latencyMs.p50} ms`.padStart(9)} ${`${p.latencyMs.p95} ms`.padStart(9)} ${`${p.latencyMs.p99} ms`.padStart(9)}`,
+        `  ${p.label.padEnd(13)} ${p.offeredPerSecond.toFixed(0).padStart(9)} ${p.confirmedPerSecond.toFixed(1).padStart(13)} ${`${p.latencyMs.p50} ms`.padStart(9)} ${`${p.latencyMs.p95} ms`.padStart(9)} ${`${p.latencyMs.p99} ms`.padStart(9)}   ${p.cpuWaitedShare === null ? 'n/a (no /proc/pressure/cpu)' : `${(p.cpuWaitedShare * 100).toFixed(0)}% of the time`}`,
       );
     console.log(
       '\nPostgreSQL alone: pgbench of one booking’s own writes (the three databases), same server, same run',

@@ -33,6 +33,19 @@ describe('infrastructure', () => {
     });
     const settings = readInfraSettings(process.env, true);
 
+    it('PostgreSQL checkpoints on time, not every half gigabyte of a booking burst’s WAL (max_wal_size 4GB), here and in docker-compose', async () => {
+      const client = new pg.Client({ connectionString: testInfra().pgAdminUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query('SHOW max_wal_size');
+        assert.equal(rows[0].max_wal_size, '4GB');
+      } finally {
+        await client.end();
+      }
+      const compose = readFileSync(join(import.meta.dirname, '..', '..', 'docker-compose.yml'), 'utf8');
+      assert.match(compose, /"max_wal_size=4GB"/);
+    });
+
     it('PostgreSQL counts statements (pg_stat_statements) and the services’ role can read them, for bench:saga', async () => {
       const url = new URL(testInfra().pgAdminUrl);
       url.pathname = '/postgres';

@@ -41,9 +41,15 @@ export async function startPostgres(s: InfraSettings, log: (m: string) => void):
     // A server started earlier with another durability setting is restarted with the one asked for now.
     const socketDir = join(s.stateDir, 'run', 'pg-socket');
     const running = await serverSettings(socketDir, s.postgres.port);
-    if (running?.synchronousCommit === s.postgres.synchronousCommit && running.preloaded.includes(STATEMENTS))
+    if (
+      running?.synchronousCommit === s.postgres.synchronousCommit &&
+      running.preloaded.includes(STATEMENTS) &&
+      running.maxWalSize === MAX_WAL_SIZE
+    )
       return;
-    log(`restarting PostgreSQL with synchronous_commit=${s.postgres.synchronousCommit} and ${STATEMENTS}`);
+    log(
+      `restarting PostgreSQL with synchronous_commit=${s.postgres.synchronousCommit}, ${STATEMENTS} and max_wal_size=${MAX_WAL_SIZE}`,
+    );
     await stopProcess(proc);
   }
   ensurePackage(['/usr/lib/postgresql'], ['postgresql'], log);
@@ -95,6 +101,8 @@ export async function startPostgres(s: InfraSettings, log: (m: string) => void):
       'max_connections=400',
       '-c',
       'shared_buffers=256MB',
+      '-c',
+      `max_wal_size=${MAX_WAL_SIZE}`,
       // Durable by default: a commit is acknowledged once it is on disk, so a crash of PostgreSQL itself cannot
       // take back a reservation whose message went out and whose offset was committed. Off only when asked for
       // by name (PG_UNSAFE_ASYNC_COMMIT=true), for throwaway benchmarks.
@@ -116,18 +124,25 @@ export async function startPostgres(s: InfraSettings, log: (m: string) => void):
 }
 
 const STATEMENTS = 'pg_stat_statements';
+/**
+ * Checkpoints every few minutes, not forced by WAL volume every 30–50 s of a booking burst (the 1 GB default): the
+ * first change to each page after a checkpoint logs the whole page, so each forced one brought a surge of WAL and
+ * disk writes, and bench:saga's phase that met one lost its p99 to it. Durability is the same; a crash only
+ * replays more WAL on restart.
+ */
+const MAX_WAL_SIZE = '4GB';
 
 async function serverSettings(
   socketDir: string,
   port: number,
-): Promise<{ synchronousCommit: string; preloaded: string } | undefined> {
+): Promise<{ synchronousCommit: string; preloaded: string; maxWalSize: string } | undefined> {
   const client = new pg.Client({ host: socketDir, port, user: 'postgres', database: 'postgres' });
   try {
     await client.connect();
     const { rows } = await client.query(
-      "SELECT current_setting('synchronous_commit') AS sc, current_setting('shared_preload_libraries') AS pl",
+      "SELECT current_setting('synchronous_commit') AS sc, current_setting('shared_preload_libraries') AS pl, current_setting('max_wal_size') AS wal",
     );
-    return { synchronousCommit: rows[0]?.sc, preloaded: rows[0]?.pl ?? '' };
+    return { synchronousCommit: rows[0]?.sc, preloaded: rows[0]?.pl ?? '', maxWalSize: rows[0]?.wal ?? '' };
   } catch {
     return undefined;
   } finally {
