@@ -14,6 +14,7 @@ import { bookingPgbench } from './booking-pgbench.ts';
 import { openArrivals } from './open-arrivals.ts';
 import { type StatementCount, statementSnapshot, statementsBetween } from './pg-statements.ts';
 import { cpuBetween, cpuSnapshot, cpuWaitedMicroseconds } from './process-cpu.ts';
+import { type BookingStamps, HOPS, type HopFigures, hopFigures } from './saga-hops.ts';
 
 const env = process.env;
 const SEED = Number(env.BENCH_SEED ?? 2026);
@@ -48,6 +49,8 @@ interface Phase {
   lateMsMax: number;
   /** Share of the offered window in which some task was runnable but waited for a core (PSI); null if unknown. */
   cpuWaitedShare: number | null;
+  /** Where a confirmed booking's time went, leg by leg (saga-hops.ts). */
+  hops: HopFigures;
 }
 
 interface Measured {
@@ -124,6 +127,7 @@ async function main() {
   const { targets, http, tokens } = stack;
   await setProviderFaults(targets, { failureRate: FAILURE_RATE, latencyMs: { min: 5, max: 20 } });
   const ticketDb = new pg.Pool({ connectionString: targets.ticketDb, max: 2 });
+  const paymentDb = new pg.Pool({ connectionString: targets.paymentDb, max: 1 });
   const redis = new Redis(targets.ticketRedis);
   const serverDb = withDatabase(targets.ticketDb, 'postgres');
   const monitor = startSelfMonitor();
@@ -190,11 +194,22 @@ async function main() {
       kafka: await kafkaEndOffsets(targets.kafkaBrokers),
       redis: await redisCommandsProcessed(redis),
     };
-    const { rows } = await ticketDb.query<{ id: string; status: string; confirmed: Date | null }>(
-      'SELECT id, status, confirmed_at AS confirmed FROM reservations WHERE event_id = $1',
+    const { rows } = await ticketDb.query<{
+      id: string;
+      status: string;
+      created: Date;
+      confirmed: Date | null;
+    }>(
+      'SELECT id, status, created_at AS created, confirmed_at AS confirmed FROM reservations WHERE event_id = $1',
       [eventId],
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
+    const payments = await paymentDb.query<{ reservation: string; opened: Date; captured: Date | null }>(
+      'SELECT reservation_id AS reservation, created_at AS opened, captured_at AS captured FROM payments WHERE event_id = $1',
+      [eventId],
+    );
+    const paymentOf = new Map(payments.rows.map((p) => [p.reservation, p]));
+    const stamps: BookingStamps[] = [];
     const latencies: number[] = [];
     const confirmedTimes: number[] = [];
     const refused: Record<string, number> = {};
@@ -208,6 +223,15 @@ async function main() {
       if (r?.confirmed) {
         latencies.push(r.confirmed.getTime() - a.dueAt);
         confirmedTimes.push(r.confirmed.getTime());
+        const p = paymentOf.get(r.id);
+        if (p?.captured)
+          stamps.push({
+            dueAt: a.dueAt,
+            reservedAt: r.created.getTime(),
+            paymentOpenedAt: p.opened.getTime(),
+            capturedAt: p.captured.getTime(),
+            confirmedAt: r.confirmed.getTime(),
+          });
       } else compensated++;
     }
     latencies.sort((a, b) => a - b);
@@ -230,6 +254,7 @@ async function main() {
       },
       lateMsMax,
       cpuWaitedShare,
+      hops: hopFigures(stamps),
     };
     log(
       `${label}: ${booked} booked, ${phase.confirmed} confirmed, ${compensated} compensated, refused ${JSON.stringify(refused)}; ${phase.confirmedPerSecond.toFixed(1)} confirmed/s; reserve→confirmed p50 ${phase.latencyMs.p50} ms p99 ${phase.latencyMs.p99} ms`,
@@ -273,6 +298,7 @@ async function main() {
     monitor.stop();
     redis.disconnect();
     await ticketDb.end();
+    await paymentDb.end();
     await stack.stop();
   }
 
@@ -296,6 +322,14 @@ async function main() {
     for (const p of curve)
       console.log(
         `  ${p.label.padEnd(13)} ${p.offeredPerSecond.toFixed(0).padStart(9)} ${p.confirmedPerSecond.toFixed(1).padStart(13)} ${`${p.latencyMs.p50} ms`.padStart(9)} ${`${p.latencyMs.p95} ms`.padStart(9)} ${`${p.latencyMs.p99} ms`.padStart(9)}   ${p.cpuWaitedShare === null ? 'n/a (no /proc/pressure/cpu)' : `${(p.cpuWaitedShare * 100).toFixed(0)}% of the time`}`,
+      );
+    console.log(
+      "\nwhere a confirmed booking's time went, leg by leg (p50 / p99 ms, from each service's own timestamps)",
+    );
+    console.log(`  load          ${HOPS.map((h) => h.padStart(15)).join('')}`);
+    for (const p of curve)
+      console.log(
+        `  ${p.label.padEnd(13)} ${HOPS.map((h) => `${p.hops[h].p50} / ${p.hops[h].p99}`.padStart(15)).join('')}`,
       );
     console.log(
       '\nPostgreSQL alone: pgbench of one booking’s own writes (the three databases), same server, same run',

@@ -11,14 +11,14 @@ interface Reply {
   body: unknown;
 }
 
+/** Shared by every well-behaved fan: an empty set of its own for each fan of a stadium's crowd cost 200 B a fan. */
+const NONE: ReadonlySet<Misbehaviour> = new Set();
+
 /**
  * A share of the fans misbehave, each trying every kind the scenario names (so that even a small run tries each
  * one several times); of the two cancellations it does one, since a booking cancelled while pending never gets
  * to be cancelled after paying.
  */
-/** One for every well-behaved fan: a stadium's crowd each holding an empty set of its own cost 200 B a fan. */
-const NONE: ReadonlySet<Misbehaviour> = new Set();
-
 export function pickMisbehaviours(s: Scenario, random: () => number): ReadonlySet<Misbehaviour> {
   const a = s.adversaries;
   if (a === undefined || a.kinds.length === 0 || random() >= a.share) return NONE;
