@@ -59,7 +59,7 @@ export async function cannon(o: {
   return {
     label: o.label,
     requestsPerSecond:
-      total / ((o.amount === undefined || last === 0 ? result.duration * 1000 : last - started) / 1000),
+      total / (o.amount === undefined || last === 0 ? result.duration : (last - started) / 1000),
     total,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
+import { waitFor } from '@reservex/kit/testing';
 import { DueQueue } from '../src/due-queue.ts';
 import { seededRandom } from '../src/random.ts';
 
-const until = (done: () => boolean) =>
-  new Promise<void>((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      if (done()) return resolve();
-      if (Date.now() - started > 5000) return reject(new Error('timed out'));
-      setTimeout(check, 5);
-    };
-    check();
-  });
+const until = (done: () => boolean, what: string) =>
+  waitFor(async () => done(), { timeoutMs: 5000, intervalMs: 5, what });
 
 describe('the due queue behind one timer', () => {
   it('hands out many items in time order, whatever order they came in', async () => {
@@ -22,7 +15,7 @@ describe('the due queue behind one timer', () => {
     const times = Array.from({ length: 2000 }, () => start + Math.floor(random() * 60));
     for (const at of times) queue.add(at, at);
     assert.equal(queue.size, 2000);
-    await until(() => got.length === 2000);
+    await until(() => got.length === 2000, 'all 2,000 items');
     assert.deepEqual(
       got,
       [...times].sort((a, b) => a - b),
@@ -38,7 +31,7 @@ describe('the due queue behind one timer', () => {
     const now = Date.now();
     queue.add(now + 400, { name: 'late', due: now + 400 });
     queue.add(now + 20, { name: 'soon', due: now + 20 });
-    await until(() => got.length === 2);
+    await until(() => got.length === 2, 'both items');
     assert.deepEqual(
       got.map((g) => g.name),
       ['soon', 'late'],
@@ -65,7 +58,7 @@ describe('the due queue behind one timer', () => {
       if (name === 'second poll') queue.add(Date.now() + 30, 'never');
     });
     queue.add(Date.now(), 'first poll');
-    await until(() => got.length === 2);
+    await until(() => got.length === 2, 'both items');
     queue.clear();
     await new Promise((r) => setTimeout(r, 80));
     assert.deepEqual(got, ['first poll', 'second poll']);

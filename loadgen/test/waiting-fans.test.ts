@@ -6,10 +6,13 @@ import { seededRandom } from '../src/random.ts';
 import { Recorder } from '../src/recorder.ts';
 import { waitingFans } from '../src/waiting-fans.ts';
 
-/** A stand-in for ticket-service's GET /queue/me: each fan (by token) is told what `answer` says on each poll. */
-async function queueServer(
-  answer: (fan: string, poll: number) => { status?: number; body: object; retryAfter?: string },
-) {
+type Answer = (fan: string, poll: number) => { status?: number; body: object; retryAfter?: string };
+
+/**
+ * The waiting fans of one run, polling a stand-in for ticket-service's GET /queue/me: each fan (by token) is told
+ * what `answer` says on each poll, and every poll's time is kept.
+ */
+async function waitingRoom(answer: Answer, o: { connections: number; deadlineMs: number }) {
   const polls = new Map<string, number[]>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const fan = (req.headers.authorization ?? '').replace('Bearer ', '');
@@ -25,21 +28,39 @@ async function queueServer(
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/api/events/e/queue/me`, polls, close: () => server.close() };
+  const rec = new Recorder(0);
+  const http = httpClient(rec, o.connections);
+  const deadline = Date.now() + o.deadlineMs;
+  const fans = waitingFans({
+    http,
+    recorder: rec,
+    url: `http://127.0.0.1:${port}/api/events/e/queue/me`,
+    deadline,
+  });
+  return {
+    fans,
+    rec,
+    polls,
+    deadline,
+    close: async () => {
+      fans.stop();
+      await http.close();
+      server.close();
+    },
+  };
 }
 
 describe('the waiting fans, behind one timer', () => {
   const waiting = { state: 'waiting', position: 5 };
 
   it('each fan polls when told, until admitted, and hears their own admission', async () => {
-    const server = await queueServer((fan, poll) =>
-      poll < 3
-        ? { body: waiting, retryAfter: '0.3' }
-        : { body: { state: 'admitted', position: null, admissionToken: `token of ${fan}` } },
+    const { fans, rec, polls, close } = await waitingRoom(
+      (fan, poll) =>
+        poll < 3
+          ? { body: waiting, retryAfter: '0.3' }
+          : { body: { state: 'admitted', position: null, admissionToken: `token of ${fan}` } },
+      { connections: 8, deadlineMs: 20_000 },
     );
-    const rec = new Recorder(0);
-    const http = httpClient(rec, 8);
-    const fans = waitingFans({ http, recorder: rec, url: server.url, deadline: Date.now() + 20_000 });
     try {
       const joinedAt = Date.now();
       const outcomes = await Promise.all(
@@ -49,7 +70,7 @@ describe('the waiting fans, behind one timer', () => {
       );
       assert.deepEqual(outcomes, [{ token: 'token of a' }, { token: 'token of b' }, { token: 'token of c' }]);
       for (const auth of ['a', 'b', 'c']) {
-        const times = server.polls.get(auth)!;
+        const times = polls.get(auth)!;
         assert.equal(times.length, 3, `${auth} polled ${times.length} times`);
         // Told 0.3 s, with 20% jitter either way: never sooner than 240 ms after the last answer.
         const gaps = [times[0]! - joinedAt, times[1]! - times[0]!, times[2]! - times[1]!];
@@ -62,22 +83,19 @@ describe('the waiting fans, behind one timer', () => {
       assert.equal(rec.queueWaits.length, 3);
       assert.equal(fans.size, 0);
     } finally {
-      fans.stop();
-      await http.close();
-      server.close();
+      await close();
     }
   });
 
   it('a fan told of the sellout, one dropped, one who left and one still waiting at the end each end as such', async () => {
-    const server = await queueServer((fan) => {
-      if (fan === 'sold-out') return { body: { ...waiting, soldOut: true } };
-      if (fan === 'dropped') return { body: { state: 'expired', position: null } };
-      return { body: waiting, retryAfter: fan === 'patient' ? '3600' : '0.25' };
-    });
-    const rec = new Recorder(0);
-    const http = httpClient(rec, 8);
-    const deadline = Date.now() + 1500;
-    const fans = waitingFans({ http, recorder: rec, url: server.url, deadline });
+    const { fans, rec, polls, deadline, close } = await waitingRoom(
+      (fan) => {
+        if (fan === 'sold-out') return { body: { ...waiting, soldOut: true } };
+        if (fan === 'dropped') return { body: { state: 'expired', position: null } };
+        return { body: waiting, retryAfter: fan === 'patient' ? '3600' : '0.25' };
+      },
+      { connections: 8, deadlineMs: 1500 },
+    );
     try {
       const wait = (auth: string, leavesAt = Infinity) =>
         fans.wait({ auth, random: seededRandom(9), leavesAt, firstPollAfterSeconds: 0.25 });
@@ -93,25 +111,22 @@ describe('the waiting fans, behind one timer', () => {
         Date.now() - deadline < 1000,
         `the last fan ended ${Date.now() - deadline} ms after the deadline`,
       );
-      assert.equal(server.polls.get('patient')?.length, 1);
+      assert.equal(polls.get('patient')?.length, 1);
       assert.equal(rec.timedOutWaiting, 1);
       assert.equal(rec.waiting, 0);
     } finally {
-      fans.stop();
-      await http.close();
-      server.close();
+      await close();
     }
   });
 
   it('an answer without a readable Retry-After is asked again a second later, not never', async () => {
-    const server = await queueServer((_fan, poll) =>
-      poll < 2
-        ? { body: waiting, retryAfter: 'soon' }
-        : { body: { state: 'admitted', position: null, admissionToken: 't' } },
+    const { fans, close } = await waitingRoom(
+      (_fan, poll) =>
+        poll < 2
+          ? { body: waiting, retryAfter: 'soon' }
+          : { body: { state: 'admitted', position: null, admissionToken: 't' } },
+      { connections: 2, deadlineMs: 10_000 },
     );
-    const rec = new Recorder(0);
-    const http = httpClient(rec, 2);
-    const fans = waitingFans({ http, recorder: rec, url: server.url, deadline: Date.now() + 10_000 });
     try {
       const outcome = await fans.wait({
         auth: 'f',
@@ -121,9 +136,7 @@ describe('the waiting fans, behind one timer', () => {
       });
       assert.deepEqual(outcome, { token: 't' });
     } finally {
-      fans.stop();
-      await http.close();
-      server.close();
+      await close();
     }
   });
 });

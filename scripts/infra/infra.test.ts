@@ -6,6 +6,18 @@ import pg from 'pg';
 import { checkAll, kafkaRoundTrip } from './health.ts';
 import { readInfraSettings } from './settings.ts';
 
+/** A setting of the running PostgreSQL, as it answers SHOW. */
+async function postgresSetting(name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: testInfra().pgAdminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`SHOW ${name}`);
+    return rows[0][name];
+  } finally {
+    await client.end();
+  }
+}
+
 describe('infrastructure', () => {
   it('Kafka takes a message and hands the same message back (produce/consume round trip)', async () => {
     const result = await kafkaRoundTrip(testInfra().kafkaBrokers);
@@ -14,14 +26,7 @@ describe('infrastructure', () => {
   });
 
   it('PostgreSQL acknowledges a commit only once it is durable (synchronous_commit=on), in both modes', async () => {
-    const client = new pg.Client({ connectionString: testInfra().pgAdminUrl });
-    await client.connect();
-    try {
-      const { rows } = await client.query('SHOW synchronous_commit');
-      assert.equal(rows[0].synchronous_commit, 'on');
-    } finally {
-      await client.end();
-    }
+    assert.equal(await postgresSetting('synchronous_commit'), 'on');
     const compose = readFileSync(join(import.meta.dirname, '..', '..', 'docker-compose.yml'), 'utf8');
     assert.doesNotMatch(compose, /synchronous_commit=off/);
   });
@@ -34,14 +39,7 @@ describe('infrastructure', () => {
     const settings = readInfraSettings(process.env, true);
 
     it('PostgreSQL checkpoints on time, not every half gigabyte of a booking burst’s WAL (max_wal_size 4GB), here and in docker-compose', async () => {
-      const client = new pg.Client({ connectionString: testInfra().pgAdminUrl });
-      await client.connect();
-      try {
-        const { rows } = await client.query('SHOW max_wal_size');
-        assert.equal(rows[0].max_wal_size, '4GB');
-      } finally {
-        await client.end();
-      }
+      assert.equal(await postgresSetting('max_wal_size'), '4GB');
       const compose = readFileSync(join(import.meta.dirname, '..', '..', 'docker-compose.yml'), 'utf8');
       assert.match(compose, /"max_wal_size=4GB"/);
     });
