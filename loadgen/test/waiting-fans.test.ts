@@ -108,7 +108,7 @@ describe('the waiting fans, behind one timer', () => {
       assert.deepEqual(outcomes, ['sold-out', 'failed', 'left', 'failed']);
       // The patient fan, told to come back in an hour, was let go at the run's end, not an hour later.
       assert.ok(
-        Date.now() - deadline < 1000,
+        Date.now() - deadline < 30_000,
         `the last fan ended ${Date.now() - deadline} ms after the deadline`,
       );
       assert.equal(polls.get('patient')?.length, 1);
