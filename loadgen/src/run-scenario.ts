@@ -2,10 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { en, Faker } from '@faker-js/faker';
-import { createTracing, inSpan, loadConfig, tracingConfigSchema } from '@reservex/kit';
+import { createTracing, endSpan, inSpanContext, loadConfig, tracingConfigSchema } from '@reservex/kit';
 import { readInfraSettings } from '../../scripts/infra/settings.ts';
 import { TokenPool } from './adversaries.ts';
-import { arrivalOffsets } from './arrival.ts';
+import { arrivalOffsets, Crowd } from './arrival.ts';
 import { runBrowserFans } from './browser-fans.ts';
 import { FaultRunner } from './chaos/fault-runner.ts';
 import { faultTargets } from './chaos/faults.ts';
@@ -34,7 +34,7 @@ import { type LoadGeneratorFigures, startSelfMonitor } from './self-monitor.ts';
 import { adminToken, signIn } from './sign-in.ts';
 import { ensureStack, type StartedStack } from './stack.ts';
 import type { Targets } from './targets.ts';
-import { type RunContext, virtualUser } from './virtual-user.ts';
+import { afterQueue, type Fan, type RunContext, virtualUser } from './virtual-user.ts';
 import { waitingFans } from './waiting-fans.ts';
 
 const OVERVIEW_DASHBOARD = join(import.meta.dirname, '..', '..', 'dashboards', 'flash-sale-overview.json');
@@ -265,18 +265,26 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
       deadline,
       soldOut: () => availableGone,
       tokens: new TokenPool(),
-      waitingFans: waitingFans({
+      waitingFans: waitingFans<Fan>({
         http,
         recorder,
         url: `${targets.ticket}/api/events/${eventId}/queue/me`,
         deadline,
+        waited: (fan, admission) => afterQueue(ctx, fan, admission),
       }),
+      fanEnded: (index, span, error) => {
+        if (error !== undefined) recorder.error(`fan ${index}: ${error.message}`);
+        endSpan(span, error);
+        recorder.usersDone++;
+        crowd.ended(index);
+      },
       markSoldOut: () => {
         availableGone = true;
       },
     };
     const random = seededRandom(seed);
     const offsets = arrivalOffsets(scenario, salesOpenAt - runStart, random);
+    const crowd = new Crowd(offsets.map((offset) => runStart + offset));
     const webUrl = stack?.webUrl ?? (o.external ? targets.web : undefined);
     if ((o.browserFans ?? 0) > 0 && webUrl === undefined)
       throw new Error('browser fans need the web page, and it did not start (see above)');
@@ -300,24 +308,18 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
     const stopProgress = startProgress(recorder, seats, process.stdout.isTTY === true);
     // From the first fan to the last: the stretch whose figures the report publishes.
     const selfMonitor = startSelfMonitor();
-    // Chained, not awaited: a fan waiting minutes in the queue keeps no suspended function alive here either.
-    const journey = (index: number): Promise<void> | undefined => {
-      if (Date.now() > deadline) return;
+    // Nothing awaits a fan: one waiting minutes in the queue is a record in its schedule, ended by ctx.fanEnded.
+    const journey = (index: number): boolean => {
+      if (Date.now() > deadline) return false;
       recorder.usersArrived++;
       // One trace per fan: sign-in, queue, reservation and the saga behind it (exported only when asked for).
-      return inSpan(tracing.tracer, 'fan booking', { attributes: { 'reservex.fan': index } }, () =>
-        virtualUser(ctx, fans[index]!, seededRandom(seed ^ ((index + 1) * 2654435761))),
-      )
-        .catch((error: Error) => recorder.error(`fan ${index}: ${error.message}`))
-        .finally(() => {
-          recorder.usersDone++;
-        });
+      const span = tracing.tracer.startSpan('fan booking', { attributes: { 'reservex.fan': index } });
+      inSpanContext(span, () =>
+        virtualUser(ctx, fans[index]!, seededRandom(seed ^ ((index + 1) * 2654435761)), span),
+      );
+      return true;
     };
-    const journeys = offsets.map((offset, index) => {
-      const wait = runStart + offset - Date.now();
-      return wait > 0 ? sleep(wait).then(() => journey(index)) : journey(index);
-    });
-    await Promise.all(journeys);
+    await crowd.arrive(journey);
     ctx.waitingFans.stop();
     const browserFans = await browserRun;
     for (const [name, load] of Object.entries((await stack?.replicaLoad()) ?? {}))

@@ -32,15 +32,16 @@ export function judgeLoadGenerator(
   return reasons.length === 0 ? null : `the load generator was the bottleneck: ${reasons.join(', ')}`;
 }
 
-export function startSelfMonitor(windowMs = 5000) {
+/** `cpuUsage` is the process's own unless a test supplies one whose figures it controls. */
+export function startSelfMonitor(windowMs = 5000, cpuUsage = process.cpuUsage) {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
-  const started = { cpu: process.cpuUsage(), at: performance.now() };
+  const started = { cpu: cpuUsage(), at: performance.now() };
   let window = { ...started };
   let peak = 0;
   let peakAt = 0;
   const share = (from: { cpu: NodeJS.CpuUsage; at: number }) => {
-    const used = process.cpuUsage(from.cpu);
+    const used = cpuUsage(from.cpu);
     const wallMs = Math.max(1, performance.now() - from.at);
     return (used.user + used.system) / 1000 / wallMs;
   };
@@ -48,7 +49,7 @@ export function startSelfMonitor(windowMs = 5000) {
   const closeWindow = () => {
     const last = share(window);
     if (last > peak) [peak, peakAt] = [last, Math.round((performance.now() - started.at) / 1000)];
-    window = { cpu: process.cpuUsage(), at: performance.now() };
+    window = { cpu: cpuUsage(), at: performance.now() };
   };
   const timer = setInterval(closeWindow, windowMs);
   timer.unref();

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Span } from '@reservex/kit';
 import {
   cancelAnswered,
   judge,
@@ -19,7 +20,7 @@ import type { Scenario } from './scenario.ts';
 import { chooseSeats, seatIndex } from './seat-choice.ts';
 import type { SeatMapView } from './seat-map-view.ts';
 import type { Targets } from './targets.ts';
-import type { Admission, WaitingFans } from './waiting-fans.ts';
+import type { Admission, QueuedFan, WaitingFans } from './waiting-fans.ts';
 
 export interface RunContext {
   scenario: Scenario;
@@ -38,7 +39,9 @@ export interface RunContext {
   /** Admission tokens fans were given, for misbehaving fans to borrow. */
   tokens: TokenPool;
   /** The fans in the waiting room, each polling when told. */
-  waitingFans: WaitingFans;
+  waitingFans: WaitingFans<Fan>;
+  /** Called once for each fan whose part in the sale has ended, with the error that ended it if one did. */
+  fanEnded: (index: number, span: Span, error?: Error) => void;
 }
 
 /** Whether two answers to one request sent twice at once are both right (see the double-submit above). */
@@ -66,11 +69,9 @@ interface QueueStatus {
   position: number | null;
 }
 
-/** A signed-in fan, as much of them as outlives a wait in the queue. */
-interface Fan {
+/** A signed-in fan, as much of them as outlives a wait in the queue (one per fan in a stadium's crowd). */
+export interface Fan extends QueuedFan {
   index: number;
-  auth: string;
-  random: () => number;
   misbehaves: ReadonlySet<Misbehaviour>;
   userId: string;
   want: number;
@@ -94,17 +95,14 @@ function reserveAs(ctx: RunContext, fan: Fan): ReserveRequest {
 }
 
 /**
- * Queue: join, then wait among the other waiting fans (waiting-fans.ts), polling as the server's Retry-After says,
- * until admitted (or the fan gives up). An impatient fan tries to book past the queue once, right after joining;
- * its place stays.
+ * Queue: join, then hand the fan to the waiting fans (waiting-fans.ts), who poll as the server's Retry-After says
+ * until admitted (or the fan gives up) and then go on with `afterQueue`. An impatient fan tries to book past the
+ * queue once, right after joining; its place stays. Answers whether the fan is now in the queue; if not, their
+ * part has ended here.
  */
-async function waitForAdmission(
-  ctx: RunContext,
-  auth: string,
-  random: () => number,
-  impatient?: () => Promise<void>,
-): Promise<Admission> {
+async function joinQueue(ctx: RunContext, fan: Fan, impatient?: () => Promise<void>): Promise<boolean> {
   const { http, recorder: rec, scenario: s, targets: t } = ctx;
+  const { auth, random } = fan;
   if (ctx.queueOpensAt !== undefined && Date.now() < ctx.queueOpensAt)
     await sleep(ctx.queueOpensAt - Date.now() + random() * 200);
   const joined = await patiently(
@@ -113,32 +111,61 @@ async function waitForAdmission(
     () => http.post<QueueStatus>(`${t.ticket}/api/events/${ctx.eventId}/queue`, { token: auth }),
     { maxAttempts: 10, until: ctx.deadline },
   );
-  if (joined === undefined) return 'gave-up';
+  if (joined === undefined) {
+    rec.fansGaveUp++;
+    return false;
+  }
   if (joined.status !== 201) {
     rec.error(`queue join ${joined.status}`);
-    return 'failed';
+    return false;
   }
-  const joinedAt = Date.now();
   // Alongside the waiting, so the fan keeps its place while it tries.
   const trying = impatient?.().catch((error: Error) => rec.error(`impatient fan: ${error.message}`));
   // Some fans give up while waiting: they simply stop asking, and the queue drops them when their turn comes.
   const leavesAt =
-    random() < s.abandonment.beforeAdmission ? joinedAt + random() * 20_000 : Number.POSITIVE_INFINITY;
+    random() < s.abandonment.beforeAdmission ? Date.now() + random() * 20_000 : Number.POSITIVE_INFINITY;
   // The first poll when the join's Retry-After tells, each next one when its poll's does.
-  return ctx.waitingFans.wait({
-    auth,
-    random,
+  ctx.waitingFans.wait(fan, {
     leavesAt,
     firstPollAfterSeconds: Number(joined.headers['retry-after'] ?? 0),
-    ...(trying === undefined ? {} : { trying }),
+    trying,
   });
+  return true;
+}
+
+/** A fan whose wait in the queue has ended: on to booking if admitted, else counted and done. */
+export function afterQueue(ctx: RunContext, fan: Fan, admission: Admission): void {
+  const rec = ctx.recorder;
+  const ended = (error?: Error) => ctx.fanEnded(fan.index, fan.span, error);
+  if (admission === 'left') rec.abandonedWaiting++;
+  else if (admission === 'sold-out') rec.soldOutSeen++;
+  else if (admission === 'gave-up') rec.fansGaveUp++;
+  else if (admission !== 'failed') {
+    if (admission.token !== undefined) ctx.tokens.add(admission.token);
+    return void book(ctx, fan, admission.token).then(() => ended(), ended);
+  }
+  ended();
 }
 
 /**
  * One fan's on-sale: sign in, queue (or wait for the opening), look at the seat map, try for seats (again
- * after a 409), and follow the reservation until the saga decides it.
+ * after a 409), and follow the reservation until the saga decides it. `ctx.fanEnded` hears when it is over.
  */
-export async function virtualUser(ctx: RunContext, account: FanAccount, random: () => number): Promise<void> {
+export function virtualUser(ctx: RunContext, account: FanAccount, random: () => number, span: Span): void {
+  const ended = (error?: Error) => ctx.fanEnded(account.index, span, error);
+  // A fan handed to the waiting room ends from there (afterQueue): nothing here stays suspended meanwhile.
+  void arrive(ctx, account, random, span).then((queued) => {
+    if (!queued) ended();
+  }, ended);
+}
+
+/** Up to the queue, or through the whole sale where there is none. True if the fan is now in the queue. */
+async function arrive(
+  ctx: RunContext,
+  account: FanAccount,
+  random: () => number,
+  span: Span,
+): Promise<boolean> {
   const { http, recorder: rec, scenario: s, targets: t } = ctx;
   let auth = account.accessToken;
   if (auth === undefined) {
@@ -151,8 +178,14 @@ export async function virtualUser(ctx: RunContext, account: FanAccount, random: 
         }),
       { maxAttempts: 10, until: ctx.deadline },
     );
-    if (login === undefined) return void rec.fansGaveUp++;
-    if (login.status !== 200) return void rec.error(`login ${login.status}`);
+    if (login === undefined) {
+      rec.fansGaveUp++;
+      return false;
+    }
+    if (login.status !== 200) {
+      rec.error(`login ${login.status}`);
+      return false;
+    }
     auth = login.body.accessToken;
   }
   rec.signedIn++;
@@ -161,6 +194,7 @@ export async function virtualUser(ctx: RunContext, account: FanAccount, random: 
     index: account.index,
     auth,
     random,
+    span,
     misbehaves,
     userId: misbehaves.size > 0 ? userIdOf(auth) : '',
     want: s.seats.perUser.min + Math.floor(random() * (s.seats.perUser.max - s.seats.perUser.min + 1)),
@@ -182,24 +216,20 @@ export async function virtualUser(ctx: RunContext, account: FanAccount, random: 
             });
           }
         : undefined;
-    // Returned, not awaited: a fan minutes in the queue keeps no suspended function (nor its last answer) alive.
-    return waitForAdmission(ctx, auth, random, impatient).then((admission) => {
-      if (admission === 'left') return void rec.abandonedWaiting++;
-      if (admission === 'sold-out') return void rec.soldOutSeen++;
-      if (admission === 'failed') return;
-      if (admission === 'gave-up') return void rec.fansGaveUp++;
-      if (admission.token !== undefined) ctx.tokens.add(admission.token);
-      return book(ctx, fan, admission.token);
-    });
+    return joinQueue(ctx, fan, impatient);
   }
   rec.waiting++;
   const leaves = random() < s.abandonment.beforeAdmission;
   const waitStarted = Date.now();
   if (Date.now() < ctx.salesOpenAt) await sleep(ctx.salesOpenAt - Date.now());
   rec.waiting--;
-  if (leaves) return void rec.abandonedWaiting++;
+  if (leaves) {
+    rec.abandonedWaiting++;
+    return false;
+  }
   rec.queueWaits.push(Date.now() - waitStarted);
-  return book(ctx, fan, undefined);
+  await book(ctx, fan, undefined);
+  return false;
 }
 
 /** Admitted (or the sale open): choose seats, book, and follow the booking until the saga decides it. */

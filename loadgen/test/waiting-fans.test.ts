@@ -1,24 +1,34 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createTracing, type Span, tracingConfigSchema } from '@reservex/kit';
 import { httpClient } from '../src/http-client.ts';
 import { seededRandom } from '../src/random.ts';
 import { Recorder } from '../src/recorder.ts';
-import { waitingFans } from '../src/waiting-fans.ts';
+import { type Admission, type QueuedFan, waitingFans } from '../src/waiting-fans.ts';
 
 type Answer = (fan: string, poll: number) => { status?: number; body: object; retryAfter?: string };
 
+const tracer = createTracing('waiting-fans-test', tracingConfigSchema.parse({})).tracer;
+
+/** A fan as the test knows them: the promise of how their wait ends stands in for the rest of their journey. */
+interface TestFan extends QueuedFan {
+  settle: (admission: Admission) => void;
+}
+
 /**
  * The waiting fans of one run, polling a stand-in for ticket-service's GET /queue/me: each fan (by token) is told
- * what `answer` says on each poll, and every poll's time is kept.
+ * what `answer` says on each poll, and every poll's time and trace are kept.
  */
 async function waitingRoom(answer: Answer, o: { connections: number; deadlineMs: number }) {
   const polls = new Map<string, number[]>();
+  const traces = new Map<string, Set<string>>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const fan = (req.headers.authorization ?? '').replace('Bearer ', '');
     const times = polls.get(fan) ?? [];
     times.push(Date.now());
     polls.set(fan, times);
+    traces.set(fan, (traces.get(fan) ?? new Set()).add(String(req.headers.traceparent).split('-')[1] ?? ''));
     const a = answer(fan, times.length);
     res.writeHead(a.status ?? 200, {
       'content-type': 'application/json',
@@ -31,16 +41,29 @@ async function waitingRoom(answer: Answer, o: { connections: number; deadlineMs:
   const rec = new Recorder(0);
   const http = httpClient(rec, o.connections);
   const deadline = Date.now() + o.deadlineMs;
-  const fans = waitingFans({
+  const fans = waitingFans<TestFan>({
     http,
     recorder: rec,
     url: `http://127.0.0.1:${port}/api/events/e/queue/me`,
     deadline,
+    waited: (fan, admission) => fan.settle(admission),
   });
+  const wait = (
+    auth: string,
+    o: { random: () => number; leavesAt: number; firstPollAfterSeconds: number; span?: Span },
+  ) =>
+    new Promise<Admission>((settle) =>
+      fans.wait(
+        { auth, random: o.random, span: o.span ?? tracer.startSpan(auth), settle },
+        { leavesAt: o.leavesAt, firstPollAfterSeconds: o.firstPollAfterSeconds },
+      ),
+    );
   return {
     fans,
+    wait,
     rec,
     polls,
+    traces,
     deadline,
     close: async () => {
       fans.stop();
@@ -53,8 +76,8 @@ async function waitingRoom(answer: Answer, o: { connections: number; deadlineMs:
 describe('the waiting fans, behind one timer', () => {
   const waiting = { state: 'waiting', position: 5 };
 
-  it('each fan polls when told, until admitted, and hears their own admission', async () => {
-    const { fans, rec, polls, close } = await waitingRoom(
+  it('each fan polls when told and in their own trace, until admitted, and hears their own admission', async () => {
+    const { fans, wait, rec, polls, traces, close } = await waitingRoom(
       (fan, poll) =>
         poll < 3
           ? { body: waiting, retryAfter: '0.3' }
@@ -63,10 +86,21 @@ describe('the waiting fans, behind one timer', () => {
     );
     try {
       const joinedAt = Date.now();
+      const spans = ['a', 'b', 'c'].map((auth) => tracer.startSpan(`fan ${auth}`));
       const outcomes = await Promise.all(
         ['a', 'b', 'c'].map((auth, i) =>
-          fans.wait({ auth, random: seededRandom(i + 1), leavesAt: Infinity, firstPollAfterSeconds: 0.3 }),
+          wait(auth, {
+            random: seededRandom(i + 1),
+            leavesAt: Infinity,
+            firstPollAfterSeconds: 0.3,
+            span: spans[i],
+          }),
         ),
+      );
+      // One timer sends every poll, yet each carries its own fan's trace.
+      assert.deepEqual(
+        ['a', 'b', 'c'].map((auth) => [...traces.get(auth)!]),
+        spans.map((span) => [span.spanContext().traceId]),
       );
       assert.deepEqual(outcomes, [{ token: 'token of a' }, { token: 'token of b' }, { token: 'token of c' }]);
       for (const auth of ['a', 'b', 'c']) {
@@ -88,7 +122,13 @@ describe('the waiting fans, behind one timer', () => {
   });
 
   it('a fan told of the sellout, one dropped, one who left and one still waiting at the end each end as such', async () => {
-    const { fans, rec, polls, deadline, close } = await waitingRoom(
+    const {
+      wait: waitAs,
+      rec,
+      polls,
+      deadline,
+      close,
+    } = await waitingRoom(
       (fan) => {
         if (fan === 'sold-out') return { body: { ...waiting, soldOut: true } };
         if (fan === 'dropped') return { body: { state: 'expired', position: null } };
@@ -98,7 +138,7 @@ describe('the waiting fans, behind one timer', () => {
     );
     try {
       const wait = (auth: string, leavesAt = Infinity) =>
-        fans.wait({ auth, random: seededRandom(9), leavesAt, firstPollAfterSeconds: 0.25 });
+        waitAs(auth, { random: seededRandom(9), leavesAt, firstPollAfterSeconds: 0.25 });
       const outcomes = await Promise.all([
         wait('sold-out'),
         wait('dropped'),
@@ -120,7 +160,7 @@ describe('the waiting fans, behind one timer', () => {
   });
 
   it('an answer without a readable Retry-After is asked again a second later, not never', async () => {
-    const { fans, close } = await waitingRoom(
+    const { wait, close } = await waitingRoom(
       (_fan, poll) =>
         poll < 2
           ? { body: waiting, retryAfter: 'soon' }
@@ -128,8 +168,7 @@ describe('the waiting fans, behind one timer', () => {
       { connections: 2, deadlineMs: 10_000 },
     );
     try {
-      const outcome = await fans.wait({
-        auth: 'f',
+      const outcome = await wait('f', {
         random: seededRandom(3),
         leavesAt: Infinity,
         firstPollAfterSeconds: Number.NaN,

@@ -150,14 +150,21 @@ export function inSpan<T>(
     .finally(() => span.end());
 }
 
-/** The trace context in scope, for work a shared timer will run later on its behalf. */
-export function currentTraceContext(): Context {
-  return context.active();
+/**
+ * Runs `work` with `span` active: for work a shared timer resumes on the span's behalf (a fan back from the queue),
+ * so what it sends carries that trace. Only the span is kept in between, not a context and its frames.
+ */
+export function inSpanContext<T>(span: Span, work: () => T): T {
+  return context.with(trace.setSpan(ROOT_CONTEXT, span), work);
 }
 
-/** Runs `work` in a context taken earlier with currentTraceContext: what it sends carries that trace. */
-export function inTraceContext<T>(traceContext: Context, work: () => T): T {
-  return context.with(traceContext, work);
+/** Ends a span that ran by hand, not through inSpan: marked as an error, with the exception, if one ended it. */
+export function endSpan(span: Span, error?: Error): void {
+  if (error !== undefined) {
+    span.recordException(error);
+    markSpanFailed(span, error.message);
+  }
+  span.end();
 }
 
 export function markSpanFailed(span: Span, message: string): void {

@@ -7,9 +7,11 @@ import {
   createLogger,
   createServiceMetrics,
   createTracing,
+  endSpan,
   extractTraceContext,
   injectTraceContext,
   inSpan,
+  inSpanContext,
   listen,
   tracingConfigSchema,
 } from '../src/index.ts';
@@ -83,6 +85,21 @@ describe('tracing', () => {
     const status = (name: string) => collector.spans.find((s) => s.name === name)?.statusCode;
     // 2 is ERROR in OTLP; an ended span without a status is 0 (UNSET).
     assert.deepEqual([status('later'), status('at once'), status('fine')], [2, 2, 0]);
+  });
+
+  it('a span kept by hand (a fan waiting in a queue) is active again for work resumed later, and ends with its error', async () => {
+    const tracing = createTracing('by-hand', exporting());
+    const waiting = tracing.tracer.startSpan('fan');
+    const resumed = await new Promise<Record<string, string>>((resolve) =>
+      setTimeout(() => resolve(inSpanContext(waiting, () => injectTraceContext())), 5),
+    );
+    const { traceId, spanId } = waiting.spanContext();
+    assert.match(resumed.traceparent ?? '', new RegExp(`^00-${traceId}-${spanId}-01$`));
+    endSpan(waiting, new Error('gave up'));
+    endSpan(tracing.tracer.startSpan('fine'));
+    await tracing.shutdown();
+    const status = (name: string) => collector.spans.find((s) => s.name === name)?.statusCode;
+    assert.deepEqual([status('fan'), status('fine')], [2, 0]);
   });
 
   it('carries a context through a carrier (headers or a row): the span started from it is a child in the same trace', async () => {
