@@ -49,7 +49,14 @@ export class Crowd {
           // On their way before the journey starts: one may end before it returns.
           this.state[index] = 1;
           this.running++;
-          if (journey(index)) continue;
+          let setOut: boolean;
+          try {
+            setOut = journey(index);
+          } catch (error) {
+            // A journey that cannot even start is a harness bug: the run stops here, as Promise.all would.
+            return failed(error as Error);
+          }
+          if (setOut) continue;
           this.state[index] = 0;
           this.running--;
         }

@@ -249,7 +249,6 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
 
     const runStart = recorder.startedAt;
     const deadline = salesOpenAt + scenario.durationSeconds * 1000;
-    let availableGone = false;
     const ctx: RunContext = {
       scenario,
       targets,
@@ -263,7 +262,6 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
           : salesOpenAt - scenario.queue.opensBeforeSalesSeconds * 1000,
       seatMap: new SeatMapView(http, targets.ticket, eventId),
       deadline,
-      soldOut: () => availableGone,
       tokens: new TokenPool(),
       waitingFans: waitingFans<Fan>({
         http,
@@ -277,9 +275,6 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
         endSpan(span, error);
         recorder.usersDone++;
         crowd.ended(index);
-      },
-      markSoldOut: () => {
-        availableGone = true;
       },
     };
     const random = seededRandom(seed);

@@ -33,9 +33,6 @@ export interface RunContext {
   queueOpensAt: number | undefined;
   seatMap: SeatMapView;
   deadline: number;
-  /** True once the seat map shows nothing left: late fans look once and leave. */
-  soldOut: () => boolean;
-  markSoldOut: () => void;
   /** Admission tokens fans were given, for misbehaving fans to borrow. */
   tokens: TokenPool;
   /** The fans in the waiting room, each polling when told. */
@@ -241,7 +238,8 @@ async function book(ctx: RunContext, fan: Fan, admissionToken: string | undefine
 
   // Admitted and gone: the slot lapses after the no-show time and goes to the next fan.
   if (random() < s.abandonment.afterAdmission) return void rec.abandonedAdmitted++;
-  if (ctx.soldOut()) return void rec.soldOutSeen++;
+  // Every admitted fan looks at the map (a shared copy, revalidated every 250 ms), even after a sellout: a paid
+  // booking cancelled later puts its seats back on sale, and the next fans in line must find them.
 
   let reservation: Reservation | undefined;
   let reservedAt = 0;
@@ -268,7 +266,7 @@ async function book(ctx: RunContext, fan: Fan, admissionToken: string | undefine
     if (seatIds.length === 0) {
       // Held is not sold: a held seat comes back when its payment fails or its hold runs out. A fan who sees
       // only held seats looks again a little later, as people refresh; only a map of sold seats ends the sale.
-      const { available, held } = seatIndex(map);
+      const { held } = seatIndex(map);
       if (s.seats.preference !== 'hot-set' && held > 0 && Date.now() < ctx.deadline) {
         await sleep(1000 + random() * 2000);
         // The page still says "I am here" to the waiting room, or the admission lapses meanwhile.
@@ -277,8 +275,6 @@ async function book(ctx: RunContext, fan: Fan, admissionToken: string | undefine
         attempt--;
         continue;
       }
-      if (s.seats.preference !== 'hot-set' && map.length > 0 && available.length === 0 && held === 0)
-        ctx.markSoldOut();
       return void rec.soldOutSeen++;
     }
     reservedAt = Date.now();

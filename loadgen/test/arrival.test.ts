@@ -39,7 +39,7 @@ describe('the crowd arriving in turn, behind one timer', () => {
     assert.equal(asked, 2);
   });
 
-  it('fails, rather than miscounting, when a journey ends twice or ends without having started', async () => {
+  it('fails, rather than miscounting or crashing, when a journey ends twice, ends before it started, or cannot start', async () => {
     const twice = new Crowd([Date.now(), Date.now() + 50]);
     await assert.rejects(
       twice.arrive((index) => {
@@ -50,6 +50,14 @@ describe('the crowd arriving in turn, behind one timer', () => {
         return true;
       }),
       /fan 0 ended twice/,
+    );
+    const broken = new Crowd([Date.now(), Date.now() + 20]);
+    await assert.rejects(
+      broken.arrive((index) => {
+        if (index === 1) throw new Error('no such fan');
+        return true;
+      }),
+      /no such fan/,
     );
     const early = new Crowd([Date.now() + 50]);
     const arriving = early.arrive(() => true);

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTracing, tracingConfigSchema } from '@reservex/kit';
+import { TokenPool } from '../src/adversaries.ts';
+import { httpClient } from '../src/http-client.ts';
+import { seededRandom } from '../src/random.ts';
+import { Recorder } from '../src/recorder.ts';
+import { loadScenario } from '../src/scenario.ts';
+import type { MapSeat } from '../src/seat-choice.ts';
+import { SeatMapView } from '../src/seat-map-view.ts';
+import { defaultTargets } from '../src/targets.ts';
+import { afterQueue, type Fan, type RunContext } from '../src/virtual-user.ts';
+import { waitingFans } from '../src/waiting-fans.ts';
+
+const tracer = createTracing('admitted-fan-test', tracingConfigSchema.parse({})).tracer;
+
+/** A stand-in ticket-service with one seat: its map, bookings of it (confirmed at once), and the queue heartbeat. */
+async function oneSeatVenue() {
+  const seat: MapSeat = { id: 's1', section: 'A', row: 'A', number: 1, price: 100, status: 'SOLD' };
+  const bookings: string[][] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      if (req.method === 'GET' && req.url === '/api/events/e/seats') return res.end(JSON.stringify([seat]));
+      if (req.method === 'POST' && req.url === '/api/reservations') {
+        const { seatIds } = JSON.parse(body) as { seatIds: string[] };
+        bookings.push(seatIds);
+        seat.status = 'SOLD';
+        res.statusCode = 202;
+        return res.end(JSON.stringify({ id: 'r1', status: 'CONFIRMED', seats: seatIds }));
+      }
+      res.statusCode = 404;
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seat, bookings, server };
+}
+
+describe('a fan admitted from the queue', () => {
+  it('looks at the map even after the sale sold out, and books a seat that a cancellation put back', async () => {
+    const venue = await oneSeatVenue();
+    const scenario = loadScenario('flash-sale');
+    const recorder = new Recorder(1);
+    const http = httpClient(recorder, 4);
+    const ended: { index: number; error?: Error }[] = [];
+    const ctx: RunContext = {
+      scenario: { ...scenario, abandonment: { beforeAdmission: 0, afterAdmission: 0, cancelAfterPaying: 0 } },
+      targets: { ...defaultTargets({}), ticket: venue.url },
+      http,
+      recorder,
+      eventId: 'e',
+      salesOpenAt: Date.now(),
+      queueOpensAt: Date.now(),
+      // Revalidated on every look: the test decides when the map changes.
+      seatMap: new SeatMapView(http, venue.url, 'e', 0),
+      deadline: Date.now() + 30_000,
+      tokens: new TokenPool(),
+      waitingFans: waitingFans<Fan>({ http, recorder, url: `${venue.url}/q`, deadline: 0, waited: () => {} }),
+      fanEnded: (index, span, error) => {
+        span.end();
+        ended.push({ index, ...(error === undefined ? {} : { error }) });
+      },
+    };
+    const fan = (index: number): Fan => ({
+      index,
+      auth: `fan-${index}`,
+      random: seededRandom(index),
+      span: tracer.startSpan(`fan ${index}`),
+      misbehaves: new Set(),
+      userId: '',
+      want: 1,
+    });
+    const until = async (done: () => boolean) => {
+      while (!done()) await new Promise((r) => setTimeout(r, 5));
+    };
+    try {
+      // Sold out: the first fan in sees nothing to buy and leaves.
+      afterQueue(ctx, fan(1), { token: 'admission-1' });
+      await until(() => ended.length === 1);
+      assert.equal(recorder.soldOutSeen, 1);
+      // A paid booking is cancelled: its seat is on sale again, and the next fan in line must find it.
+      venue.seat.status = 'AVAILABLE';
+      afterQueue(ctx, fan(2), { token: 'admission-2' });
+      await until(() => ended.length === 2);
+      assert.deepEqual(venue.bookings, [['s1']]);
+      assert.equal(recorder.confirmed, 1);
+      assert.equal(recorder.soldOutSeen, 1);
+      assert.deepEqual(
+        ended.map((e) => [e.index, e.error?.message]),
+        [
+          [1, undefined],
+          [2, undefined],
+        ],
+      );
+    } finally {
+      await http.close();
+      venue.server.close();
+    }
+  });
+});
