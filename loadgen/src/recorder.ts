@@ -35,6 +35,8 @@ export class Recorder {
   abandonedAdmitted = 0;
   /** Fans still queued when the run ended. */
   timedOutWaiting = 0;
+  /** Fans the queue dropped as gone although they were still polling: they lost their turn. */
+  droppedWhilePolling = 0;
   /** Admitted fans whose booking was refused for a reason other than a seat race (a lapsed admission, errors). */
   turnedAway = 0;
   soldOutSeen = 0;

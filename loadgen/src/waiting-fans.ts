@@ -105,6 +105,7 @@ export function waitingFans<F extends QueuedFan>(o: {
       }
       if (res.body.soldOut) return finish(waiting, 'sold-out');
       if (res.body.state === 'expired') {
+        rec.droppedWhilePolling++;
         rec.error('dropped from the queue');
         return finish(waiting, 'failed');
       }

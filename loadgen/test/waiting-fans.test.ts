@@ -153,6 +153,7 @@ describe('the waiting fans, behind one timer', () => {
       );
       assert.equal(polls.get('patient')?.length, 1);
       assert.equal(rec.timedOutWaiting, 1);
+      assert.equal(rec.droppedWhilePolling, 1);
       assert.equal(rec.waiting, 0);
     } finally {
       await close();

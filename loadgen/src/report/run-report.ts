@@ -232,6 +232,7 @@ export function buildReport(input: {
       conflicts409: r.conflicts,
       sawSoldOut: r.soldOutSeen,
       leftWhileWaiting: r.abandonedWaiting,
+      droppedWhilePolling: r.droppedWhilePolling,
       leftAfterAdmission: r.abandonedAdmitted,
     },
     fans: {

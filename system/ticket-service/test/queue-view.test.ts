@@ -2,9 +2,21 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseAdmissionRecord } from '../src/domain/admission-record.ts';
 import { capacityOf, rowLabel, seatsFromLayout } from '../src/domain/event-layout.ts';
-import { MAX_POLL_SECONDS, nextRate, pollAfterSeconds, queueView } from '../src/domain/queue-view.ts';
+import {
+  dueAfterMs,
+  MAX_POLL_SECONDS,
+  nextRate,
+  pollAfterSeconds,
+  queueView,
+} from '../src/domain/queue-view.ts';
 
 describe('queue view (pure)', () => {
+  it('a fan is due a quarter later than told: a late poll far back is not leaving, one at the front barely waits', () => {
+    assert.equal(dueAfterMs(MAX_POLL_SECONDS), 375_000);
+    assert.equal(dueAfterMs(2), 2500);
+    assert.equal(dueAfterMs(0), 0);
+  });
+
   it('a waiting fan is ticket − served away, with an ETA from the measured rate', () => {
     assert.deepEqual(queueView(150, 100, false, 10), { state: 'waiting', position: 50, etaSeconds: 5 });
     assert.deepEqual(queueView(150, 100, false, undefined), {

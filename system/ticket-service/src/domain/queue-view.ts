@@ -65,6 +65,17 @@ export function pollAfterSeconds(view: QueueView, fastestPerSecond: number): num
   return Math.max(1, Math.min(cap, Math.round(view.etaSeconds / 4)));
 }
 
+/**
+ * In how many milliseconds a fan told to come back in `pollAfterSeconds` is due, for the heartbeat grace to count
+ * from: a quarter later than told. Clients jitter their polls, and a browser runs a background tab's timers late
+ * (by up to a minute); a fan far back, told five minutes and back six minutes later, was dropped as gone when the
+ * queue sped up and their turn came meanwhile (31 of 200,000 at stadium size). At the front the hint is a second
+ * or two, so a fan who is really gone is still skipped within the grace.
+ */
+export function dueAfterMs(pollAfterSeconds: number): number {
+  return pollAfterSeconds * 1250;
+}
+
 /** Exponentially weighted admission rate: recent ticks count most, so the ETA follows a live rate change. */
 export function nextRate(
   previous: number | undefined,

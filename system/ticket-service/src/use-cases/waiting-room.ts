@@ -9,6 +9,7 @@ import {
 import type { AdmissionTokens } from '../domain/admission-token.ts';
 import {
   type AdmissionProgress,
+  dueAfterMs,
   MAX_POLL_SECONDS,
   pollAfterSeconds,
   type QueueView,
@@ -166,7 +167,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
       const pollAfter =
         ticket === 0 ? secondsUntil(settings.salesOpenAt.getTime()) : hint(view, settings, rate);
       // Seen now, and due again when told to come back: a long wait far back is not taken for leaving.
-      ticker.seen(eventId, userId, pollAfter * 1000);
+      ticker.seen(eventId, userId, dueAfterMs(pollAfter));
       return { ...view, pollAfterSeconds: pollAfter, soldOut: gone };
     }
     ticker.seen(eventId, userId);
@@ -233,7 +234,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
           throw new NoQueue();
         case 'pre-queue': {
           const pollAfter = secondsUntil(settings.salesOpenAt.getTime());
-          ticker.seen(eventId, principal.userId, pollAfter * 1000);
+          ticker.seen(eventId, principal.userId, dueAfterMs(pollAfter));
           return {
             state: 'waiting',
             position: null,
@@ -251,7 +252,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
           // A joiner is told when to ask first, and is due then, as a poller is: in an opening's herd the first
           // poll can wait behind thousands of joins, and a fan due at once was dropped as gone at their turn.
           const pollAfter = hint(view, settings, rate);
-          ticker.seen(eventId, principal.userId, pollAfter * 1000);
+          ticker.seen(eventId, principal.userId, dueAfterMs(pollAfter));
           return { ...view, ticket: result.ticket, pollAfterSeconds: pollAfter };
         }
       }
