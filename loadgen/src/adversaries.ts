@@ -1,5 +1,6 @@
 import type { HttpClient } from './http-client.ts';
 import type { Misbehaviour, Refusal } from './misbehaviour-kinds.ts';
+import { patiently } from './patient-request.ts';
 import type { Recorder } from './recorder.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -173,6 +174,7 @@ export async function misbehaveAfterBooking(o: {
   booked: { key: string; seatIds: string[]; token: string | undefined };
   otherSeatIds: string[];
   queued: boolean;
+  random: () => number;
 }): Promise<void> {
   const { kinds, rec, reserve, userId, booked } = o;
   if (kinds.has('key-reuse') && o.otherSeatIds.length > 0)
@@ -204,7 +206,11 @@ export async function misbehaveAfterBooking(o: {
     judge(
       rec,
       'cancel-pending',
-      await o.http.del(o.cancelUrl, { token: o.auth }),
+      // Sent as the fan's app sends it, again after a 503 from a saturated service: that is "later", not an answer.
+      await patiently(rec, o.random, () => o.http.del(o.cancelUrl, { token: o.auth }), {
+        maxAttempts: 10,
+        until: Date.now() + 60_000,
+      }),
       // The saga may have ended the booking first (a declined payment): then 409 not-cancellable is right.
       cancelAnswered,
     );

@@ -334,6 +334,7 @@ async function book(ctx: RunContext, fan: Fan, admissionToken: string | undefine
       booked,
       otherSeatIds,
       queued: ctx.queueOpensAt !== undefined,
+      random,
     });
 
   // Follow the saga, as a fan's app would by polling. The hold bounds how long this takes in fair weather; an
