@@ -20,7 +20,7 @@ export interface QueuedFan {
 }
 
 /**
- * What a fan in the queue keeps between two polls: no answer, no promise, no closure, no timer of its own. A
+ * What a fan in the queue keeps between two polls: no answer, no promise, no callback, no timer of its own. A
  * stadium's crowd waits here for minutes, so each byte counts 200,000 times.
  */
 interface WaitingFan<F> {
