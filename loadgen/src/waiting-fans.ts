@@ -69,14 +69,14 @@ export function waitingFans<F extends QueuedFan>(o: {
     );
   };
 
-  const goOn = (fan: F, admission: Admission) =>
-    inSpanContext(fan.span, () => {
-      try {
-        o.waited(fan, admission);
-      } catch (error) {
-        rec.error(`after the queue: ${(error as Error).message}`);
-      }
-    });
+  // Called from a poll, which the schedule already runs in the fan's span, so what follows carries it too.
+  const goOn = (fan: F, admission: Admission) => {
+    try {
+      o.waited(fan, admission);
+    } catch (error) {
+      rec.error(`after the queue: ${(error as Error).message}`);
+    }
+  };
 
   const finish = ({ fan, trying }: WaitingFan<F>, admission: Admission) => {
     rec.waiting--;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createTracing, tracingConfigSchema } from '@reservex/kit';
+import { waitFor } from '@reservex/kit/testing';
 import { TokenPool } from '../src/adversaries.ts';
 import { httpClient } from '../src/http-client.ts';
 import { seededRandom } from '../src/random.ts';
@@ -12,6 +11,7 @@ import { SeatMapView } from '../src/seat-map-view.ts';
 import { defaultTargets } from '../src/targets.ts';
 import { afterQueue, type Fan, type RunContext } from '../src/virtual-user.ts';
 import { waitingFans } from '../src/waiting-fans.ts';
+import { standIn } from './stand-in.ts';
 
 const tracer = createTracing('admitted-fan-test', tracingConfigSchema.parse({})).tracer;
 
@@ -19,7 +19,7 @@ const tracer = createTracing('admitted-fan-test', tracingConfigSchema.parse({}))
 async function oneSeatVenue() {
   const seat: MapSeat = { id: 's1', section: 'A', row: 'A', number: 1, price: 100, status: 'SOLD' };
   const bookings: string[][] = [];
-  const server = createServer((req, res) => {
+  const server = await standIn((req, res) => {
     let body = '';
     req.on('data', (chunk) => {
       body += chunk;
@@ -38,8 +38,7 @@ async function oneSeatVenue() {
       res.end('{}');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seat, bookings, server };
+  return { url: server.url, seat, bookings, close: server.close };
 }
 
 describe('a fan admitted from the queue', () => {
@@ -76,18 +75,17 @@ describe('a fan admitted from the queue', () => {
       userId: '',
       want: 1,
     });
-    const until = async (done: () => boolean) => {
-      while (!done()) await new Promise((r) => setTimeout(r, 5));
-    };
+    const until = (count: number) =>
+      waitFor(async () => ended.length === count, { intervalMs: 5, what: `${count} fan(s) ended` });
     try {
       // Sold out: the first fan in sees nothing to buy and leaves.
       afterQueue(ctx, fan(1), { token: 'admission-1' });
-      await until(() => ended.length === 1);
+      await until(1);
       assert.equal(recorder.soldOutSeen, 1);
       // A paid booking is cancelled: its seat is on sale again, and the next fan in line must find it.
       venue.seat.status = 'AVAILABLE';
       afterQueue(ctx, fan(2), { token: 'admission-2' });
-      await until(() => ended.length === 2);
+      await until(2);
       assert.deepEqual(venue.bookings, [['s1']]);
       assert.equal(recorder.confirmed, 1);
       assert.equal(recorder.soldOutSeen, 1);
@@ -100,7 +98,7 @@ describe('a fan admitted from the queue', () => {
       );
     } finally {
       await http.close();
-      venue.server.close();
+      venue.close();
     }
   });
 });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cannon } from '../bench/cannon.ts';
+import { standIn } from './stand-in.ts';
 
 describe("the bench's request cannon", () => {
   it('takes a fixed-amount rate over the time the requests took, not rounded up to whole seconds', async () => {
@@ -11,20 +10,18 @@ describe("the bench's request cannon", () => {
     // request to its last answer, and ends no later than that last answer reached the client.
     let first = 0;
     let last = 0;
-    const server = createServer((_req, res) => {
+    const server = await standIn((_req, res) => {
       if (first === 0) first = performance.now();
       setTimeout(() => {
         last = performance.now();
         res.end('ok');
       }, 10);
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
-      const { port } = server.address() as AddressInfo;
       const calledAt = performance.now();
       const result = await cannon({
         label: 'fixed amount',
-        url: `http://127.0.0.1:${port}`,
+        url: server.url,
         path: () => '/',
         connections: 10,
         amount: 100,

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { misbehaveAfterBooking } from '../src/adversaries.ts';
 import { httpClient } from '../src/http-client.ts';
 import { seededRandom } from '../src/random.ts';
 import { Recorder } from '../src/recorder.ts';
+import { standIn } from './stand-in.ts';
 
 describe('a misbehaving fan, judged', () => {
   it('sends a hasty cancel again after a 503 from a saturated service, and judges the answer it finally gets', async () => {
     const cancels: string[] = [];
-    const server = createServer((req, res) => {
+    const server = await standIn((req, res) => {
       cancels.push(`${req.method} ${req.url}`);
       res.setHeader('content-type', 'application/problem+json');
       if (cancels.length === 1) {
@@ -20,7 +19,6 @@ describe('a misbehaving fan, judged', () => {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ id: 'r1', status: 'CANCELLED', seats: [] }));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const rec = new Recorder(1);
     const http = httpClient(rec, 2);
     try {
@@ -29,7 +27,7 @@ describe('a misbehaving fan, judged', () => {
         rec,
         http,
         reserve: () => assert.fail('a cancel books nothing'),
-        cancelUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/reservations/r1`,
+        cancelUrl: `${server.url}/api/reservations/r1`,
         auth: 'fan',
         userId: 'u1',
         fanIndex: 1,

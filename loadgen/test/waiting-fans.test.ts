@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createTracing, type Span, tracingConfigSchema } from '@reservex/kit';
+import { activeTraceIds, createTracing, type Span, tracingConfigSchema } from '@reservex/kit';
 import { httpClient } from '../src/http-client.ts';
 import { seededRandom } from '../src/random.ts';
 import { Recorder } from '../src/recorder.ts';
 import { type Admission, type QueuedFan, waitingFans } from '../src/waiting-fans.ts';
+import { standIn } from './stand-in.ts';
 
 type Answer = (fan: string, poll: number) => { status?: number; body: object; retryAfter?: string };
 
@@ -23,7 +22,9 @@ interface TestFan extends QueuedFan {
 async function waitingRoom(answer: Answer, o: { connections: number; deadlineMs: number }) {
   const polls = new Map<string, number[]>();
   const traces = new Map<string, Set<string>>();
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  /** The trace each fan went on from the queue in: what they do next (book) must carry theirs. */
+  const wentOnIn = new Map<string, string | undefined>();
+  const server = await standIn((req, res) => {
     const fan = (req.headers.authorization ?? '').replace('Bearer ', '');
     const times = polls.get(fan) ?? [];
     times.push(Date.now());
@@ -36,17 +37,18 @@ async function waitingRoom(answer: Answer, o: { connections: number; deadlineMs:
     });
     res.end(JSON.stringify(a.body));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
   const rec = new Recorder(0);
   const http = httpClient(rec, o.connections);
   const deadline = Date.now() + o.deadlineMs;
   const fans = waitingFans<TestFan>({
     http,
     recorder: rec,
-    url: `http://127.0.0.1:${port}/api/events/e/queue/me`,
+    url: `${server.url}/api/events/e/queue/me`,
     deadline,
-    waited: (fan, admission) => fan.settle(admission),
+    waited: (fan, admission) => {
+      wentOnIn.set(fan.auth, activeTraceIds().traceId);
+      fan.settle(admission);
+    },
   });
   const wait = (
     auth: string,
@@ -64,6 +66,7 @@ async function waitingRoom(answer: Answer, o: { connections: number; deadlineMs:
     rec,
     polls,
     traces,
+    wentOnIn,
     deadline,
     close: async () => {
       fans.stop();
@@ -77,7 +80,7 @@ describe('the waiting fans, behind one timer', () => {
   const waiting = { state: 'waiting', position: 5 };
 
   it('each fan polls when told and in their own trace, until admitted, and hears their own admission', async () => {
-    const { fans, wait, rec, polls, traces, close } = await waitingRoom(
+    const { fans, wait, rec, polls, traces, wentOnIn, close } = await waitingRoom(
       (fan, poll) =>
         poll < 3
           ? { body: waiting, retryAfter: '0.3' }
@@ -101,6 +104,10 @@ describe('the waiting fans, behind one timer', () => {
       assert.deepEqual(
         ['a', 'b', 'c'].map((auth) => [...traces.get(auth)!]),
         spans.map((span) => [span.spanContext().traceId]),
+      );
+      assert.deepEqual(
+        ['a', 'b', 'c'].map((auth) => wentOnIn.get(auth)),
+        spans.map((span) => span.spanContext().traceId),
       );
       assert.deepEqual(outcomes, [{ token: 'token of a' }, { token: 'token of b' }, { token: 'token of c' }]);
       for (const auth of ['a', 'b', 'c']) {
