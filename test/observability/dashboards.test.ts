@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { harnessMetrics } from '../../loadgen/src/harness-metrics.ts';
@@ -17,6 +18,21 @@ import {
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const DASHBOARD_DIR = join(ROOT, 'dashboards');
 const files = readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json'));
+const ALERT_DIR = join(ROOT, 'alerts');
+const alertFiles = readdirSync(ALERT_DIR).filter((f) => f.endsWith('.yml'));
+
+/** Each alert's expression (one line each, as alerts/ writes them), by alert name. */
+function alertExpressions(text: string): Array<{ alert: string; expr: string }> {
+  const found: Array<{ alert: string; expr: string }> = [];
+  let alert = '';
+  for (const line of text.split('\n')) {
+    const name = /^\s*- alert:\s*(\S+)/.exec(line);
+    if (name !== null) alert = name[1]!;
+    const expr = /^\s*expr:\s*(.+)$/.exec(line);
+    if (expr !== null) found.push({ alert, expr: expr[1]!.trim() });
+  }
+  return found;
+}
 
 describe('the Grafana dashboards', () => {
   let stack: SagaStack;
@@ -92,8 +108,33 @@ describe('the Grafana dashboards', () => {
     );
   });
 
-  it('prometheus.yml scrapes the three services and the harness', () => {
+  it('every alert rule in alerts/ is valid for promtool and names only metrics the services expose', () => {
+    assert.ok(alertFiles.length > 0);
+    const paths = alertFiles.map((f) => join(ALERT_DIR, f));
+    const checked = spawnSync('promtool', ['check', 'rules', ...paths], { encoding: 'utf8' });
+    assert.equal(checked.status, 0, `${checked.stdout}${checked.stderr}`);
+    const unknown = alertFiles.flatMap((f) =>
+      alertExpressions(readFileSync(join(ALERT_DIR, f), 'utf8')).flatMap(({ alert, expr }) =>
+        metricNames(expr)
+          .filter((m) => !exposed.has(m))
+          .map((m) => `${f} / ${alert}: ${m}`),
+      ),
+    );
+    assert.deepEqual(unknown, []);
+    assert.ok(alertFiles.every((f) => alertExpressions(readFileSync(join(ALERT_DIR, f), 'utf8')).length > 0));
+  });
+
+  it('the alert check catches a misspelt metric', () => {
+    const [rule] = alertExpressions('  - alert: Typo\n    expr: payments_in_dout > 0\n');
+    assert.deepEqual(
+      metricNames(rule!.expr).filter((m) => !exposed.has(m)),
+      ['payments_in_dout'],
+    );
+  });
+
+  it('prometheus.yml loads the alert rules and scrapes the three services and the harness', () => {
     const config = readFileSync(join(ROOT, 'prometheus.yml'), 'utf8');
+    assert.match(config, /rule_files:\s*\n\s*- alerts\/\*\.yml/);
     for (const port of [8080, 8081, 8082, 9464]) assert.match(config, new RegExp(`127\\.0\\.0\\.1:${port}`));
   });
 });
