@@ -116,7 +116,8 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
       intervalMs: 1000,
       stages,
       relay: nobody,
-      behindMs: () => 0,
+      resultsConsumedThrough: () => Date.now(),
+      publishGraceMs: 0,
       maxExtensionSeconds: 0,
     });
     // Who consumes what, as in the services.

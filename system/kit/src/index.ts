@@ -2,6 +2,7 @@ export * from './access-token.ts';
 export * from './background-loop.ts';
 export * from './backoff.ts';
 export * from './config.ts';
+export * from './consumer-backlog.ts';
 export * from './cors.ts';
 export * from './db.ts';
 export * from './health.ts';

@@ -88,9 +88,6 @@ export interface ConsumerHealth {
   lag?: number;
 }
 
-/** A partition whose last message was handled longer ago than this is idle: caught up, not behind. */
-const BUSY_WINDOW_MS = 3000;
-
 /**
  * Applies a message at most once: its id goes into processed_messages in the same transaction as the handler's
  * writes. Returns false, having changed nothing, when the message was applied before.
@@ -165,8 +162,6 @@ export class MessageConsumer {
   readonly #lag: Histogram<'topic'>;
   readonly #handling: Histogram<'topic'>;
   readonly #restarts: Counter;
-  /** Per partition: the append time of the last message handled, and when it was handled. */
-  readonly #progress = new Map<string, { appendedAt: number; handledAt: number }>();
 
   constructor(options: MessageConsumerOptions) {
     this.#options = {
@@ -276,28 +271,9 @@ export class MessageConsumer {
     this.#state = 'stopped';
   }
 
-  /**
-   * How far behind the log this instance's consumer is, in time: for each partition it handled a message from in
-   * the last few seconds (a busy one), now minus that message's append time; 0 when all are idle. ticket-service's
-   * hold sweep waits this long past a hold's end (docs/saga.md, the hold rule).
-   */
-  behindMs(now = Date.now()): number {
-    let behind = 0;
-    for (const [key, p] of this.#progress) {
-      if (now - p.handledAt > BUSY_WINDOW_MS) this.#progress.delete(key);
-      else behind = Math.max(behind, now - p.appendedAt);
-    }
-    return behind;
-  }
-
   #handled(message: KafkaMessage): void {
-    const now = Date.now();
     const topic = message.topic.slice(this.#options.topicPrefix.length);
-    this.#lag.observe({ topic }, Math.max(0, now - Number(message.timestamp)) / 1000);
-    this.#progress.set(`${message.topic}/${message.partition}`, {
-      appendedAt: Number(message.timestamp),
-      handledAt: now,
-    });
+    this.#lag.observe({ topic }, Math.max(0, Date.now() - Number(message.timestamp)) / 1000);
   }
 
   async health(): Promise<ConsumerHealth> {

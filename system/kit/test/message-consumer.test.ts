@@ -239,27 +239,6 @@ describe('the message consumer against real PostgreSQL and Kafka', () => {
     assert.ok(rows[0].commits < 10, `${rows[0].commits} transactions for 10 messages`);
   });
 
-  it('says how far behind the log it is, in time, while busy; nothing once idle', async function () {
-    this.timeout(30_000);
-    const key = randomUUID();
-    // Appended (by the producer's clock) 20 s ago: handling it now is 20 s behind.
-    await producer.send({
-      messages: [
-        {
-          topic: `${prefix}${TOPIC}`,
-          key,
-          value: JSON.stringify(tagged(`${key}-old`)),
-          timestamp: BigInt(Date.now() - 20_000),
-        },
-      ],
-    });
-    await waitFor(() => applied(`${key}-old`), { timeoutMs: 20_000, what: 'the old message to be applied' });
-    const behind = consumer.behindMs();
-    assert.ok(behind >= 19_000 && behind < 40_000, `behind ${behind} ms`);
-    // Idle for longer than the busy window: caught up, nothing behind.
-    assert.equal(consumer.behindMs(Date.now() + 10_000), 0);
-  });
-
   it('when a batch holds a poison message, applies the others one by one and dead-letters only the poison', async function () {
     this.timeout(30_000);
     const key = randomUUID();

@@ -22,6 +22,11 @@ export const ticketConfigSchema = sagaConfigSchema
      * the hold rule): time in our own queue does not count against a fan, up to this bound.
      */
     HOLD_MAX_EXTENSION_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
+    /**
+     * How long a capture made at settle-by may take to reach Kafka (payment-service records it, its relay publishes
+     * it): the sweep expires a hold only once the log is consumed this far past its settle-by (docs/saga.md).
+     */
+    HOLD_PUBLISH_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
     SEAT_MAP_CACHE_MS: z.coerce.number().int().min(0).default(500),
     REDIS_KEY_PREFIX: z.string().default('ticket:'),
     /** A Redis command that gets no answer in this time fails, rather than hold a request while Redis is away. */

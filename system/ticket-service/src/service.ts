@@ -1,9 +1,12 @@
 import { join } from 'node:path';
+import { TOPICS } from '@reservex/contracts';
 import {
   accessTokenVerifier,
+  ConsumerBacklog,
   createHttpApp,
   type Logger,
   listen,
+  type MessageConsumer,
   type RunningServer,
   remoteKeySet,
   sagaServiceBase,
@@ -35,6 +38,8 @@ export const SERVICE_NAME = 'ticket-service';
 export interface TicketService {
   logger: Logger;
   holdExpiry: HoldExpiry;
+  /** The saga consumer: tests stall it to show that holds wait for it. */
+  consumer: MessageConsumer;
   ticker: AdmissionTicker;
   controller: AdmissionController;
   start(): Promise<RunningServer>;
@@ -89,6 +94,15 @@ export function createTicketService(config: TicketConfig): TicketService {
     joinLimitPerIp: config.QUEUE_JOIN_LIMIT_PER_IP,
     slotMs: config.ADMISSION_TTL_SECONDS * 1000,
   });
+  // The results that can end a hold, read off the log for the whole group, whichever instance consumes them.
+  const results = new ConsumerBacklog({
+    brokers: config.KAFKA_BROKERS,
+    clientId: SERVICE_NAME,
+    groupId: config.KAFKA_GROUP_ID,
+    topics: [TOPICS.paymentCompleted, TOPICS.paymentFailed].map((t) => `${config.KAFKA_TOPIC_PREFIX}${t}`),
+    logger,
+    intervalMs: config.HOLD_EXPIRY_INTERVAL_MS,
+  });
   const holdExpiry = new HoldExpiry({
     pool: sagaPool,
     logger,
@@ -96,7 +110,8 @@ export function createTicketService(config: TicketConfig): TicketService {
     intervalMs: config.HOLD_EXPIRY_INTERVAL_MS,
     stages,
     relay,
-    behindMs: () => consumer.behindMs(),
+    resultsConsumedThrough: () => results.consumedThrough(),
+    publishGraceMs: config.HOLD_PUBLISH_GRACE_MS,
     maxExtensionSeconds: config.HOLD_MAX_EXTENSION_SECONDS,
   });
   const updates = new QueueUpdates(room, ticker);
@@ -106,6 +121,7 @@ export function createTicketService(config: TicketConfig): TicketService {
   return {
     logger,
     holdExpiry,
+    consumer,
     ticker,
     controller,
     async start() {
@@ -160,6 +176,7 @@ export function createTicketService(config: TicketConfig): TicketService {
           .catch((error) => logger.warn({ err: error }, 'Redis not reachable yet; reconnecting'));
       await base.prepare(join(import.meta.dirname, '..', 'migrations'));
       base.startWorkers();
+      results.start();
       holdExpiry.start();
       ticker.start();
       controller.start();
@@ -175,6 +192,7 @@ export function createTicketService(config: TicketConfig): TicketService {
           { name: 'http', run: async () => server?.close(config.SHUTDOWN_GRACE_MS) },
           { name: 'consumer', run: () => consumer.stop() },
           { name: 'hold expiry', run: () => holdExpiry.stop() },
+          { name: 'results backlog', run: () => results.stop() },
           { name: 'admission ticker', run: () => ticker.stop() },
           { name: 'admission controller', run: () => controller.stop() },
           { name: 'redis', run: async () => void (await Promise.all([redis.quit(), tickerRedis.quit()])) },

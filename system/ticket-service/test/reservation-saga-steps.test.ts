@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { type Envelope, newMessage, TOPICS, type Topic } from '@reservex/contracts';
 import { applyOnce, type MessageHandler, PermanentMessageError } from '@reservex/kit';
+import { waitFor } from '@reservex/kit/testing';
 import { reservationSaga } from '../src/messaging/reservation-saga.ts';
 import { anEvent, startTicketStack, type TicketStack } from './ticket-fixture.ts';
 
@@ -151,37 +152,61 @@ describe('the reservation saga, step by step (real PostgreSQL)', () => {
     assert.equal(rows[0].captured_at.getTime(), capturedAt.getTime());
   });
 
-  it('the hold rule: the sweep waits past settle-by while the saga’s results are queued (any instance), at most HOLD_MAX_EXTENSION_SECONDS', async () => {
-    const other = `test-${randomUUID()}`;
-    const behind = (ms: number) =>
-      stack.ticketDb.query(
-        `INSERT INTO consumer_progress (instance, behind_ms, reported_at) VALUES ($1, $2, now())
-         ON CONFLICT (instance) DO UPDATE SET behind_ms = EXCLUDED.behind_ms, reported_at = now()`,
-        [other, ms],
-      );
+  it('the hold rule: a capture made by settle-by and queued while the consumer is stalled, for longer than any busy window, still confirms; the sweep waits for it, at most HOLD_MAX_EXTENSION_SECONDS', async function () {
+    this.timeout(60_000);
+    const paid = await aPendingReservation();
+    const beyond = await aPendingReservation();
+    const marker = await aPendingReservation();
+    const settleBy = new Date(Date.now() + 1500);
+    await stack.ticketDb.query(
+      "UPDATE reservations SET settle_by = $2, expires_at = $2::timestamptz - interval '30 seconds' WHERE id = $1",
+      [paid.id, settleBy],
+    );
+    const consumer = stack.ticketService.consumer;
+    await consumer.stop();
     try {
-      await behind(30_000);
-      const waited = await aPendingReservation();
-      const beyond = await aPendingReservation();
-      await stack.ticketDb.query(
-        "UPDATE reservations SET expires_at = now() - interval '40 seconds', settle_by = now() - interval '5 seconds' WHERE id = $1",
-        [waited.id],
-      );
-      // Past the longest extension (60 s by default): expired whatever the lag.
+      const capturedAt = new Date();
+      await stack.publish(TOPICS.paymentCompleted, paid.id, {
+        reservationId: paid.id,
+        paymentId: randomUUID(),
+        amount: paid.amount,
+        capturedAt: capturedAt.toISOString(),
+      });
+      // Past the longest extension (60 s by default): expired whatever is queued.
       await stack.ticketDb.query(
         "UPDATE reservations SET expires_at = now() - interval '100 seconds', settle_by = now() - interval '61 seconds' WHERE id = $1",
         [beyond.id],
       );
       await stack.waitForReservation(beyond.id, 'EXPIRED');
-      await behind(30_000);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      assert.equal((await state(waited.id)).status, 'PENDING', 'results 30 s behind: the hold is extended');
-      // Caught up: the extension ends.
-      await behind(0);
-      await stack.waitForReservation(waited.id, 'EXPIRED');
+      // The stall lasts 6.5 s past the paid booking's settle-by (the old busy window was 3 s, the publish grace is
+      // 2 s); then a hold at its bound expires, so the sweep was running all along.
+      const stallEnds = settleBy.getTime() + 6500;
+      await waitFor(async () => Date.now() >= stallEnds, { timeoutMs: 15_000, what: 'the stall' });
+      await stack.ticketDb.query(
+        "UPDATE reservations SET expires_at = now() - interval '100 seconds', settle_by = now() - interval '61 seconds' WHERE id = $1",
+        [marker.id],
+      );
+      await stack.waitForReservation(marker.id, 'EXPIRED');
+      assert.equal((await state(paid.id)).status, 'PENDING', 'its capture is queued: the hold is extended');
+      await consumer.start();
+      const confirmed = await stack.waitForReservation(paid.id, 'CONFIRMED');
+      assert.equal(confirmed.captured_at.getTime(), capturedAt.getTime());
     } finally {
-      await stack.ticketDb.query('DELETE FROM consumer_progress WHERE instance = $1', [other]);
+      await consumer.start();
     }
+  });
+
+  it('the hold rule: with its results consumed, a hold ends soon after its settle-by (the publish grace), not at the bound', async () => {
+    const r = await aPendingReservation();
+    const settleBy = new Date(Date.now() - 100);
+    await stack.ticketDb.query(
+      "UPDATE reservations SET settle_by = $2, expires_at = $2::timestamptz - interval '30 seconds' WHERE id = $1",
+      [r.id, settleBy],
+    );
+    const expired = await stack.waitForReservation(r.id, 'EXPIRED', 20_000);
+    const late = expired.ended_at.getTime() - settleBy.getTime();
+    assert.ok(late >= 2000, `ended ${late} ms after settle-by: before the publish grace (2 s)`);
+    assert.ok(late < 30_000, `ended ${late} ms after settle-by: as if results were behind`);
   });
 
   it('given EXPIRED and a late payment.completed: still EXPIRED, and reservation.cancelled (expired) again, so it is refunded', async () => {

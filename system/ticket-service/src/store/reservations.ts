@@ -230,17 +230,22 @@ export async function markRefunded(tx: Queryable, id: string): Promise<void> {
  * extended by how far behind the saga's results are (`behindMs`), at most `maxExtensionSeconds`. SKIP LOCKED lets
  * several sweepers and the saga run together.
  */
+/**
+ * PENDING holds that may end now: settle-by at or before `through` (the saga's results are consumed that far), or
+ * `maxExtensionSeconds` ago whatever was consumed. `through` undefined: nothing is known, only the bound ends holds.
+ */
 export async function lockExpiredHolds(
   tx: Queryable,
   limit: number,
-  behindMs = 0,
-  maxExtensionSeconds = 0,
+  through: Date | undefined,
+  maxExtensionSeconds: number,
 ): Promise<Reservation[]> {
   const { rows } = await tx.query<Row>(
     `SELECT * FROM reservations
-     WHERE status = 'PENDING' AND settle_by <= now() - make_interval(secs => LEAST($2::float8 / 1000, $3::float8))
+     WHERE status = 'PENDING'
+       AND settle_by <= GREATEST($2::timestamptz, now() - make_interval(secs => $3::float8))
      ORDER BY settle_by LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [limit, behindMs, maxExtensionSeconds],
+    [limit, through ?? null, maxExtensionSeconds],
   );
   return rows.map(toReservation);
 }
