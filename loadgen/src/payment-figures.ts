@@ -12,7 +12,16 @@ export interface PaymentFigures {
   providerCaptures: number;
   providerRefunds: number;
   /** Captured, then refunded because the booking had ended meanwhile (not a fan's own cancellation). */
+  lateCaptures: number;
+  /**
+   * Late captures the system caused: the provider captured by the booking's settle-by, so the gateway was in time
+   * and the booking ended because the system was slow (docs/saga.md, the hold rule). The rest of the late captures
+   * landed after settle-by: the gateway was slower than the settle window.
+   */
   wastedCaptures: number;
+  /** Bookings whose money the provider captured by their settle-by, and how many of them the system ended. */
+  paidInTime: number;
+  paidInTimeLost: number;
   /** Refused uncharged because the fan's deadline passed before the charge could start (docs/saga.md). */
   refusedHoldExpired: number;
 }
@@ -42,7 +51,7 @@ export async function paymentFigures(o: {
       [o.eventId],
     );
     const reservations = await ticket.query(
-      'SELECT id::text, status, reason FROM reservations WHERE event_id = $1',
+      'SELECT id::text, status, reason, settle_by FROM reservations WHERE event_id = $1',
       [o.eventId],
     );
     const money = await moneyAtProvider(
@@ -52,13 +61,24 @@ export async function paymentFigures(o: {
     );
     let captures = 0;
     let refunds = 0;
+    let late = 0;
     let wasted = 0;
+    let paidInTime = 0;
+    let paidInTimeLost = 0;
     for (const r of reservations.rows) {
       const m = money.get(r.id);
       if (m === undefined) continue;
       captures += m.captures.length;
       refunds += m.refunds.length;
-      if (m.refunds.length > 0 && r.reason !== 'user-cancelled') wasted++;
+      const inTime = m.captures.some((c) => c.at.getTime() <= r.settle_by.getTime());
+      const endedBySystem =
+        r.status === 'EXPIRED' || (r.status === 'CANCELLED' && r.reason !== 'user-cancelled');
+      if (inTime) paidInTime++;
+      if (inTime && endedBySystem) paidInTimeLost++;
+      if (m.refunds.length > 0 && r.reason !== 'user-cancelled') {
+        late++;
+        if (inTime) wasted++;
+      }
     }
     const f = rows[0];
     return {
@@ -67,7 +87,10 @@ export async function paymentFigures(o: {
       unresolved: f.unresolved,
       providerCaptures: captures,
       providerRefunds: refunds,
+      lateCaptures: late,
       wastedCaptures: wasted,
+      paidInTime,
+      paidInTimeLost,
       refusedHoldExpired: f.hold_expired,
     };
   } catch {

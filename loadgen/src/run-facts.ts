@@ -44,7 +44,7 @@ export async function runFacts(o: {
   };
   if (o.payments !== undefined) {
     facts.paymentsInDoubt = o.payments.inDoubt;
-    facts.lateCaptures = o.payments.wastedCaptures;
+    facts.lateCaptures = o.payments.lateCaptures;
     facts.providerRefunds = o.payments.providerRefunds;
   }
   const ticket = harnessPool(o.ticketDb, 1);

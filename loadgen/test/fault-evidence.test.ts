@@ -36,7 +36,10 @@ const healthy = (): Evidence => ({
     unresolved: 0,
     providerCaptures: 100,
     providerRefunds: 4,
+    lateCaptures: 0,
     wastedCaptures: 0,
+    paidInTime: 96,
+    paidInTimeLost: 0,
     refusedHoldExpired: 0,
   },
   invariants: [

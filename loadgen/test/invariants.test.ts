@@ -235,6 +235,7 @@ describe('the invariant checker', () => {
       'seat-ownership',
       'seat-limit-per-fan',
       'holds-honoured',
+      'paid-in-time-kept',
       'every-message-delivered',
       'history-consistent',
       'failed-payment-compensated',
@@ -445,6 +446,48 @@ describe('the invariant checker', () => {
       [confirmed],
     );
     assertOnlyFails(await check(eventId), 'holds-honoured', /confirmed after its hold ended, and kept/);
+  });
+
+  it('paid-in-time-kept catches a booking the system ended although the provider captured it by its settle-by, and lets a capture after settle-by (a late capture) and a fan’s own cancellation be', async () => {
+    const { eventId, failed, refunded } = await healthyEvent();
+    const clean = (await check(eventId)).get('paid-in-time-kept')!;
+    assert.equal(clean.verdict, 'PASS', clean.detail);
+    assert.match(
+      clean.detail,
+      /^2 fan\(s\) paid by their settle-by/,
+      'the confirmed one, and the one who cancelled',
+    );
+    // The system expired the booking; the provider had captured it a minute before its settle-by.
+    await ticket.query("UPDATE reservations SET status = 'EXPIRED', reason = 'expired' WHERE id = $1", [
+      failed,
+    ]);
+    await provider.query("UPDATE charges SET status = 'captured' WHERE idempotency_key = $1", [
+      `charge:${failed}`,
+    ]);
+    await provider.query(
+      "INSERT INTO ledger_entries (kind, key, charge_key, amount) VALUES ('capture', $1, $1, 100)",
+      [`charge:${failed}`],
+    );
+    const lost = (await check(eventId)).get('paid-in-time-kept')!;
+    assertOnlyFails(new Map([['paid-in-time-kept', lost]]), 'paid-in-time-kept', new RegExp(failed));
+    assert.match(lost.detail, /1 of 3 fan\(s\) who paid by their settle-by lost the seat/);
+    // Cancelled for a failed payment is the system's doing too.
+    await ticket.query(
+      "UPDATE reservations SET status = 'CANCELLED', reason = 'payment-failed' WHERE id = $1",
+      [failed],
+    );
+    assert.equal((await check(eventId)).get('paid-in-time-kept')!.verdict, 'FAIL');
+    // The same capture after settle-by is a late capture: refunded, not a promise broken.
+    await ticket.query(
+      "UPDATE reservations SET expires_at = now() - interval '2 hours', settle_by = now() - interval '1 hour' WHERE id = $1",
+      [failed],
+    );
+    assert.equal((await check(eventId)).get('paid-in-time-kept')!.verdict, 'PASS');
+    // The fan's own cancellation of a paid booking is theirs to make.
+    assert.equal(
+      (await ticket.query('SELECT reason FROM reservations WHERE id = $1', [refunded])).rows[0].reason,
+      'user-cancelled',
+    );
   });
 
   it('failed-payment-compensated catches a failed payment whose booking was left to expire instead of being cancelled', async () => {

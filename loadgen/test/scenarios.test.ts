@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { injectsFaults } from '../src/report/collapse.ts';
 import { EXPECTATION } from '../src/run-facts.ts';
 import { listScenarios, loadScenario, ScenarioError, scaleScenario } from '../src/scenario.ts';
 
 const README = readFileSync(resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+const RESILIENCE = readFileSync(resolve(import.meta.dirname, '..', '..', 'docs', 'resilience.md'), 'utf8');
 
 describe('the scenario files', () => {
   for (const name of listScenarios()) {
@@ -21,6 +23,26 @@ describe('the scenario files', () => {
       assert.match(README, new RegExp(`\\| \`${name}\` \\|`), `${name} is missing from the README's table`);
     });
   }
+
+  it('every scenario that injects faults states its own collapse bounds, and docs/resilience.md gives the same with a reason', () => {
+    const faulty = listScenarios().filter((name) => injectsFaults(loadScenario(name)));
+    assert.ok(faulty.includes('crash-services') && faulty.includes('replica-churn'));
+    for (const name of faulty) {
+      const { minFansServed, maxWastedCaptureRatio } = loadScenario(name).thresholds;
+      assert.ok(
+        minFansServed !== undefined && maxWastedCaptureRatio !== undefined,
+        `${name} states no bounds`,
+      );
+      const row = new RegExp(
+        `\\| \`${name}\` \\| ${minFansServed} \\| ${maxWastedCaptureRatio} \\| [^|]{20,} \\|`,
+      );
+      assert.match(
+        RESILIENCE,
+        row,
+        `${name}: docs/resilience.md has no row "| \`${name}\` | ${minFansServed} | ${maxWastedCaptureRatio} | why |"`,
+      );
+    }
+  });
 
   it('a larger crowd behind the same waiting-room rate gets a proportionally longer sale; a smaller one keeps its time', () => {
     const s = loadScenario('flash-sale');

@@ -10,6 +10,7 @@ import { latePaymentsRefunded } from './late-payments-refunded.ts';
 import { moneyConserved } from './money-conserved.ts';
 import { noOverselling } from './no-overselling.ts';
 import { noStuckSaga } from './no-stuck-saga.ts';
+import { paidInTimeKept } from './paid-in-time-kept.ts';
 import { providerLedgerReconciles } from './provider-ledger.ts';
 import { refusalsLeftNothing } from './refusals-left-nothing.ts';
 import { seatLimitPerFan } from './seat-limit.ts';
@@ -31,6 +32,7 @@ export const INVARIANTS: readonly InvariantCheck[] = [
   seatOwnership,
   seatLimitPerFan,
   holdsHonoured,
+  paidInTimeKept,
   failedPaymentsCompensated,
   confirmedIffCaptured,
   latePaymentsRefunded,

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import { type InvariantCheck, verdict } from './types.ts';
 
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+/** A reservation id inside a ledger key (`charge:<id>`, `refund:<id>`, or any other key naming it). */
+export const UUID_PATTERN = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 export interface MoneyAtProvider {
-  captures: Array<{ key: string; amount: number }>;
-  refunds: Array<{ key: string; amount: number }>;
+  captures: Array<{ key: string; amount: number; at: Date }>;
+  refunds: Array<{ key: string; amount: number; at: Date }>;
 }
 
 /**
@@ -19,14 +20,18 @@ export async function moneyAtProvider(
   since: Date,
 ): Promise<Map<string, MoneyAtProvider>> {
   const { rows } = await provider.query(
-    `SELECT substring(key FROM '${UUID}') AS reservation_id, kind, key, amount
-     FROM ledger_entries WHERE recorded_at >= $1 AND substring(key FROM '${UUID}') = ANY($2::text[])`,
+    `SELECT substring(key FROM '${UUID_PATTERN}') AS reservation_id, kind, key, amount, recorded_at
+     FROM ledger_entries WHERE recorded_at >= $1 AND substring(key FROM '${UUID_PATTERN}') = ANY($2::text[])`,
     [since, reservationIds],
   );
   const money = new Map<string, MoneyAtProvider>();
   for (const row of rows) {
     const m = money.get(row.reservation_id) ?? { captures: [], refunds: [] };
-    (row.kind === 'capture' ? m.captures : m.refunds).push({ key: row.key, amount: Number(row.amount) });
+    (row.kind === 'capture' ? m.captures : m.refunds).push({
+      key: row.key,
+      amount: Number(row.amount),
+      at: row.recorded_at,
+    });
     money.set(row.reservation_id, m);
   }
   return money;

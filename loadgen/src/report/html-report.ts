@@ -241,7 +241,7 @@ function paymentRows(p: RunReport['payments']): Array<[string, string]> {
     ],
     [
       'at the provider',
-      `${p.providerCaptures} captures, ${p.providerRefunds} refunds; ${p.wastedCaptures} captured then refunded because the booking ended`,
+      `${p.providerCaptures} captures, ${p.providerRefunds} refunds; ${p.lateCaptures} captured then refunded because the booking ended (${p.wastedCaptures} wasted: captured by settle-by); ${p.paidInTime} paid by settle-by, ${p.paidInTime - p.paidInTimeLost} of them kept their seats`,
     ],
   ];
 }

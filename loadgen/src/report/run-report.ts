@@ -176,15 +176,14 @@ export function buildReport(input: {
     unsoldSeats: input.capacity - sold,
   });
   const rules = collapseLimits(s);
-  if (rules.minFansServed !== undefined && collapse.payingFans > 0)
+  if (collapse.payingFans > 0)
     thresholds.push({
       name: 'fans served (confirmed / fans who would have paid) ≥',
       limit: rules.minFansServed,
       actual: collapse.fansServed,
       pass: collapse.fansServed >= rules.minFansServed,
     });
-  if (rules.maxWastedCaptureRatio !== undefined)
-    atMost('wasted captures / confirmed ≤', rules.maxWastedCaptureRatio, collapse.wastedCaptureRatio);
+  atMost('wasted captures / confirmed ≤', rules.maxWastedCaptureRatio, collapse.wastedCaptureRatio);
   atMost('fans who gave up ≤', s.thresholds.maxFansGaveUp, r.fansGaveUp);
   const recoveries = input.faults.map((f) => f.recoverySeconds ?? Number.POSITIVE_INFINITY);
   if (input.faults.length > 0)
@@ -326,7 +325,7 @@ export function renderSummary(report: RunReport): string {
     );
     row(
       'at the provider',
-      `${p.providerCaptures} capture(s), ${p.providerRefunds} refund(s); captured then refunded because the booking ended: ${p.wastedCaptures}`,
+      `${p.providerCaptures} capture(s), ${p.providerRefunds} refund(s); captured then refunded because the booking ended: ${p.lateCaptures} (${p.wastedCaptures} of them captured by settle-by, wasted by the system); paid by settle-by: ${p.paidInTime}, of whom ${p.paidInTime - p.paidInTimeLost} kept their seats`,
     );
   }
   const c = report.collapse;
