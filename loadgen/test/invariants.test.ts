@@ -387,6 +387,36 @@ describe('the invariant checker', () => {
     );
   });
 
+  it('every-message-delivered catches a saga message its outbox set aside, in either service, naming the rows (a refund never made)', async () => {
+    const { eventId, refunded } = await healthyEvent();
+    const cancellation = randomUUID();
+    const refund = randomUUID();
+    const setAside = (db: pg.Pool, id: string, topic: string) =>
+      db.query<{ id: number }>(
+        `INSERT INTO outbox (message_id, topic, key, payload, rejected_at, last_error)
+         VALUES ($1, $2, $3, '{}', now(), 'MESSAGE_TOO_LARGE: Producing messages failed.') RETURNING id`,
+        [id, topic, refunded],
+      );
+    const ticketRow = (await setAside(ticket, cancellation, 'saga.reservation.cancelled')).rows[0]!.id;
+    const paymentRow = (await setAside(payment, refund, 'saga.payment.refunded')).rows[0]!.id;
+    const r = (await check(eventId)).get('every-message-delivered')!;
+    assert.equal(r.verdict, 'FAIL');
+    const problems = JSON.stringify(r.examples);
+    assert.match(
+      problems,
+      new RegExp(
+        `saga.reservation.cancelled ${cancellation} set aside in ticket-service's outbox \\(row #${ticketRow}, MESSAGE_TOO_LARGE`,
+      ),
+    );
+    assert.match(
+      problems,
+      new RegExp(
+        `saga.payment.refunded ${refund} set aside in payment-service's outbox \\(row #${paymentRow}, MESSAGE_TOO_LARGE`,
+      ),
+    );
+    assert.doesNotMatch(problems, /never on Kafka|never consumed/, 'each set-aside message is reported once');
+  });
+
   it('seat-ownership catches a CONFIRMED booking whose seats went back on sale, and a seat held for a booking that ended', async () => {
     const { eventId, seats, confirmed, failed } = await healthyEvent();
     await ticket.query("UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL WHERE id = $1", [

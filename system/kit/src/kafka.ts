@@ -58,15 +58,15 @@ export async function ensureTopics(
   }
 }
 
-// Kafka's answers that a record will never be accepted as it is: resending the same bytes cannot succeed.
-const REJECTIONS = new Set([
+// Kafka's answers that the record itself can never be accepted: the same bytes are refused on every attempt,
+// whatever else is mended meanwhile. Everything else (authorisation, an unknown or invalid topic, a leader moving,
+// timeouts, a producer or topic misconfigured, a timestamp out of range: the producer stamps a fresh one on each
+// attempt) is the world around the record, which an operator or time can mend, so the record waits for it.
+const NEVER_ACCEPTED = new Set([
   'MESSAGE_TOO_LARGE',
   'RECORD_LIST_TOO_LARGE',
   'INVALID_RECORD',
   'CORRUPT_MESSAGE',
-  'INVALID_TOPIC_EXCEPTION',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'UNSUPPORTED_COMPRESSION_TYPE',
 ]);
 
 /** The protocol error ids inside an error from the Kafka client (it nests them in AggregateErrors). */
@@ -85,9 +85,15 @@ export function kafkaErrorIds(error: unknown): string[] {
   return ids;
 }
 
-/** True when Kafka refused the record itself (too large, invalid), not when the broker was merely unreachable. */
-export function isKafkaRejection(error: unknown): boolean {
-  return kafkaErrorIds(error).some((id) => REJECTIONS.has(id));
+/** What to do with a message Kafka did not take: wait and send it again, or set it aside for an operator. */
+export type PublishFailure = 'retry' | 'set-aside';
+
+/**
+ * Only a record Kafka can never accept as it is (too large, malformed) is set aside; anything else, an error
+ * without a Kafka answer included, is retried, because setting a message aside loses it until someone acts.
+ */
+export function publishFailure(error: unknown): PublishFailure {
+  return kafkaErrorIds(error).some((id) => NEVER_ACCEPTED.has(id)) ? 'set-aside' : 'retry';
 }
 
 export interface TopicRecord {

@@ -2,7 +2,7 @@ import type { Envelope } from '@reservex/contracts';
 import { Counter, Gauge } from 'prom-client';
 import { BackgroundLoop } from './background-loop.ts';
 import type { Pool, PoolClient, Queryable } from './db.ts';
-import { isKafkaRejection, type StringProducer } from './kafka.ts';
+import { kafkaErrorIds, publishFailure, type StringProducer } from './kafka.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { injectTraceContext } from './tracing.ts';
@@ -48,7 +48,9 @@ const RELAY_LOCK = 72_410_100;
 
 /**
  * Publishes outbox rows in id order, then marks them published. A crash between the two publishes them again on
- * restart; consumers drop the duplicate by message id. Nothing is lost and nothing is applied twice.
+ * restart; consumers drop the duplicate by message id. Nothing is lost and nothing is applied twice. A row Kafka
+ * does not take is waited on, with backoff, however long the cause lasts; only one Kafka can never accept (too
+ * large, malformed) is set aside, for an operator to list and replay (`setAsideMessages`, `replaySetAside`).
  */
 export class OutboxRelay {
   readonly #options: Required<OutboxRelayOptions>;
@@ -67,33 +69,37 @@ export class OutboxRelay {
     });
     this.#rejected = new Counter({
       name: 'outbox_rejected_total',
-      help: 'Outbox messages Kafka refused for good (too large, invalid), set aside so the rest can go out',
+      help: 'Outbox messages Kafka can never accept (too large, malformed), set aside so the rest can go out',
       labelNames: ['topic'] as const,
       registers: [registry],
     });
-    const pool = options.pool;
-    new Gauge({
-      name: 'outbox_backlog',
-      help: 'Outbox messages not yet published',
-      registers: [registry],
-      async collect() {
-        const { rows } = await pool.query(
-          'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL',
-        );
-        this.set(Number(rows[0]?.n ?? 0));
-      },
-    });
-    new Gauge({
-      name: 'outbox_oldest_age_seconds',
-      help: 'Age of the oldest unpublished outbox message',
-      registers: [registry],
-      async collect() {
-        const { rows } = await pool.query(
-          'SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS age FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL',
-        );
-        this.set(Number(rows[0]?.age ?? 0));
-      },
-    });
+    // Read from the table at each scrape: right from start-up (rows set aside before this process began count), and
+    // the same whichever instance is scraped.
+    const fromTable = (name: string, help: string, sql: string) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          const { rows } = await options.pool.query<{ value: string | number | null }>(sql);
+          this.set(Number(rows[0]?.value ?? 0));
+        },
+      });
+    fromTable(
+      'outbox_set_aside',
+      'Outbox messages set aside now, waiting for an operator (npm run outbox -- list <service>)',
+      'SELECT count(*) AS value FROM outbox WHERE published_at IS NULL AND rejected_at IS NOT NULL',
+    );
+    fromTable(
+      'outbox_backlog',
+      'Outbox messages not yet published',
+      'SELECT count(*) AS value FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL',
+    );
+    fromTable(
+      'outbox_oldest_age_seconds',
+      'Age of the oldest unpublished outbox message',
+      'SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS value FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL',
+    );
     this.#loop = new BackgroundLoop({
       name: 'outbox relay',
       logger: options.logger,
@@ -145,8 +151,9 @@ export class OutboxRelay {
           await this.#markPublished(client, rows);
           done = rows.length;
         } catch (error) {
-          if (!isKafkaRejection(error)) throw error;
-          // Something in the batch was refused. One by one, in order, to find it and let the others through.
+          // Anything but a record Kafka can never accept: the loop backs off and the whole batch waits for it.
+          if (publishFailure(error) === 'retry') throw error;
+          // Something in the batch can never be accepted. One by one, in order, to find it and let the others through.
           done = await this.#sendOneByOne(client, rows);
         }
       }
@@ -186,18 +193,20 @@ export class OutboxRelay {
         await this.#send([row]);
         await this.#markPublished(client, [row]);
       } catch (error) {
-        // A broker that is away is waited for (the loop backs off); only a refusal of this message is final.
-        if (!isKafkaRejection(error)) {
+        // Everything Kafka might take later (a broker away, an authorisation, a topic, a leader) is waited for:
+        // the pass ends here, the loop backs off, and no later row overtakes this one, so each key keeps its order.
+        if (publishFailure(error) === 'retry') {
           if (done > 0) return done;
           throw error;
         }
         this.#options.logger.error(
           { err: error, topic: row.topic, messageId: row.message_id },
-          'Kafka refused an outbox message for good; set aside',
+          'Kafka can never accept this outbox message; set aside for an operator (npm run outbox -- list)',
         );
+        // Kafka's own words first (MESSAGE_TOO_LARGE): the client's message alone says only that producing failed.
         await client.query('UPDATE outbox SET rejected_at = now(), last_error = $2 WHERE id = $1', [
           row.id,
-          (error as Error).message.slice(0, 1000),
+          `${[...new Set(kafkaErrorIds(error))].join(', ')}: ${(error as Error).message}`.slice(0, 1000),
         ]);
         this.#rejected.inc({ topic: row.topic });
       }
@@ -205,6 +214,62 @@ export class OutboxRelay {
     }
     return done;
   }
+}
+
+/** An outbox row the relay set aside because Kafka can never accept it as it is. */
+export interface SetAsideMessage {
+  /** The row's id: its place in the relay's order. */
+  id: number;
+  messageId: string;
+  topic: string;
+  key: string;
+  /** Kafka's answer. */
+  error: string;
+  setAsideAt: Date;
+  createdAt: Date;
+}
+
+/** The rows set aside now, in id order (npm run outbox -- list). */
+export async function setAsideMessages(db: Queryable): Promise<SetAsideMessage[]> {
+  const { rows } = await db.query<{
+    id: number;
+    message_id: string;
+    topic: string;
+    key: string;
+    last_error: string | null;
+    rejected_at: Date;
+    created_at: Date;
+  }>(
+    `SELECT id, message_id::text, topic, key, last_error, rejected_at, created_at FROM outbox
+     WHERE published_at IS NULL AND rejected_at IS NOT NULL ORDER BY id`,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    messageId: r.message_id,
+    topic: r.topic,
+    key: r.key,
+    error: r.last_error ?? '',
+    setAsideAt: r.rejected_at,
+    createdAt: r.created_at,
+  }));
+}
+
+/**
+ * Hands set-aside rows back to the relay (npm run outbox -- replay), which publishes them at its next pass, in id
+ * order and so ahead of any row written after them that still waits; one Kafka still cannot accept is set aside
+ * again. Returns the ids handed back: an id that is not set aside now is left alone.
+ */
+export async function replaySetAside(
+  db: Queryable,
+  which: { ids: readonly number[] } | 'all',
+): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `UPDATE outbox SET rejected_at = NULL
+     WHERE published_at IS NULL AND rejected_at IS NOT NULL AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
+     RETURNING id`,
+    [which === 'all' ? null : which.ids],
+  );
+  return rows.map((r) => r.id).sort((a, b) => a - b);
 }
 
 /**

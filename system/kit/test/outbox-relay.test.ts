@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Admin } from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka';
 import { newMessage, TOPICS } from '@reservex/contracts';
 import pg from 'pg';
 import {
@@ -10,12 +10,16 @@ import {
   deleteTopicsWithPrefix,
   enqueueMessage,
   KIT_MIGRATIONS_DIR,
+  kafkaErrorIds,
   OutboxRelay,
   pruneMessaging,
+  readTopicToEnd,
+  replaySetAside,
   runMigrations,
   type StringProducer,
+  setAsideMessages,
 } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase, testInfra } from '../src/testing/index.ts';
+import { createTestDatabase, type TestDatabase, testInfra, waitFor } from '../src/testing/index.ts';
 
 const TOPIC = TOPICS.reservationCancelled;
 const cancellation = (reason: 'expired' | 'user-cancelled' = 'expired') => {
@@ -58,7 +62,56 @@ describe('the outbox', () => {
     await deleteTopicsWithPrefix(brokers, prefix);
   });
 
-  it('a message Kafka rejects for good does not block the relay: the others go out, it is set aside and counted', async function () {
+  /** Sets (or, with `undefined`, removes) one config of one of this test's topics, as an operator would. */
+  async function setTopicConfig(topic: string, name: string, value: string | undefined) {
+    const admin = new Admin({ clientId: 'outbox-test', bootstrapBrokers: brokers });
+    try {
+      await admin.incrementalAlterConfigs({
+        resources: [
+          {
+            resourceType: ConfigResourceTypes.TOPIC,
+            resourceName: `${prefix}${topic}`,
+            configs: [
+              value === undefined
+                ? { name, configOperation: IncrementalAlterConfigOperationTypes.DELETE }
+                : { name, value, configOperation: IncrementalAlterConfigOperationTypes.SET },
+            ],
+          },
+        ],
+      });
+    } finally {
+      await admin.close();
+    }
+  }
+
+  const state = async (messageId: string) =>
+    (
+      await pool.query<{ published: boolean; set_aside: boolean }>(
+        'SELECT published_at IS NOT NULL AS published, rejected_at IS NOT NULL AS set_aside FROM outbox WHERE message_id = $1',
+        [messageId],
+      )
+    ).rows[0];
+
+  /** A relay of its own (own metrics) publishing under `topicPrefix`, as a service configured so would. */
+  const relayWithPrefix = (topicPrefix: string) => {
+    const metrics = createServiceMetrics('outbox-test');
+    return Object.assign(new OutboxRelay({ pool, producer, logger, metrics, topicPrefix }), { metrics });
+  };
+
+  /** Runs relay passes until the message is published or set aside; a pass may fail while Kafka catches up. */
+  const passUntil = (relay: OutboxRelay, messageId: string, wanted: 'published' | 'set_aside') =>
+    waitFor(
+      async () => {
+        await relay.publishBatch().catch(() => 0);
+        return (await state(messageId))?.[wanted];
+      },
+      { what: `${messageId} ${wanted}` },
+    );
+
+  const setAsideGauge = async (metrics: ReturnType<typeof createServiceMetrics>) =>
+    (await metrics.registry.getSingleMetric('outbox_set_aside')?.get())?.values[0]?.value;
+
+  it('a message Kafka can never accept (too large) does not block the relay: the others go out, it is set aside, counted and listed', async function () {
     this.timeout(30_000);
     const metrics = createServiceMetrics('outbox-test');
     const relay = new OutboxRelay({ pool, producer, logger, metrics, topicPrefix: prefix });
@@ -83,6 +136,110 @@ describe('the outbox', () => {
       rejected?.values.reduce((n, v) => n + v.value, 0),
       1,
     );
+    const listed = (await setAsideMessages(pool)).find((m) => m.messageId === huge.id);
+    assert.ok(listed, 'the set-aside row is listed');
+    assert.equal(listed.topic, TOPIC);
+    assert.equal(listed.key, huge.key);
+    assert.match(listed.error, /^(MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE): /);
+    assert.ok(listed.setAsideAt instanceof Date);
+    // A gauge read from the table: a fresh process (new metrics, new relay) sees the row set aside before it began.
+    const afterRestart = createServiceMetrics('outbox-test');
+    new OutboxRelay({ pool, producer, logger, metrics: afterRestart, topicPrefix: prefix });
+    assert.equal(await setAsideGauge(afterRestart), (await setAsideMessages(pool)).length);
+    assert.ok(((await setAsideGauge(afterRestart)) ?? 0) >= 1);
+  });
+
+  it('a set-aside message replayed after the topic takes it is published, and leaves the set-aside count', async function () {
+    this.timeout(30_000);
+    const metrics = createServiceMetrics('outbox-test');
+    const relay = new OutboxRelay({ pool, producer, logger, metrics, topicPrefix: prefix });
+    const huge = { ...cancellation(), padding: 'y'.repeat(5000) };
+    await enqueueMessage(pool, huge as never);
+    await passUntil(relay, huge.id, 'set_aside');
+    const before = (await setAsideGauge(metrics)) ?? 0;
+    await setTopicConfig(TOPIC, 'max.message.bytes', '20000');
+    try {
+      const row = (await setAsideMessages(pool)).find((m) => m.messageId === huge.id)!;
+      assert.deepEqual(await replaySetAside(pool, { ids: [row.id] }), [row.id]);
+      assert.equal(await setAsideGauge(metrics), before - 1);
+      // The broker applies a topic's new config within moments; the relay keeps trying meanwhile.
+      await passUntil(relay, huge.id, 'published');
+      const onKafka = await readTopicToEnd(brokers, `${prefix}${TOPIC}`);
+      assert.ok(onKafka.some((r) => r.headers.get('message-id') === huge.id));
+      assert.deepEqual(await replaySetAside(pool, { ids: [row.id] }), [], 'a published row is not replayed');
+    } finally {
+      await setTopicConfig(TOPIC, 'max.message.bytes', '2000');
+    }
+  });
+
+  it('a topic Kafka refuses (an invalid name, from a wrong prefix) sets nothing aside: the message waits and is published once the topic is right', async function () {
+    this.timeout(30_000);
+    const misconfigured = relayWithPrefix('no spaces!');
+    const first = cancellation();
+    const second = newMessage(TOPIC, first.key, { ...first.data, reason: 'user-cancelled' });
+    for (const message of [first, second]) await enqueueMessage(pool, message);
+    for (let pass = 0; pass < 3; pass++)
+      await assert.rejects(misconfigured.publishBatch(), (error) =>
+        kafkaErrorIds(error).includes('INVALID_TOPIC_EXCEPTION'),
+      );
+    for (const message of [first, second])
+      assert.deepEqual(await state(message.id), { published: false, set_aside: false });
+    const rejected = await misconfigured.metrics.registry.getSingleMetric('outbox_rejected_total')?.get();
+    assert.equal(rejected?.values.reduce((n, v) => n + v.value, 0) ?? 0, 0);
+    // The prefix is mended (a redeploy): the same rows go out, in order.
+    const mended = relayWithPrefix(prefix);
+    await passUntil(mended, second.id, 'published');
+    const onKafka = (await readTopicToEnd(brokers, `${prefix}${TOPIC}`))
+      .filter((r) => r.key === first.key)
+      .map((r) => r.headers.get('message-id'));
+    assert.deepEqual(onKafka, [first.id, second.id]);
+  });
+
+  it('a message Kafka refuses holds back the later messages of its key, on every topic: none overtakes it, and all go out once the cause is gone', async function () {
+    this.timeout(30_000);
+    // Kafka takes topic names up to 249 characters: with this prefix saga.payment.refunded (21) fits and
+    // saga.reservation.cancelled (26) does not, so only the cancellation is refused (INVALID_TOPIC_EXCEPTION).
+    const tooLong = `${prefix}${'x'.repeat(249 - TOPICS.paymentRefunded.length - prefix.length)}`;
+    const admin = new Admin({ clientId: 'outbox-test', bootstrapBrokers: brokers });
+    try {
+      await admin.createTopics({
+        topics: [`${tooLong}${TOPICS.paymentRefunded}`, `${prefix}${TOPICS.paymentRefunded}`],
+        partitions: 6,
+        replicas: 1,
+      });
+    } finally {
+      await admin.close();
+    }
+    const misconfigured = relayWithPrefix(tooLong);
+    const refusedAsInvalidTopic = (error: unknown) =>
+      kafkaErrorIds(error).includes('INVALID_TOPIC_EXCEPTION');
+    const reservationId = randomUUID();
+    const cancelled = newMessage(TOPIC, reservationId, {
+      reservationId,
+      eventId: randomUUID(),
+      reason: 'user-cancelled',
+      wasConfirmed: true,
+    });
+    await enqueueMessage(pool, cancelled);
+    await assert.rejects(misconfigured.publishBatch(), refusedAsInvalidTopic);
+    // The refund comes after, on a topic Kafka takes.
+    const refunded = newMessage(TOPICS.paymentRefunded, reservationId, {
+      reservationId,
+      paymentId: randomUUID(),
+      amount: 100,
+      refundedAt: new Date().toISOString(),
+    });
+    await enqueueMessage(pool, refunded);
+    for (let pass = 0; pass < 3; pass++) await assert.rejects(misconfigured.publishBatch());
+    assert.deepEqual(await state(cancelled.id), { published: false, set_aside: false });
+    assert.deepEqual(
+      await state(refunded.id),
+      { published: false, set_aside: false },
+      'the refund waits behind the cancellation of the same reservation',
+    );
+    const mended = relayWithPrefix(prefix);
+    await passUntil(mended, refunded.id, 'published');
+    assert.deepEqual(await state(cancelled.id), { published: true, set_aside: false });
   });
 
   it('pruning removes only what is published, or processed, and older than the retention window', async () => {
