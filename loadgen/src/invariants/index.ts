@@ -11,6 +11,7 @@ import { moneyConserved } from './money-conserved.ts';
 import { noOverselling } from './no-overselling.ts';
 import { noStuckSaga } from './no-stuck-saga.ts';
 import { providerLedgerReconciles } from './provider-ledger.ts';
+import { noRefundRefused } from './refunds-refused.ts';
 import { refusalsLeftNothing } from './refusals-left-nothing.ts';
 import { seatLimitPerFan } from './seat-limit.ts';
 import { seatOwnership } from './seat-ownership.ts';
@@ -34,6 +35,7 @@ export const INVARIANTS: readonly InvariantCheck[] = [
   failedPaymentsCompensated,
   confirmedIffCaptured,
   latePaymentsRefunded,
+  noRefundRefused,
   noStuckSaga,
   everyMessageDelivered,
   moneyConserved,
