@@ -241,6 +241,7 @@ describe('the invariant checker', () => {
       'failed-payment-compensated',
       'confirmed-iff-captured',
       'late-captures-refunded',
+      'no-refund-refused',
       'no-stuck-saga',
       'money-conserved',
       'provider-ledger-reconciles',
@@ -323,6 +324,30 @@ describe('the invariant checker', () => {
       [refunded],
     );
     assertOnlyFails(await check(eventId), 'late-captures-refunded', new RegExp(refunded));
+  });
+
+  it('no-refund-refused catches a refund the provider refused for good: the money kept without a ticket, with the provider’s reason', async () => {
+    const { eventId, refunded } = await healthyEvent();
+    // The cancelled booking's refund was refused (REFUND_REFUSED): the provider holds the capture and no refund.
+    await payment.query(
+      "UPDATE payments SET status = 'REFUND_REFUSED', refunded_at = NULL, refund_refusal = 'over-refund', refund_refused_at = now() WHERE reservation_id = $1",
+      [refunded],
+    );
+    await provider.query('DELETE FROM ledger_entries WHERE key = $1', [`refund:${refunded}`]);
+    const results = await check(eventId);
+    const r = results.get('no-refund-refused')!;
+    assert.equal(r.verdict, 'FAIL');
+    assert.match(r.detail, /1 refund\(s\) refused by the provider for good, 100 kept without a ticket/);
+    assert.match(
+      JSON.stringify(r.examples),
+      new RegExp(`"reservationId":"${refunded}".*"reason":"over-refund".*the provider refused the refund`),
+    );
+    // A refusal is final, not stuck; and payment-service agrees with the provider that nothing went back.
+    assert.equal(results.get('no-stuck-saga')?.verdict, 'PASS');
+    assert.doesNotMatch(
+      JSON.stringify(results.get('provider-ledger-reconciles')!.examples),
+      /the provider disagrees/,
+    );
   });
 
   it('no-stuck-saga catches a reservation still PENDING, a payment still IN_DOUBT, and a reservation never published', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { waitFor } from '@reservex/kit/testing';
+import { testInfra, waitFor } from '@reservex/kit/testing';
+import { checkInvariants } from '../../loadgen/src/invariants/index.ts';
 import { anEvent, type SagaStack, startSagaStack } from '../support/saga-stack.ts';
 
 describe('the reservation saga', () => {
@@ -72,6 +73,59 @@ describe('the reservation saga', () => {
           .rows[0]?.refunded_at,
       { what: 'ticket-service to record the refund' },
     );
+  });
+
+  it('a free section: booked, confirmed on a capture of 0, cancelled, and REFUNDED without a refund at the provider; every invariant holds', async () => {
+    const fan = await stack.newUser();
+    const event = await stack.createEvent(
+      anEvent({ sections: [{ name: 'Free', rows: 1, seatsPerRow: 2, price: 0 }] }),
+    );
+    const res = await stack.reserve(fan.token, event.id, [event.seatIds[0]!]);
+    assert.equal(res.status, 202);
+    assert.equal(res.body.amount, 0);
+    await stack.waitForReservation(res.body.id, 'CONFIRMED');
+    const cancel = await stack.ticket.delete(`/api/reservations/${res.body.id}`, { token: fan.token });
+    assert.equal(cancel.status, 200);
+    await stack.waitForPayment(res.body.id, 'REFUNDED');
+    await waitFor(
+      async () =>
+        (await stack.ticketDb.query('SELECT refunded_at FROM reservations WHERE id = $1', [res.body.id]))
+          .rows[0]?.refunded_at,
+      { what: 'ticket-service to record the refund' },
+    );
+    // The provider holds the capture of 0 that confirmed the booking, and no refund: there was nothing to give back.
+    assert.deepEqual(await stack.provider.moneyMoved(`charge:${res.body.id}`), {
+      captured: 0,
+      refunded: 0,
+      captures: 1,
+      refunds: 0,
+    });
+    const infra = testInfra();
+    const results = await checkInvariants({
+      ticketDb: stack.ticketDatabase.url,
+      paymentDb: stack.paymentDatabase.url,
+      providerDb: stack.provider.databaseUrl,
+      accountDb: infra.pgAdminUrl,
+      kafkaBrokers: infra.kafkaBrokers.split(','),
+      topicPrefix: stack.prefix,
+      eventId: event.id,
+      redisUrl: infra.redisUrl,
+      redisPrefix: `test:${stack.prefix}`,
+    });
+    assert.deepEqual(
+      results.filter((r) => r.verdict === 'FAIL').map((r) => `${r.name}: ${r.detail}`),
+      [],
+    );
+    const verdicts = new Map(results.map((r) => [r.name, r.verdict]));
+    for (const name of [
+      'confirmed-iff-captured',
+      'late-captures-refunded',
+      'no-refund-refused',
+      'no-stuck-saga',
+      'money-conserved',
+      'provider-ledger-reconciles',
+    ])
+      assert.equal(verdicts.get(name), 'PASS', name);
   });
 
   it('user cancel before confirmation: the seats are released and no money stays captured', async () => {

@@ -12,6 +12,7 @@ import { noOverselling } from './no-overselling.ts';
 import { noStuckSaga } from './no-stuck-saga.ts';
 import { paidInTimeKept } from './paid-in-time-kept.ts';
 import { providerLedgerReconciles } from './provider-ledger.ts';
+import { noRefundRefused } from './refunds-refused.ts';
 import { refusalsLeftNothing } from './refusals-left-nothing.ts';
 import { seatLimitPerFan } from './seat-limit.ts';
 import { seatOwnership } from './seat-ownership.ts';
@@ -36,6 +37,7 @@ export const INVARIANTS: readonly InvariantCheck[] = [
   failedPaymentsCompensated,
   confirmedIffCaptured,
   latePaymentsRefunded,
+  noRefundRefused,
   noStuckSaga,
   everyMessageDelivered,
   moneyConserved,

@@ -105,7 +105,9 @@ export const providerLedgerReconciles: InvariantCheck = {
               ? m.captures.length === 1 && inRefunds === inCaptures
               : status === 'FAILED'
                 ? m.captures.length === 0
-                : true; // still moving: the stuck-saga check reports it
+                : status === 'REFUND_REFUSED'
+                  ? m.captures.length === 1 // its capture is there; no-refund-refused reports the refusal
+                  : true; // still moving: the stuck-saga check reports it
       if (!agrees) problem(`payment-service says ${status ?? 'no payment'}, the provider disagrees`);
     }
     return verdict(

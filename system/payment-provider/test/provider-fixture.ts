@@ -50,6 +50,8 @@ export async function startTestProvider(env: Record<string, string> = {}) {
     url: server.url,
     apiKey: config.PROVIDER_API_KEY,
     db,
+    /** Its database, for what reads the provider's books directly (the harness's invariant checker). */
+    databaseUrl: database.url,
     /** What payment-service needs to pay through this provider. */
     paymentEnv: { PROVIDER_URL: server.url, PROVIDER_API_KEY: config.PROVIDER_API_KEY },
 

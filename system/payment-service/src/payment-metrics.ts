@@ -1,5 +1,5 @@
 import type { ServiceMetrics } from '@reservex/kit';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** What the provider answered, how long it took, and how payments in doubt were resolved. */
 export interface GatewayMetrics {
@@ -9,9 +9,33 @@ export interface GatewayMetrics {
   checked(answer: string): void;
   /** A payment in doubt got its outcome, `seconds` after it went in doubt. */
   resolved(outcome: string, seconds: number): void;
+  /** A refund the provider refused for good went REFUND_REFUSED. */
+  refundRefused(): void;
 }
 
-export function gatewayMetrics(metrics: ServiceMetrics, countInDoubt: () => Promise<number>): GatewayMetrics {
+/** Counts read from the payments table when Prometheus scrapes. */
+export interface PaymentCounts {
+  inDoubt(): Promise<number>;
+  refundsRefused(): Promise<number>;
+}
+
+/** A gauge read from the database at each scrape; a scrape while the database is away goes on without it. */
+function countedGauge(name: string, help: string, registers: Registry[], count: () => Promise<number>) {
+  new Gauge({
+    name,
+    help,
+    registers,
+    async collect() {
+      try {
+        this.set(await count());
+      } catch {
+        // The database is away: the scrape goes on without this value rather than failing.
+      }
+    },
+  });
+}
+
+export function gatewayMetrics(metrics: ServiceMetrics, counts: PaymentCounts): GatewayMetrics {
   const registers = [metrics.registry];
   const outcomes = new Counter({
     name: 'payment_gateway_outcomes_total',
@@ -27,7 +51,7 @@ export function gatewayMetrics(metrics: ServiceMetrics, countInDoubt: () => Prom
   });
   const refunds = new Counter({
     name: 'payment_gateway_refunds_total',
-    help: 'Provider refund answers: refunded, unknown-<why> (retried with the same key), or rejected',
+    help: 'Provider refund answers: refunded, unknown-<why> (retried with the same key), rejected (REFUND_REFUSED), or error',
     labelNames: ['outcome'] as const,
     registers,
   });
@@ -44,18 +68,24 @@ export function gatewayMetrics(metrics: ServiceMetrics, countInDoubt: () => Prom
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120],
     registers,
   });
-  new Gauge({
-    name: 'payments_in_doubt',
-    help: 'Payments whose charge outcome is unknown, waiting for the reconciler',
+  countedGauge(
+    'payments_in_doubt',
+    'Payments whose charge outcome is unknown, waiting for the reconciler',
     registers,
-    async collect() {
-      try {
-        this.set(await countInDoubt());
-      } catch {
-        // The database is away: the scrape goes on without this value rather than failing.
-      }
-    },
+    counts.inDoubt,
+  );
+  // Unlabelled, so it is exposed (at 0) from start-up, and an alert on its increase sees the first refusal.
+  const refusals = new Counter({
+    name: 'payment_refunds_refused_total',
+    help: 'Refunds the provider refused for good (not-captured, over-refund, validation): each went REFUND_REFUSED',
+    registers,
   });
+  countedGauge(
+    'payments_refund_refused',
+    'Payments in REFUND_REFUSED: money owed back that the provider would not refund, for an operator',
+    registers,
+    counts.refundsRefused,
+  );
   return {
     charged(outcome, seconds) {
       outcomes.inc({ outcome });
@@ -69,6 +99,9 @@ export function gatewayMetrics(metrics: ServiceMetrics, countInDoubt: () => Prom
     },
     resolved(outcome, seconds) {
       resolution.observe({ outcome }, seconds);
+    },
+    refundRefused() {
+      refusals.inc();
     },
   };
 }

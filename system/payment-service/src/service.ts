@@ -17,7 +17,7 @@ import { paymentOpenApi } from './http/operations.ts';
 import { paymentRoutes } from './http/payment-routes.ts';
 import { paymentSaga } from './messaging/payment-saga.ts';
 import { gatewayMetrics } from './payment-metrics.ts';
-import { countInDoubt } from './store/payments.ts';
+import { countInDoubt, countRefusedRefunds } from './store/payments.ts';
 import { PaymentProcessor } from './workers/payment-processor.ts';
 import { Reconciler } from './workers/reconciler.ts';
 import { Refunder } from './workers/refunder.ts';
@@ -39,7 +39,10 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     apiKey: config.PROVIDER_API_KEY,
     timeoutMs: config.GATEWAY_TIMEOUT_MS,
   });
-  const gatewayOutcomes = gatewayMetrics(metrics, () => countInDoubt(pool));
+  const gatewayOutcomes = gatewayMetrics(metrics, {
+    inDoubt: () => countInDoubt(pool),
+    refundsRefused: () => countRefusedRefunds(pool),
+  });
   const leaseSeconds = config.PAYMENT_LEASE_SECONDS;
   const backoff = { baseMs: config.RECONCILE_BACKOFF_BASE_MS, maxMs: config.RECONCILE_BACKOFF_MAX_MS };
   const refunder = new Refunder({

@@ -6,6 +6,8 @@ import {
   chargeWindow,
   onChargeOutcome,
   onProviderRecord,
+  onRefundAnswer,
+  onRefundDue,
   onReservationCancelled,
   onReservationCreated,
 } from '../src/domain/payment-saga.ts';
@@ -32,9 +34,30 @@ describe('the payment saga, step by step (pure decisions)', () => {
 
   it('reservation.cancelled: refund a CAPTURED payment; leave the rest to whoever holds them', () => {
     assert.deepEqual(onReservationCancelled({ status: 'CAPTURED' }), { kind: 'refund' });
-    for (const status of ['PROCESSING', 'IN_DOUBT', 'FAILED', 'REFUNDING', 'REFUNDED'] as const)
+    for (const status of [
+      'PROCESSING',
+      'IN_DOUBT',
+      'FAILED',
+      'REFUNDING',
+      'REFUNDED',
+      'REFUND_REFUSED',
+    ] as const)
       assert.deepEqual(onReservationCancelled({ status }), { kind: 'nothing' }, status);
     assert.deepEqual(onReservationCancelled(undefined), { kind: 'nothing' });
+  });
+
+  it('a refund of nothing (a free seat charged 0) is complete without the provider; any other is asked of it', () => {
+    assert.deepEqual(onRefundDue({ amount: 0 }), { kind: 'complete' });
+    assert.deepEqual(onRefundDue({ amount: 1 }), { kind: 'ask-provider' });
+  });
+
+  it('the provider’s answer to a refund: refunded completes it, a refusal is final with its reason, a lost answer is asked again', () => {
+    assert.deepEqual(onRefundAnswer({ kind: 'refunded' }), { kind: 'complete' });
+    assert.deepEqual(onRefundAnswer({ kind: 'rejected', why: 'over-refund' }), {
+      kind: 'refuse',
+      reason: 'over-refund',
+    });
+    assert.deepEqual(onRefundAnswer({ kind: 'unknown' }), { kind: 'retry' });
   });
 
   const processing = { status: 'PROCESSING' as const, attempts: 2 };
@@ -98,9 +121,11 @@ describe('the payment saga, step by step (pure decisions)', () => {
 });
 
 describe('the payment state machine (property)', () => {
-  const holdsMoney = (status: PaymentStatus) => status === 'CAPTURED' || status === 'REFUNDING';
+  // REFUND_REFUSED holds it too: the provider would not give it back.
+  const holdsMoney = (status: PaymentStatus) =>
+    status === 'CAPTURED' || status === 'REFUNDING' || status === 'REFUND_REFUSED';
 
-  it('money that was captured only ever leaves through REFUNDING, and REFUNDED is final', () => {
+  it('money that was captured only ever leaves through REFUNDING, and REFUNDED and REFUND_REFUSED are final', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...PAYMENT_TRANSITIONS), { maxLength: 20 }), (sequence) => {
         let status: PaymentStatus = 'PROCESSING';
@@ -115,6 +140,7 @@ describe('the payment state machine (property)', () => {
             assert.ok(holdsMoney(to) || to === 'REFUNDED', `${status} -${t}-> ${to} loses money`);
           if (to === 'REFUNDED') assert.equal(status, 'REFUNDING');
           assert.notEqual(status, 'REFUNDED', 'REFUNDED moved');
+          assert.notEqual(status, 'REFUND_REFUSED', 'REFUND_REFUSED moved');
           status = to;
         }
         assert.ok(PAYMENT_STATUSES.includes(status));

@@ -23,8 +23,9 @@ describe('payment state machine (the whole table)', () => {
     },
     CAPTURED: { refund: 'REFUNDING' },
     FAILED: { 'refund-late-capture': 'REFUNDING' },
-    REFUNDING: { refunded: 'REFUNDED' },
+    REFUNDING: { refunded: 'REFUNDED', 'refund-refused': 'REFUND_REFUSED' },
     REFUNDED: {},
+    REFUND_REFUSED: {},
   };
 
   it('allows exactly the documented edges and refuses every other one by name', () => {

@@ -114,7 +114,10 @@ describe('the reconciler under random faults and crashes (fast-check, real Postg
       apiKey: provider.apiKey,
       timeoutMs: gatewayTimeoutMs,
     });
-    const metrics = gatewayMetrics(createServiceMetrics('reconciler-property'), async () => 0);
+    const metrics = gatewayMetrics(createServiceMetrics('reconciler-property'), {
+      inDoubt: async () => 0,
+      refundsRefused: async () => 0,
+    });
     const nobody = { wake() {} };
     const common = { pool, gateway, logger, metrics, relay: nobody, leaseSeconds: 30, idleMs: 1000 };
     const backoff = { baseMs: 10, maxMs: 20 };

@@ -33,6 +33,40 @@ export function onReservationCancelled(
   return payment?.status === 'CAPTURED' ? { kind: 'refund' } : { kind: 'nothing' };
 }
 
+export type OnRefundDue =
+  /** Nothing to give back: REFUNDED as it stands, and payment.refunded. */
+  { kind: 'complete' } | { kind: 'ask-provider' };
+
+/**
+ * A refund the refunder has claimed. A free seat is charged 0, and the provider records that capture (so a
+ * confirmed free booking has one, like any other), but it refunds only a positive amount: a refund of 0 moves no
+ * money, so it is complete without asking, rather than refused.
+ */
+export function onRefundDue(payment: { amount: number }): OnRefundDue {
+  return payment.amount === 0 ? { kind: 'complete' } : { kind: 'ask-provider' };
+}
+
+export type OnRefundAnswer =
+  | { kind: 'complete' }
+  /** Refused for good: REFUND_REFUSED, with the provider's reason, for an operator. Never asked again. */
+  | { kind: 'refuse'; reason: string }
+  /** The answer was lost: asked again later, under the same refund key, which never refunds twice. */
+  | { kind: 'retry' };
+
+/** What the provider's answer to a refund makes of the payment. */
+export function onRefundAnswer(
+  answer: { kind: 'refunded' } | { kind: 'rejected'; why: string } | { kind: 'unknown' },
+): OnRefundAnswer {
+  switch (answer.kind) {
+    case 'refunded':
+      return { kind: 'complete' };
+    case 'rejected':
+      return { kind: 'refuse', reason: answer.why };
+    case 'unknown':
+      return { kind: 'retry' };
+  }
+}
+
 /**
  * What is known about a charge: the provider's outcome, `not-attempted` when it was never sent (the hold ended,
  * or the reservation was cancelled, before the first attempt), or `unknown` when the answer was lost.

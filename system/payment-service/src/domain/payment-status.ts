@@ -5,6 +5,7 @@ export const PAYMENT_STATUSES = [
   'FAILED',
   'REFUNDING',
   'REFUNDED',
+  'REFUND_REFUSED',
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
@@ -17,6 +18,7 @@ export const PAYMENT_TRANSITIONS = [
   'refund',
   'refund-late-capture',
   'refunded',
+  'refund-refused',
 ] as const;
 export type PaymentTransition = (typeof PAYMENT_TRANSITIONS)[number];
 
@@ -24,9 +26,11 @@ export type PaymentTransition = (typeof PAYMENT_TRANSITIONS)[number];
  * Every change of a payment's status goes through this table. A charge whose answer was lost (a timeout, a
  * reset, a 5xx) is IN_DOUBT: the money may have moved, so it is neither CAPTURED nor FAILED until the provider
  * says which. Money that was captured only ever leaves through REFUNDING, which a worker completes once the
- * provider confirms the refund.
+ * provider confirms the refund (or at once, for a refund of nothing: a free seat's charge of 0), or until the
+ * provider refuses it for good: REFUND_REFUSED is final, and left to an operator.
  *
  *   PROCESSING --capture--> CAPTURED --refund--> REFUNDING --refunded--> REFUNDED
+ *                                                REFUNDING --refund-refused--> REFUND_REFUSED
  *   PROCESSING --fail--> FAILED --refund-late-capture--> REFUNDING
  *   PROCESSING --capture-after-cancel--> REFUNDING
  *   PROCESSING --doubt--> IN_DOUBT --capture | fail | capture-after-cancel--> as from PROCESSING
@@ -38,8 +42,10 @@ const TRANSITIONS: Record<PaymentStatus, Partial<Record<PaymentTransition, Payme
   CAPTURED: { refund: 'REFUNDING' },
   // A capture that turns up for a payment already given up on: the money moved, so it goes back.
   FAILED: { 'refund-late-capture': 'REFUNDING' },
-  REFUNDING: { refunded: 'REFUNDED' },
+  REFUNDING: { refunded: 'REFUNDED', 'refund-refused': 'REFUND_REFUSED' },
   REFUNDED: {},
+  // The provider will not give the money back under this refund: asking again would get the same answer.
+  REFUND_REFUSED: {},
 };
 
 export class IllegalPaymentTransition extends Error {

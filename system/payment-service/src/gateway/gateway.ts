@@ -30,7 +30,10 @@ export type VoidAnswer =
 
 export type RefundAnswer =
   | { kind: 'refunded' }
-  /** The provider refuses it for good (nothing captured under the charge key): a bug on our side, never retried into success. */
+  /**
+   * The provider refuses it for good: nothing captured under the charge key (`not-captured`), more than is left of
+   * the capture (`over-refund`), or a request it does not take (`validation`). Never retried into success.
+   */
   | { kind: 'rejected'; why: string }
   | Unknown;
 

@@ -8,7 +8,9 @@ export interface ProviderClientOptions {
   timeoutMs: number;
 }
 
-type Reply = { status: number; body: { status?: string; reason?: string; error?: string } } | Unknown;
+type Reply =
+  | { status: number; body: { status?: string; reason?: string; error?: string; type?: string } }
+  | Unknown;
 
 /**
  * A decline reason the provider gave, as the saga's contract names it. A reason the contract does not know
@@ -18,6 +20,12 @@ function asFailureReason(reason: string | undefined): PaymentFailureReason {
   return (DECLINE_REASONS as readonly string[]).includes(reason ?? '')
     ? (reason as PaymentFailureReason)
     : 'gateway-timeout';
+}
+
+/** The last segment of a problem+json type URI (`…/problems/validation` is `validation`). */
+function problemName(type: string | undefined): string | undefined {
+  const name = type?.split('/').pop();
+  return name === undefined || name === '' ? undefined : name;
 }
 
 /** The payment provider over HTTP (system/payment-provider's API), with a deadline on every call. */
@@ -100,7 +108,14 @@ export function providerClient(options: ProviderClientOptions): Gateway {
       const reply = await call('POST', '/v1/refunds', { idempotencyKey: key, chargeKey, amount });
       if ('kind' in reply) return reply;
       if (reply.status === 200 && reply.body.status === 'refunded') return { kind: 'refunded' };
-      if (reply.status === 422) return { kind: 'rejected', why: reply.body.error ?? 'unprocessable' };
+      // The provider judged this refund and said no: no capture under the charge key, more than is left of it
+      // (422), or a request it will not take, such as an amount of 0 (400, problem+json). Asking again under the
+      // same key gets the same answer, so it is final. A 401 or 403 is about our key, not this refund: thrown.
+      if (reply.status === 400 || reply.status === 422)
+        return {
+          kind: 'rejected',
+          why: reply.body.error ?? problemName(reply.body.type) ?? `http-${reply.status}`,
+        };
       throw unexpected('/v1/refunds', reply);
     },
   };

@@ -16,6 +16,7 @@ const paymentView = z.object({
   createdAt: time,
   capturedAt: time.optional(),
   refundedAt: time.optional(),
+  refundRefusal: z.string().optional(),
 });
 
 /** Every operation payment-service serves: the OpenAPI document is built from this list, and a test holds the routes to it. */
@@ -26,7 +27,7 @@ export const PAYMENT_OPERATIONS: OperationSpec[] = [
     operationId: 'listPayments',
     summary: "A reservation's payments (the caller's own, or any for an admin)",
     description:
-      "CAPTURED, FAILED, REFUNDING or REFUNDED; PROCESSING while charging, IN_DOUBT while the provider's answer is being found out. A reservation with no payment yet gives an empty list.",
+      "CAPTURED, FAILED, REFUNDING or REFUNDED; PROCESSING while charging, IN_DOUBT while the provider's answer is being found out; REFUND_REFUSED (with `refundRefusal`) when the provider refused the refund for good, left to an operator. A reservation with no payment yet gives an empty list.",
     tag: 'payments',
     caller: 'user',
     query: paymentsQuery,

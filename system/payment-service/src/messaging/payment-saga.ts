@@ -20,7 +20,9 @@ import {
  *                                                                  → saga.payment.completed | saga.payment.failed
  *      compensation          refund the capture, on saga.reservation.cancelled (below), or at once when a capture
  *                            lands on an ended reservation (settle-charge); workers/refunder.ts has the gateway
- *                            refund it                             → saga.payment.refunded
+ *                            refund it (a refund of 0, a free seat's, needs no gateway)
+ *                                                                  → saga.payment.refunded
+ *                            or, refused by the provider for good, REFUND_REFUSED for an operator (nothing published)
  *
  * Handlers only record intent inside the consumer's transaction: the gateway, which can take seconds, is called
  * by the workers.

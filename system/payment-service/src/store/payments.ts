@@ -24,6 +24,9 @@ export interface Payment {
   capturedAt: Date | null;
   failedAt: Date | null;
   refundedAt: Date | null;
+  /** Why the provider refused the refund for good (REFUND_REFUSED): `not-captured`, `over-refund`, `validation`. */
+  refundRefusal: string | null;
+  refundRefusedAt: Date | null;
   traceContext: TraceCarrier;
 }
 
@@ -46,6 +49,8 @@ interface Row {
   captured_at: Date | null;
   failed_at: Date | null;
   refunded_at: Date | null;
+  refund_refusal: string | null;
+  refund_refused_at: Date | null;
   trace_context: TraceCarrier;
 }
 
@@ -68,6 +73,8 @@ const toPayment = (r: Row): Payment => ({
   capturedAt: r.captured_at,
   failedAt: r.failed_at,
   refundedAt: r.refunded_at,
+  refundRefusal: r.refund_refusal,
+  refundRefusedAt: r.refund_refused_at,
   traceContext: r.trace_context,
 });
 
@@ -147,24 +154,36 @@ const STAMP: Record<PaymentStatus, string> = {
   // A capture to be refunded at once (late, or after a cancellation) is stamped captured too.
   REFUNDING: 'refund_requested_at = now(), captured_at = COALESCE(captured_at, now())',
   REFUNDED: 'refunded_at = now()',
+  REFUND_REFUSED: 'refund_refused_at = now()',
 };
 
-/** Moves a locked payment through the transition table; an illegal move throws before anything is written. */
+/** Where the reason of a status that keeps one goes: a charge's decline, or the provider's refusal of a refund. */
+const REASON_COLUMN: Partial<Record<PaymentStatus, string>> = {
+  FAILED: 'failure_reason',
+  REFUND_REFUSED: 'refund_refusal',
+};
+
+/**
+ * Moves a locked payment through the transition table; an illegal move throws before anything is written.
+ * `reason` is kept for a status that has one (FAILED, REFUND_REFUSED).
+ */
 export async function transitionPayment(
   tx: Queryable,
   payment: Payment,
   transition: PaymentTransition,
-  failureReason?: string,
+  reason?: string,
 ): Promise<PaymentStatus> {
   const to = nextPaymentStatus(payment.status, transition);
+  const column = REASON_COLUMN[to];
   await tx.query(
-    `UPDATE payments SET status = $2, failure_reason = COALESCE($3, failure_reason), lease_until = NULL,
+    `UPDATE payments SET status = $2, lease_until = NULL,
        doubt_resolved_at = CASE
          WHEN in_doubt_since IS NOT NULL AND doubt_resolved_at IS NULL AND $2 NOT IN ('PROCESSING', 'IN_DOUBT')
          THEN now() ELSE doubt_resolved_at END
+       ${column === undefined ? '' : `, ${column} = COALESCE($3, ${column})`}
        ${STAMP[to] === '' ? '' : `, ${STAMP[to]}`}
      WHERE id = $1`,
-    [payment.id, to, failureReason ?? null],
+    column === undefined ? [payment.id, to] : [payment.id, to, reason ?? null],
   );
   return to;
 }
@@ -241,6 +260,14 @@ export async function refundAgainLater(db: Queryable, paymentId: string, delayMs
 export async function countInDoubt(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: string }>(
     "SELECT count(*) AS n FROM payments WHERE status = 'IN_DOUBT'",
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** How many refunds the provider refused for good, for the gauge: each is money kept that is owed back. */
+export async function countRefusedRefunds(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    "SELECT count(*) AS n FROM payments WHERE status = 'REFUND_REFUSED'",
   );
   return Number(rows[0]?.n ?? 0);
 }

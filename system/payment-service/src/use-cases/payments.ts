@@ -11,6 +11,8 @@ export interface PaymentView {
   createdAt: Date;
   capturedAt?: Date;
   refundedAt?: Date;
+  /** REFUND_REFUSED: why the provider would not give the money back. */
+  refundRefusal?: string;
 }
 
 /** A reservation's payments, as its owner (or an admin) may see them. */
@@ -33,5 +35,6 @@ export async function paymentsOf(
     createdAt: p.createdAt,
     capturedAt: p.capturedAt ?? undefined,
     refundedAt: p.refundedAt ?? undefined,
+    refundRefusal: p.refundRefusal ?? undefined,
   }));
 }
