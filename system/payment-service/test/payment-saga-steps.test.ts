@@ -11,7 +11,7 @@ import {
   type Pool,
   runMigrations,
 } from '@reservex/kit';
-import { createTestDatabase, type TestDatabase } from '@reservex/kit/testing';
+import { createTestDatabase, type TestDatabase, waitFor } from '@reservex/kit/testing';
 import { paymentSaga } from '../src/messaging/payment-saga.ts';
 import { settleCharge } from '../src/use-cases/settle-charge.ts';
 
@@ -117,6 +117,46 @@ describe('the payment saga, step by step (real PostgreSQL)', () => {
     const { payment, outbox } = await state(m.data.reservationId);
     assert.equal(payment.status, 'REFUNDING');
     assert.ok(payment.captured_at);
+    assert.deepEqual(outbox, []);
+  });
+
+  it('given a capture whose settlement waits on the payment while the cancellation commits: REFUNDING, no payment.completed', async () => {
+    const m = created(60);
+    await deliver(m);
+    const opened = (await state(m.data.reservationId)).payment;
+    // Client 1 plays the cancellation's consumer: it holds the payment's row lock and records the cancellation.
+    const consumer = await pool.connect();
+    try {
+      await consumer.query('BEGIN');
+      await consumer.query('SELECT 1 FROM payments WHERE id = $1 FOR UPDATE', [opened.id]);
+      await consumer.query(
+        "INSERT INTO cancelled_reservations (reservation_id, reason) VALUES ($1, 'expired')",
+        [m.data.reservationId],
+      );
+      const consumerPid = (await consumer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      // Client 2, the settlement, starts and waits for that lock.
+      const settling = settleCharge(pool, opened.id, { kind: 'captured' }, opened.attempts);
+      await waitFor(
+        async () =>
+          (
+            await pool.query('SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [
+              consumerPid,
+            ])
+          ).rowCount === 1,
+        { what: 'the settlement to wait for the payment’s row lock' },
+      );
+      await consumer.query('COMMIT');
+      await settling;
+    } finally {
+      // Destroyed rather than returned: a failed wait must not leave its transaction open in the pool.
+      consumer.release(true);
+    }
+    const { payment, outbox } = await state(m.data.reservationId);
+    assert.equal(
+      payment.status,
+      'REFUNDING',
+      'the settlement saw the cancellation that committed while it waited',
+    );
     assert.deepEqual(outbox, []);
   });
 });

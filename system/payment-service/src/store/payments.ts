@@ -122,18 +122,6 @@ export async function lockPaymentForReservation(
   return rows[0] === undefined ? undefined : toPayment(rows[0]);
 }
 
-/** The payment locked, and whether its reservation was cancelled (the cancellation may arrive at any moment). */
-export async function lockPaymentSeeingCancellation(
-  tx: Queryable,
-  id: string,
-): Promise<(Payment & { cancelled: boolean }) | undefined> {
-  const { rows } = await tx.query<Row & { cancelled: boolean }>(
-    `SELECT ${CLAIMED} FROM payments WHERE id = $1 FOR UPDATE OF payments`,
-    [id],
-  );
-  return rows[0] === undefined ? undefined : { ...toPayment(rows[0]), cancelled: rows[0].cancelled };
-}
-
 export async function lockPayment(tx: Queryable, id: string): Promise<Payment | undefined> {
   const { rows } = await tx.query<Row>('SELECT * FROM payments WHERE id = $1 FOR UPDATE', [id]);
   return rows[0] === undefined ? undefined : toPayment(rows[0]);
@@ -172,6 +160,14 @@ export async function transitionPayment(
 /** A claimed payment, and whether its reservation was cancelled by the time of the claim. */
 export type ClaimedPayment = Payment & { cancelled: boolean };
 
+/**
+ * The claim reads the cancellation in its own statement, so from that statement's snapshot: one that commits while
+ * the claim runs can be missed. That costs nothing the design does not already accept, because the charge is made
+ * after the claim, outside any transaction, and a cancellation may land at any moment of it. A claim that missed
+ * one only lets a charge start, or the reconciler wait or charge again; what it captures is decided by the
+ * settlement, which reads the cancellation after it holds the payment's lock (use-cases/settle-charge.ts) and
+ * refunds a capture on a cancelled reservation. The claims skip locked rows, so they never wait on a lock here.
+ */
 const CLAIMED = `*, EXISTS (SELECT 1 FROM cancelled_reservations c WHERE c.reservation_id = payments.reservation_id) AS cancelled`;
 
 /**
