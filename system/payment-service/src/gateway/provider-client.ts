@@ -1,5 +1,13 @@
 import { DECLINE_REASONS, type PaymentFailureReason } from '@reservex/contracts';
-import type { ChargeAnswer, Gateway, LookupAnswer, RefundAnswer, Unknown, VoidAnswer } from './gateway.ts';
+import type {
+  Captured,
+  ChargeAnswer,
+  Gateway,
+  LookupAnswer,
+  RefundAnswer,
+  Unknown,
+  VoidAnswer,
+} from './gateway.ts';
 
 export interface ProviderClientOptions {
   url: string;
@@ -8,7 +16,8 @@ export interface ProviderClientOptions {
   timeoutMs: number;
 }
 
-type Reply = { status: number; body: { status?: string; reason?: string; error?: string } } | Unknown;
+type ReplyBody = { status?: string; reason?: string; error?: string; capturedAt?: unknown };
+type Reply = { status: number; body: ReplyBody } | Unknown;
 
 /**
  * A decline reason the provider gave, as the saga's contract names it. A reason the contract does not know
@@ -18,6 +27,15 @@ function asFailureReason(reason: string | undefined): PaymentFailureReason {
   return (DECLINE_REASONS as readonly string[]).includes(reason ?? '')
     ? (reason as PaymentFailureReason)
     : 'gateway-timeout';
+}
+
+/**
+ * A captured answer, with the provider's time of the capture. An answer without one (a provider older than
+ * `capturedAt`), or with one that does not read as a time, gives null: the capture is then stamped when recorded.
+ */
+function captured(body: ReplyBody): Captured {
+  const at = typeof body.capturedAt === 'string' ? new Date(body.capturedAt) : undefined;
+  return { kind: 'captured', capturedAt: at === undefined || Number.isNaN(at.getTime()) ? null : at };
 }
 
 /** The payment provider over HTTP (system/payment-provider's API), with a deadline on every call. */
@@ -56,7 +74,7 @@ export function providerClient(options: ProviderClientOptions): Gateway {
     async charge(key, amount, currency): Promise<ChargeAnswer> {
       const reply = await call('POST', '/v1/charges', { idempotencyKey: key, amount, currency });
       if ('kind' in reply) return reply;
-      if (reply.status === 200 && reply.body.status === 'captured') return { kind: 'captured' };
+      if (reply.status === 200 && reply.body.status === 'captured') return captured(reply.body);
       if (reply.status === 402) return { kind: 'declined', reason: asFailureReason(reply.body.reason) };
       if (reply.status === 409 && reply.body.status === 'voided')
         return { kind: 'declined', reason: 'gateway-timeout' };
@@ -73,7 +91,7 @@ export function providerClient(options: ProviderClientOptions): Gateway {
       if (reply.status === 200) {
         switch (reply.body.status) {
           case 'captured':
-            return { kind: 'captured' };
+            return captured(reply.body);
           case 'declined':
             return { kind: 'declined', reason: asFailureReason(reply.body.reason) };
           case 'voided':
@@ -90,7 +108,7 @@ export function providerClient(options: ProviderClientOptions): Gateway {
       const reply = await call('POST', path);
       if ('kind' in reply) return reply;
       if (reply.body.status === 'voided') return { kind: 'voided' };
-      if (reply.body.status === 'captured') return { kind: 'captured' };
+      if (reply.body.status === 'captured') return captured(reply.body);
       if (reply.body.status === 'declined')
         return { kind: 'declined', reason: asFailureReason(reply.body.reason) };
       throw unexpected(path, reply);

@@ -127,34 +127,54 @@ export async function lockPayment(tx: Queryable, id: string): Promise<Payment | 
   return rows[0] === undefined ? undefined : toPayment(rows[0]);
 }
 
+/**
+ * When a capture happened: the provider's own time of it, from its answer ($4). A captured answer without one
+ * (from a provider older than that field) falls back to now, the time it is recorded here.
+ */
+const CAPTURE_TIME = 'COALESCE($4::timestamptz, now())';
+
 const STAMP: Record<PaymentStatus, string> = {
   PROCESSING: '',
   IN_DOUBT: 'in_doubt_since = COALESCE(in_doubt_since, now()), next_check_at = now(), checks = 0',
-  CAPTURED: 'captured_at = now()',
+  CAPTURED: `captured_at = ${CAPTURE_TIME}`,
   FAILED: 'failed_at = now()',
   // A capture to be refunded at once (late, or after a cancellation) is stamped captured too.
-  REFUNDING: 'refund_requested_at = now(), captured_at = COALESCE(captured_at, now())',
+  REFUNDING: `refund_requested_at = now(), captured_at = COALESCE(captured_at, ${CAPTURE_TIME})`,
   REFUNDED: 'refunded_at = now()',
 };
 
-/** Moves a locked payment through the transition table; an illegal move throws before anything is written. */
+/** What a move records besides the status. */
+export interface TransitionDetails {
+  failureReason?: string;
+  /** The provider's time of the capture, for a move that records one; null when its answer carried none. */
+  capturedAt?: Date | null;
+}
+
+/**
+ * Moves a locked payment through the transition table; an illegal move throws before anything is written.
+ * Returns the payment as the move left it.
+ */
 export async function transitionPayment(
   tx: Queryable,
   payment: Payment,
   transition: PaymentTransition,
-  failureReason?: string,
-): Promise<PaymentStatus> {
+  details: TransitionDetails = {},
+): Promise<Payment> {
   const to = nextPaymentStatus(payment.status, transition);
-  await tx.query(
+  const params: unknown[] = [payment.id, to, details.failureReason ?? null];
+  // Only a move that records a capture takes its time: PostgreSQL refuses a parameter the statement never uses.
+  if (STAMP[to].includes(CAPTURE_TIME)) params.push(details.capturedAt ?? null);
+  const { rows } = await tx.query<Row>(
     `UPDATE payments SET status = $2, failure_reason = COALESCE($3, failure_reason), lease_until = NULL,
        doubt_resolved_at = CASE
          WHEN in_doubt_since IS NOT NULL AND doubt_resolved_at IS NULL AND $2 NOT IN ('PROCESSING', 'IN_DOUBT')
          THEN now() ELSE doubt_resolved_at END
        ${STAMP[to] === '' ? '' : `, ${STAMP[to]}`}
-     WHERE id = $1`,
-    [payment.id, to, failureReason ?? null],
+     WHERE id = $1
+     RETURNING *`,
+    params,
   );
-  return to;
+  return toPayment(rows[0]!);
 }
 
 /** A claimed payment, and whether its reservation was cancelled by the time of the claim. */

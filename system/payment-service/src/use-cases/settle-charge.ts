@@ -33,10 +33,13 @@ export async function settleCharge(
     const cancelled = await isCancelled(tx, payment.reservationId);
     const decision = onChargeOutcome(payment, outcome, { attempt, cancelled });
     if (decision.kind === 'nothing') return undefined;
-    const to = await transitionPayment(tx, payment, decision.transition, decision.reason);
-    if (decision.publish === 'completed') await announceCapture(tx, payment);
+    const settled = await transitionPayment(tx, payment, decision.transition, {
+      failureReason: decision.reason,
+      capturedAt: outcome.kind === 'captured' ? outcome.capturedAt : null,
+    });
+    if (decision.publish === 'completed') await announceCapture(tx, settled);
     if (decision.publish === 'failed') await announceFailure(tx, payment, decision.reason!);
-    return { from: payment.status, to, inDoubtSince: payment.inDoubtSince };
+    return { from: payment.status, to: settled.status, inDoubtSince: payment.inDoubtSince };
   });
 }
 
