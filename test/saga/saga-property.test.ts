@@ -240,7 +240,7 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
               // A timeout is an unknown: the payment goes IN_DOUBT, and a later settle resolves it.
               const result: ChargeOutcome =
                 a.outcome === 'captured'
-                  ? { kind: 'captured' }
+                  ? { kind: 'captured', capturedAt: new Date() }
                   : a.outcome === 'declined'
                     ? { kind: 'declined', reason: 'card-declined' }
                     : { kind: 'unknown' };
@@ -295,7 +295,8 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
             continue;
           }
           for (const m of p) await deliver(m);
-          for (const row of q) await settleCharge(payment, row.id, { kind: 'captured' }, row.attempts);
+          for (const row of q)
+            await settleCharge(payment, row.id, { kind: 'captured', capturedAt: new Date() }, row.attempts);
           await checkSeats();
         }
         assert.deepEqual(await pending(), [], 'the saga did not settle');

@@ -24,6 +24,7 @@ export const paymentCompletedV1 = z.object({
   reservationId: z.uuid(),
   paymentId: z.uuid(),
   amount: money,
+  /** The provider's time of the capture, however late payment-service found it out: what settleBy judges. */
   capturedAt: isoTime,
 });
 

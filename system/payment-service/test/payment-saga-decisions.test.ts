@@ -19,6 +19,9 @@ import {
 } from '../src/domain/payment-status.ts';
 import { paymentSaga } from '../src/messaging/payment-saga.ts';
 
+/** The provider's answer: captured, at its own time of the capture. */
+const captured = { kind: 'captured' as const, capturedAt: new Date('2030-05-01T12:00:00.000Z') };
+
 describe('the payment saga, step by step (pure decisions)', () => {
   it('reservation.created: open the payment, unless the reservation already ended or its hold ran out', () => {
     assert.deepEqual(onReservationCreated({ cancelled: false, holdEnded: false }), { kind: 'open' });
@@ -64,7 +67,7 @@ describe('the payment saga, step by step (pure decisions)', () => {
   const mine = { attempt: 2, cancelled: false };
 
   it('a capture by the attempt holding the claim: CAPTURED, and payment.completed', () => {
-    assert.deepEqual(onChargeOutcome(processing, { kind: 'captured' }, mine), {
+    assert.deepEqual(onChargeOutcome(processing, captured, mine), {
       kind: 'transition',
       transition: 'capture',
       publish: 'completed',
@@ -72,7 +75,7 @@ describe('the payment saga, step by step (pure decisions)', () => {
   });
 
   it('a capture for a cancelled reservation: straight to REFUNDING, nothing published yet', () => {
-    assert.deepEqual(onChargeOutcome(processing, { kind: 'captured' }, { ...mine, cancelled: true }), {
+    assert.deepEqual(onChargeOutcome(processing, captured, { ...mine, cancelled: true }), {
       kind: 'transition',
       transition: 'capture-after-cancel',
       publish: 'none',
@@ -95,20 +98,17 @@ describe('the payment saga, step by step (pure decisions)', () => {
   });
 
   it('an attempt that lost its claim settles nothing', () => {
-    assert.deepEqual(onChargeOutcome(processing, { kind: 'captured' }, { ...mine, attempt: 1 }), {
+    assert.deepEqual(onChargeOutcome(processing, captured, { ...mine, attempt: 1 }), {
       kind: 'nothing',
     });
   });
 
   it('a capture that lands on a FAILED payment is refunded, whoever made it', () => {
-    assert.deepEqual(
-      onChargeOutcome({ status: 'FAILED', attempts: 3 }, { kind: 'captured' }, { ...mine, attempt: 1 }),
-      {
-        kind: 'transition',
-        transition: 'refund-late-capture',
-        publish: 'none',
-      },
-    );
+    assert.deepEqual(onChargeOutcome({ status: 'FAILED', attempts: 3 }, captured, { ...mine, attempt: 1 }), {
+      kind: 'transition',
+      transition: 'refund-late-capture',
+      publish: 'none',
+    });
   });
 
   it('the consumer handles exactly the messages the saga definition gives payment-service', () => {
@@ -168,10 +168,10 @@ describe('payments in doubt (pure decisions)', () => {
     });
   });
 
-  it('the provider’s record settles a payment in doubt, as a charge answer would', () => {
-    assert.deepEqual(onProviderRecord({ kind: 'captured' }, closed), {
+  it('the provider’s record settles a payment in doubt, as a charge answer would, a capture with the provider’s time of it', () => {
+    assert.deepEqual(onProviderRecord(captured, closed), {
       kind: 'settle',
-      outcome: { kind: 'captured' },
+      outcome: { kind: 'captured', capturedAt: captured.capturedAt },
     });
     assert.deepEqual(onProviderRecord({ kind: 'declined', reason: 'expired-card' }, open), {
       kind: 'settle',
@@ -181,12 +181,12 @@ describe('payments in doubt (pure decisions)', () => {
       kind: 'settle',
       outcome: { kind: 'declined', reason: 'gateway-timeout' },
     });
-    assert.deepEqual(onChargeOutcome(inDoubt, { kind: 'captured' }, { attempt: 5, cancelled: false }), {
+    assert.deepEqual(onChargeOutcome(inDoubt, captured, { attempt: 5, cancelled: false }), {
       kind: 'transition',
       transition: 'capture',
       publish: 'completed',
     });
-    assert.deepEqual(onChargeOutcome(inDoubt, { kind: 'captured' }, { attempt: 5, cancelled: true }), {
+    assert.deepEqual(onChargeOutcome(inDoubt, captured, { attempt: 5, cancelled: true }), {
       kind: 'transition',
       transition: 'capture-after-cancel',
       publish: 'none',

@@ -11,7 +11,7 @@ import {
   type Pool,
   runMigrations,
 } from '@reservex/kit';
-import { createTestDatabase, type TestDatabase } from '@reservex/kit/testing';
+import { createTestDatabase, type TestDatabase, waitFor } from '@reservex/kit/testing';
 import { paymentSaga } from '../src/messaging/payment-saga.ts';
 import { settleCharge } from '../src/use-cases/settle-charge.ts';
 
@@ -58,6 +58,11 @@ describe('the payment saga, step by step (real PostgreSQL)', () => {
       reason: 'user-cancelled',
       wasConfirmed: true,
     });
+  /** The provider's answer: captured, at its own time, a few seconds before payment-service records it. */
+  const capturedBy = (secondsAgo: number) => ({
+    kind: 'captured' as const,
+    capturedAt: new Date(Date.now() - secondsAgo * 1000),
+  });
   const state = async (reservationId: string) => {
     const p = (await pool.query('SELECT * FROM payments WHERE reservation_id = $1', [reservationId])).rows[0];
     const outbox = await pool.query('SELECT topic, payload FROM outbox WHERE key = $1 ORDER BY id', [
@@ -94,7 +99,7 @@ describe('the payment saga, step by step (real PostgreSQL)', () => {
     const m = created(60);
     await deliver(m);
     const opened = (await state(m.data.reservationId)).payment;
-    await settleCharge(pool, opened.id, { kind: 'captured' }, opened.attempts);
+    await settleCharge(pool, opened.id, capturedBy(1), opened.attempts);
     assert.deepEqual(
       (await state(m.data.reservationId)).outbox.map((o) => o.topic),
       [TOPICS.paymentCompleted],
@@ -113,10 +118,105 @@ describe('the payment saga, step by step (real PostgreSQL)', () => {
     await deliver(m);
     const opened = (await state(m.data.reservationId)).payment;
     await deliver(cancelled(m.data.reservationId));
-    await settleCharge(pool, opened.id, { kind: 'captured' }, opened.attempts);
+    const answer = capturedBy(5);
+    await settleCharge(pool, opened.id, answer, opened.attempts);
     const { payment, outbox } = await state(m.data.reservationId);
     assert.equal(payment.status, 'REFUNDING');
-    assert.ok(payment.captured_at);
+    assert.deepEqual(
+      payment.captured_at,
+      answer.capturedAt,
+      'stamped with the provider’s time of the capture',
+    );
+    assert.deepEqual(outbox, []);
+  });
+
+  it('given PROCESSING and a capture: CAPTURED and payment.completed, both with the provider’s time of the capture, not the time it was recorded', async () => {
+    const m = created(60);
+    await deliver(m);
+    const opened = (await state(m.data.reservationId)).payment;
+    const answer = capturedBy(20);
+    await settleCharge(pool, opened.id, answer, opened.attempts);
+    const { payment, outbox } = await state(m.data.reservationId);
+    assert.equal(payment.status, 'CAPTURED');
+    assert.deepEqual(payment.captured_at, answer.capturedAt);
+    assert.deepEqual(
+      outbox.map((o) => [o.topic, o.payload.data.capturedAt]),
+      [[TOPICS.paymentCompleted, answer.capturedAt.toISOString()]],
+    );
+  });
+
+  it('given PROCESSING and a capture whose answer carries no time (an older provider): stamped when recorded, and announced with that stamp', async () => {
+    const m = created(60);
+    await deliver(m);
+    const opened = (await state(m.data.reservationId)).payment;
+    const before = Date.now();
+    await settleCharge(pool, opened.id, { kind: 'captured', capturedAt: null }, opened.attempts);
+    const { payment, outbox } = await state(m.data.reservationId);
+    assert.equal(payment.status, 'CAPTURED');
+    // The database's clock and this process's are the same machine's here; a second covers their rounding.
+    assert.ok(
+      Math.abs(payment.captured_at.getTime() - before) < 1000,
+      `${payment.captured_at.toISOString()}`,
+    );
+    assert.deepEqual(
+      outbox.map((o) => [o.topic, o.payload.data.capturedAt]),
+      [[TOPICS.paymentCompleted, payment.captured_at.toISOString()]],
+    );
+  });
+
+  it('given FAILED and a capture that lands late: REFUNDING, stamped with the provider’s time of the capture', async () => {
+    const m = created(60);
+    await deliver(m);
+    const opened = (await state(m.data.reservationId)).payment;
+    await settleCharge(pool, opened.id, { kind: 'declined', reason: 'gateway-timeout' }, opened.attempts);
+    const answer = capturedBy(3);
+    await settleCharge(pool, opened.id, answer, opened.attempts);
+    const { payment, outbox } = await state(m.data.reservationId);
+    assert.equal(payment.status, 'REFUNDING');
+    assert.deepEqual(payment.captured_at, answer.capturedAt);
+    assert.deepEqual(
+      outbox.map((o) => o.topic),
+      [TOPICS.paymentFailed],
+    );
+  });
+
+  it('given a capture whose settlement waits on the payment while the cancellation commits: REFUNDING, no payment.completed', async () => {
+    const m = created(60);
+    await deliver(m);
+    const opened = (await state(m.data.reservationId)).payment;
+    // Client 1 plays the cancellation's consumer: it holds the payment's row lock and records the cancellation.
+    const consumer = await pool.connect();
+    try {
+      await consumer.query('BEGIN');
+      await consumer.query('SELECT 1 FROM payments WHERE id = $1 FOR UPDATE', [opened.id]);
+      await consumer.query(
+        "INSERT INTO cancelled_reservations (reservation_id, reason) VALUES ($1, 'expired')",
+        [m.data.reservationId],
+      );
+      const consumerPid = (await consumer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      // Client 2, the settlement, starts and waits for that lock.
+      const settling = settleCharge(pool, opened.id, capturedBy(1), opened.attempts);
+      await waitFor(
+        async () =>
+          (
+            await pool.query('SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [
+              consumerPid,
+            ])
+          ).rowCount === 1,
+        { what: 'the settlement to wait for the payment’s row lock' },
+      );
+      await consumer.query('COMMIT');
+      await settling;
+    } finally {
+      // Destroyed rather than returned: a failed wait must not leave its transaction open in the pool.
+      consumer.release(true);
+    }
+    const { payment, outbox } = await state(m.data.reservationId);
+    assert.equal(
+      payment.status,
+      'REFUNDING',
+      'the settlement saw the cancellation that committed while it waited',
+    );
     assert.deepEqual(outbox, []);
   });
 });

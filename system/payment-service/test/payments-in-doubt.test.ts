@@ -46,6 +46,36 @@ describe('payments in doubt: every provider fault, resolved from the provider’
     });
   }
 
+  it('a capture made before settle-by whose answer was lost, found by the reconciler after settle-by: saga.payment.completed carries the provider’s time of the capture, not the lookup’s', async function () {
+    this.timeout(30_000);
+    await stack.provider.setFaults({ timeoutAfterCaptureRate: 1 });
+    // Settle-by is 3 s away; once the provider has captured, it answers nothing for 4 s.
+    const r = await stack.reservationCreated({ holdSeconds: 2, settleWindowSeconds: 1 });
+    await waitFor(async () => (await stack.provider.chargeStatus(key(r.reservationId))) === 'captured', {
+      what: 'the provider to capture',
+    });
+    await stack.provider.outage(4);
+    const payment = await stack.waitForPayment(r.reservationId, 'CAPTURED', 20_000);
+    const { rows } = await stack.provider.db.query(
+      'SELECT decided_at FROM charges WHERE idempotency_key = $1',
+      [key(r.reservationId)],
+    );
+    const capturedAt: Date = rows[0].decided_at;
+    const settleBy = new Date(r.settleBy);
+    assert.ok(capturedAt < settleBy, `captured in time: ${capturedAt.toISOString()} < ${r.settleBy}`);
+    assert.ok(payment.doubt_resolved_at > settleBy, 'the reconciler found the capture only after settle-by');
+    assert.deepEqual(payment.captured_at, capturedAt);
+    const { rows: completed } = await stack.paymentDb.query(
+      'SELECT payload FROM outbox WHERE key = $1 AND topic = $2',
+      [r.reservationId, TOPICS.paymentCompleted],
+    );
+    assert.deepEqual(
+      completed.map((m) => m.payload.data.capturedAt),
+      [capturedAt.toISOString()],
+    );
+    await assertCapturedOnce(r.reservationId, r.amount);
+  });
+
   it('timeoutRate: the request was lost before any charge; the provider never saw it, so it is charged again', async function () {
     this.timeout(30_000);
     await stack.provider.setFaults({ timeoutRate: 1 });

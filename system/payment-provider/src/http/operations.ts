@@ -22,6 +22,19 @@ export const keyParam = z.strictObject({ key });
 
 /** A gateway's own answers are plain JSON, as a real provider's are, not problem+json. */
 const answer = (description: string) => ({ description, schema: z.looseObject({}) });
+const capturedAt = z.iso
+  .datetime({ offset: true })
+  .describe('When the provider captured the charge (the time of its ledger entry), not when it answered');
+/** A capture's answer, whichever call gives it. */
+const captured = (description: string) => ({
+  description,
+  schema: z.looseObject({
+    status: z.literal('captured'),
+    amount: z.number().int(),
+    currency: z.string(),
+    capturedAt,
+  }),
+});
 const outage = answer('In an outage (a fault): `{"error":"unavailable","retryAfterSeconds":1}`');
 
 /**
@@ -38,7 +51,7 @@ export const PROVIDER_OPERATIONS: OperationSpec[] = [
     caller: 'merchant',
     body: chargeBody,
     responses: {
-      200: answer('Captured'),
+      200: captured('Captured, with the time of the capture'),
       402: answer('Declined, with the reason'),
       409: answer('Voided, or still pending under this key'),
       422: answer('The key was used for another amount'),
@@ -55,10 +68,15 @@ export const PROVIDER_OPERATIONS: OperationSpec[] = [
     caller: 'merchant',
     params: keyParam,
     responses: {
-      200: answer('Captured'),
-      402: answer('Declined'),
+      200: {
+        description:
+          'What the key holds: `captured` (with amount, currency and capturedAt), `declined` (with the reason), `voided` or `pending`',
+        schema: z.looseObject({
+          status: z.enum(['captured', 'declined', 'voided', 'pending']),
+          capturedAt: capturedAt.optional(),
+        }),
+      },
       404: answer('No charge under this key: it never arrived'),
-      409: answer('Voided, or still pending'),
       503: outage,
     },
   },
@@ -71,9 +89,8 @@ export const PROVIDER_OPERATIONS: OperationSpec[] = [
     caller: 'merchant',
     params: keyParam,
     responses: {
-      200: answer('Captured already: refund it instead'),
-      402: answer('Declined already'),
-      409: answer('Voided'),
+      200: answer('Voided (now or before), or declined already, with the reason'),
+      409: captured('Captured already, with the time of the capture: refund it instead'),
       503: outage,
     },
   },

@@ -8,6 +8,8 @@ export interface Charge {
   currency: string;
   status: ChargeStatus;
   declineReason: string | null;
+  /** When the charge was captured, declined or voided; for a capture, the time of its ledger entry. */
+  decidedAt: Date | null;
 }
 
 const toCharge = (r: {
@@ -16,12 +18,14 @@ const toCharge = (r: {
   currency: string;
   status: ChargeStatus;
   decline_reason: string | null;
+  decided_at: Date | null;
 }): Charge => ({
   key: r.idempotency_key,
   amount: Number(r.amount),
   currency: r.currency,
   status: r.status,
   declineReason: r.decline_reason,
+  decidedAt: r.decided_at,
 });
 
 export async function findCharge(db: Queryable, key: string): Promise<Charge | undefined> {
@@ -44,17 +48,22 @@ export async function startCharge(
   return rowCount === 1;
 }
 
-/** Captures a pending charge and writes its ledger entry, atomically; false if it was voided meanwhile. */
-export async function capture(db: Queryable, key: string): Promise<boolean> {
+/**
+ * Captures a pending charge and writes its ledger entry, atomically. Returns the capture's time (the charge's
+ * decided_at, which is the ledger entry's recorded_at); undefined if the charge was voided meanwhile.
+ */
+export async function capture(db: Queryable, key: string): Promise<Date | undefined> {
   // One statement, so one atomic commit without a transaction's round trips: the capture and its ledger entry.
-  const { rowCount } = await db.query(
+  const { rows } = await db.query<{ recorded_at: Date }>(
     `WITH captured AS (
        UPDATE charges SET status = 'captured', decided_at = now() WHERE idempotency_key = $1 AND status = 'pending'
-       RETURNING amount)
-     INSERT INTO ledger_entries (kind, key, charge_key, amount) SELECT 'capture', $1, $1, amount FROM captured`,
+       RETURNING amount, decided_at)
+     INSERT INTO ledger_entries (kind, key, charge_key, amount, recorded_at)
+     SELECT 'capture', $1, $1, amount, decided_at FROM captured
+     RETURNING recorded_at`,
     [key],
   );
-  return rowCount === 1;
+  return rows[0]?.recorded_at;
 }
 
 export async function decline(db: Queryable, key: string, reason: string): Promise<boolean> {

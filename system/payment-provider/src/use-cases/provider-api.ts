@@ -17,10 +17,18 @@ export interface ProviderAnswer {
 
 const unavailable: ProviderAnswer = { status: 503, body: { error: 'unavailable', retryAfterSeconds: 1 } };
 
+/** A capture's answer carries the provider's own time of it: the merchant's clock may read the answer much later. */
+const capturedBody = (amount: number, currency: string, capturedAt: Date) => ({
+  status: 'captured',
+  amount,
+  currency,
+  capturedAt: capturedAt.toISOString(),
+});
+
 function chargeView(c: Charge): ProviderAnswer {
   switch (c.status) {
     case 'captured':
-      return { status: 200, body: { status: 'captured', amount: c.amount, currency: c.currency } };
+      return { status: 200, body: capturedBody(c.amount, c.currency, c.decidedAt!) };
     case 'declined':
       return { status: 402, body: { status: 'declined', reason: c.declineReason } };
     case 'voided':
@@ -63,9 +71,10 @@ export function providerApi(deps: {
         if (!(await decline(pool, key, fate.reason))) return chargeView((await findCharge(pool, key))!);
         return { status: 402, body: { status: 'declined', reason: fate.reason } };
       }
+      const capturedAt = await capture(pool, key);
       // Voided while it was in flight: nothing is captured.
-      if (!(await capture(pool, key))) return chargeView((await findCharge(pool, key))!);
-      const captured: ProviderAnswer = { status: 200, body: { status: 'captured', amount, currency } };
+      if (capturedAt === undefined) return chargeView((await findCharge(pool, key))!);
+      const captured: ProviderAnswer = { status: 200, body: capturedBody(amount, currency, capturedAt) };
       if (fate.answer === 'hang') return { ...captured, connection: 'hang' };
       if (fate.answer === 'reset') return { ...captured, connection: 'reset' };
       if (fate.answer === 'error') return { status: 500, body: { error: 'internal' } };

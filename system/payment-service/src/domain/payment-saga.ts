@@ -68,11 +68,17 @@ export function onRefundAnswer(
 }
 
 /**
+ * The provider captured the charge, at `capturedAt` by its own clock: the time the hold rule judges, however late
+ * the answer was found. Null when the provider's answer carried no time (an older provider).
+ */
+export type CapturedOutcome = { kind: 'captured'; capturedAt: Date | null };
+
+/**
  * What is known about a charge: the provider's outcome, `not-attempted` when it was never sent (the hold ended,
  * or the reservation was cancelled, before the first attempt), or `unknown` when the answer was lost.
  */
 export type ChargeOutcome =
-  | { kind: 'captured' }
+  | CapturedOutcome
   | { kind: 'declined'; reason: PaymentFailureReason }
   | { kind: 'not-attempted'; reason: Extract<PaymentFailureReason, 'reservation-cancelled' | 'hold-expired'> }
   | { kind: 'unknown' };
@@ -117,7 +123,7 @@ export function onChargeOutcome(
 
 /** What the provider said when asked about a payment in doubt: a lookup's answer, or a void's. */
 export type ProviderRecord =
-  | { kind: 'captured' }
+  | CapturedOutcome
   | { kind: 'declined'; reason: PaymentFailureReason }
   | { kind: 'voided' }
   | { kind: 'pending' }
@@ -160,7 +166,7 @@ export function chargeWindow(
 export function onProviderRecord(record: ProviderRecord, window: ChargeWindow): OnProviderRecord {
   switch (record.kind) {
     case 'captured':
-      return { kind: 'settle', outcome: { kind: 'captured' } };
+      return { kind: 'settle', outcome: { kind: 'captured', capturedAt: record.capturedAt } };
     case 'declined':
       return { kind: 'settle', outcome: { kind: 'declined', reason: record.reason } };
     case 'voided':

@@ -3,15 +3,18 @@ import type { PaymentFailureReason } from '@reservex/contracts';
 /** Why an answer tells nothing: the money may or may not have moved. */
 export type Unknown = { kind: 'unknown'; why: string };
 
+/**
+ * The provider captured the charge, at `capturedAt` by its own clock (the answer may reach us much later: a
+ * lookup after a lost answer). Null when the answer carries no time, as a provider older than that field sends.
+ */
+export type Captured = { kind: 'captured'; capturedAt: Date | null };
+
 /** A charge's answer. Only `captured` and `declined` are outcomes; anything else leaves the payment in doubt. */
-export type ChargeAnswer =
-  | { kind: 'captured' }
-  | { kind: 'declined'; reason: PaymentFailureReason }
-  | Unknown;
+export type ChargeAnswer = Captured | { kind: 'declined'; reason: PaymentFailureReason } | Unknown;
 
 /** What the provider holds for a charge key. */
 export type LookupAnswer =
-  | { kind: 'captured' }
+  | Captured
   | { kind: 'declined'; reason: PaymentFailureReason }
   /** Given up on by us: nothing was, or ever will be, captured under the key. */
   | { kind: 'voided' }
@@ -24,7 +27,7 @@ export type LookupAnswer =
 /** After asking the provider to void a key: it is voided, or it already had an outcome. */
 export type VoidAnswer =
   | { kind: 'voided' }
-  | { kind: 'captured' }
+  | Captured
   | { kind: 'declined'; reason: PaymentFailureReason }
   | Unknown;
 

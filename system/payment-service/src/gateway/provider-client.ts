@@ -1,5 +1,13 @@
 import { DECLINE_REASONS, type PaymentFailureReason } from '@reservex/contracts';
-import type { ChargeAnswer, Gateway, LookupAnswer, RefundAnswer, Unknown, VoidAnswer } from './gateway.ts';
+import type {
+  Captured,
+  ChargeAnswer,
+  Gateway,
+  LookupAnswer,
+  RefundAnswer,
+  Unknown,
+  VoidAnswer,
+} from './gateway.ts';
 
 export interface ProviderClientOptions {
   url: string;
@@ -8,9 +16,8 @@ export interface ProviderClientOptions {
   timeoutMs: number;
 }
 
-type Reply =
-  | { status: number; body: { status?: string; reason?: string; error?: string; type?: string } }
-  | Unknown;
+type ReplyBody = { status?: string; reason?: string; error?: string; type?: string; capturedAt?: unknown };
+type Reply = { status: number; body: ReplyBody } | Unknown;
 
 /**
  * A decline reason the provider gave, as the saga's contract names it. A reason the contract does not know
@@ -26,6 +33,15 @@ function asFailureReason(reason: string | undefined): PaymentFailureReason {
 function problemName(type: string | undefined): string | undefined {
   const name = type?.split('/').pop();
   return name === undefined || name === '' ? undefined : name;
+}
+
+/**
+ * A captured answer, with the provider's time of the capture. An answer without one (a provider older than
+ * `capturedAt`), or with one that does not read as a time, gives null: the capture is then stamped when recorded.
+ */
+function captured(body: ReplyBody): Captured {
+  const at = typeof body.capturedAt === 'string' ? new Date(body.capturedAt) : undefined;
+  return { kind: 'captured', capturedAt: at === undefined || Number.isNaN(at.getTime()) ? null : at };
 }
 
 /** The payment provider over HTTP (system/payment-provider's API), with a deadline on every call. */
@@ -64,7 +80,7 @@ export function providerClient(options: ProviderClientOptions): Gateway {
     async charge(key, amount, currency): Promise<ChargeAnswer> {
       const reply = await call('POST', '/v1/charges', { idempotencyKey: key, amount, currency });
       if ('kind' in reply) return reply;
-      if (reply.status === 200 && reply.body.status === 'captured') return { kind: 'captured' };
+      if (reply.status === 200 && reply.body.status === 'captured') return captured(reply.body);
       if (reply.status === 402) return { kind: 'declined', reason: asFailureReason(reply.body.reason) };
       if (reply.status === 409 && reply.body.status === 'voided')
         return { kind: 'declined', reason: 'gateway-timeout' };
@@ -81,7 +97,7 @@ export function providerClient(options: ProviderClientOptions): Gateway {
       if (reply.status === 200) {
         switch (reply.body.status) {
           case 'captured':
-            return { kind: 'captured' };
+            return captured(reply.body);
           case 'declined':
             return { kind: 'declined', reason: asFailureReason(reply.body.reason) };
           case 'voided':
@@ -98,7 +114,7 @@ export function providerClient(options: ProviderClientOptions): Gateway {
       const reply = await call('POST', path);
       if ('kind' in reply) return reply;
       if (reply.body.status === 'voided') return { kind: 'voided' };
-      if (reply.body.status === 'captured') return { kind: 'captured' };
+      if (reply.body.status === 'captured') return captured(reply.body);
       if (reply.body.status === 'declined')
         return { kind: 'declined', reason: asFailureReason(reply.body.reason) };
       throw unexpected(path, reply);

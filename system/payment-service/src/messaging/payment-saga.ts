@@ -63,6 +63,8 @@ export function paymentSaga(deps: {
     // Compensation of 2: the reservation ended; money it took goes back.
     on(TOPICS.reservationCancelled, async (tx, message) => {
       const { reservationId, reason } = message.data;
+      // Recorded before the payment is locked: a settlement holding that lock either reads the cancellation
+      // once it has it, or commits its capture first, and then the lock below returns it CAPTURED to refund.
       await recordCancellation(tx, reservationId, reason);
       const payment = await lockPaymentForReservation(tx, reservationId);
       if (onReservationCancelled(payment).kind === 'nothing') return;

@@ -10,7 +10,7 @@ export async function refuseRefund(pool: Pool, paymentId: string, reason: string
   return withTransaction(pool, async (tx) => {
     const payment = await lockPayment(tx, paymentId);
     if (payment?.status !== 'REFUNDING') return false;
-    await transitionPayment(tx, payment, 'refund-refused', reason);
+    await transitionPayment(tx, payment, 'refund-refused', { reason });
     return true;
   });
 }

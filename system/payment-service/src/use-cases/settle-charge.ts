@@ -1,8 +1,9 @@
 import { type Pool, withTransaction } from '@reservex/kit';
 import { type ChargeOutcome, onChargeOutcome } from '../domain/payment-saga.ts';
 import type { PaymentStatus } from '../domain/payment-status.ts';
+import { isCancelled } from '../store/cancellations.ts';
 import { announceCapture, announceFailure } from '../store/outbox-messages.ts';
-import { lockPayment, lockPaymentSeeingCancellation, transitionPayment } from '../store/payments.ts';
+import { lockPayment, transitionPayment } from '../store/payments.ts';
 
 /** What settling changed: the move, and since when the payment had been in doubt (for the resolution time). */
 export interface Settled {
@@ -23,14 +24,22 @@ export async function settleCharge(
   attempt: number,
 ): Promise<Settled | undefined> {
   return withTransaction(pool, async (tx) => {
-    const payment = await lockPaymentSeeingCancellation(tx, paymentId);
+    const payment = await lockPayment(tx, paymentId);
     if (payment === undefined) return undefined;
-    const decision = onChargeOutcome(payment, outcome, { attempt, cancelled: payment.cancelled });
+    // Read after the lock is held, in a statement of its own (READ COMMITTED: a fresh snapshot). Read in the
+    // locking statement, it would come from a snapshot taken before the wait, and miss a cancellation whose
+    // consumer held the lock and committed meanwhile; then neither side would refund. The consumer records the
+    // cancellation before it locks the payment, so either this sees it, or the consumer sees this capture.
+    const cancelled = await isCancelled(tx, payment.reservationId);
+    const decision = onChargeOutcome(payment, outcome, { attempt, cancelled });
     if (decision.kind === 'nothing') return undefined;
-    const to = await transitionPayment(tx, payment, decision.transition, decision.reason);
-    if (decision.publish === 'completed') await announceCapture(tx, payment);
+    const settled = await transitionPayment(tx, payment, decision.transition, {
+      reason: decision.reason,
+      capturedAt: outcome.kind === 'captured' ? outcome.capturedAt : null,
+    });
+    if (decision.publish === 'completed') await announceCapture(tx, settled);
     if (decision.publish === 'failed') await announceFailure(tx, payment, decision.reason!);
-    return { from: payment.status, to, inDoubtSince: payment.inDoubtSince };
+    return { from: payment.status, to: settled.status, inDoubtSince: payment.inDoubtSince };
   });
 }
 
