@@ -160,6 +160,38 @@ describe('ticket-service API', () => {
       assert.equal(new Set(results.map((r) => r.body.id)).size, 1);
     });
 
+    it('one Idempotency-Key sent at once for two events makes one reservation; the other is 422, never 500', async () => {
+      const events = [
+        await stack.createEvent(anEvent({ seats: 10 })),
+        await stack.createEvent(anEvent({ seats: 10 })),
+      ];
+      // Each round is a fresh race: the two requests take different locks (one per fan and event) and meet only
+      // at the key.
+      for (let round = 0; round < 10; round++) {
+        const buyer = await stack.newUser();
+        const key = randomUUID();
+        const results = await Promise.all(
+          events.map((event) =>
+            stack.reserve(buyer.token, event.id, [event.seatIds[round]!], { 'idempotency-key': key }),
+          ),
+        );
+        const statuses = results.map((r) => r.status).sort();
+        assert.deepEqual(
+          statuses,
+          [202, 422],
+          `round ${round}: ${JSON.stringify(results.map((r) => r.body))}`,
+        );
+        const refused = results.find((r) => r.status === 422)!;
+        assert.match(refused.headers.get('content-type') ?? '', /application\/problem\+json/);
+        assert.equal(refused.body.type, 'https://reservex.dev/problems/idempotency-key-reused');
+        const { rows } = await stack.ticketDb.query(
+          'SELECT count(*)::int AS n FROM reservations WHERE user_id = $1',
+          [buyer.userId],
+        );
+        assert.equal(rows[0].n, 1);
+      }
+    });
+
     it('a user cannot hold more seats than the event allows, even across reservations', async () => {
       const buyer = await stack.newUser();
       const event = await stack.createEvent(anEvent({ seats: 6, maxSeatsPerUser: 3 }));

@@ -233,7 +233,7 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
       403: problem('No admission, or one that is forged, another fan’s, expired or spent'),
       404: problem('No such event'),
       409: problem('A seat is taken, sales are not open or closed, or the per-fan seat limit is reached'),
-      422: problem('Idempotency-Key reused with another body'),
+      422: problem('Idempotency-Key reused with another body (another event or other seats)'),
     },
     links: {
       202: {
