@@ -280,14 +280,17 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     method: 'delete',
     path: '/api/reservations/:id',
     operationId: 'cancelReservation',
-    summary: 'Cancel a reservation; a confirmed one is refunded through the saga',
+    summary:
+      'Cancel a reservation; a confirmed one is refunded through the saga, until the event starts (then 409 event-started)',
     tag: 'reservations',
     caller: 'user',
     params: idParam,
     responses: {
       200: { description: 'CANCELLED', schema: reservationView },
       404: problem('No such reservation, or not the caller’s'),
-      409: problem('Already ended (cancelled or expired)'),
+      409: problem(
+        'Already ended (cancelled or expired: not-cancellable), or confirmed and the event has started (event-started)',
+      ),
     },
   },
 ];
