@@ -9,6 +9,7 @@ const BY_KIND: Partial<Record<string, MessageKey>> = {
   'queue-not-open': 'error.queue-not-open',
   'queue-closed': 'error.queue-closed',
   'not-cancellable': 'error.not-cancellable',
+  'event-started': 'error.event-started',
   'email-taken': 'error.email-taken',
   'invalid-credentials': 'error.credentials',
 };

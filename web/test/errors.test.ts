@@ -30,6 +30,7 @@ describe('web: every API answer becomes a message with a next step', () => {
     ],
     [new ApiError(409, 'email-taken', 'exists'), /sign in instead/],
     [new ApiError(409, 'queue-closed', 'draining'), /no new fans/],
+    [new ApiError(409, 'event-started', 'The event started'), /show has started/],
   ];
   for (const [error, expected] of cases)
     it(`${error.status} ${error.kind}`, () => {

@@ -59,17 +59,23 @@ function checker(keys: JWTVerifyGetKey) {
         issuer: ACCESS_TOKEN_ISSUER,
         audience: ACCESS_TOKEN_AUDIENCE,
         algorithms: ['EdDSA'],
+        // account-service always sets both: a token without an expiry would be good for ever, and one without a
+        // subject names nobody.
+        requiredClaims: ['exp', 'sub'],
       });
       const roles = Array.isArray(payload.roles)
         ? payload.roles.filter((r): r is Role => ROLES.includes(r))
         : [];
-      if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') {
-        throw new UnauthorizedProblem('The access token lacks its subject', 'invalid-token');
+      if (
+        typeof payload.sub !== 'string' ||
+        typeof payload.exp !== 'number' ||
+        typeof payload.email !== 'string'
+      ) {
+        throw new UnauthorizedProblem('The access token lacks its subject or expiry', 'invalid-token');
       }
       return {
         principal: { userId: payload.sub, email: payload.email, roles },
-        // A token without an expiry is not remembered.
-        expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : 0,
+        expiresAt: payload.exp * 1000,
       };
     } catch (error) {
       if (error instanceof UnauthorizedProblem) throw error;

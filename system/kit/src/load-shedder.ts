@@ -7,7 +7,7 @@ export interface LoadShedderOptions {
   registry: Registry;
   /** The database pool whose queue of waiting requests is watched. */
   pool?: Pick<pg.Pool, 'waitingCount' | 'totalCount'>;
-  /** Requests being served at once (streams excepted) beyond which a new one is refused at once. */
+  /** Requests being served at once (exempt routes excepted) beyond which a new one is refused at once. */
   maxInFlight: number;
   /**
    * A queue for database connections that has not drained for this long is a standing queue (CoDel's idea): new
@@ -16,7 +16,10 @@ export interface LoadShedderOptions {
   maxQueueMs: number;
   /** What Retry-After says. */
   retryAfterSeconds: number;
-  /** Paths never refused: the waiting room's own routes are where a crowd is meant to wait. */
+  /**
+   * Paths never refused nor counted: the waiting room's own routes are where a crowd is meant to wait, and its
+   * event stream stays open as long as the fan waits.
+   */
   exempt?: (path: string) => boolean;
   /**
    * Requests that are the point of the service (a booking): refused only when too many are in flight, never for
@@ -54,7 +57,9 @@ export function loadShedder(options: LoadShedderOptions): RequestHandler {
   };
 
   return (req, res, next) => {
-    if (options.exempt?.(req.path) === true || req.headers.accept === 'text/event-stream') {
+    // Only the service says which routes are never shed (by path): a header the client chooses, such as Accept:
+    // text/event-stream, would let any request past the shedder and out of the count.
+    if (options.exempt?.(req.path) === true) {
       next();
       return;
     }

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { exportJWK, generateKeyPair, type JWTVerifyGetKey, SignJWT } from 'jose';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, accessTokenVerifier } from '../src/index.ts';
+import {
+  ACCESS_TOKEN_AUDIENCE,
+  ACCESS_TOKEN_ISSUER,
+  accessTokenVerifier,
+  authenticate,
+  createHttpApp,
+  listen,
+} from '../src/index.ts';
+import { httpClient, testAppOptions } from '../src/testing/index.ts';
 
 describe('access token verifier', () => {
   async function signer() {
@@ -23,7 +31,18 @@ describe('access token verifier', () => {
         .setIssuedAt()
         .setExpirationTime(expiresIn)
         .sign(privateKey);
-    return { keys, sign, withdraw: () => (published = false), lookups: () => lookups };
+    /** A token signed with the right key, issuer and audience, but missing one claim. */
+    const signWithout = (claim: 'exp' | 'sub') => {
+      const jwt = new SignJWT({ email: 'fan@example.com', roles: ['user'] })
+        .setProtectedHeader({ alg: 'EdDSA', kid: String(jwk.x) })
+        .setIssuer(ACCESS_TOKEN_ISSUER)
+        .setAudience(ACCESS_TOKEN_AUDIENCE)
+        .setIssuedAt();
+      if (claim !== 'exp') jwt.setExpirationTime('10m');
+      if (claim !== 'sub') jwt.setSubject('u1');
+      return jwt.sign(privateKey);
+    };
+    return { keys, sign, signWithout, withdraw: () => (published = false), lookups: () => lookups };
   }
 
   it('checks a token’s signature once, then trusts it for the cache window', async () => {
@@ -65,5 +84,38 @@ describe('access token verifier', () => {
     assert.equal(s.lookups(), before, 'the two newest are remembered');
     await verify(a);
     assert.equal(s.lookups(), before + 1, 'the oldest was forgotten');
+  });
+
+  it('refuses a token without an expiry or without a subject with 401 problem+json, however well signed', async () => {
+    const s = await signer();
+    const verify = accessTokenVerifier(s.keys, { size: 10, seconds: 30 });
+    const server = await listen(
+      createHttpApp({
+        ...testAppOptions('token-test'),
+        routes: (app) => {
+          app.get('/me', authenticate(verify), (_req, res) => {
+            res.json({ userId: res.locals.principal?.userId });
+          });
+        },
+      }),
+      '127.0.0.1',
+      0,
+    );
+    try {
+      const http = httpClient(server.url);
+      assert.equal((await http.get('/me', { token: await s.sign('10m') })).status, 200);
+      for (const claim of ['exp', 'sub'] as const) {
+        const token = await s.signWithout(claim);
+        // Twice: a refused token must not be remembered as verified either.
+        for (let i = 0; i < 2; i++) {
+          const res = await http.get('/me', { token });
+          assert.equal(res.status, 401, `without ${claim}`);
+          assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+          assert.equal(res.body.type, 'https://reservex.dev/problems/invalid-token');
+        }
+      }
+    } finally {
+      await server.close(1000);
+    }
   });
 });

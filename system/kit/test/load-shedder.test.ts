@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createHttpApp, createServiceMetrics, listen, type RunningServer } from '../src/index.ts';
-import { httpClient, testAppOptions, testInfra } from '../src/testing/index.ts';
+import { httpClient, testAppOptions, testInfra, waitFor } from '../src/testing/index.ts';
 
 describe('shedding at the edge', () => {
   let server: RunningServer;
@@ -89,5 +89,25 @@ describe('shedding at the edge', () => {
     const shed = await metrics.registry.getSingleMetricAsString('http_requests_shed_total');
     assert.match(shed, /reason="in-flight",service="shed-test"} 1/);
     assert.match(shed, /reason="database-queue",service="shed-test"} 1/);
+  });
+
+  it('a request that asks for an event stream is counted and shed like any other; only an exempt route is not', async () => {
+    const http = httpClient(server.url);
+    const stream = { headers: { accept: 'text/event-stream' } };
+    // Two requests in flight, one of them asking for a stream: together they fill the service.
+    const first = http.get('/slow', stream);
+    const second = http.get('/slow');
+    await waitFor(async () => releases.length === 2, { what: 'both slow requests in flight' });
+    assert.equal((await http.get('/db')).status, 503);
+    // The header does not open a way round the shedder.
+    const refused = await http.get('/db', stream);
+    assert.equal(refused.status, 503);
+    assert.equal(refused.body.type, 'https://reservex.dev/problems/overloaded');
+    // The route the service exempts (the waiting room's) is served whatever it accepts.
+    assert.equal((await http.get('/queue/me', stream)).status, 200);
+    for (const release of releases.splice(0)) release();
+    assert.equal((await first).status, 200);
+    assert.equal((await second).status, 200);
+    assert.equal((await http.get('/db', stream)).status, 200);
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { TOPICS } from '@reservex/contracts';
 import { anEvent, startTicketStack, type TicketStack } from './ticket-fixture.ts';
 
 describe('ticket-service API', () => {
@@ -160,6 +161,38 @@ describe('ticket-service API', () => {
       assert.equal(new Set(results.map((r) => r.body.id)).size, 1);
     });
 
+    it('one Idempotency-Key sent at once for two events makes one reservation; the other is 422, never 500', async () => {
+      const events = [
+        await stack.createEvent(anEvent({ seats: 10 })),
+        await stack.createEvent(anEvent({ seats: 10 })),
+      ];
+      // Each round is a fresh race: the two requests take different locks (one per fan and event) and meet only
+      // at the key.
+      for (let round = 0; round < 10; round++) {
+        const buyer = await stack.newUser();
+        const key = randomUUID();
+        const results = await Promise.all(
+          events.map((event) =>
+            stack.reserve(buyer.token, event.id, [event.seatIds[round]!], { 'idempotency-key': key }),
+          ),
+        );
+        const statuses = results.map((r) => r.status).sort();
+        assert.deepEqual(
+          statuses,
+          [202, 422],
+          `round ${round}: ${JSON.stringify(results.map((r) => r.body))}`,
+        );
+        const refused = results.find((r) => r.status === 422)!;
+        assert.match(refused.headers.get('content-type') ?? '', /application\/problem\+json/);
+        assert.equal(refused.body.type, 'https://reservex.dev/problems/idempotency-key-reused');
+        const { rows } = await stack.ticketDb.query(
+          'SELECT count(*)::int AS n FROM reservations WHERE user_id = $1',
+          [buyer.userId],
+        );
+        assert.equal(rows[0].n, 1);
+      }
+    });
+
     it('a user cannot hold more seats than the event allows, even across reservations', async () => {
       const buyer = await stack.newUser();
       const event = await stack.createEvent(anEvent({ seats: 6, maxSeatsPerUser: 3 }));
@@ -194,6 +227,48 @@ describe('ticket-service API', () => {
       });
       assert.equal(malformed.status, 400);
       assert.deepEqual(await stack.seatStatuses(event.id), { AVAILABLE: 2 });
+    });
+
+    it('once the event has started, a CONFIRMED booking cannot be cancelled (409 event-started); a PENDING one still can', async () => {
+      const buyer = await stack.newUser();
+      const event = await stack.createEvent(anEvent({ seats: 3 }));
+      const confirmed = await stack.reserve(buyer.token, event.id, [event.seatIds[0]!]);
+      const pending = await stack.reserve(buyer.token, event.id, [event.seatIds[1]!]);
+      await stack.publish(TOPICS.paymentCompleted, confirmed.body.id, {
+        reservationId: confirmed.body.id,
+        paymentId: randomUUID(),
+        amount: confirmed.body.amount,
+        capturedAt: new Date().toISOString(),
+      });
+      await stack.waitForReservation(confirmed.body.id, 'CONFIRMED');
+      // The show began a minute ago.
+      await stack.ticketDb.query(
+        "UPDATE events SET sales_open_at = now() - interval '1 hour', starts_at = now() - interval '1 minute' WHERE id = $1",
+        [event.id],
+      );
+      const refused = await stack.ticket.delete(`/api/reservations/${confirmed.body.id}`, {
+        token: buyer.token,
+      });
+      assert.equal(refused.status, 409);
+      assert.match(refused.headers.get('content-type') ?? '', /application\/problem\+json/);
+      assert.equal(refused.body.type, 'https://reservex.dev/problems/event-started');
+      assert.match(refused.body.detail, /started/);
+      const kept = await stack.ticketDb.query('SELECT status, refunded_at FROM reservations WHERE id = $1', [
+        confirmed.body.id,
+      ]);
+      assert.deepEqual(kept.rows[0], { status: 'CONFIRMED', refunded_at: null });
+      const cancellations = await stack.ticketDb.query(
+        'SELECT count(*)::int AS n FROM outbox WHERE key = $1 AND topic = $2',
+        [confirmed.body.id, TOPICS.reservationCancelled],
+      );
+      assert.equal(cancellations.rows[0].n, 0, 'no refund was asked for');
+      // Nothing was paid for the PENDING one yet: letting it go costs nobody anything.
+      const released = await stack.ticket.delete(`/api/reservations/${pending.body.id}`, {
+        token: buyer.token,
+      });
+      assert.equal(released.status, 200);
+      assert.equal(released.body.status, 'CANCELLED');
+      assert.deepEqual(await stack.seatStatuses(event.id), { AVAILABLE: 2, SOLD: 1 });
     });
 
     it('is visible to its owner and admins only; someone else gets 404', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { TOPICS, topicsConsumedBy } from '@reservex/contracts';
 import fc from 'fast-check';
 import {
+  onCancelRequested,
   onHoldEnded,
   onPaymentCompleted,
   onPaymentFailed,
@@ -90,6 +91,24 @@ describe('the reservation saga, step by step (pure decisions)', () => {
   it('the hold ends: a PENDING reservation expires; a decided one does not', () => {
     assert.deepEqual(onHoldEnded(reservation('PENDING')), { kind: 'expire' });
     assert.deepEqual(onHoldEnded(reservation('CONFIRMED')), { kind: 'nothing' });
+  });
+
+  it('a fan cancels: before the event starts, PENDING and CONFIRMED cancel; after, only PENDING does', () => {
+    const startsAt = new Date('2026-12-01T19:00:00Z');
+    const before = new Date('2026-12-01T18:59:59Z');
+    for (const now of [before, startsAt, new Date('2026-12-01T21:00:00Z')])
+      assert.deepEqual(onCancelRequested(reservation('PENDING'), { startsAt }, now), { kind: 'cancel' });
+    assert.deepEqual(onCancelRequested(reservation('CONFIRMED'), { startsAt }, before), { kind: 'cancel' });
+    assert.deepEqual(onCancelRequested(reservation('CONFIRMED'), { startsAt }, startsAt), {
+      kind: 'event-started',
+      startsAt,
+    });
+    for (const status of ['CANCELLED', 'EXPIRED'] as const)
+      assert.deepEqual(
+        onCancelRequested(reservation(status), { startsAt }, before),
+        { kind: 'ended' },
+        status,
+      );
   });
 
   it('the consumer handles exactly the messages the saga definition gives ticket-service', () => {

@@ -8,6 +8,7 @@ import {
 import {
   AdmissionSpent,
   EventNotFound,
+  EventStarted,
   IdempotencyKeyReused,
   NotCancellable,
   ReservationNotFound,
@@ -82,6 +83,14 @@ describe('ticket-service problems (the answers clients branch on)', () => {
       title: 'Not cancellable',
       detail: 'A EXPIRED reservation cannot be cancelled',
       ext: {},
+    });
+    assert.deepEqual(shape(new EventStarted(at)), {
+      status: 409,
+      slug: 'event-started',
+      title: 'Event started',
+      detail:
+        'The event started at 2026-12-01T10:00:00.000Z; a confirmed booking can no longer be cancelled or refunded',
+      ext: { startsAt: '2026-12-01T10:00:00.000Z' },
     });
     assert.deepEqual(shape(new AdmissionSpent()), {
       status: 403,

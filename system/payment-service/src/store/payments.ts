@@ -296,20 +296,25 @@ export async function countRefusedRefunds(db: Queryable): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+/** The statuses a payment is claimed in with a lease and an attempt number: to charge it, or to check on it. */
+export type LeasedStatus = Extract<PaymentStatus, 'PROCESSING' | 'IN_DOUBT'>;
+
 /**
- * Keeps a claim alive while its charge is in flight, so no other attempt picks the payment up meanwhile. Only
- * the attempt that holds the claim (same attempt number) can extend it; false when the claim is lost.
+ * Keeps a claim alive while its calls to the provider are in flight, so no other attempt picks the payment up
+ * meanwhile. Only the attempt that holds the claim (same attempt number) can extend it, and only while the payment
+ * is still in the status it was claimed in; false when the claim is lost.
  */
 export async function extendLease(
   db: Queryable,
   paymentId: string,
   attempt: number,
   leaseSeconds: number,
+  status: LeasedStatus,
 ): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE payments SET lease_until = now() + make_interval(secs => $3)
-     WHERE id = $1 AND attempts = $2 AND status = 'PROCESSING'`,
-    [paymentId, attempt, leaseSeconds],
+     WHERE id = $1 AND attempts = $2 AND status = $4`,
+    [paymentId, attempt, leaseSeconds, status],
   );
   return rowCount === 1;
 }

@@ -7,10 +7,11 @@ import {
   type Tracer,
 } from '@reservex/kit';
 import type { ChargeOutcome } from '../domain/payment-saga.ts';
-import { type ChargeAnswer, chargeKey, type Gateway } from '../gateway/gateway.ts';
+import { chargeKey, type Gateway } from '../gateway/gateway.ts';
 import type { GatewayMetrics } from '../payment-metrics.ts';
-import { type ClaimedPayment, claimProcessingPayments, extendLease } from '../store/payments.ts';
+import { type ClaimedPayment, claimProcessingPayments } from '../store/payments.ts';
 import { settleCharge } from '../use-cases/settle-charge.ts';
+import { keepingTheClaim } from './claim-keeper.ts';
 import { followUp, type Wakeable } from './follow-up.ts';
 
 export interface PaymentProcessorOptions {
@@ -117,7 +118,10 @@ export class PaymentProcessor {
       metrics.charged(outcome.kind === 'unknown' ? 'unknown-earlier-attempt' : outcome.reason, 0);
     } else {
       const started = performance.now();
-      const answer = await this.#chargeKeepingTheClaim(claimed, key);
+      // The claim is kept alive while the provider takes its time, so no other attempt charges meanwhile.
+      const answer = await keepingTheClaim(this.#options, claimed, 'PROCESSING', () =>
+        this.#options.gateway.charge(key, claimed.amount, claimed.currency),
+      );
       metrics.charged(
         answer.kind === 'declined'
           ? answer.reason
@@ -129,23 +133,5 @@ export class PaymentProcessor {
       outcome = answer.kind === 'unknown' ? { kind: 'unknown' } : answer;
     }
     followUp(await settleCharge(pool, claimed.id, outcome, claimed.attempts), this.#options);
-  }
-
-  /** The claim is kept alive while the provider takes its time, so no other attempt charges meanwhile. */
-  async #chargeKeepingTheClaim(claimed: ClaimedPayment, key: string): Promise<ChargeAnswer> {
-    const { pool, gateway, leaseSeconds, logger } = this.#options;
-    const keepAlive = setInterval(
-      () => {
-        extendLease(pool, claimed.id, claimed.attempts, leaseSeconds).catch((error) =>
-          logger.warn({ err: error, paymentId: claimed.id }, 'could not extend the lease'),
-        );
-      },
-      Math.max(250, (leaseSeconds * 1000) / 3),
-    );
-    try {
-      return await gateway.charge(key, claimed.amount, claimed.currency);
-    } finally {
-      clearInterval(keepAlive);
-    }
   }
 }

@@ -1,9 +1,16 @@
 import { BackgroundLoop, type Logger, type Pool } from '@reservex/kit';
-import { backoffMs, chargeWindow, onProviderRecord, type ProviderRecord } from '../domain/payment-saga.ts';
+import {
+  backoffMs,
+  chargeWindow,
+  type OnProviderRecord,
+  onProviderRecord,
+  type ProviderRecord,
+} from '../domain/payment-saga.ts';
 import { chargeKey, type Gateway } from '../gateway/gateway.ts';
 import type { GatewayMetrics } from '../payment-metrics.ts';
 import { type ClaimedPayment, checkAgainLater, claimPaymentsInDoubt } from '../store/payments.ts';
 import { chargeAgain, settleCharge } from '../use-cases/settle-charge.ts';
+import { keepingTheClaim } from './claim-keeper.ts';
 import { followUp, type Wakeable } from './follow-up.ts';
 
 export interface ReconcilerOptions {
@@ -73,19 +80,12 @@ export class Reconciler {
   }
 
   async #check(payment: ClaimedPayment): Promise<void> {
-    const { pool, gateway, metrics, backoff, voidMarginMs } = this.#options;
-    const key = chargeKey(payment.reservationId);
-    const window = chargeWindow(payment, Date.now(), voidMarginMs);
-    const looked = await gateway.lookup(key);
-    metrics.checked(`lookup-${looked.kind}`);
-    let step = onProviderRecord(asRecord(looked), window);
-    if (step.kind === 'void') {
-      const voided = await gateway.void(key);
-      metrics.checked(`void-${voided.kind}`);
-      step = onProviderRecord(asRecord(voided), window);
-      // A void answers with an outcome or nothing known; it never asks to void again.
-      if (step.kind === 'void') step = { kind: 'wait' };
-    }
+    const { pool, backoff } = this.#options;
+    // A lookup and a void can each take the gateway's whole deadline, together longer than the lease: the claim is
+    // kept alive meanwhile, so that another instance does not check (and void) the same key at the same time.
+    const step = await keepingTheClaim(this.#options, payment, 'IN_DOUBT', () =>
+      this.#askTheProvider(payment),
+    );
     switch (step.kind) {
       case 'settle':
         followUp(await settleCharge(pool, payment.id, step.outcome, payment.attempts), {
@@ -100,6 +100,22 @@ export class Reconciler {
         await checkAgainLater(pool, payment.id, payment.attempts, backoffMs(payment.checks, backoff));
         return;
     }
+  }
+
+  /** What the provider holds under the charge key, and the step it calls for: voided first if the window says so. */
+  async #askTheProvider(payment: ClaimedPayment): Promise<OnProviderRecord> {
+    const { gateway, metrics, voidMarginMs } = this.#options;
+    const key = chargeKey(payment.reservationId);
+    const window = chargeWindow(payment, Date.now(), voidMarginMs);
+    const looked = await gateway.lookup(key);
+    metrics.checked(`lookup-${looked.kind}`);
+    const step = onProviderRecord(asRecord(looked), window);
+    if (step.kind !== 'void') return step;
+    const voided = await gateway.void(key);
+    metrics.checked(`void-${voided.kind}`);
+    const after = onProviderRecord(asRecord(voided), window);
+    // A void answers with an outcome or nothing known; it never asks to void again.
+    return after.kind === 'void' ? { kind: 'wait' } : after;
   }
 }
 

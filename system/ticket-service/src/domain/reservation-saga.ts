@@ -59,6 +59,39 @@ export function onHoldEnded(reservation: ReservationState): OnHoldEnded {
   return reservation.status === 'PENDING' ? { kind: 'expire' } : { kind: 'nothing' };
 }
 
+export type OnCancelRequested =
+  | { kind: 'cancel' }
+  /** Already CANCELLED or EXPIRED: nothing left to cancel. */
+  | { kind: 'ended' }
+  /** A ticket for a show that has begun: not given back for a refund. */
+  | { kind: 'event-started'; startsAt: Date };
+
+/**
+ * A fan cancels: a PENDING booking releases its seats, a CONFIRMED one is also refunded, through the saga. Once
+ * the event has started a CONFIRMED booking is a ticket for a show already under way, and a full refund then
+ * would let a fan attend and still get their money back: refused. A PENDING booking may still be cancelled after
+ * the start: nothing has been paid for it yet (a capture that lands later is refunded by the saga), so letting it
+ * go costs nothing, while refusing would leave the fan to be charged for a show already under way, since a
+ * payment that started in time may still confirm it after the start (the hold rule).
+ */
+export function onCancelRequested(
+  reservation: Pick<ReservationState, 'status'>,
+  event: { startsAt: Date },
+  now: Date,
+): OnCancelRequested {
+  switch (reservation.status) {
+    case 'PENDING':
+      return { kind: 'cancel' };
+    case 'CONFIRMED':
+      return now.getTime() >= event.startsAt.getTime()
+        ? { kind: 'event-started', startsAt: event.startsAt }
+        : { kind: 'cancel' };
+    case 'CANCELLED':
+    case 'EXPIRED':
+      return { kind: 'ended' };
+  }
+}
+
 function endedBecause(reservation: ReservationState): CancellationReason {
   if (reservation.status === 'EXPIRED') return 'expired';
   return reservation.reason === 'payment-failed' ? 'payment-failed' : 'user-cancelled';

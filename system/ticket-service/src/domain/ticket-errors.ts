@@ -59,6 +59,18 @@ export class NotCancellable extends ProblemError {
   }
 }
 
+export class EventStarted extends ProblemError {
+  constructor(startsAt: Date) {
+    super(
+      409,
+      'event-started',
+      'Event started',
+      `The event started at ${startsAt.toISOString()}; a confirmed booking can no longer be cancelled or refunded`,
+      { extensions: { startsAt: startsAt.toISOString() } },
+    );
+  }
+}
+
 export class SalesClosed extends ProblemError {
   constructor(startsAt: Date) {
     super(

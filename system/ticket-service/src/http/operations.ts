@@ -233,7 +233,7 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
       403: problem('No admission, or one that is forged, another fan’s, expired or spent'),
       404: problem('No such event'),
       409: problem('A seat is taken, sales are not open or closed, or the per-fan seat limit is reached'),
-      422: problem('Idempotency-Key reused with another body'),
+      422: problem('Idempotency-Key reused with another body (another event or other seats)'),
     },
     links: {
       202: {
@@ -280,14 +280,17 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     method: 'delete',
     path: '/api/reservations/:id',
     operationId: 'cancelReservation',
-    summary: 'Cancel a reservation; a confirmed one is refunded through the saga',
+    summary:
+      'Cancel a reservation; a confirmed one is refunded through the saga, until the event starts (then 409 event-started)',
     tag: 'reservations',
     caller: 'user',
     params: idParam,
     responses: {
       200: { description: 'CANCELLED', schema: reservationView },
       404: problem('No such reservation, or not the caller’s'),
-      409: problem('Already ended (cancelled or expired)'),
+      409: problem(
+        'Already ended (cancelled or expired: not-cancellable), or confirmed and the event has started (event-started)',
+      ),
     },
   },
 ];

@@ -8,7 +8,7 @@ import {
   withTransaction,
 } from '@reservex/kit';
 import type { ReservationStatus } from '../domain/reservation-status.ts';
-import { AdmissionSpent, SeatUnavailable } from '../domain/ticket-errors.ts';
+import { AdmissionSpent, IdempotencyKeyReused, SeatUnavailable } from '../domain/ticket-errors.ts';
 
 export interface Reservation {
   id: string;
@@ -78,8 +78,10 @@ const CONTENTION = new Set(['40P01', '40001']);
 
 /**
  * The booking's transaction, with PostgreSQL's answers turned into the domain's: a lost race for a seat is
- * SeatUnavailable, and a second booking with one admission is AdmissionSpent (the unique key is what makes an
- * admission single-use).
+ * SeatUnavailable, a second booking with one admission is AdmissionSpent (the unique key is what makes an
+ * admission single-use), and a second booking with one Idempotency-Key is IdempotencyKeyReused. The booker's lock
+ * is per (fan, event), so a fan's two requests for two events with the same key both get past the replay check and
+ * meet only at the key's unique index (user, key): the one that commits second was another request under that key.
  */
 export async function inBookingTransaction<T>(
   pool: Pool,
@@ -90,6 +92,7 @@ export async function inBookingTransaction<T>(
     return await withTransaction(pool, work);
   } catch (error) {
     if (isUniqueViolation(error, 'reservations_admission_once')) throw new AdmissionSpent();
+    if (isUniqueViolation(error, 'reservations_idempotency_key')) throw new IdempotencyKeyReused();
     if (CONTENTION.has((error as { code?: string }).code ?? '')) throw new SeatUnavailable([...seatIds]);
     throw error;
   }

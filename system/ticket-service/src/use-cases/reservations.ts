@@ -1,6 +1,8 @@
 import { type Pool, type Principal, withTransaction } from '@reservex/kit';
-import { NotCancellable, ReservationNotFound } from '../domain/ticket-errors.ts';
+import { onCancelRequested } from '../domain/reservation-saga.ts';
+import { EventStarted, NotCancellable, ReservationNotFound } from '../domain/ticket-errors.ts';
 import type { SagaStages } from '../saga-stages.ts';
+import { findEvent } from '../store/events.ts';
 import {
   findReservation,
   lockReservation,
@@ -74,12 +76,19 @@ export function reservationUseCases(deps: { pool: Pool; relay: { wake(): void };
       return Promise.all(rows.map((r) => viewOf(pool, r)));
     },
 
-    /** PENDING: the seats are released. CONFIRMED: also refunded, by the payment service, through the saga. */
+    /**
+     * PENDING: the seats are released. CONFIRMED: also refunded, by the payment service, through the saga; not
+     * once the event has started (onCancelRequested).
+     */
     async cancel(principal: Principal, id: string): Promise<ReservationView> {
       const cancelled = await withTransaction(pool, async (tx) => {
         const r = await lockReservation(tx, id);
         if (r === undefined || !mayRead(principal, r)) throw new ReservationNotFound();
-        if (r.status !== 'PENDING' && r.status !== 'CONFIRMED') throw new NotCancellable(r.status);
+        // The reservation's foreign key keeps its event.
+        const event = (await findEvent(tx, r.eventId))!;
+        const decision = onCancelRequested(r, event, new Date());
+        if (decision.kind === 'ended') throw new NotCancellable(r.status);
+        if (decision.kind === 'event-started') throw new EventStarted(decision.startsAt);
         await applyTransition(tx, r, 'cancel');
         return r;
       });
