@@ -47,7 +47,10 @@ describe('a claim on a payment outlives a slow provider (real PostgreSQL and pro
     await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
     provider = await startTestProvider();
     const gateway = providerClient({ url: provider.url, apiKey: provider.apiKey, timeoutMs: 8000 });
-    const metrics = gatewayMetrics(createServiceMetrics('reconciler-lease'), async () => 0);
+    const metrics = gatewayMetrics(createServiceMetrics('reconciler-lease'), {
+      inDoubt: async () => 0,
+      refundsRefused: async () => 0,
+    });
     const nobody = { wake() {} };
     const common = { pool, gateway, logger, metrics, relay: nobody, leaseSeconds, idleMs: 1000 };
     const options: ReconcilerOptions = {
