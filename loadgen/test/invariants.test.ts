@@ -145,7 +145,7 @@ describe('the invariant checker', () => {
     // The provider's books, as its API would have written them.
     await capture(confirmed, 200);
     await provider.query(
-      "INSERT INTO charges (idempotency_key, amount, currency, status, decline_reason) VALUES ($1, 100, 'KRW', 'declined', 'card-declined')",
+      "INSERT INTO charges (idempotency_key, amount, currency, status, decline_reason, decided_at) VALUES ($1, 100, 'KRW', 'declined', 'card-declined', now())",
       [`charge:${failed}`],
     );
     await capture(refunded, 100);
@@ -190,7 +190,7 @@ describe('the invariant checker', () => {
 
   async function capture(reservationId: string, amount: number, key = `charge:${reservationId}`) {
     await provider.query(
-      "INSERT INTO charges (idempotency_key, amount, currency, status) VALUES ($1, $2, 'KRW', 'captured') ON CONFLICT DO NOTHING",
+      "INSERT INTO charges (idempotency_key, amount, currency, status, decided_at) VALUES ($1, $2, 'KRW', 'captured', now()) ON CONFLICT DO NOTHING",
       [key, amount],
     );
     await provider.query(
