@@ -556,6 +556,12 @@ describe('the invariant checker', () => {
       'failed-payment-compensated',
       /payment failed \(card-declined\) but the reservation ended EXPIRED/,
     );
+    // A decline that came only after settle-by: the hold was over, and the sweep may expire it before reading it.
+    await ticket.query(
+      "UPDATE reservations SET expires_at = now() - interval '3 minutes', settle_by = now() - interval '2 minutes' WHERE id = $1",
+      [failed],
+    );
+    assert.equal((await check(eventId)).get('failed-payment-compensated')!.verdict, 'PASS');
   });
 
   it('history-consistent catches a seat that was in two live reservations for a moment and then healed, which the final state hides', async () => {

@@ -17,7 +17,7 @@ export const failedPaymentsCompensated: InvariantCheck = {
       [eventId],
     );
     const reservations = await ticket.query(
-      `SELECT r.id::text, r.status, r.reason, r.ended_at,
+      `SELECT r.id::text, r.status, r.reason, r.ended_at, r.settle_by,
               (SELECT count(*)::int FROM seats s WHERE s.reservation_id = r.id) AS seats_still_held
        FROM reservations r WHERE r.id = ANY($1::uuid[])`,
       [failed.rows.map((p) => p.reservation_id)],
@@ -39,9 +39,11 @@ export const failedPaymentsCompensated: InvariantCheck = {
       if (r.seats_still_held > 0 && r.status !== 'PENDING' && r.status !== 'CONFIRMED')
         problem('ended, but still holds seats');
       if (REFUSED_BEFORE_CHARGING.includes(p.failure_reason)) continue;
-      // Ended before the payment failed (by the fan, or by the settle-by sweep): nothing left to compensate.
+      // Ended before the payment failed (by the fan, or by the settle-by sweep): nothing left to compensate. So did
+      // a hold whose payment failed only after its settle-by: the sweep may then expire it before it reads the
+      // failure, since it keeps a hold PENDING past settle-by only while results could still confirm it.
       const endedFirst = r.ended_at !== null && r.ended_at <= p.failed_at;
-      if (endedFirst) continue;
+      if (endedFirst || p.failed_at >= r.settle_by) continue;
       // CANCELLED for the failure, or by the fan whose cancel overtook the failure's message: either way explicit.
       if (r.status === 'CANCELLED') compensated++;
       else
