@@ -9,12 +9,8 @@ import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { httpClient } from '../loadgen/src/http-client.ts';
-import { Recorder } from '../loadgen/src/recorder.ts';
-import { adminToken } from '../loadgen/src/sign-in.ts';
-import { ensureStack } from '../loadgen/src/stack.ts';
-import { defaultTargets } from '../loadgen/src/targets.ts';
-import { pythonTool, SCHEMATHESIS } from './tools/python-tool.ts';
+import { adminToken, httpClient, Recorder } from '@reservex/loadgen';
+import { defaultTargets, ensureStack, pythonTool, SCHEMATHESIS } from '@reservex/stack';
 
 const ROOT = resolve(import.meta.dirname, '..');
 

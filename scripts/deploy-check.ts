@@ -12,8 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cacheDir, type GoTool, goTool } from './tools/go-tool.ts';
-import { type PythonTool, pythonTool } from './tools/python-tool.ts';
+import { cacheDir, type GoTool, goTool, type PythonTool, pythonTool } from '@reservex/stack';
 
 const ROOT = resolve(import.meta.dirname, '..');
 

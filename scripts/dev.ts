@@ -4,9 +4,7 @@
 // them all gracefully.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseReplicas } from '../loadgen/src/replicas.ts';
-import { ensureStack } from '../loadgen/src/stack.ts';
-import { defaultTargets } from '../loadgen/src/targets.ts';
+import { defaultTargets, ensureStack, parseReplicas } from '@reservex/stack';
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { replicas: { type: 'string' } } });
 const replicas = parseReplicas(values.replicas ?? process.env.RESERVEX_REPLICAS);

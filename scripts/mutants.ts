@@ -143,8 +143,9 @@ function main(argv: string[]): number {
   }
   // The checks need the real servers, as npm test does.
   if (
-    spawnSync(process.execPath, [join(ROOT, 'scripts/infra/cli.ts'), 'up', '--quiet'], { stdio: 'inherit' })
-      .status !== 0
+    spawnSync(process.execPath, [join(ROOT, 'stack', 'src', 'infra', 'cli.ts'), 'up', '--quiet'], {
+      stdio: 'inherit',
+    }).status !== 0
   )
     return 1;
   let survived = 0;

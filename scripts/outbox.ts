@@ -9,8 +9,8 @@ import {
   setAsideMessages,
   withTransaction,
 } from '@reservex/kit';
+import { defaultTargets } from '@reservex/stack';
 import pg from 'pg';
-import { defaultTargets } from '../loadgen/src/targets.ts';
 
 const USAGE = `usage: npm run outbox -- <list|replay> <service> [--id N]... [--all] [--json]
   <service>  ticket-service or payment-service (database from TICKET_DATABASE_URL / PAYMENT_DATABASE_URL)

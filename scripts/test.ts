@@ -1,15 +1,15 @@
 // npm test: the real servers come from testcontainers when a Docker engine answers, otherwise from the
 // local-mode infra (npm run infra:up). Either way nothing is mocked. Extra arguments go to mocha.
 import { spawnSync } from 'node:child_process';
-import { CHROMIUM_PATHS } from '../loadgen/src/report/browser-check.ts';
-import { dockerEngineReachable } from './infra/docker-mode.ts';
-import { ensurePackage } from './infra/os-packages.ts';
+import { CHROMIUM_PATHS, dockerEngineReachable, ensurePackage } from '@reservex/stack';
 
 const args = process.argv.slice(2);
 const useContainers = process.env.RESERVEX_INFRA_MODE !== 'local' && dockerEngineReachable();
 
 if (!useContainers) {
-  const infra = spawnSync(process.execPath, ['scripts/infra/cli.ts', 'up', '--quiet'], { stdio: 'inherit' });
+  const infra = spawnSync(process.execPath, ['stack/src/infra/cli.ts', 'up', '--quiet'], {
+    stdio: 'inherit',
+  });
   if (infra.status !== 0) {
     console.error('test: the local infrastructure did not come up; read the logs under .infra/logs/');
     process.exit(infra.status ?? 1);

@@ -1,16 +1,14 @@
 import { join, resolve } from 'node:path';
 import { en, Faker } from '@faker-js/faker';
+import type { ServiceName } from '@reservex/stack';
+import { defaultTargets, ensureStack, replicaPort, type Targets } from '@reservex/stack';
 import type { Redis } from 'ioredis';
-import type { ServiceName } from '../src/chaos/target-names.ts';
-import { FAN_PASSWORD, seedFanAccounts } from '../src/fan-accounts.ts';
-import { httpClient } from '../src/http-client.ts';
-import { inBatches } from '../src/in-batches.ts';
-import { replicaPort } from '../src/load-balancer.ts';
-import { setProviderFaults } from '../src/provider-faults.ts';
-import { Recorder } from '../src/recorder.ts';
-import { adminToken, signIn } from '../src/sign-in.ts';
-import { ensureStack } from '../src/stack.ts';
-import { defaultTargets, type Targets } from '../src/targets.ts';
+import { FAN_PASSWORD, seedFanAccounts } from '../src/fans/fan-accounts.ts';
+import { httpClient } from '../src/fans/http-client.ts';
+import { adminToken, signIn } from '../src/fans/sign-in.ts';
+import { inBatches } from '../src/run/in-batches.ts';
+import { setProviderFaults } from '../src/run/provider-faults.ts';
+import { Recorder } from '../src/run/recorder.ts';
 
 export interface EventLayout {
   holdSeconds: number;

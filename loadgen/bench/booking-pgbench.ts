@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger, KIT_MIGRATIONS_DIR, runMigrations } from '@reservex/kit';
+import type { Targets } from '@reservex/stack';
 import pg from 'pg';
-import type { Targets } from '../src/targets.ts';
 import { withDatabase } from './bench-stack.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');

@@ -1,4 +1,4 @@
-import { percentile } from '../src/recorder.ts';
+import { percentile } from '../src/run/recorder.ts';
 
 /**
  * The legs of a confirmed booking, from the timestamps each service wrote in its own database (PostgreSQL's now(),

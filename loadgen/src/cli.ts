@@ -3,12 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@reservex/kit';
-import { type CheckerOptions, checkInvariants } from './invariants/index.ts';
 // npm run scenario -- <name|file> [--scale N] [--seed S] [--json out.json] [--html out.html] [--target …]
-import { parseReplicas, ReplicasError } from './replicas.ts';
-import { runScenario } from './run-scenario.ts';
+import { defaultTargets, parseReplicas, ReplicasError, type Targets } from '@reservex/stack';
+import { type CheckerOptions, checkInvariants } from './invariants/index.ts';
+import { runScenario } from './run/run-scenario.ts';
 import { capacity, listScenarios, loadScenario, ScenarioError, scaleScenario } from './scenario.ts';
-import { defaultTargets, type Targets } from './targets.ts';
 
 const USAGE = `usage: npm run scenario -- <name|file> [options]
        npm run scenario:flash-sale [-- options]

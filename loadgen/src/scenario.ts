@@ -1,11 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { faultProfileSchema } from '@reservex/contracts';
+import { SERVICES } from '@reservex/stack';
 import { z } from 'zod';
 import { faultSchema } from './chaos/faults.ts';
-import { SERVICES } from './chaos/target-names.ts';
-import { MISBEHAVIOURS } from './misbehaviour-kinds.ts';
-import { EXPECTATION, FACT_NAMES } from './run-facts.ts';
+import { MISBEHAVIOURS } from './fans/misbehaviour-kinds.ts';
+import { EXPECTATION, FACT_NAMES } from './run/run-facts.ts';
 
 /** One declarative file per scenario, under scenarios/. Every field is checked before anything starts. */
 export const scenarioSchema = z.strictObject({

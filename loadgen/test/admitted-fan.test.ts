@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { createTracing, tracingConfigSchema } from '@reservex/kit';
 import { waitFor } from '@reservex/kit/testing';
-import { TokenPool } from '../src/adversaries.ts';
-import { httpClient } from '../src/http-client.ts';
+import { defaultTargets } from '@reservex/stack';
+import { TokenPool } from '../src/fans/adversaries.ts';
+import { httpClient } from '../src/fans/http-client.ts';
+import type { MapSeat } from '../src/fans/seat-choice.ts';
+import { SeatMapView } from '../src/fans/seat-map-view.ts';
+import { afterQueue, type Fan, type RunContext } from '../src/fans/virtual-user.ts';
+import { waitingFans } from '../src/fans/waiting-fans.ts';
 import { seededRandom } from '../src/random.ts';
-import { Recorder } from '../src/recorder.ts';
+import { Recorder } from '../src/run/recorder.ts';
 import { loadScenario } from '../src/scenario.ts';
-import type { MapSeat } from '../src/seat-choice.ts';
-import { SeatMapView } from '../src/seat-map-view.ts';
-import { defaultTargets } from '../src/targets.ts';
-import { afterQueue, type Fan, type RunContext } from '../src/virtual-user.ts';
-import { waitingFans } from '../src/waiting-fans.ts';
 import { standIn } from './stand-in.ts';
 
 const tracer = createTracing('admitted-fan-test', tracingConfigSchema.parse({})).tracer;

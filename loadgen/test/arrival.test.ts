@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Crowd } from '../src/arrival.ts';
+import { Crowd } from '../src/fans/arrival.ts';
 
 describe('the crowd arriving in turn, behind one timer', () => {
   it('starts each journey in order and not before its time, and is done only when the last journey ends', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { summarise } from '../src/browser-fans.ts';
+import { summarise } from '../src/fans/browser-fans.ts';
 import { browserFanRows } from '../src/report/run-report.ts';
 
 const vitals = (over: Record<string, number | null> = {}) => ({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { goodputVerdicts, overloadScenario, withGoodputVsOne } from '../src/overload-family.ts';
 import { collapseFigures, collapseLimits } from '../src/report/collapse.ts';
+import { goodputVerdicts, overloadScenario, withGoodputVsOne } from '../src/run/overload-family.ts';
 import { loadScenario } from '../src/scenario.ts';
 
 const recorder = (

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { doubleSubmitAnswered } from '../src/virtual-user.ts';
+import { doubleSubmitAnswered } from '../src/fans/adversaries.ts';
 
 const booked = (id: string, at = 2) => ({ status: 202, body: { id }, at });
 const refused = (status: number, at = 1) => ({ status, body: { type: 'x' }, at });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { waitFor } from '@reservex/kit/testing';
-import { DueQueue } from '../src/due-queue.ts';
+import { DueQueue } from '../src/fans/due-queue.ts';
 import { seededRandom } from '../src/random.ts';
 
 const until = (done: () => boolean, what: string) =>

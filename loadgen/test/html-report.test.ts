@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Recorder } from '../src/recorder.ts';
 import { emptyCharts, REPORT_CHARTS, renderedCharts } from '../src/report/browser-check.ts';
 import { renderHtml } from '../src/report/html-report.ts';
 import { buildReport } from '../src/report/run-report.ts';
+import { Recorder } from '../src/run/recorder.ts';
 import { loadScenario } from '../src/scenario.ts';
 
 /** A report as a run builds it, from a recorder that watched `seconds` seconds of a sale. */

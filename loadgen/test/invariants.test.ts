@@ -13,8 +13,8 @@ import {
 import { createTestDatabase, type TestDatabase, testInfra } from '@reservex/kit/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import type { Refusal } from '../src/fans/misbehaviour-kinds.ts';
 import { type CheckResult, checkInvariants } from '../src/invariants/index.ts';
-import type { Refusal } from '../src/misbehaviour-kinds.ts';
 
 const logger = createLogger('invariants-test', 'silent');
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { misbehaveAfterBooking } from '../src/adversaries.ts';
-import { httpClient } from '../src/http-client.ts';
+import { misbehaveAfterBooking } from '../src/fans/adversaries.ts';
+import { httpClient } from '../src/fans/http-client.ts';
 import { seededRandom } from '../src/random.ts';
-import { Recorder } from '../src/recorder.ts';
+import { Recorder } from '../src/run/recorder.ts';
 import { standIn } from './stand-in.ts';
 
 describe('a misbehaving fan, judged', () => {

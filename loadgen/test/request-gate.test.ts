@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { RequestGate } from '../src/request-gate.ts';
+import { RequestGate } from '../src/fans/request-gate.ts';
 
 describe('the request gate', () => {
   it('lets at most its limit through at once, the rest in arrival order, and newcomers never overtake', async () => {

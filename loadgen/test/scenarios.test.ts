@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { injectsFaults } from '../src/report/collapse.ts';
-import { EXPECTATION } from '../src/run-facts.ts';
+import { EXPECTATION } from '../src/run/run-facts.ts';
 import { listScenarios, loadScenario, ScenarioError, scaleScenario } from '../src/scenario.ts';
 
 const README = readFileSync(resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');

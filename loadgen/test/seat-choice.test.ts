@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chooseSeats, type MapSeat, seatIndex } from '../src/seat-choice.ts';
+import { chooseSeats, type MapSeat, seatIndex } from '../src/fans/seat-choice.ts';
 
 function venue(sections: { name: string; price: number; seats: number }[]): MapSeat[] {
   return sections.flatMap((s) =>

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { judgeLoadGenerator, startSelfMonitor } from '../src/self-monitor.ts';
+import { judgeLoadGenerator, startSelfMonitor } from '../src/run/self-monitor.ts';
 
 describe('the load generator watching itself', () => {
   it('flags a run where it was the bottleneck, by CPU or by a late event loop, and clears one where it kept up', () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { activeTraceIds, createTracing, type Span, tracingConfigSchema } from '@reservex/kit';
-import { httpClient } from '../src/http-client.ts';
+import { httpClient } from '../src/fans/http-client.ts';
+import { type Admission, type QueuedFan, waitingFans } from '../src/fans/waiting-fans.ts';
 import { seededRandom } from '../src/random.ts';
-import { Recorder } from '../src/recorder.ts';
-import { type Admission, type QueuedFan, waitingFans } from '../src/waiting-fans.ts';
+import { Recorder } from '../src/run/recorder.ts';
 import { standIn } from './stand-in.ts';
 
 type Answer = (fan: string, poll: number) => { status?: number; body: object; retryAfter?: string };

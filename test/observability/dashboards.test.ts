@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { harnessMetrics } from '../../loadgen/src/harness-metrics.ts';
-import { Recorder } from '../../loadgen/src/recorder.ts';
+import { harnessMetrics, Recorder } from '@reservex/loadgen';
 import { type SagaStack, startSagaStack } from '../support/saga-stack.ts';
 import {
   type Dashboard,

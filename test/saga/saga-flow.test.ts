@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { testInfra, waitFor } from '@reservex/kit/testing';
-import { checkInvariants } from '../../loadgen/src/invariants/index.ts';
+import { checkInvariants } from '@reservex/loadgen';
 import { anEvent, type SagaStack, startSagaStack } from '../support/saga-stack.ts';
 
 describe('the reservation saga', () => {

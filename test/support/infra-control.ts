@@ -1,7 +1,12 @@
-import { startKafka, stopKafka } from '../../scripts/infra/local-kafka.ts';
-import { startPostgres, stopPostgres } from '../../scripts/infra/local-postgres.ts';
-import { startRedis, stopRedis } from '../../scripts/infra/local-redis.ts';
-import { readInfraSettings } from '../../scripts/infra/settings.ts';
+import {
+  readInfraSettings,
+  startKafka,
+  startPostgres,
+  startRedis,
+  stopKafka,
+  stopPostgres,
+  stopRedis,
+} from '@reservex/stack';
 
 export type InfraComponent = 'kafka' | 'postgres' | 'redis';
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { launchChromium } from '@reservex/loadgen';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../../loadgen/src/browser-fans.ts';
-import { ensureWebBuild, startWebServer } from '../../web/server/web-server.ts';
+import { ensureWebBuild, startWebServer } from '@reservex/web/server';
 import { type SagaStack, startSagaStack } from '../support/saga-stack.ts';
 
 export const SCREENSHOTS = resolve(import.meta.dirname, '..', '..', 'reports', 'web');

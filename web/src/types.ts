@@ -3,7 +3,7 @@ import type {
   queueStatusView,
   reservationView,
   seatMapView,
-} from '../../system/ticket-service/src/http/views.ts';
+} from '@reservex/ticket-service/views';
 
 /**
  * The API's answers as the page reads them. Where ticket-service states an answer as a schema (its OpenAPI

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StartedStack } from '../stack.ts';
+import type { StartedStack, TargetName } from '@reservex/stack';
 import { describeFault, type Fault } from './faults.ts';
-import type { TargetName } from './target-names.ts';
 
 /** The payment provider's own switches, through its API. */
 export interface ProviderControl {

@@ -1,5 +1,5 @@
+import { INFRA, SERVICES, type TargetName } from '@reservex/stack';
 import { z } from 'zod';
-import { INFRA, SERVICES, type TargetName } from './target-names.ts';
 
 const at = z.number().min(-3600).max(3600);
 const target = z.enum([...SERVICES, ...INFRA]);

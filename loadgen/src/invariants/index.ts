@@ -1,6 +1,6 @@
+import { harnessPool } from '@reservex/stack';
 import { Redis } from 'ioredis';
-import { harnessPool } from '../harness-pool.ts';
-import type { Refusal } from '../misbehaviour-kinds.ts';
+import type { Refusal } from '../fans/misbehaviour-kinds.ts';
 import { confirmedIffCaptured } from './confirmed-iff-captured.ts';
 import { everyMessageDelivered } from './every-message-delivered.ts';
 import { failedPaymentsCompensated } from './failed-payments-compensated.ts';

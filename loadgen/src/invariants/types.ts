@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Refusal } from '../misbehaviour-kinds.ts';
+import type { Refusal } from '../fans/misbehaviour-kinds.ts';
 
 export interface CheckContext {
   ticket: pg.Pool;

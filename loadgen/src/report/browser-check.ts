@@ -2,20 +2,15 @@
 // series, how many points each has, and the size of the rendered line. Talks the DevTools protocol over the
 // WebSocket built into Node, so no browser-automation package is needed.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { CHROMIUM_PATHS, findChromium } from '@reservex/stack';
 
 export interface RenderedChart {
   id: string;
   series: Array<{ name: string; points: number; width: number; height: number }>;
-}
-
-export const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-
-export function findChromium(): string | undefined {
-  return [process.env.CHROMIUM_PATH, ...CHROMIUM_PATHS].find((p) => p !== undefined && existsSync(p));
 }
 
 async function devtoolsUrl(browser: ChildProcess): Promise<string> {

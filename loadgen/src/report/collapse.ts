@@ -1,6 +1,6 @@
-import type { PaymentFigures } from '../payment-figures.ts';
-import type { Recorder } from '../recorder.ts';
-import type { RunFacts } from '../run-facts.ts';
+import type { PaymentFigures } from '../run/payment-figures.ts';
+import type { Recorder } from '../run/recorder.ts';
+import type { RunFacts } from '../run/run-facts.ts';
 import type { Scenario } from '../scenario.ts';
 
 /**

@@ -1,12 +1,12 @@
-import type { BrowserFansReport, Distribution } from '../browser-fans.ts';
 import type { Fault } from '../chaos/faults.ts';
+import type { BrowserFansReport, Distribution } from '../fans/browser-fans.ts';
 import type { CheckerOptions, CheckResult } from '../invariants/index.ts';
-import type { PaymentFigures } from '../payment-figures.ts';
-import type { QuiescenceResult } from '../quiescence.ts';
-import { percentile, type Recorder, type SecondSample } from '../recorder.ts';
-import type { Expectation, RunFacts } from '../run-facts.ts';
+import type { PaymentFigures } from '../run/payment-figures.ts';
+import type { QuiescenceResult } from '../run/quiescence.ts';
+import { percentile, type Recorder, type SecondSample } from '../run/recorder.ts';
+import type { Expectation, RunFacts } from '../run/run-facts.ts';
+import type { LoadGeneratorFigures } from '../run/self-monitor.ts';
 import type { Scenario } from '../scenario.ts';
-import type { LoadGeneratorFigures } from '../self-monitor.ts';
 import { type CollapseFigures, collapseFigures, collapseLimits } from './collapse.ts';
 import type { PrometheusSeries } from './prometheus-charts.ts';
 

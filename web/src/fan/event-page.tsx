@@ -62,7 +62,7 @@ export function EventPage(props: { eventId: string }) {
         <QueuePanel
           eventId={event.id}
           onAdmitted={(status) => {
-            // Real-user timing: how long the seat map takes to show once the turn comes (loadgen/src/browser-fans.ts).
+            // Real-user timing: how long the seat map takes to show once the turn comes (loadgen/src/fans/browser-fans.ts).
             performance.mark('reservex:admitted');
             setAdmission(status);
           }}

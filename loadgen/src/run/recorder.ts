@@ -1,0 +1,144 @@
+import type { Misbehaviour, Refusal } from '../fans/misbehaviour-kinds.ts';
+/** Everything the run measures, client side. Percentiles come from kept samples; a run holds at most ~10^5. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export interface SecondSample {
+  t: number;
+  waiting: number;
+  admitted: number;
+  admittedPerSecond: number;
+  reservedSeats: number;
+  soldSeats: number;
+  confirmed: number;
+  paymentFailed: number;
+  expired: number;
+  cancelled: number;
+  conflicts: number;
+  confirmLatencyP50: number;
+  confirmLatencyP95: number;
+  confirmLatencyP99: number;
+}
+
+export class Recorder {
+  readonly startedAt = Date.now();
+  readonly capacity: number;
+  usersArrived = 0;
+  usersDone = 0;
+  signedIn = 0;
+  waiting = 0;
+  admitted = 0;
+  abandonedWaiting = 0;
+  abandonedAdmitted = 0;
+  /** Fans still queued when the run ended. */
+  timedOutWaiting = 0;
+  /** Fans the queue dropped as gone although they were still polling: they lost their turn. */
+  droppedWhilePolling = 0;
+  /** Admitted fans whose booking was refused for a reason other than a seat race (a lapsed admission, errors). */
+  turnedAway = 0;
+  soldOutSeen = 0;
+  reservations = 0;
+  reservedSeats = 0;
+  conflicts = 0;
+  confirmed = 0;
+  soldSeats = 0;
+  paymentFailed = 0;
+  expired = 0;
+  cancelled = 0;
+  /** Fans who cancelled a booking they had paid for (each one a refund). */
+  cancelledAfterPaying = 0;
+  /** Misbehaving fans' attempts, by kind: tried, refused as they must be, and answered wrongly. */
+  readonly misbehaviours = new Map<Misbehaviour, { tried: number; refused: number; wrong: number }>();
+  /** What each wrong answer was, for the report (bounded). */
+  readonly wrongAnswers: string[] = [];
+  /** Refused attempts, for the checker to confirm they left nothing behind. */
+  readonly refusals: Refusal[] = [];
+  /** Requests a fan's app sent again after a transient answer (no answer, 429, 502–504). */
+  fanRetries = 0;
+  /** Fans whose journey ended because the API kept failing past their patience. */
+  fansGaveUp = 0;
+  /** Transient answers fans saw, by status (0 is no answer at all). */
+  readonly transientErrors = new Map<string, number>();
+  /** 503s that came with Retry-After: the service shedding or waiting for a dependency, on purpose. */
+  shed503 = 0;
+  firstSaleAt: number | undefined;
+  soldOutAt: number | undefined;
+  readonly http = new Map<string, number>();
+  readonly confirmLatencies: number[] = [];
+  readonly queueWaits: number[] = [];
+  readonly series: SecondSample[] = [];
+  readonly errors: string[] = [];
+  #windowLatencies: number[] = [];
+  #lastAdmitted = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  misbehaviour(kind: Misbehaviour) {
+    let tally = this.misbehaviours.get(kind);
+    if (tally === undefined) {
+      tally = { tried: 0, refused: 0, wrong: 0 };
+      this.misbehaviours.set(kind, tally);
+    }
+    return tally;
+  }
+
+  countHttp(status: number | 'network-error', retryAfter = false): void {
+    const key = String(status);
+    this.http.set(key, (this.http.get(key) ?? 0) + 1);
+    if (status === 503 && retryAfter) this.shed503++;
+  }
+
+  sawTransientError(status: number): void {
+    const key = status === 0 ? 'no answer' : String(status);
+    this.transientErrors.set(key, (this.transientErrors.get(key) ?? 0) + 1);
+  }
+
+  confirmedAfter(ms: number, seats: number): void {
+    this.confirmed++;
+    this.soldSeats += seats;
+    this.confirmLatencies.push(ms);
+    this.#windowLatencies.push(ms);
+    this.firstSaleAt ??= Date.now();
+    if (this.soldSeats >= this.capacity) this.soldOutAt ??= Date.now();
+  }
+
+  /** A fan cancelled a booking it had paid for: its seats are back on sale, so no longer counted as sold. */
+  paidBookingCancelled(seats: number): void {
+    this.cancelledAfterPaying++;
+    this.soldSeats -= seats;
+  }
+
+  error(message: string): void {
+    if (this.errors.length < 50) this.errors.push(message);
+  }
+
+  /** Called once a second: closes the window and appends one sample. */
+  sample(): SecondSample {
+    const window = this.#windowLatencies.sort((a, b) => a - b);
+    const s: SecondSample = {
+      t: Math.round((Date.now() - this.startedAt) / 1000),
+      waiting: this.waiting,
+      admitted: this.admitted,
+      admittedPerSecond: this.admitted - this.#lastAdmitted,
+      reservedSeats: this.reservedSeats,
+      soldSeats: this.soldSeats,
+      confirmed: this.confirmed,
+      paymentFailed: this.paymentFailed,
+      expired: this.expired,
+      cancelled: this.cancelled,
+      conflicts: this.conflicts,
+      confirmLatencyP50: percentile(window, 50),
+      confirmLatencyP95: percentile(window, 95),
+      confirmLatencyP99: percentile(window, 99),
+    };
+    this.#lastAdmitted = this.admitted;
+    this.#windowLatencies = [];
+    this.series.push(s);
+    return s;
+  }
+}

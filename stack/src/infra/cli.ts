@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// npm run infra:up | infra:status | infra:down | infra:reset
+// Docker mode when a Docker engine answers, local mode (OS packages + Kafka jars on the JDK) otherwise.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { compose, dockerEngineReachable } from './docker-mode.ts';
+import { checkAll } from './health.ts';
+import { startKafka, stopKafka } from './local-kafka.ts';
+import { startPostgres, stopPostgres } from './local-postgres.ts';
+import { startPrometheus, stopPrometheus } from './local-prometheus.ts';
+import { startRedis, stopRedis } from './local-redis.ts';
+import { InfraError } from './processes.ts';
+import { type InfraSettings, readInfraSettings } from './settings.ts';
+
+const USAGE = `usage: node stack/src/infra/cli.ts <up|status|down|reset> [--quiet]
+  up      start PostgreSQL, Redis, Kafka (KRaft) and Prometheus, and wait until each is healthy (idempotent)
+  status  one line per component; exits 1 when any is unhealthy
+  down    stop everything, keep the data
+  reset   stop everything and delete the data
+environment: RESERVEX_INFRA_MODE=docker|local, PG_PORT, REDIS_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, PROMETHEUS_PORT`;
+
+type Mode = 'docker' | 'local';
+
+function chooseMode(): Mode {
+  const forced = process.env.RESERVEX_INFRA_MODE;
+  if (forced === 'docker' || forced === 'local') return forced;
+  if (forced !== undefined && forced !== '')
+    throw new InfraError(`RESERVEX_INFRA_MODE must be docker or local, got "${forced}"`);
+  return dockerEngineReachable() ? 'docker' : 'local';
+}
+
+async function up(s: InfraSettings, mode: Mode, log: (m: string) => void) {
+  if (mode === 'docker') {
+    compose(s, ['up', '-d', '--wait']);
+    return;
+  }
+  // Sequential on purpose: on two cores, starting the JVM beside initdb only slows both.
+  await startPostgres(s, log);
+  await startRedis(s, log);
+  await startKafka(s, log);
+  await startPrometheus(s, log);
+}
+
+async function down(s: InfraSettings, mode: Mode) {
+  if (mode === 'docker') {
+    compose(s, ['stop']);
+    return;
+  }
+  await stopPrometheus(s);
+  await stopKafka(s);
+  await stopRedis(s);
+  await stopPostgres(s);
+}
+
+async function status(s: InfraSettings, mode: Mode): Promise<boolean> {
+  const results = await checkAll(s);
+  for (const r of results) {
+    console.log(`${r.healthy ? 'ok  ' : 'FAIL'} ${r.component.padEnd(10)} ${r.detail}`);
+  }
+  console.log(`mode: ${mode}`);
+  return results.every((r) => r.healthy);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0];
+  const quiet = argv.includes('--quiet');
+  if (command === undefined || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const s = readInfraSettings(process.env, quiet);
+  const mode = chooseMode();
+  const log = (message: string) => {
+    if (!quiet) console.log(`infra: ${message}`);
+  };
+  switch (command) {
+    case 'up': {
+      const started = Date.now();
+      log(`mode ${mode}; state in ${s.stateDir}`);
+      await up(s, mode, log);
+      const healthy = quiet ? (await checkAll(s)).every((r) => r.healthy) : await status(s, mode);
+      if (!healthy) {
+        if (quiet) await status(s, mode);
+        return 1;
+      }
+      log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      return 0;
+    }
+    case 'status':
+      return (await status(s, mode)) ? 0 : 1;
+    case 'down':
+      await down(s, mode);
+      log('stopped');
+      return 0;
+    case 'reset':
+      await down(s, mode);
+      if (mode === 'docker') compose(s, ['down', '-v']);
+      rmSync(join(s.stateDir, 'data'), { recursive: true, force: true });
+      log('stopped and data deleted');
+      return 0;
+    default:
+      console.error(`infra: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`infra: ${error instanceof InfraError ? error.message : (error as Error).stack}`);
+    process.exit(1);
+  },
+);
