@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TOPICS, topicsConsumedBy } from '@reservex/contracts';
+import { routesStartingSaga, TOPICS, topicsConsumedBy } from '@reservex/contracts';
 import fc from 'fast-check';
 import {
   onCancelRequested,
@@ -14,6 +14,7 @@ import {
   type ReservationStatus,
   transitionEdge,
 } from '../src/domain/reservation-status.ts';
+import { TICKET_OPERATIONS } from '../src/http/operations.ts';
 import { reservationSaga } from '../src/messaging/reservation-saga.ts';
 
 const SETTLE_BY = new Date('2026-11-30T12:00:30Z');
@@ -117,6 +118,14 @@ describe('the reservation saga, step by step (pure decisions)', () => {
       .sort();
     assert.deepEqual(handled, topicsConsumedBy('ticket-service'));
     assert.ok(handled.includes(TOPICS.paymentCompleted));
+  });
+
+  it('serves every route the saga definition starts a ticket-service step or compensation with', () => {
+    const served = TICKET_OPERATIONS.map((o) => `${o.method.toUpperCase()} ${o.path}`);
+    const starting = routesStartingSaga('ticket-service');
+    // The booking, and the fan's cancellation that releases the seats.
+    assert.equal(starting.length, 2);
+    for (const route of starting) assert.ok(served.includes(route), `${route} is not served`);
   });
 });
 
