@@ -1,5 +1,6 @@
 import { Admin } from '@platformatic/kafka';
-import { BackgroundLoop } from './background-loop.ts';
+import type { PassResult } from './background-loop.ts';
+import { BackgroundWorker } from './background-worker.ts';
 import type { Logger } from './logger.ts';
 
 /** One look at a partition: the log's end offset then, and how far the group had committed. */
@@ -77,37 +78,33 @@ export interface ConsumerBacklogOptions {
  * offsets) on a timer. ticket-service's hold sweep waits on it (docs/saga.md, the hold rule): a result that is on
  * the log and not yet consumed does not count against the fan, however the consumer is doing.
  */
-export class ConsumerBacklog {
+export class ConsumerBacklog extends BackgroundWorker {
   readonly #options: ConsumerBacklogOptions;
   readonly #admin: Admin;
   readonly #through = new ConsumedThrough();
-  readonly #loop: BackgroundLoop;
 
   constructor(options: ConsumerBacklogOptions) {
+    super({
+      name: 'consumer backlog',
+      logger: options.logger,
+      idleMs: options.intervalMs,
+      backoff: { initialMs: options.intervalMs, maxMs: 5000 },
+    });
     this.#options = options;
     this.#admin = new Admin({
       clientId: `${options.clientId}-backlog`,
       bootstrapBrokers: options.brokers,
       retries: 0,
     });
-    this.#loop = new BackgroundLoop({
-      name: 'consumer backlog',
-      logger: options.logger,
-      idleMs: options.intervalMs,
-      backoff: { initialMs: options.intervalMs, maxMs: 5000 },
-      pass: async () => {
-        await this.measure();
-        return 'idle';
-      },
-    });
   }
 
-  start(): void {
-    this.#loop.start();
+  protected override async pass(): Promise<PassResult> {
+    await this.measure();
+    return 'idle';
   }
 
-  async stop(): Promise<void> {
-    await this.#loop.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     await this.#admin.close().catch(() => {});
   }
 

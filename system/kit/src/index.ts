@@ -1,5 +1,6 @@
 export * from './access-token.ts';
 export * from './background-loop.ts';
+export * from './background-worker.ts';
 export * from './backoff.ts';
 export * from './config.ts';
 export * from './consumer-backlog.ts';

@@ -1,6 +1,7 @@
 import type { Envelope } from '@reservex/contracts';
 import { Counter, Gauge } from 'prom-client';
-import { BackgroundLoop } from './background-loop.ts';
+import type { PassResult } from './background-loop.ts';
+import { BackgroundWorker } from './background-worker.ts';
 import type { Pool, PoolClient, Queryable } from './db.ts';
 import { kafkaErrorIds, publishFailure, type StringProducer } from './kafka.ts';
 import type { Logger } from './logger.ts';
@@ -52,14 +53,20 @@ const RELAY_LOCK = 72_410_100;
  * does not take is waited on, with backoff, however long the cause lasts; only one Kafka can never accept (too
  * large, malformed) is set aside, for an operator to list and replay (`setAsideMessages`, `replaySetAside`).
  */
-export class OutboxRelay {
+export class OutboxRelay extends BackgroundWorker {
   readonly #options: Required<OutboxRelayOptions>;
-  readonly #loop: BackgroundLoop;
   readonly #published: Counter<'topic'>;
   readonly #rejected: Counter<'topic'>;
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { batchSize: 500, idleMs: 200, topicPrefix: '', ...options };
+    const withDefaults = { batchSize: 500, idleMs: 200, topicPrefix: '', ...options };
+    super({
+      name: 'outbox relay',
+      logger: options.logger,
+      idleMs: withDefaults.idleMs,
+      backoff: { initialMs: 100, maxMs: 5000 },
+    });
+    this.#options = withDefaults;
     const { registry } = options.metrics;
     this.#published = new Counter({
       name: 'outbox_published_total',
@@ -100,30 +107,10 @@ export class OutboxRelay {
       'Age of the oldest unpublished outbox message',
       'SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS value FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL',
     );
-    this.#loop = new BackgroundLoop({
-      name: 'outbox relay',
-      logger: options.logger,
-      idleMs: this.#options.idleMs,
-      backoff: { initialMs: 100, maxMs: 5000 },
-      pass: async () => ((await this.publishBatch()) > 0 ? 'busy' : 'idle'),
-    });
   }
 
-  start(): void {
-    this.#loop.start();
-  }
-
-  /** Called after a commit that enqueued messages, so they go out now rather than at the next poll. */
-  wake(): void {
-    this.#loop.wake();
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
-
-  health() {
-    return this.#loop.health();
+  protected override async pass(): Promise<PassResult> {
+    return (await this.publishBatch()) > 0 ? 'busy' : 'idle';
   }
 
   /** One pass: returns how many messages it published or set aside (0 when another relay holds the turn). */

@@ -1,8 +1,9 @@
 import {
-  BackgroundLoop,
+  BackgroundWorker,
   extractTraceContext,
   inSpan,
   type Logger,
+  type PassResult,
   type Pool,
   type Tracer,
 } from '@reservex/kit';
@@ -35,31 +36,17 @@ export interface PaymentProcessorOptions {
  * can take seconds), then settles each in a transaction that also writes its saga message to the outbox. An
  * answer that never came, or came as a 5xx, settles the payment IN_DOUBT: never FAILED on a guess.
  */
-export class PaymentProcessor {
+export class PaymentProcessor extends BackgroundWorker {
   readonly #options: PaymentProcessorOptions;
-  readonly #loop: BackgroundLoop;
   readonly #tasks = new Set<Promise<void>>();
 
   constructor(options: PaymentProcessorOptions) {
+    super({ name: 'payment processor', logger: options.logger, idleMs: options.idleMs });
     this.#options = options;
-    this.#loop = new BackgroundLoop({
-      name: 'payment processor',
-      logger: options.logger,
-      idleMs: options.idleMs,
-      pass: () => this.#claimAndCharge(),
-    });
   }
 
-  start(): void {
-    this.#loop.start();
-  }
-
-  wake(): void {
-    this.#loop.wake();
-  }
-
-  async stop(): Promise<void> {
-    await this.#loop.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     // In-flight charges finish; anything cut short keeps its lease and is retried after it runs out.
     await Promise.allSettled(this.#tasks);
   }
@@ -71,7 +58,8 @@ export class PaymentProcessor {
     return claimed.length;
   }
 
-  async #claimAndCharge(): Promise<'busy' | 'idle'> {
+  /** Claims as many PROCESSING payments as there are free slots, and charges them without waiting. */
+  protected override async pass(): Promise<PassResult> {
     const free = this.#options.concurrency - this.#tasks.size;
     // While most slots are busy, a claim waits for a quarter of them to free up: one claim statement for many
     // payments at saturation, not one per finished charge. Below that load there is always room, so no payment waits.

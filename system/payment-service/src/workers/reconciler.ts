@@ -1,4 +1,4 @@
-import { BackgroundLoop, type Logger, type Pool } from '@reservex/kit';
+import { BackgroundWorker, type Logger, type PassResult, type Pool } from '@reservex/kit';
 import {
   backoffMs,
   chargeWindow,
@@ -36,30 +36,16 @@ export interface ReconcilerOptions {
  * goes on; a key the provider never saw is charged again while the hold allows, and voided once it does not,
  * so that its outcome becomes definite: nothing can be captured under a voided key.
  */
-export class Reconciler {
+export class Reconciler extends BackgroundWorker {
   readonly #options: ReconcilerOptions;
-  readonly #loop: BackgroundLoop;
 
   constructor(options: ReconcilerOptions) {
+    super({ name: 'reconciler', logger: options.logger, idleMs: options.idleMs });
     this.#options = options;
-    this.#loop = new BackgroundLoop({
-      name: 'reconciler',
-      logger: options.logger,
-      idleMs: options.idleMs,
-      pass: async () => ((await this.checkDue()) === options.batch ? 'busy' : 'idle'),
-    });
   }
 
-  start(): void {
-    this.#loop.start();
-  }
-
-  wake(): void {
-    this.#loop.wake();
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
+  protected override async pass(): Promise<PassResult> {
+    return (await this.checkDue()) === this.#options.batch ? 'busy' : 'idle';
   }
 
   /** One pass over the payments whose check is due; returns how many it claimed. */

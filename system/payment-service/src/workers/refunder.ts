@@ -1,4 +1,4 @@
-import { BackgroundLoop, type Logger, type Pool } from '@reservex/kit';
+import { BackgroundWorker, type Logger, type PassResult, type Pool } from '@reservex/kit';
 import { backoffMs, onRefundAnswer, onRefundDue } from '../domain/payment-saga.ts';
 import { chargeKey, type Gateway, refundKey } from '../gateway/gateway.ts';
 import type { GatewayMetrics } from '../payment-metrics.ts';
@@ -23,30 +23,16 @@ export interface RefunderOptions {
  * makes a retried refund never a second refund. A refund of nothing (a free seat) is complete without asking; one
  * the provider refuses for good is REFUND_REFUSED, counted and logged, and never asked again.
  */
-export class Refunder {
+export class Refunder extends BackgroundWorker {
   readonly #options: RefunderOptions;
-  readonly #loop: BackgroundLoop;
 
   constructor(options: RefunderOptions) {
+    super({ name: 'refunder', logger: options.logger, idleMs: options.idleMs });
     this.#options = options;
-    this.#loop = new BackgroundLoop({
-      name: 'refunder',
-      logger: options.logger,
-      idleMs: options.idleMs,
-      pass: async () => ((await this.refundDue()) > 0 ? 'busy' : 'idle'),
-    });
   }
 
-  start(): void {
-    this.#loop.start();
-  }
-
-  wake(): void {
-    this.#loop.wake();
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
+  protected override async pass(): Promise<PassResult> {
+    return (await this.refundDue()) > 0 ? 'busy' : 'idle';
   }
 
   /** One pass over what is due; returns how many refunds were completed. */

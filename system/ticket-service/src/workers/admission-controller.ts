@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { BackgroundLoop, type Logger, type Pool, type ServiceMetrics } from '@reservex/kit';
+import {
+  BackgroundWorker,
+  type Logger,
+  type PassResult,
+  type Pool,
+  type ServiceMetrics,
+} from '@reservex/kit';
 import { Gauge } from 'prom-client';
 import { type ControlStep, nextControl } from '../domain/admission-control.ts';
 import { sagaBacklogOf } from '../store/queue-settings.ts';
@@ -23,23 +29,14 @@ type Figure = 'rate' | 'ceiling' | 'throughput' | 'backlog' | 'target_backlog' |
  * script through Redis. Its memory is in Redis too, so with several instances whichever takes the period's turn
  * continues where the last left off.
  */
-export class AdmissionController {
+export class AdmissionController extends BackgroundWorker {
   readonly #options: AdmissionControllerOptions;
-  readonly #loop: BackgroundLoop;
   readonly #instance = randomUUID();
   readonly #gauges: Record<Figure, Gauge<'event'>>;
 
   constructor(options: AdmissionControllerOptions) {
+    super({ name: 'admission controller', logger: options.logger, idleMs: options.periodMs });
     this.#options = options;
-    this.#loop = new BackgroundLoop({
-      name: 'admission controller',
-      logger: options.logger,
-      idleMs: options.periodMs,
-      pass: async () => {
-        await this.stepAll();
-        return 'idle';
-      },
-    });
     const registers = [options.metrics.registry];
     const gauge = (name: string, help: string) =>
       new Gauge({ name: `admission_control_${name}`, help, labelNames: ['event'] as const, registers });
@@ -59,12 +56,9 @@ export class AdmissionController {
     };
   }
 
-  start(): void {
-    this.#loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
+  protected override async pass(): Promise<PassResult> {
+    await this.stepAll();
+    return 'idle';
   }
 
   async stepAll(): Promise<void> {

@@ -1,8 +1,9 @@
 import {
-  BackgroundLoop,
+  BackgroundWorker,
   extractTraceContext,
   inSpan,
   type Logger,
+  type PassResult,
   type Pool,
   type Tracer,
   withTransaction,
@@ -37,30 +38,18 @@ export interface HoldExpiryOptions {
  * saga.reservation.cancelled (reason expired) goes out. However long payment-service or this service's own
  * consumer is away, no reservation stays PENDING past settle-by plus HOLD_MAX_EXTENSION_SECONDS.
  */
-export class HoldExpiry {
+export class HoldExpiry extends BackgroundWorker {
   readonly #options: HoldExpiryOptions;
-  readonly #loop: BackgroundLoop;
 
   constructor(options: HoldExpiryOptions) {
+    super({ name: 'hold expiry', logger: options.logger, idleMs: options.intervalMs });
     this.#options = options;
-    this.#loop = new BackgroundLoop({
-      name: 'hold expiry',
-      logger: options.logger,
-      idleMs: options.intervalMs,
-      pass: async () => {
-        const expired = await this.sweep();
-        if (expired > 0) options.relay.wake();
-        return 'idle';
-      },
-    });
   }
 
-  start(): void {
-    this.#loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
+  protected override async pass(): Promise<PassResult> {
+    const expired = await this.sweep();
+    if (expired > 0) this.#options.relay.wake();
+    return 'idle';
   }
 
   /** Expires every hold that is due, in batches; returns how many. */
