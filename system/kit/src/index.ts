@@ -21,6 +21,7 @@ export * from './outbox.ts';
 export * from './problem.ts';
 export * from './rate-limit.ts';
 export * from './saga-service.ts';
+export * from './service-base.ts';
 export * from './shutdown.ts';
 export * from './tracing.ts';
 export * from './transient-errors.ts';

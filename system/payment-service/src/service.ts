@@ -1,14 +1,10 @@
 import { join } from 'node:path';
 import {
   accessTokenVerifier,
-  createHttpApp,
-  type Logger,
-  listen,
-  type RunningServer,
   remoteKeySet,
+  type Service,
   sagaServiceBase,
   sheddingFrom,
-  shutdown,
 } from '@reservex/kit';
 import type { PaymentConfig } from './config.ts';
 import { providerClient } from './gateway/provider-client.ts';
@@ -23,12 +19,9 @@ import { Reconciler } from './workers/reconciler.ts';
 import { Refunder } from './workers/refunder.ts';
 
 export const SERVICE_NAME = 'payment-service';
+const MIGRATIONS_DIR = join(import.meta.dirname, '..', 'migrations');
 
-export interface PaymentService {
-  logger: Logger;
-  start(): Promise<RunningServer>;
-  stop(): Promise<void>;
-}
+export type PaymentService = Service;
 
 /** Wires payment-service from its configuration: nothing here reads the environment or decides anything. */
 export function createPaymentService(config: PaymentConfig): PaymentService {
@@ -89,55 +82,31 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
     handlers: paymentSaga({ processor, refunder }),
     exitAfterDatabaseCommit: config.FAULT_CRASH_AFTER_DB_COMMIT === 'true',
   });
-  let server: RunningServer | undefined;
 
   return {
     logger,
-    async start() {
-      const verify = accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL));
-      const app = createHttpApp({
-        service: SERVICE_NAME,
-        logger,
-        metrics,
-        tracer,
-        bodyLimit: config.HTTP_BODY_LIMIT,
-        openapi: paymentOpenApi(),
-        trustProxy: config.TRUST_PROXY,
-        corsOrigins: config.CORS_ORIGINS,
-        isDraining: base.isDraining,
-        shedding: sheddingFrom(config, pool),
-        readinessChecks: base.readinessChecks,
-        routes: paymentRoutes(
-          pool,
-          verify,
-          providerFaults({ url: config.PROVIDER_URL, apiKey: config.PROVIDER_API_KEY, timeoutMs: 5000 }),
-        ),
-      });
-      // Listening first: liveness answers at once, readiness says DOWN until PostgreSQL and Kafka do.
-      server = await listen(app, config.HOST, config.PORT);
-      await base.prepare(join(import.meta.dirname, '..', 'migrations'));
-      base.startWorkers();
-      processor.start();
-      reconciler.start();
-      refunder.start();
-      await consumer.start();
-      logger.info({ url: server.url }, 'payment-service listening');
-      return server;
-    },
-    async stop() {
-      await shutdown(
-        [
-          ...base.drainSteps(),
-          { name: 'http', run: async () => server?.close(config.SHUTDOWN_GRACE_MS) },
-          { name: 'consumer', run: () => consumer.stop() },
-          { name: 'processor', run: () => processor.stop() },
-          { name: 'reconciler', run: () => reconciler.stop() },
-          { name: 'refunder', run: () => refunder.stop() },
-          ...base.closeSteps(),
-        ],
-        config.SHUTDOWN_GRACE_MS,
-        logger,
-      );
-    },
+    start: () =>
+      base.start(
+        base.httpApp({
+          openapi: paymentOpenApi(),
+          shedding: sheddingFrom(config, pool),
+          routes: paymentRoutes(
+            pool,
+            accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL)),
+            providerFaults({ url: config.PROVIDER_URL, apiKey: config.PROVIDER_API_KEY, timeoutMs: 5000 }),
+          ),
+        }),
+        MIGRATIONS_DIR,
+        [processor, reconciler, refunder, consumer],
+      ),
+    stop: () =>
+      base.stop([
+        base.drain,
+        base.closeHttp,
+        { name: 'consumer', run: () => consumer.stop() },
+        { name: 'processor', run: () => processor.stop() },
+        { name: 'reconciler', run: () => reconciler.stop() },
+        { name: 'refunder', run: () => refunder.stop() },
+      ]),
   };
 }

@@ -3,15 +3,11 @@ import { TOPICS } from '@reservex/contracts';
 import {
   accessTokenVerifier,
   ConsumerBacklog,
-  createHttpApp,
-  type Logger,
-  listen,
   type MessageConsumer,
-  type RunningServer,
   remoteKeySet,
+  type Service,
   sagaServiceBase,
   sheddingFrom,
-  shutdown,
 } from '@reservex/kit';
 import { Redis } from 'ioredis';
 import type { TicketConfig } from './config.ts';
@@ -34,16 +30,14 @@ import { AdmissionTicker } from './workers/admission-ticker.ts';
 import { HoldExpiry } from './workers/hold-expiry.ts';
 
 export const SERVICE_NAME = 'ticket-service';
+const MIGRATIONS_DIR = join(import.meta.dirname, '..', 'migrations');
 
-export interface TicketService {
-  logger: Logger;
+export interface TicketService extends Service {
   holdExpiry: HoldExpiry;
   /** The saga consumer: tests stall it to show that holds wait for it. */
   consumer: MessageConsumer;
   ticker: AdmissionTicker;
   controller: AdmissionController;
-  start(): Promise<RunningServer>;
-  stop(): Promise<void>;
 }
 
 /** Wires ticket-service from its configuration: nothing here reads the environment or decides anything. */
@@ -116,7 +110,6 @@ export function createTicketService(config: TicketConfig): TicketService {
   });
   const updates = new QueueUpdates(room, ticker);
   const consumer = base.consumer({ groupId: config.KAFKA_GROUP_ID, handlers: reservationSaga({ stages }) });
-  let server: RunningServer | undefined;
 
   return {
     logger,
@@ -125,27 +118,21 @@ export function createTicketService(config: TicketConfig): TicketService {
     ticker,
     controller,
     async start() {
+      // ioredis keeps reconnecting by itself; meanwhile Redis commands fail after REDIS_COMMAND_TIMEOUT_MS.
+      for (const client of [redis, tickerRedis])
+        client
+          .connect()
+          .catch((error) => logger.warn({ err: error }, 'Redis not reachable yet; reconnecting'));
       const verify = accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL));
-      const app = createHttpApp({
-        service: SERVICE_NAME,
-        logger,
-        metrics,
-        tracer,
-        bodyLimit: config.HTTP_BODY_LIMIT,
+      const app = base.httpApp({
         openapi: ticketOpenApi(),
-        trustProxy: config.TRUST_PROXY,
-        corsOrigins: config.CORS_ORIGINS,
-        isDraining: base.isDraining,
         // The waiting room is where a crowd is meant to wait: its routes read Redis, and are never shed. A booking
         // is what the sale is for: polls and seat maps go first.
         shedding: sheddingFrom(config, pool, {
           exempt: (path) => /^\/api\/events\/[^/]+\/queue/.test(path),
           critical: (method, path) => method === 'POST' && path === '/api/reservations',
         }),
-        readinessChecks: [
-          ...base.readinessChecks,
-          { name: 'redis', check: async () => void (await redis.ping()) },
-        ],
+        readinessChecks: [{ name: 'redis', check: async () => void (await redis.ping()) }],
         routes: (app) => {
           queueRoutes({ verify, room, updates })(app);
           eventRoutes({
@@ -167,40 +154,19 @@ export function createTicketService(config: TicketConfig): TicketService {
           })(app);
         },
       });
-      // Listening first: liveness answers at once, readiness says DOWN until PostgreSQL, Redis and Kafka do.
-      server = await listen(app, config.HOST, config.PORT);
-      // ioredis keeps reconnecting by itself; meanwhile Redis commands fail after REDIS_COMMAND_TIMEOUT_MS.
-      for (const client of [redis, tickerRedis])
-        client
-          .connect()
-          .catch((error) => logger.warn({ err: error }, 'Redis not reachable yet; reconnecting'));
-      await base.prepare(join(import.meta.dirname, '..', 'migrations'));
-      base.startWorkers();
-      results.start();
-      holdExpiry.start();
-      ticker.start();
-      controller.start();
-      await consumer.start();
-      logger.info({ url: server.url }, 'ticket-service listening');
-      return server;
+      return base.start(app, MIGRATIONS_DIR, [results, holdExpiry, ticker, controller, consumer]);
     },
-    async stop() {
-      await shutdown(
-        [
-          ...base.drainSteps(),
-          { name: 'queue streams', run: async () => updates.closeAll() },
-          { name: 'http', run: async () => server?.close(config.SHUTDOWN_GRACE_MS) },
-          { name: 'consumer', run: () => consumer.stop() },
-          { name: 'hold expiry', run: () => holdExpiry.stop() },
-          { name: 'results backlog', run: () => results.stop() },
-          { name: 'admission ticker', run: () => ticker.stop() },
-          { name: 'admission controller', run: () => controller.stop() },
-          { name: 'redis', run: async () => void (await Promise.all([redis.quit(), tickerRedis.quit()])) },
-          ...base.closeSteps(),
-        ],
-        config.SHUTDOWN_GRACE_MS,
-        logger,
-      );
-    },
+    stop: () =>
+      base.stop([
+        base.drain,
+        { name: 'queue streams', run: async () => updates.closeAll() },
+        base.closeHttp,
+        { name: 'consumer', run: () => consumer.stop() },
+        { name: 'hold expiry', run: () => holdExpiry.stop() },
+        { name: 'results backlog', run: () => results.stop() },
+        { name: 'admission ticker', run: () => ticker.stop() },
+        { name: 'admission controller', run: () => controller.stop() },
+        { name: 'redis', run: async () => void (await Promise.all([redis.quit(), tickerRedis.quit()])) },
+      ]),
   };
 }
