@@ -1,4 +1,4 @@
-import type { Envelope } from '@reservex/contracts';
+import { type Envelope, type MessageData, newMessage, type Topic } from '@reservex/contracts';
 import { Counter, Gauge } from 'prom-client';
 import type { PassResult } from './background-loop.ts';
 import { BackgroundWorker } from './background-worker.ts';
@@ -21,6 +21,16 @@ export async function enqueueMessage(
     'INSERT INTO outbox (message_id, topic, key, payload, headers) VALUES ($1, $2, $3, $4, $5)',
     [message.id, message.type, message.key, JSON.stringify(message), JSON.stringify(headers)],
   );
+}
+
+/** Builds a message of `topic` under `key` and records it, as enqueueMessage does. */
+export function enqueueNewMessage<T extends Topic>(
+  tx: Queryable,
+  topic: T,
+  key: string,
+  data: MessageData<T>,
+): Promise<void> {
+  return enqueueMessage(tx, newMessage(topic, key, data));
 }
 
 export interface OutboxRelayOptions {
