@@ -78,16 +78,11 @@ const toPayment = (r: Row): Payment => ({
   traceContext: r.trace_context,
 });
 
-export interface NewPayment {
-  id: string;
-  reservationId: string;
-  userId: string;
-  eventId: string;
-  amount: number;
-  currency: string;
-  holdExpiresAt: Date;
-  settleBy: Date;
-}
+/** A payment as the saga opens it, before anything has happened to it. */
+export type NewPayment = Pick<
+  Payment,
+  'id' | 'reservationId' | 'userId' | 'eventId' | 'amount' | 'currency' | 'holdExpiresAt' | 'settleBy'
+>;
 
 /** Opens the payment for a reservation; false when one exists already (a redelivered or repeated request). */
 export async function openPayment(tx: Queryable, p: NewPayment): Promise<boolean> {
@@ -221,26 +216,29 @@ const CLAIMED = `*, EXISTS (SELECT 1 FROM cancelled_reservations c WHERE c.reser
  * Leases PROCESSING payments to this instance. SKIP LOCKED lets instances share the work; the lease lets a
  * payment whose worker died be picked up again once it runs out.
  */
-export async function claimProcessingPayments(
-  db: Queryable,
-  limit: number,
-  leaseSeconds: number,
-): Promise<ClaimedPayment[]> {
-  const { rows } = await db.query<Row & { cancelled: boolean }>(
-    `UPDATE payments SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
-     WHERE id IN (
-       SELECT id FROM payments
-       WHERE status = 'PROCESSING' AND (lease_until IS NULL OR lease_until < now())
-       ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-     RETURNING ${CLAIMED}`,
-    [limit, leaseSeconds],
-  );
-  return rows.map((r) => ({ ...toPayment(r), cancelled: r.cancelled }));
+export function claimProcessingPayments(db: Queryable, limit: number, leaseSeconds: number) {
+  return claimPayments(db, "status = 'PROCESSING'", 'created_at', limit, leaseSeconds);
 }
 
 /** Leases IN_DOUBT payments whose next check is due, to ask the provider about them. */
-export async function claimPaymentsInDoubt(
+export function claimPaymentsInDoubt(db: Queryable, limit: number, leaseSeconds: number) {
+  return claimPayments(
+    db,
+    "status = 'IN_DOUBT' AND next_check_at <= now()",
+    'next_check_at',
+    limit,
+    leaseSeconds,
+  );
+}
+
+/**
+ * Leases up to `limit` payments that `due` selects and no live lease holds, first by `order`. Each claim is an
+ * attempt: its number is the claim token a settlement must match.
+ */
+async function claimPayments(
   db: Queryable,
+  due: string,
+  order: string,
   limit: number,
   leaseSeconds: number,
 ): Promise<ClaimedPayment[]> {
@@ -248,8 +246,8 @@ export async function claimPaymentsInDoubt(
     `UPDATE payments SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
      WHERE id IN (
        SELECT id FROM payments
-       WHERE status = 'IN_DOUBT' AND next_check_at <= now() AND (lease_until IS NULL OR lease_until < now())
-       ORDER BY next_check_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       WHERE ${due} AND (lease_until IS NULL OR lease_until < now())
+       ORDER BY ${order} LIMIT $1 FOR UPDATE SKIP LOCKED)
      RETURNING ${CLAIMED}`,
     [limit, leaseSeconds],
   );

@@ -55,16 +55,26 @@ export async function seatMapVersion(db: Queryable, eventId: string): Promise<nu
   return Number(rows[0]?.v ?? 0);
 }
 
+interface SeatRow {
+  id: string;
+  section: string;
+  row_label: string;
+  number: number;
+  price: number;
+  status: Seat['status'];
+}
+
+const toSeat = (r: SeatRow): Seat => ({
+  id: r.id,
+  section: r.section,
+  row: r.row_label,
+  number: r.number,
+  price: Number(r.price),
+  status: r.status,
+});
+
 export async function seatMap(db: Queryable, eventId: string): Promise<{ version: number; seats: Seat[] }> {
-  const { rows } = await db.query<{
-    id: string;
-    section: string;
-    row_label: string;
-    number: number;
-    price: number;
-    status: Seat['status'];
-    changed_seq: number;
-  }>(
+  const { rows } = await db.query<SeatRow & { changed_seq: number }>(
     `SELECT id, section, row_label, number, price, status, changed_seq FROM seats WHERE event_id = $1
      ORDER BY section, length(row_label), row_label, number`,
     [eventId],
@@ -72,38 +82,17 @@ export async function seatMap(db: Queryable, eventId: string): Promise<{ version
   let version = 0;
   const seats = rows.map((r) => {
     version = Math.max(version, Number(r.changed_seq));
-    return {
-      id: r.id,
-      section: r.section,
-      row: r.row_label,
-      number: r.number,
-      price: Number(r.price),
-      status: r.status,
-    };
+    return toSeat(r);
   });
   return { version, seats };
 }
 
 export async function seatsOfReservation(db: Queryable, reservationId: string): Promise<Seat[]> {
-  const { rows } = await db.query<{
-    id: string;
-    section: string;
-    row_label: string;
-    number: number;
-    price: number;
-    status: Seat['status'];
-  }>(
+  const { rows } = await db.query<SeatRow>(
     `SELECT s.id, s.section, s.row_label, s.number, s.price, s.status
      FROM reservation_seats rs JOIN seats s ON s.id = rs.seat_id WHERE rs.reservation_id = $1
      ORDER BY s.section, s.row_label, s.number`,
     [reservationId],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    section: r.section,
-    row: r.row_label,
-    number: r.number,
-    price: Number(r.price),
-    status: r.status,
-  }));
+  return rows.map(toSeat);
 }

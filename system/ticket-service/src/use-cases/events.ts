@@ -7,19 +7,10 @@ import {
   seatsFromLayout,
 } from '../domain/event-layout.ts';
 import { EventNotFound } from '../domain/ticket-errors.ts';
-import { findEvent, insertEvent, listEvents, seatCounts } from '../store/events.ts';
+import { findEvent, insertEvent, listEvents, seatCounts, type TicketedEvent } from '../store/events.ts';
 
-export interface NewEventRequest {
-  name: string;
-  venue: string;
-  startsAt: Date;
-  salesOpenAt: Date;
-  holdSeconds: number;
-  maxSeatsPerUser: number;
-  currency: string;
-  sections: SectionLayout[];
-  queue?: { opensAt: Date; admitPerSecond: number; maxActive: number };
-}
+/** An event as an operator asks for it: everything but what the service gives it, and its seats as sections. */
+export type NewEventRequest = Omit<TicketedEvent, 'id' | 'createdAt'> & { sections: SectionLayout[] };
 
 /** Where an event sold through a waiting room gets its queue. */
 export interface QueueOpener {
