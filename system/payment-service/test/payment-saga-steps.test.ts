@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { type Envelope, newMessage, TOPICS, type Topic } from '@reservex/contracts';
-import {
-  applyOnce,
-  createLogger,
-  createPool,
-  KIT_MIGRATIONS_DIR,
-  type MessageHandler,
-  type Pool,
-  runMigrations,
-} from '@reservex/kit';
-import { createTestDatabase, type TestDatabase, waitFor } from '@reservex/kit/testing';
-import { paymentSaga } from '../src/messaging/payment-saga.ts';
-import { settleCharge } from '../src/use-cases/settle-charge.ts';
+import { type Envelope, newMessage, TOPICS } from '@reservex/contracts';
+import type { Pool } from '@reservex/kit';
+import { waitFor } from '@reservex/kit/testing';
+import { type PaymentSagaByHand, paymentSagaByHand } from './payment-fixture.ts';
 
 /**
  * Each step of the saga on payment-service's side, against real PostgreSQL: given a payment in a state and what
@@ -21,24 +11,15 @@ import { settleCharge } from '../src/use-cases/settle-charge.ts';
  * anything but the step under test.
  */
 describe('the payment saga, step by step (real PostgreSQL)', () => {
-  let db: TestDatabase;
+  let saga: PaymentSagaByHand;
   let pool: Pool;
-  const handlers = new Map<Topic, MessageHandler>();
   before(async () => {
-    const logger = createLogger('payment-steps', 'silent');
-    db = await createTestDatabase('payment_steps');
-    pool = createPool(db.url, 4, logger);
-    await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
-    await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
-    const nobody = { wake() {} };
-    for (const h of paymentSaga({ processor: nobody, refunder: nobody })) handlers.set(h.topic, h);
+    saga = await paymentSagaByHand('payment_steps', 4);
+    pool = saga.pool;
   });
-  after(async () => {
-    await pool?.end();
-    await db?.drop();
-  });
+  after(async () => saga?.drop());
 
-  const deliver = (message: Envelope) => applyOnce(pool, handlers.get(message.type)!, message);
+  const deliver = (message: Envelope) => saga.deliver(message);
   const created = (holdSeconds: number) => {
     const id = randomUUID();
     return newMessage(TOPICS.reservationCreated, id, {
@@ -99,7 +80,7 @@ describe('the payment saga, step by step (real PostgreSQL)', () => {
     const m = created(60);
     await deliver(m);
     const opened = (await state(m.data.reservationId)).payment;
-    await settleCharge(pool, opened.id, capturedBy(1), opened.attempts);
+    await saga.settleCharge(opened.id, capturedBy(1), opened.attempts);
     assert.deepEqual(
       (await state(m.data.reservationId)).outbox.map((o) => o.topic),
       [TOPICS.paymentCompleted],
@@ -119,7 +100,7 @@ describe('the payment saga, step by step (real PostgreSQL)', () => {
     const opened = (await state(m.data.reservationId)).payment;
     await deliver(cancelled(m.data.reservationId));
     const answer = capturedBy(5);
-    await settleCharge(pool, opened.id, answer, opened.attempts);
+    await saga.settleCharge(opened.id, answer, opened.attempts);
     const { payment, outbox } = await state(m.data.reservationId);
     assert.equal(payment.status, 'REFUNDING');
     assert.deepEqual(
@@ -135,7 +116,7 @@ describe('the payment saga, step by step (real PostgreSQL)', () => {
     await deliver(m);
     const opened = (await state(m.data.reservationId)).payment;
     const answer = capturedBy(20);
-    await settleCharge(pool, opened.id, answer, opened.attempts);
+    await saga.settleCharge(opened.id, answer, opened.attempts);
     const { payment, outbox } = await state(m.data.reservationId);
     assert.equal(payment.status, 'CAPTURED');
     assert.deepEqual(payment.captured_at, answer.capturedAt);
@@ -150,7 +131,7 @@ describe('the payment saga, step by step (real PostgreSQL)', () => {
     await deliver(m);
     const opened = (await state(m.data.reservationId)).payment;
     const before = Date.now();
-    await settleCharge(pool, opened.id, { kind: 'captured', capturedAt: null }, opened.attempts);
+    await saga.settleCharge(opened.id, { kind: 'captured', capturedAt: null }, opened.attempts);
     const { payment, outbox } = await state(m.data.reservationId);
     assert.equal(payment.status, 'CAPTURED');
     // The database's clock and this process's are the same machine's here; a second covers their rounding.
@@ -168,9 +149,9 @@ describe('the payment saga, step by step (real PostgreSQL)', () => {
     const m = created(60);
     await deliver(m);
     const opened = (await state(m.data.reservationId)).payment;
-    await settleCharge(pool, opened.id, { kind: 'declined', reason: 'gateway-timeout' }, opened.attempts);
+    await saga.settleCharge(opened.id, { kind: 'declined', reason: 'gateway-timeout' }, opened.attempts);
     const answer = capturedBy(3);
-    await settleCharge(pool, opened.id, answer, opened.attempts);
+    await saga.settleCharge(opened.id, answer, opened.attempts);
     const { payment, outbox } = await state(m.data.reservationId);
     assert.equal(payment.status, 'REFUNDING');
     assert.deepEqual(payment.captured_at, answer.capturedAt);
@@ -195,7 +176,7 @@ describe('the payment saga, step by step (real PostgreSQL)', () => {
       );
       const consumerPid = (await consumer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
       // Client 2, the settlement, starts and waits for that lock.
-      const settling = settleCharge(pool, opened.id, capturedBy(1), opened.attempts);
+      const settling = saga.settleCharge(opened.id, capturedBy(1), opened.attempts);
       await waitFor(
         async () =>
           (

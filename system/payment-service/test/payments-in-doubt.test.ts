@@ -30,6 +30,29 @@ describe('payments in doubt: every provider fault, resolved from the provider’
     assert.deepEqual(await stack.sagaMessages(reservationId), [TOPICS.paymentCompleted]);
   }
 
+  /** The capture was given back, once, and only once. */
+  async function assertRefundedOnce(r: { reservationId: string; amount: number }) {
+    assert.deepEqual(await stack.provider.moneyMoved(key(r.reservationId)), {
+      captured: r.amount,
+      refunded: r.amount,
+      captures: 1,
+      refunds: 1,
+    });
+  }
+
+  /**
+   * A payment the provider captured and whose answer was lost: IN_DOUBT, and an outage from the capture on keeps the
+   * reconciler from finding out for 3 s.
+   */
+  async function aCaptureInDoubt() {
+    await stack.provider.setFaults({ timeoutAfterCaptureRate: 1 });
+    const r = await stack.reservationCreated();
+    await stack.providerCaptured(r.reservationId);
+    await stack.provider.outage(3);
+    await stack.waitForPayment(r.reservationId, 'IN_DOUBT');
+    return r;
+  }
+
   for (const fault of [
     'timeoutAfterCaptureRate',
     'resetAfterCaptureRate',
@@ -51,9 +74,7 @@ describe('payments in doubt: every provider fault, resolved from the provider’
     await stack.provider.setFaults({ timeoutAfterCaptureRate: 1 });
     // Settle-by is 3 s away; once the provider has captured, it answers nothing for 4 s.
     const r = await stack.reservationCreated({ holdSeconds: 2, settleWindowSeconds: 1 });
-    await waitFor(async () => (await stack.provider.chargeStatus(key(r.reservationId))) === 'captured', {
-      what: 'the provider to capture',
-    });
+    await stack.providerCaptured(r.reservationId);
     await stack.provider.outage(4);
     const payment = await stack.waitForPayment(r.reservationId, 'CAPTURED', 20_000);
     const { rows } = await stack.provider.db.query(
@@ -141,28 +162,11 @@ describe('payments in doubt: every provider fault, resolved from the provider’
 
   it('a cancellation while in doubt: a capture the lookup finds is refunded, not confirmed', async function () {
     this.timeout(30_000);
-    await stack.provider.setFaults({ timeoutAfterCaptureRate: 1 });
-    const r = await stack.reservationCreated();
-    // Captured, and the answer is on its way to being lost: an outage from now keeps the reconciler from
-    // finding out until the cancellation is in.
-    await waitFor(async () => (await stack.provider.chargeStatus(key(r.reservationId))) === 'captured', {
-      what: 'the provider to capture',
-    });
-    await stack.provider.outage(3);
-    await stack.waitForPayment(r.reservationId, 'IN_DOUBT');
-    await stack.publish(TOPICS.reservationCancelled, r.reservationId, {
-      reservationId: r.reservationId,
-      eventId: r.eventId,
-      reason: 'expired',
-      wasConfirmed: false,
-    });
+    // The outage keeps the reconciler from finding the capture until the cancellation is in.
+    const r = await aCaptureInDoubt();
+    await stack.reservationCancelled(r, { reason: 'expired', wasConfirmed: false });
     await stack.waitForPayment(r.reservationId, 'REFUNDED', 20_000);
-    assert.deepEqual(await stack.provider.moneyMoved(key(r.reservationId)), {
-      captured: r.amount,
-      refunded: r.amount,
-      captures: 1,
-      refunds: 1,
-    });
+    await assertRefundedOnce(r);
     assert.deepEqual(await stack.sagaMessages(r.reservationId), [TOPICS.paymentRefunded]);
   });
 
@@ -172,12 +176,7 @@ describe('payments in doubt: every provider fault, resolved from the provider’
       const r = await stack.reservationCreated();
       await stack.waitForPayment(r.reservationId, 'CAPTURED');
       await stack.provider.setFaults({ [fault]: 1 });
-      await stack.publish(TOPICS.reservationCancelled, r.reservationId, {
-        reservationId: r.reservationId,
-        eventId: r.eventId,
-        reason: 'user-cancelled',
-        wasConfirmed: true,
-      });
+      await stack.reservationCancelled(r, { reason: 'user-cancelled', wasConfirmed: true });
       await stack.waitForPayment(r.reservationId, 'REFUNDING');
       // Let a few refund attempts lose their answers before the provider recovers.
       await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -189,12 +188,7 @@ describe('payments in doubt: every provider fault, resolved from the provider’
       );
       await stack.provider.setFaults({});
       await stack.waitForPayment(r.reservationId, 'REFUNDED', 20_000);
-      assert.deepEqual(await stack.provider.moneyMoved(key(r.reservationId)), {
-        captured: r.amount,
-        refunded: r.amount,
-        captures: 1,
-        refunds: 1,
-      });
+      await assertRefundedOnce(r);
     });
   }
 
@@ -214,13 +208,7 @@ describe('payments in doubt: every provider fault, resolved from the provider’
 
   it('payment-service dies with payments in doubt: the next instance resolves them', async function () {
     this.timeout(40_000);
-    await stack.provider.setFaults({ timeoutAfterCaptureRate: 1 });
-    const r = await stack.reservationCreated();
-    await waitFor(async () => (await stack.provider.chargeStatus(key(r.reservationId))) === 'captured', {
-      what: 'the provider to capture',
-    });
-    await stack.provider.outage(3);
-    await stack.waitForPayment(r.reservationId, 'IN_DOUBT');
+    const r = await aCaptureInDoubt();
     await stack.restartService();
     await stack.waitForPayment(r.reservationId, 'CAPTURED', 20_000);
     await assertCapturedOnce(r.reservationId, r.amount);

@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { newMessage, TOPICS, type Topic } from '@reservex/contracts';
-import {
-  applyOnce,
-  createLogger,
-  createPool,
-  createServiceMetrics,
-  createTracing,
-  KIT_MIGRATIONS_DIR,
-  type MessageHandler,
-  type Pool,
-  runMigrations,
-  tracingConfigSchema,
-} from '@reservex/kit';
-import { createTestDatabase, type TestDatabase, waitFor } from '@reservex/kit/testing';
+import { newMessage, TOPICS } from '@reservex/contracts';
+import { waitFor } from '@reservex/kit/testing';
 import { startTestProvider, type TestProvider } from '@reservex/payment-provider/testing';
 import { chargeKey } from '../src/gateway/gateway.ts';
-import { providerClient } from '../src/gateway/provider-client.ts';
-import { paymentSaga } from '../src/messaging/payment-saga.ts';
-import { gatewayMetrics } from '../src/payment-metrics.ts';
-import { PaymentProcessor } from '../src/workers/payment-processor.ts';
-import { Reconciler, type ReconcilerOptions } from '../src/workers/reconciler.ts';
+import type { PaymentProcessor } from '../src/workers/payment-processor.ts';
+import type { Reconciler } from '../src/workers/reconciler.ts';
+import { type PaymentSagaByHand, paymentSagaByHand, paymentWorkersByHand } from './payment-fixture.ts';
 
 /**
  * Two reconcilers and two processors (two instances of payment-service) on one database and the real provider,
@@ -29,54 +14,42 @@ import { Reconciler, type ReconcilerOptions } from '../src/workers/reconciler.ts
  * charges, so that the provider answers when the test says.
  */
 describe('a claim on a payment outlives a slow provider (real PostgreSQL and provider)', () => {
-  let db: TestDatabase;
-  let pool: Pool;
+  let saga: PaymentSagaByHand;
   let provider: TestProvider;
   let processors: [PaymentProcessor, PaymentProcessor];
   let reconcilers: [Reconciler, Reconciler];
-  const handlers = new Map<Topic, MessageHandler>();
   // A short lease, and a provider deadline well beyond it: calls that take longer than the lease are the case.
   const leaseSeconds = 1;
 
   before(async function () {
     this.timeout(60_000);
-    const logger = createLogger('reconciler-lease', 'silent');
-    db = await createTestDatabase('reconciler_lease');
-    pool = createPool(db.url, 10, logger);
-    await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
-    await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
+    saga = await paymentSagaByHand('reconciler_lease');
     provider = await startTestProvider();
-    const gateway = providerClient({ url: provider.url, apiKey: provider.apiKey, timeoutMs: 8000 });
-    const metrics = gatewayMetrics(createServiceMetrics('reconciler-lease'), {
-      inDoubt: async () => 0,
-      refundsRefused: async () => 0,
-    });
-    const nobody = { wake() {} };
-    const common = { pool, gateway, logger, metrics, relay: nobody, leaseSeconds, idleMs: 1000 };
-    const options: ReconcilerOptions = {
-      ...common,
-      refunder: nobody,
-      processor: nobody,
-      backoff: { baseMs: 10, maxMs: 20 },
+    const workers = paymentWorkersByHand(saga, provider, {
+      leaseSeconds,
+      gatewayTimeoutMs: 8000,
       voidMarginMs: 1000,
-      batch: 50,
-    };
-    reconcilers = [new Reconciler(options), new Reconciler(options)];
-    const processorOptions = {
-      ...common,
-      tracer: createTracing('reconciler-lease', tracingConfigSchema.parse({})).tracer,
-      refunder: nobody,
-      reconciler: nobody,
       concurrency: 4,
-    };
-    processors = [new PaymentProcessor(processorOptions), new PaymentProcessor(processorOptions)];
-    for (const h of paymentSaga({ processor: nobody, refunder: nobody })) handlers.set(h.topic, h);
+    });
+    reconcilers = [workers.reconciler(), workers.reconciler()];
+    processors = [workers.processor(), workers.processor()];
   });
   after(async () => {
     await provider?.stop();
-    await pool?.end();
-    await db?.drop();
+    await saga?.drop();
   });
+
+  /** Waits, by the database's clock, until a lease taken before now has run its length. */
+  async function leaseRunOut() {
+    const { rows } = await saga.pool.query('SELECT now() + make_interval(secs => $1) AS ended', [
+      leaseSeconds,
+    ]);
+    await waitFor(
+      async () =>
+        (await saga.pool.query('SELECT now() > $1::timestamptz AS past', [rows[0].ended])).rows[0].past,
+      { what: 'the first claim’s lease to have run its length' },
+    );
+  }
 
   /** A reservation's payment, PROCESSING: nothing sent to the provider yet. */
   async function aPaymentToCharge(): Promise<{ reservationId: string; amount: number }> {
@@ -92,7 +65,7 @@ describe('a claim on a payment outlives a slow provider (real PostgreSQL and pro
       expiresAt: new Date(Date.now() + 60_000).toISOString(),
       settleBy: new Date(Date.now() + 90_000).toISOString(),
     });
-    await applyOnce(pool, handlers.get(created.type)!, created);
+    await saga.deliver(created);
     return { reservationId, amount };
   }
 
@@ -102,7 +75,7 @@ describe('a claim on a payment outlives a slow provider (real PostgreSQL and pro
     await provider.setFaults({ errorAfterCaptureRate: 1 });
     await processors[0].chargeDue();
     await provider.setFaults({});
-    const { rows } = await pool.query(
+    const { rows } = await saga.pool.query(
       'UPDATE payments SET next_check_at = now() WHERE reservation_id = $1 RETURNING id, status',
       [reservationId],
     );
@@ -130,20 +103,15 @@ describe('a claim on a payment outlives a slow provider (real PostgreSQL and pro
           ).rowCount === 1,
         { what: 'the first reconciler’s lookup to be waiting at the provider' },
       );
-      // Whatever lease the first claim took ends by this instant; the lookup is still in flight past it.
-      const { rows } = await pool.query('SELECT now() + make_interval(secs => $1) AS ended', [leaseSeconds]);
-      await waitFor(
-        async () =>
-          (await pool.query('SELECT now() > $1::timestamptz AS past', [rows[0].ended])).rows[0].past,
-        { what: 'the first claim’s lease to have run its length' },
-      );
+      // The lookup is still in flight past the end of the first claim's lease.
+      await leaseRunOut();
       assert.equal(await second.checkDue(), 0, 'the second reconciler claimed a payment still being checked');
     } finally {
       await lock.query('COMMIT');
       lock.release();
     }
     assert.equal(await checking, 1);
-    const { rows: after } = await pool.query(
+    const { rows: after } = await saga.pool.query(
       'SELECT status, attempts, lease_until FROM payments WHERE id = $1',
       [payment.id],
     );
@@ -167,20 +135,16 @@ describe('a claim on a payment outlives a slow provider (real PostgreSQL and pro
       await waitFor(async () => (await provider.chargeStatus(chargeKey(reservationId))) === 'pending', {
         what: 'the first processor’s charge to be in flight at the provider',
       });
-      const { rows } = await pool.query('SELECT now() + make_interval(secs => $1) AS ended', [leaseSeconds]);
-      await waitFor(
-        async () =>
-          (await pool.query('SELECT now() > $1::timestamptz AS past', [rows[0].ended])).rows[0].past,
-        { what: 'the first claim’s lease to have run its length' },
-      );
+      await leaseRunOut();
       assert.equal(await second.chargeDue(), 0, 'the second processor claimed a payment being charged');
       assert.equal(await charging, 1);
     } finally {
       await provider.setFaults({});
     }
-    const { rows } = await pool.query('SELECT status, attempts FROM payments WHERE reservation_id = $1', [
-      reservationId,
-    ]);
+    const { rows } = await saga.pool.query(
+      'SELECT status, attempts FROM payments WHERE reservation_id = $1',
+      [reservationId],
+    );
     assert.deepEqual(rows[0], { status: 'CAPTURED', attempts: 1 });
     assert.equal((await provider.moneyMoved(chargeKey(reservationId))).captured, amount);
   });

@@ -1,30 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { type Envelope, newMessage, TOPICS, type Topic } from '@reservex/contracts';
-import {
-  applyOnce,
-  createLogger,
-  createPool,
-  createServiceMetrics,
-  createTracing,
-  KIT_MIGRATIONS_DIR,
-  type MessageHandler,
-  type Pool,
-  runMigrations,
-  tracingConfigSchema,
-} from '@reservex/kit';
-import { createTestDatabase, type TestDatabase, waitFor } from '@reservex/kit/testing';
+import { newMessage, TOPICS } from '@reservex/contracts';
+import type { Pool } from '@reservex/kit';
+import { waitFor } from '@reservex/kit/testing';
 import { startTestProvider, type TestProvider } from '@reservex/payment-provider/testing';
 import fc from 'fast-check';
-import { chargeKey } from '../src/gateway/gateway.ts';
-import { providerClient } from '../src/gateway/provider-client.ts';
-import { paymentSaga } from '../src/messaging/payment-saga.ts';
-import { gatewayMetrics } from '../src/payment-metrics.ts';
+import { chargeKey, type Gateway } from '../src/gateway/gateway.ts';
 import { claimPaymentsInDoubt, claimProcessingPayments } from '../src/store/payments.ts';
-import { PaymentProcessor } from '../src/workers/payment-processor.ts';
-import { Reconciler } from '../src/workers/reconciler.ts';
-import { Refunder } from '../src/workers/refunder.ts';
+import type { PaymentProcessor } from '../src/workers/payment-processor.ts';
+import type { Reconciler } from '../src/workers/reconciler.ts';
+import type { Refunder } from '../src/workers/refunder.ts';
+import { type PaymentSagaByHand, paymentSagaByHand, paymentWorkersByHand } from './payment-fixture.ts';
 
 const RESERVATIONS = 4;
 
@@ -92,60 +78,37 @@ interface Books {
  * after quiescence, every capture is a booking or a refund.
  */
 describe('the reconciler under random faults and crashes (fast-check, real PostgreSQL and provider)', () => {
-  let db: TestDatabase;
+  let saga: PaymentSagaByHand;
   let pool: Pool;
   let provider: TestProvider;
+  let gateway: Gateway;
   let processor: PaymentProcessor;
   let reconciler: Reconciler;
   let refunder: Refunder;
-  const handlers = new Map<Topic, MessageHandler>();
   const gatewayTimeoutMs = 150;
 
   before(async function () {
     this.timeout(60_000);
-    const logger = createLogger('reconciler-property', 'silent');
-    db = await createTestDatabase('reconciler_prop');
-    pool = createPool(db.url, 10, logger);
-    await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
-    await runMigrations(pool, join(import.meta.dirname, '..', 'migrations'), logger);
+    saga = await paymentSagaByHand('reconciler_prop');
+    pool = saga.pool;
     provider = await startTestProvider({ SHUTDOWN_GRACE_MS: '300', PROVIDER_HANG_MS: '1000' });
-    const gateway = providerClient({
-      url: provider.url,
-      apiKey: provider.apiKey,
-      timeoutMs: gatewayTimeoutMs,
-    });
-    const metrics = gatewayMetrics(createServiceMetrics('reconciler-property'), {
-      inDoubt: async () => 0,
-      refundsRefused: async () => 0,
-    });
-    const nobody = { wake() {} };
-    const common = { pool, gateway, logger, metrics, relay: nobody, leaseSeconds: 30, idleMs: 1000 };
-    const backoff = { baseMs: 10, maxMs: 20 };
-    refunder = new Refunder({ ...common, backoff });
-    reconciler = new Reconciler({
-      ...common,
-      refunder: nobody,
-      processor: nobody,
-      backoff,
+    const workers = paymentWorkersByHand(saga, provider, {
+      leaseSeconds: 30,
+      gatewayTimeoutMs,
       voidMarginMs: 2 * gatewayTimeoutMs,
-      batch: 50,
-    });
-    processor = new PaymentProcessor({
-      ...common,
-      tracer: createTracing('reconciler-property', tracingConfigSchema.parse({})).tracer,
-      refunder: nobody,
-      reconciler: nobody,
       concurrency: 16,
     });
-    for (const h of paymentSaga({ processor: nobody, refunder: nobody })) handlers.set(h.topic, h);
+    gateway = workers.gateway;
+    refunder = workers.refunder();
+    reconciler = workers.reconciler();
+    processor = workers.processor();
   });
   after(async () => {
     await provider?.stop();
-    await pool?.end();
-    await db?.drop();
+    await saga?.drop();
   });
 
-  const deliver = (message: Envelope) => applyOnce(pool, handlers.get(message.type)!, message);
+  const deliver = (message: Parameters<PaymentSagaByHand['deliver']>[0]) => saga.deliver(message);
 
   /** Each payment of this run, with what the provider's ledger holds under its charge key. */
   async function books(eventId: string): Promise<Map<string, Books>> {
@@ -289,11 +252,6 @@ describe('the reconciler under random faults and crashes (fast-check, real Postg
             case 'payment-service-dies-mid-charge': {
               // Claimed, the charge sent, and the process gone before it settled: the lease runs out.
               const claimed = await claimProcessingPayments(pool, 16, 30);
-              const gateway = providerClient({
-                url: provider.url,
-                apiKey: provider.apiKey,
-                timeoutMs: gatewayTimeoutMs,
-              });
               await Promise.all(
                 claimed.map((p) => gateway.charge(chargeKey(p.reservationId), p.amount, p.currency)),
               );

@@ -17,12 +17,7 @@ describe('refunds: every one ends, REFUNDED or REFUND_REFUSED', () => {
 
   const key = (reservationId: string) => `charge:${reservationId}`;
   const cancel = (r: { reservationId: string; eventId: string }) =>
-    stack.publish(TOPICS.reservationCancelled, r.reservationId, {
-      reservationId: r.reservationId,
-      eventId: r.eventId,
-      reason: 'user-cancelled',
-      wasConfirmed: true,
-    });
+    stack.reservationCancelled(r, { reason: 'user-cancelled', wasConfirmed: true });
   const metric = async (name: string) => {
     const text: string = (await stack.api.get('/metrics')).body;
     const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));

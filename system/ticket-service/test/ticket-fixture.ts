@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { deleteTopicsWithPrefix, loadConfig } from '@reservex/kit';
-import {
-  createTestDatabase,
-  type HttpClient,
-  httpClient,
-  sagaPublisher,
-  testInfra,
-  testServiceEnv,
-  testTokenIssuer,
-  waitFor,
-} from '@reservex/kit/testing';
-import pg from 'pg';
+import { loadConfig } from '@reservex/kit';
+import { type HttpClient, httpClient, singleServiceStack, testInfra, waitFor } from '@reservex/kit/testing';
+import type pg from 'pg';
 import { ticketConfigSchema } from '../src/config.ts';
 import { createTicketService } from '../src/service.ts';
 
@@ -50,14 +41,12 @@ export function anEvent(
  * is played by publishing its messages to Kafka.
  */
 export async function startTicketStack(options: { ticket?: Record<string, string> } = {}) {
-  const prefix = `t${randomUUID().slice(0, 8)}.`;
-  const infra = testInfra();
-  const tokens = await testTokenIssuer();
-  const db = await createTestDatabase('ticket');
+  const around = await singleServiceStack('ticket');
+  const { prefix, tokens, adminToken } = around;
   const service = createTicketService(
     loadConfig(ticketConfigSchema, {
-      ...testServiceEnv(prefix, tokens.jwksUrl, db.url),
-      REDIS_URL: infra.redisUrl,
+      ...around.env,
+      REDIS_URL: testInfra().redisUrl,
       REDIS_KEY_PREFIX: `test:${prefix}`,
       KAFKA_GROUP_ID: `${prefix}ticket`,
       HOLD_EXPIRY_INTERVAL_MS: '100',
@@ -66,12 +55,6 @@ export async function startTicketStack(options: { ticket?: Record<string, string
     }),
   );
   const server = await service.start();
-  const ticketDb = new pg.Pool({ connectionString: db.url, max: 4 });
-  // A test that stops PostgreSQL would otherwise die of this pool's idle connections.
-  ticketDb.on('error', () => {});
-  const ticket = httpClient(server.url);
-  const saga = sagaPublisher(prefix);
-  const adminToken = await tokens.token({ roles: ['user', 'admin'] });
 
   return {
     prefix,
@@ -80,16 +63,12 @@ export async function startTicketStack(options: { ticket?: Record<string, string
     adminToken,
     newUser: () => tokens.user(),
     /** Plays payment-service: puts one of its saga messages on this stack's topic, as its outbox relay would. */
-    publish: saga.publish,
-    ...ticketHelpers(ticket, ticketDb, adminToken),
+    publish: around.publish,
+    ...ticketHelpers(httpClient(server.url), around.pool, adminToken),
 
     async stop() {
       await service.stop();
-      await saga.close();
-      await ticketDb.end();
-      await tokens.close();
-      await db.drop();
-      await deleteTopicsWithPrefix(testInfra().kafkaBrokers.split(','), prefix);
+      await around.close();
     },
   };
 }

@@ -26,17 +26,3 @@ export function sagaPublisher(topicPrefix: string) {
     close: () => producer.close(),
   };
 }
-
-/** What every single-service test stack passes its service: fresh names and the local servers. */
-export function testServiceEnv(prefix: string, jwksUrl: string, databaseUrl: string) {
-  const infra = testInfra();
-  return {
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: infra.kafkaBrokers,
-    KAFKA_TOPIC_PREFIX: prefix,
-    ACCOUNT_JWKS_URL: jwksUrl,
-    PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    SHUTDOWN_GRACE_MS: '3000',
-  };
-}
