@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningWebServer, startWebServer } from '../../web/server/web-server.ts';
+import { type RunningWebServer, startWebServer } from '../server/web-server.ts';
 
 describe('web: the page server', () => {
   let server: RunningWebServer;
