@@ -1,6 +1,7 @@
 export * from './deliver-to.ts';
 export * from './http-client.ts';
 export * from './migrated-database.ts';
+export * from './openapi-routes.ts';
 export * from './otlp-collector.ts';
 export * from './saga-publisher.ts';
 export * from './single-service-stack.ts';
