@@ -1,29 +1,13 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { parseMessage, type Topic } from '@reservex/contracts';
+import { parseMessage, type Topic, topicsConsumedBy } from '@reservex/contracts';
+import type { Principal } from '@reservex/kit';
 import {
-  applyOnce,
-  createLogger,
-  createPool,
-  createTracing,
-  KIT_MIGRATIONS_DIR,
-  type MessageHandler,
-  type Pool,
-  type Principal,
-  runMigrations,
-  tracingConfigSchema,
-} from '@reservex/kit';
-import { createTestDatabase, type TestDatabase } from '@reservex/kit/testing';
+  type ChargeOutcome,
+  type PaymentSagaByHand,
+  paymentSagaByHand,
+} from '@reservex/payment-service/testing';
+import { type TicketSagaByHand, ticketSagaByHand } from '@reservex/ticket-service/testing';
 import fc from 'fast-check';
-import type { ChargeOutcome } from '../../system/payment-service/src/domain/payment-saga.ts';
-import { paymentSaga } from '../../system/payment-service/src/messaging/payment-saga.ts';
-import { completeRefund } from '../../system/payment-service/src/use-cases/complete-refund.ts';
-import { settleCharge } from '../../system/payment-service/src/use-cases/settle-charge.ts';
-import { reservationSaga } from '../../system/ticket-service/src/messaging/reservation-saga.ts';
-import { bookSeats } from '../../system/ticket-service/src/use-cases/book-seats.ts';
-import { eventUseCases } from '../../system/ticket-service/src/use-cases/events.ts';
-import { reservationUseCases } from '../../system/ticket-service/src/use-cases/reservations.ts';
-import { HoldExpiry } from '../../system/ticket-service/src/workers/hold-expiry.ts';
 
 const SEATS = 6;
 const USERS = 4;
@@ -69,62 +53,34 @@ interface Message {
 }
 
 describe('saga invariants under random interleavings (fast-check, real PostgreSQL)', () => {
-  let ticketDb: TestDatabase;
-  let paymentDb: TestDatabase;
-  let ticket: Pool;
-  let payment: Pool;
-  const logger = createLogger('property', 'silent');
+  let ticketSide: TicketSagaByHand;
+  let paymentSide: PaymentSagaByHand;
 
   before(async () => {
-    ticketDb = await createTestDatabase('prop_ticket');
-    paymentDb = await createTestDatabase('prop_payment');
-    ticket = createPool(ticketDb.url, 5, logger);
-    payment = createPool(paymentDb.url, 5, logger);
-    for (const [pool, dir] of [
-      [ticket, join(import.meta.dirname, '../../system/ticket-service/migrations')],
-      [payment, join(import.meta.dirname, '../../system/payment-service/migrations')],
-    ] as const) {
-      await runMigrations(pool, KIT_MIGRATIONS_DIR, logger, 'kit_schema_migrations');
-      await runMigrations(pool, dir, logger);
-    }
+    ticketSide = await ticketSagaByHand('prop_ticket');
+    paymentSide = await paymentSagaByHand('prop_payment', 5);
   });
   after(async () => {
-    await ticket?.end();
-    await payment?.end();
-    await ticketDb?.drop();
-    await paymentDb?.drop();
+    await ticketSide?.drop();
+    await paymentSide?.drop();
   });
 
   it('held + sold + available = capacity at every step, and a captured unrefunded payment exists iff the reservation is CONFIRMED', async function () {
     this.timeout(240_000);
-    const nobody = { wake() {} };
-    const stages = { reached() {} };
-    const catalog = eventUseCases({ pool: ticket, queues: { open: async () => {} } });
-    const book = bookSeats({
-      pool: ticket,
-      room: { admit: async () => undefined, freeSlot: async () => true },
-      relay: nobody,
-      stages,
-      logger,
-      settleWindowSeconds: 0,
-    });
-    const reservations = reservationUseCases({ pool: ticket, relay: nobody, stages });
-    const expiry = new HoldExpiry({
-      pool: ticket,
-      logger,
-      tracer: createTracing('test', tracingConfigSchema.parse({})).tracer,
-      intervalMs: 1000,
-      stages,
-      relay: nobody,
-      resultsConsumedThrough: () => Date.now(),
-      publishGraceMs: 0,
-      maxExtensionSeconds: 0,
-    });
-    // Who consumes what, as in the services.
-    const consumers = new Map<Topic, { pool: Pool; handler: MessageHandler }>();
-    for (const h of reservationSaga({ stages })) consumers.set(h.topic, { pool: ticket, handler: h });
-    for (const h of paymentSaga({ processor: nobody, refunder: nobody }))
-      consumers.set(h.topic, { pool: payment, handler: h });
+    const ticket = ticketSide.pool;
+    const payment = paymentSide.pool;
+    const catalog = ticketSide.events;
+    const book = ticketSide.bookSeats;
+    const reservations = ticketSide.reservations;
+    const expiry = ticketSide.holdExpiry;
+    const { settleCharge, completeRefund } = paymentSide;
+    // Who consumes what, as the saga definition gives it to the services.
+    const consumerOf = (topic: Topic) =>
+      topicsConsumedBy('ticket-service').includes(topic)
+        ? ticketSide
+        : topicsConsumedBy('payment-service').includes(topic)
+          ? paymentSide
+          : undefined;
 
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 40 }), async (actions) => {
@@ -171,9 +127,9 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
         async function deliver(m: Message) {
           seen.add(m.key);
           delivered.push(m);
-          const consumer = consumers.get(m.topic);
+          const consumer = consumerOf(m.topic);
           if (consumer === undefined) return; // reservation.confirmed: no saga consumer
-          await applyOnce(consumer.pool, consumer.handler, parseMessage(m.topic, JSON.stringify(m.payload)));
+          await consumer.deliver(parseMessage(m.topic, JSON.stringify(m.payload)));
         }
         const ids = async () =>
           (
@@ -245,7 +201,7 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
                     ? { kind: 'declined', reason: 'card-declined' }
                     : { kind: 'unknown' };
               const chosen = p[a.pick % p.length]!;
-              await settleCharge(payment, chosen.id, result, chosen.attempts);
+              await settleCharge(chosen.id, result, chosen.attempts);
               break;
             }
             case 'expire': {
@@ -260,7 +216,7 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
             }
             case 'refund': {
               const r = await refunding();
-              if (r.length > 0) await completeRefund(payment, r[a.pick % r.length]!.id);
+              if (r.length > 0) await completeRefund(r[a.pick % r.length]!.id);
               break;
             }
             case 'cancel': {
@@ -283,7 +239,7 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
           const p = await pending();
           const q = await processing();
           const r = await refunding();
-          for (const row of r) await completeRefund(payment, row.id);
+          for (const row of r) await completeRefund(row.id);
           if (p.length === 0 && q.length === 0 && r.length === 0) {
             const stillPending = (await ids()).filter((r) => r.status === 'PENDING');
             if (stillPending.length === 0) break;
@@ -296,7 +252,7 @@ describe('saga invariants under random interleavings (fast-check, real PostgreSQ
           }
           for (const m of p) await deliver(m);
           for (const row of q)
-            await settleCharge(payment, row.id, { kind: 'captured', capturedAt: new Date() }, row.attempts);
+            await settleCharge(row.id, { kind: 'captured', capturedAt: new Date() }, row.attempts);
           await checkSeats();
         }
         assert.deepEqual(await pending(), [], 'the saga did not settle');

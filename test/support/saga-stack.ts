@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { deleteTopicsWithPrefix, loadConfig, type RunningServer } from '@reservex/kit';
+import { startAccountService } from '@reservex/account-service/testing';
+import { deleteTopicsWithPrefix, type RunningServer } from '@reservex/kit';
 import { createTestDatabase, httpClient, testInfra, waitFor } from '@reservex/kit/testing';
+import { startTestProvider } from '@reservex/payment-provider/testing';
+import type { PaymentService } from '@reservex/payment-service';
+import { testPaymentService } from '@reservex/payment-service/testing';
+import type { TicketService } from '@reservex/ticket-service';
+import { testTicketService, ticketHelpers } from '@reservex/ticket-service/testing';
 import pg from 'pg';
-import { startAccountService } from '../../system/account-service/test/account-fixture.ts';
-import { startTestProvider } from '../../system/payment-provider/test/provider-fixture.ts';
-import { paymentConfigSchema } from '../../system/payment-service/src/config.ts';
-import { createPaymentService, type PaymentService } from '../../system/payment-service/src/service.ts';
-import { ticketConfigSchema } from '../../system/ticket-service/src/config.ts';
-import { createTicketService, type TicketService } from '../../system/ticket-service/src/service.ts';
 
 export interface SagaStackOptions {
   account?: Record<string, string>;
@@ -17,9 +17,7 @@ export interface SagaStackOptions {
   withoutPayment?: boolean;
 }
 
-export { anEvent, type Section } from '../../system/ticket-service/test/ticket-fixture.ts';
-
-import { ticketHelpers } from '../../system/ticket-service/test/ticket-fixture.ts';
+export { anEvent, type Section } from '@reservex/ticket-service/testing';
 
 /**
  * account-, ticket- and payment-service, each real and in this process, with fresh databases and their own
@@ -44,19 +42,12 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SHUTDOWN_GRACE_MS: '3000',
   };
-  const ticketService: TicketService = createTicketService(
-    loadConfig(ticketConfigSchema, {
-      ...common,
-      DATABASE_URL: ticketDb.url,
-      REDIS_URL: infra.redisUrl,
-      REDIS_KEY_PREFIX: `test:${prefix}`,
-      KAFKA_GROUP_ID: `${prefix}ticket`,
-      HOLD_EXPIRY_INTERVAL_MS: '100',
-      SEAT_MAP_CACHE_MS: '0',
-      HOLD_SETTLE_WINDOW_SECONDS: '1',
-      ...options.ticket,
-    }),
-  );
+  const ticketService: TicketService = testTicketService(prefix, {
+    ...common,
+    DATABASE_URL: ticketDb.url,
+    HOLD_SETTLE_WINDOW_SECONDS: '1',
+    ...options.ticket,
+  });
   const ticketServer = await ticketService.start();
 
   const paymentEnv = (overrides: Record<string, string> = {}) => ({
@@ -72,7 +63,7 @@ export async function startSagaStack(options: SagaStackOptions = {}) {
   let paymentService: PaymentService | undefined;
   let paymentServer: RunningServer | undefined;
   async function startPayment(overrides: Record<string, string> = {}) {
-    paymentService = createPaymentService(loadConfig(paymentConfigSchema, paymentEnv(overrides)));
+    paymentService = testPaymentService(prefix, paymentEnv(overrides));
     paymentServer = await paymentService.start();
     return paymentServer;
   }

@@ -22,7 +22,7 @@ import { chargeKey } from '../src/gateway/gateway.ts';
 import { providerClient } from '../src/gateway/provider-client.ts';
 import { paymentSaga } from '../src/messaging/payment-saga.ts';
 import { gatewayMetrics } from '../src/payment-metrics.ts';
-import { createPaymentService } from '../src/service.ts';
+import { createPaymentService, type PaymentService } from '../src/service.ts';
 import { completeRefund } from '../src/use-cases/complete-refund.ts';
 import { settleCharge } from '../src/use-cases/settle-charge.ts';
 import { PaymentProcessor } from '../src/workers/payment-processor.ts';
@@ -32,21 +32,29 @@ import { Refunder } from '../src/workers/refunder.ts';
 export type { ChargeOutcome } from '../src/domain/payment-saga.ts';
 
 /**
+ * A payment-service for a test, not started: the test's variables over defaults that suit tests (quick lookups of
+ * payments in doubt, a consumer group of the test's own, under `prefix`).
+ */
+export function testPaymentService(prefix: string, env: Record<string, string>): PaymentService {
+  return createPaymentService(
+    loadConfig(paymentConfigSchema, {
+      KAFKA_GROUP_ID: `${prefix}payment`,
+      RECONCILE_BACKOFF_BASE_MS: '50',
+      RECONCILE_BACKOFF_MAX_MS: '500',
+      ...env,
+    }),
+  );
+}
+
+/**
  * payment-service alone, real and in this process, against a fresh database and its own Kafka topics.
  * ticket-service's side of the saga is played by publishing its messages to Kafka.
  */
 export async function startPaymentStack(options: { payment?: Record<string, string> } = {}) {
   const around = await singleServiceStack('payment');
   const provider = await startTestProvider();
-  const config = loadConfig(paymentConfigSchema, {
-    ...around.env,
-    ...provider.paymentEnv,
-    KAFKA_GROUP_ID: `${around.prefix}payment`,
-    RECONCILE_BACKOFF_BASE_MS: '50',
-    RECONCILE_BACKOFF_MAX_MS: '500',
-    ...options.payment,
-  });
-  let service = createPaymentService(config);
+  const env = { ...around.env, ...provider.paymentEnv, ...options.payment };
+  let service = testPaymentService(around.prefix, env);
   const server = await service.start();
   const paymentDb = around.pool;
   const api = httpClient(server.url);
@@ -106,7 +114,7 @@ export async function startPaymentStack(options: { payment?: Record<string, stri
     /** Stops payment-service (its in-flight work is cut short) and starts a fresh instance on the same database. */
     async restartService() {
       await service.stop();
-      service = createPaymentService(config);
+      service = testPaymentService(around.prefix, env);
       await service.start();
     },
 

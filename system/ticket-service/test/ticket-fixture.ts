@@ -1,10 +1,24 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '@reservex/kit';
-import { type HttpClient, httpClient, singleServiceStack, testInfra, waitFor } from '@reservex/kit/testing';
+import { join } from 'node:path';
+import { createLogger, createTracing, loadConfig, tracingConfigSchema } from '@reservex/kit';
+import {
+  deliverTo,
+  type HttpClient,
+  httpClient,
+  migratedTestDatabase,
+  singleServiceStack,
+  testInfra,
+  waitFor,
+} from '@reservex/kit/testing';
 import type pg from 'pg';
 import { ticketConfigSchema } from '../src/config.ts';
-import { createTicketService } from '../src/service.ts';
+import { reservationSaga } from '../src/messaging/reservation-saga.ts';
+import { createTicketService, type TicketService } from '../src/service.ts';
+import { bookSeats } from '../src/use-cases/book-seats.ts';
+import { eventUseCases } from '../src/use-cases/events.ts';
+import { reservationUseCases } from '../src/use-cases/reservations.ts';
+import { HoldExpiry } from '../src/workers/hold-expiry.ts';
 
 export interface Section {
   name: string;
@@ -40,20 +54,27 @@ export function anEvent(
  * Kafka topics. Tokens come from a stand-in for account-service's signing key; payment-service's side of the saga
  * is played by publishing its messages to Kafka.
  */
-export async function startTicketStack(options: { ticket?: Record<string, string> } = {}) {
-  const around = await singleServiceStack('ticket');
-  const { prefix, tokens, adminToken } = around;
-  const service = createTicketService(
+/**
+ * A ticket-service for a test, not started: the test's variables over defaults that suit tests (the hold sweep
+ * every 100 ms, no seat-map cache, Redis keys and a consumer group of the test's own, under `prefix`).
+ */
+export function testTicketService(prefix: string, env: Record<string, string>): TicketService {
+  return createTicketService(
     loadConfig(ticketConfigSchema, {
-      ...around.env,
       REDIS_URL: testInfra().redisUrl,
       REDIS_KEY_PREFIX: `test:${prefix}`,
       KAFKA_GROUP_ID: `${prefix}ticket`,
       HOLD_EXPIRY_INTERVAL_MS: '100',
       SEAT_MAP_CACHE_MS: '0',
-      ...options.ticket,
+      ...env,
     }),
   );
+}
+
+export async function startTicketStack(options: { ticket?: Record<string, string> } = {}) {
+  const around = await singleServiceStack('ticket');
+  const { prefix, tokens, adminToken } = around;
+  const service = testTicketService(prefix, { ...around.env, ...options.ticket });
   const server = await service.start();
 
   return {
@@ -138,3 +159,44 @@ export async function admissionFor(
   assert.ok(Number(me.headers.get('retry-after')) >= 1);
   return me.body.admissionToken as string;
 }
+
+/**
+ * ticket-service's saga on a database of its own, migrated, with nothing running: the test takes each step
+ * itself. Nothing waits: holds end as soon as they are due (no settle window, nothing awaited from the log), every
+ * fan is admitted, and nothing is published (the test reads the outbox). `deliver` applies a message as the
+ * consumer would.
+ */
+export async function ticketSagaByHand(label: string) {
+  const db = await migratedTestDatabase(label, join(import.meta.dirname, '..', 'migrations'), 5);
+  const { pool } = db;
+  const logger = createLogger(label, 'silent');
+  const nobody = { wake() {} };
+  const stages = { reached() {} };
+  return {
+    ...db,
+    deliver: deliverTo(pool, reservationSaga({ stages })),
+    events: eventUseCases({ pool, queues: { open: async () => {} } }),
+    bookSeats: bookSeats({
+      pool,
+      room: { admit: async () => undefined, freeSlot: async () => true },
+      relay: nobody,
+      stages,
+      logger,
+      settleWindowSeconds: 0,
+    }),
+    reservations: reservationUseCases({ pool, relay: nobody, stages }),
+    holdExpiry: new HoldExpiry({
+      pool,
+      logger,
+      tracer: createTracing(label, tracingConfigSchema.parse({})).tracer,
+      intervalMs: 1000,
+      stages,
+      relay: nobody,
+      resultsConsumedThrough: () => Date.now(),
+      publishGraceMs: 0,
+      maxExtensionSeconds: 0,
+    }),
+  };
+}
+
+export type TicketSagaByHand = Awaited<ReturnType<typeof ticketSagaByHand>>;
