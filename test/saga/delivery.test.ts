@@ -55,7 +55,7 @@ describe('saga delivery', () => {
   });
   after(async () => stack?.stop());
 
-  it('every saga event delivered twice has no second effect', async function () {
+  it('every saga message delivered twice has no second effect', async function () {
     this.timeout(60_000);
     const fan = await stack.newUser();
     const event = await stack.createEvent(anEvent({ seats: 6 }));
@@ -87,7 +87,7 @@ describe('saga delivery', () => {
     );
     const before = await sagaState(stack);
 
-    // Publish every event both services ever published again, byte for byte: what a relay that crashed after
+    // Publish every message both services ever published again, byte for byte: what a relay that crashed after
     // sending but before marking its rows would do.
     const rows = [
       ...(await stack.ticketDb.query('SELECT topic, key, payload FROM outbox ORDER BY id')).rows,

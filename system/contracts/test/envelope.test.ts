@@ -12,11 +12,11 @@ describe('message contracts', () => {
 
   it('a message built by newMessage has an id, type, version, key and timestamp, and parses back unchanged', () => {
     const data = completed();
-    const event = newMessage(TOPICS.paymentCompleted, data.reservationId, data);
-    assert.match(event.id, /^[0-9a-f-]{36}$/);
-    assert.equal(event.version, 1);
-    assert.equal(event.key, data.reservationId);
-    assert.deepEqual(parseMessage(TOPICS.paymentCompleted, JSON.stringify(event)), event);
+    const message = newMessage(TOPICS.paymentCompleted, data.reservationId, data);
+    assert.match(message.id, /^[0-9a-f-]{36}$/);
+    assert.equal(message.version, 1);
+    assert.equal(message.key, data.reservationId);
+    assert.deepEqual(parseMessage(TOPICS.paymentCompleted, JSON.stringify(message)), message);
   });
 
   it('refuses to build a message whose payload breaks its schema', () => {
