@@ -14,6 +14,13 @@ const admissionToken = {
 const QUEUE_STATUS =
   'Where the caller stands: waiting (with position and ETA), admitted (with the admission token), or expired';
 
+/** A link to another operation on what the response just created (its `id`). */
+const onCreated = (operationId: string, description: string) => ({
+  operationId,
+  parameters: { id: '$response.body#/id' },
+  description,
+});
+
 const POLL_HINT = { description: 'Seconds until the next poll is useful', schema: { type: 'integer' } };
 
 /** Every operation ticket-service serves: the OpenAPI document is built from this list, and a test holds the routes to it. */
@@ -44,16 +51,8 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     },
     links: {
       201: {
-        readEvent: {
-          operationId: 'getEvent',
-          parameters: { id: '$response.body#/id' },
-          description: 'The event just created',
-        },
-        readSeats: {
-          operationId: 'getSeatMap',
-          parameters: { id: '$response.body#/id' },
-          description: 'Its seat map',
-        },
+        readEvent: onCreated('getEvent', 'The event just created'),
+        readSeats: onCreated('getSeatMap', 'Its seat map'),
       },
     },
   },
@@ -237,16 +236,8 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     },
     links: {
       202: {
-        readReservation: {
-          operationId: 'getReservation',
-          parameters: { id: '$response.body#/id' },
-          description: 'Follow the saga',
-        },
-        cancelReservation: {
-          operationId: 'cancelReservation',
-          parameters: { id: '$response.body#/id' },
-          description: 'Cancel it',
-        },
+        readReservation: onCreated('getReservation', 'Follow the saga'),
+        cancelReservation: onCreated('cancelReservation', 'Cancel it'),
       },
     },
   },

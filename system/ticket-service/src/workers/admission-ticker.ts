@@ -66,38 +66,34 @@ export class AdmissionTicker implements AdmissionProgress {
         return 'idle';
       },
     });
-    const registers = [options.metrics.registry];
+    // Every waiting-room series is per event: several on-sales at once stay apart.
+    const perEvent = { labelNames: ['event'] as const, registers: [options.metrics.registry] };
     this.metrics = {
       admitted: new Counter({
         name: 'waiting_room_admitted_total',
         help: 'Users admitted from the waiting room',
-        labelNames: ['event'] as const,
-        registers,
+        ...perEvent,
       }),
       dropped: new Counter({
         name: 'waiting_room_dropped_total',
         help: 'Waiting users dropped for not heart-beating',
-        labelNames: ['event'] as const,
-        registers,
+        ...perEvent,
       }),
       queueLength: new Gauge({
         name: 'waiting_room_queue_length',
         help: 'Tickets issued and not yet served',
-        labelNames: ['event'] as const,
-        registers,
+        ...perEvent,
       }),
       active: new Gauge({
         name: 'waiting_room_active_users',
         help: 'Admitted users holding a slot',
-        labelNames: ['event'] as const,
-        registers,
+        ...perEvent,
       }),
       wait: new Histogram({
         name: 'waiting_room_wait_seconds',
         help: 'From joining the queue to being admitted',
-        labelNames: ['event'] as const,
         buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1200, 3600],
-        registers,
+        ...perEvent,
       }),
     };
   }
