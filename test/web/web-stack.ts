@@ -3,8 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { launchChromium } from '@reservex/loadgen';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureWebBuild, startWebServer } from '@reservex/web/server';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type SagaStack, startSagaStack } from '../support/saga-stack.ts';
 
 export const SCREENSHOTS = resolve(import.meta.dirname, '..', '..', 'reports', 'web');

@@ -1,9 +1,5 @@
+import type { queueStatusView, reservationView, seatMapView } from '@reservex/ticket-service/views';
 import type { z } from 'zod';
-import type {
-  queueStatusView,
-  reservationView,
-  seatMapView,
-} from '@reservex/ticket-service/views';
 
 /**
  * The API's answers as the page reads them. Where ticket-service states an answer as a schema (its OpenAPI
