@@ -3,8 +3,9 @@ import { fork, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+// The waiting room's own join script, run by redis-benchmark too: the ratio compares like with like.
+import { JOIN } from '@reservex/ticket-service/queue-scripts';
 import { Redis } from 'ioredis';
-import { JOIN } from '../../system/ticket-service/src/store/queue-scripts.ts';
 import { benchStack, log, redisCommandsProcessed } from './bench-stack.ts';
 import { type CannonResult, cannon, cannonRow } from './cannon.ts';
 

@@ -61,7 +61,7 @@ describe('the invariant checker', () => {
 
   /**
    * A small event after a clean run: 4 seats; one reservation CONFIRMED and paid (2 seats SOLD), one whose
-   * payment failed and was compensated, one cancelled after confirmation and refunded. Every saga event is on
+   * payment failed and was compensated, one cancelled after confirmation and refunded. Every saga message is on
    * Kafka, as the services would have put it there.
    */
   async function healthyEvent() {
@@ -165,7 +165,7 @@ describe('the invariant checker', () => {
         currency: 'KRW',
         expiresAt: new Date().toISOString(),
       });
-    const events = [
+    const messages = [
       created(confirmed, 200),
       created(failed, 100),
       created(refunded, 100),
@@ -182,7 +182,7 @@ describe('the invariant checker', () => {
       }),
     ];
     await producer.send({
-      messages: events.map((e) => ({ topic: `${prefix}${e.type}`, key: e.key, value: JSON.stringify(e) })),
+      messages: messages.map((m) => ({ topic: `${prefix}${m.type}`, key: m.key, value: JSON.stringify(m) })),
     });
     await producer.close();
     return { eventId, seats, confirmed, failed, refunded };

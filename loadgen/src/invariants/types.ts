@@ -9,8 +9,8 @@ export interface CheckContext {
   /** The payment provider's own books: the one record of money moved. Absent in reports from before it existed. */
   provider: pg.Pool | undefined;
   eventId: string;
-  /** Saga events read straight off Kafka for this event's reservations, by topic. */
-  wire: WireEvents | undefined;
+  /** Saga messages read straight off Kafka for this event's reservations, by topic. */
+  wire: WireMessages | undefined;
   /** ticket-service's Redis and key prefix, where the waiting room keeps tickets and its admission log. */
   redis: Redis | undefined;
   redisPrefix: string;
@@ -18,7 +18,7 @@ export interface CheckContext {
   refusals: readonly Refusal[] | undefined;
 }
 
-export interface WireEvents {
+export interface WireMessages {
   byTopic: Map<string, Array<{ reservationId: string; id: string; data: Record<string, unknown> }>>;
   /** Every message id seen on the saga topics for the event's reservations. */
   ids: Set<string>;

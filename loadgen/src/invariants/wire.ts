@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import { TOPICS } from '@reservex/contracts';
-import type { WireEvents } from './types.ts';
+import type { WireMessages } from './types.ts';
 
 const SAGA_TOPICS: readonly string[] = Object.values(TOPICS);
 
@@ -13,8 +13,8 @@ export async function readWire(
   brokers: string[],
   prefix: string,
   reservationIds: ReadonlySet<string>,
-): Promise<WireEvents> {
-  const byTopic: WireEvents['byTopic'] = new Map();
+): Promise<WireMessages> {
+  const byTopic: WireMessages['byTopic'] = new Map();
   const ids = new Set<string>();
   const consumer = new Consumer({
     clientId: 'invariant-checker',
