@@ -107,7 +107,18 @@ export const scenarioSchema = z.strictObject({
    * What must happen in this scenario for it to have exercised its path, as `"fact": "<op> <n>"` (ops >=, <=, ==,
    * >, <), for example `"expiredHolds": ">= 20"`. The facts are listed in the README.
    */
-  expect: z.partialRecord(z.enum(FACT_NAMES), z.string().regex(EXPECTATION, 'like ">= 20"')).default({}),
+  expect: z
+    .partialRecord(
+      z.enum(FACT_NAMES),
+      z
+        .string()
+        .regex(EXPECTATION, 'like ">= 20" or ">= 0.2 * reservations"')
+        .refine((v) => {
+          const of = EXPECTATION.exec(v)?.[3];
+          return of === undefined || (FACT_NAMES as readonly string[]).includes(of);
+        }, 'a share of a fact the run does not have'),
+    )
+    .default({}),
   /**
    * Settings for services the runner starts, by service (environment variables, as in the README): for a rule
    * the scenario is about, such as ticket-service's HOLD_SETTLE_WINDOW_SECONDS. The runner must own them.
@@ -199,9 +210,10 @@ export function loadScenario(nameOrPath: string): Scenario {
 
 /** An expectation's bound at another scale: counts grow and shrink with the crowd; an exact 0 stays 0. */
 function scaleExpectation(expected: string, factor: number): string {
-  const [, op, bound] = EXPECTATION.exec(expected) ?? [];
+  const [, op, bound, of] = EXPECTATION.exec(expected) ?? [];
   const n = Number(bound);
-  if (op === undefined || op === '==' || n === 0) return expected;
+  // A share of another fact scales with it.
+  if (op === undefined || op === '==' || n === 0 || of !== undefined) return expected;
   const scaled = op.startsWith('>') ? Math.max(1, Math.ceil(n * factor)) : Math.floor(n * factor);
   return `${op} ${scaled}`;
 }

@@ -6,6 +6,7 @@ import { newMessage, TOPICS } from '@reservex/contracts';
 import {
   createLogger,
   deleteTopicsWithPrefix,
+  enqueueMessage,
   ensureTopics,
   KIT_MIGRATIONS_DIR,
   runMigrations,
@@ -14,7 +15,13 @@ import { createTestDatabase, type TestDatabase, testInfra } from '@reservex/kit/
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Refusal } from '../src/fans/misbehaviour-kinds.ts';
-import { type CheckResult, checkInvariants } from '../src/invariants/index.ts';
+import {
+  type CheckerOptions,
+  type CheckResult,
+  checkInvariants,
+  type RunChanges,
+} from '../src/invariants/index.ts';
+import { CAPTURED_TABLES, ChangeCapture } from '../src/wal/change-capture.ts';
 
 const logger = createLogger('invariants-test', 'silent');
 
@@ -205,19 +212,28 @@ describe('the invariant checker', () => {
     );
   }
 
-  async function check(eventId: string, refusals?: Refusal[]): Promise<Map<string, CheckResult>> {
-    const results = await checkInvariants({
-      ticketDb: ticketDb.url,
-      paymentDb: paymentDb.url,
-      providerDb: providerDb.url,
-      accountDb: testInfra().pgAdminUrl,
-      kafkaBrokers: brokers,
-      topicPrefix: prefix,
-      eventId,
-      redisUrl: testInfra().redisUrl,
-      redisPrefix: `${prefix}`,
-      refusals,
-    });
+  async function check(
+    eventId: string,
+    refusals?: Refusal[],
+    changes?: RunChanges,
+    options: Partial<CheckerOptions> = {},
+  ): Promise<Map<string, CheckResult>> {
+    const results = await checkInvariants(
+      {
+        ticketDb: ticketDb.url,
+        paymentDb: paymentDb.url,
+        providerDb: providerDb.url,
+        accountDb: testInfra().pgAdminUrl,
+        kafkaBrokers: brokers,
+        topicPrefix: prefix,
+        eventId,
+        redisUrl: testInfra().redisUrl,
+        redisPrefix: `${prefix}`,
+        refusals,
+        ...options,
+      },
+      changes,
+    );
     return new Map(results.map((r) => [r.name, r]));
   }
 
@@ -236,6 +252,7 @@ describe('the invariant checker', () => {
       'seat-limit-per-fan',
       'holds-honoured',
       'paid-in-time-kept',
+      'ended-in-time',
       'every-message-delivered',
       'history-consistent',
       'failed-payment-compensated',
@@ -542,6 +559,136 @@ describe('the invariant checker', () => {
     assert.equal(
       (await ticket.query('SELECT reason FROM reservations WHERE id = $1', [refunded])).rows[0].reason,
       'user-cancelled',
+    );
+  });
+
+  it("message-effects-once catches a message the inbox let through twice (an upsert), and a transition announced twice, from the databases' own change log", async () => {
+    const { eventId, confirmed } = await healthyEvent();
+    const capture = await ChangeCapture.start(
+      [
+        { name: 'ticket', url: ticketDb.url, tables: CAPTURED_TABLES.ticket },
+        { name: 'payment', url: paymentDb.url, tables: CAPTURED_TABLES.payment },
+      ],
+      100,
+    );
+    const delivered = randomUUID();
+    const copied = randomUUID();
+    const letThrough = randomUUID();
+    // The messages on the wire: healthyEvent put reservation.created for `confirmed` there; two more of its own.
+    const producer = new Producer({
+      clientId: 'inv',
+      bootstrapBrokers: brokers,
+      serializers: stringSerializers,
+    });
+    const completed = (id: string) => ({
+      ...newMessage(TOPICS.paymentCompleted, confirmed, {
+        reservationId: confirmed,
+        paymentId: randomUUID(),
+        amount: 200,
+        capturedAt: new Date().toISOString(),
+      }),
+      id,
+    });
+    const sent = [completed(delivered), completed(copied), completed(letThrough)];
+    await producer.send({
+      messages: sent.map((m) => ({ topic: `${prefix}${m.type}`, key: m.key, value: JSON.stringify(m) })),
+    });
+    await producer.close();
+    // Applied once, as the inbox does it; then a copy applied again through an upsert, as a broken inbox would.
+    const inbox = (id: string, upsert: boolean) =>
+      ticket.query(
+        `INSERT INTO processed_messages (message_id, topic) VALUES ($1, 'saga.payment.completed')
+         ON CONFLICT (message_id) DO ${upsert ? 'UPDATE SET topic = EXCLUDED.topic' : 'NOTHING'}`,
+        [id],
+      );
+    await inbox(delivered, false);
+    await inbox(delivered, false);
+    await inbox(copied, false);
+    const clean = await capture.stop();
+    const passed = (await check(eventId, undefined, { log: clean })).get('message-effects-once')!;
+    assert.equal(passed.verdict, 'PASS', passed.detail);
+
+    const broken = await ChangeCapture.start(
+      [
+        { name: 'ticket', url: ticketDb.url, tables: CAPTURED_TABLES.ticket },
+        { name: 'payment', url: paymentDb.url, tables: CAPTURED_TABLES.payment },
+      ],
+      100,
+    );
+    await inbox(letThrough, false);
+    await inbox(letThrough, true);
+    await enqueueMessage(
+      ticket,
+      newMessage(TOPICS.reservationConfirmed, confirmed, {
+        reservationId: confirmed,
+        eventId,
+        userId: 'u',
+        seatIds: [randomUUID()],
+        amount: 200,
+      }),
+    );
+    await enqueueMessage(
+      ticket,
+      newMessage(TOPICS.reservationConfirmed, confirmed, {
+        reservationId: confirmed,
+        eventId,
+        userId: 'u',
+        seatIds: [randomUUID()],
+        amount: 200,
+      }),
+    );
+    const log = await broken.stop();
+    const failed = (await check(eventId, undefined, { log })).get('message-effects-once')!;
+    assertOnlyFails(
+      new Map([['message-effects-once', failed]]),
+      'message-effects-once',
+      new RegExp(letThrough),
+    );
+    assert.match(
+      JSON.stringify(failed.examples),
+      /2 saga.reservation.confirmed message\(s\) for one reservation/,
+    );
+    // Without a change log it cannot judge, and says why.
+    assert.equal((await check(eventId)).get('message-effects-once')!.verdict, 'SKIP');
+  });
+
+  it('ended-in-time catches a hold released long after settle-by plus the extension, and a payment in doubt that waited past the moment the provider could answer', async () => {
+    const { eventId, failed, confirmed } = await healthyEvent();
+    const onTime = (await check(eventId)).get('ended-in-time')!;
+    assert.equal(onTime.verdict, 'PASS', onTime.detail);
+    await ticket.query(
+      "UPDATE reservations SET status = 'EXPIRED', reason = 'expired', expires_at = now() - interval '3 minutes', settle_by = now() - interval '2 minutes', ended_at = now() WHERE id = $1",
+      [failed],
+    );
+    const late = (await check(eventId)).get('ended-in-time')!;
+    assert.equal(late.verdict, 'FAIL');
+    assert.match(
+      JSON.stringify(late.examples),
+      /released 1[12]\d\.\d s after settle-by, beyond the 60 s extension/,
+    );
+    // A scenario whose services allow a longer extension: in time.
+    const longer = await check(eventId, undefined, undefined, {
+      rules: { holdMaxExtensionSeconds: 180, gatewayTimeoutMs: 3000, reconcileBackoffMaxMs: 4000 },
+    });
+    assert.equal(longer.get('ended-in-time')!.verdict, 'PASS');
+    await ticket.query("UPDATE reservations SET ended_at = settle_by + interval '1 second' WHERE id = $1", [
+      failed,
+    ]);
+    // In doubt for a minute after settle-by with the provider answering all along: too long.
+    await payment.query(
+      "UPDATE payments SET settle_by = now() - interval '2 minutes', in_doubt_since = now() - interval '100 seconds', doubt_resolved_at = now() - interval '30 seconds' WHERE reservation_id = $1",
+      [confirmed],
+    );
+    const doubtful = (await check(eventId)).get('ended-in-time')!;
+    assert.equal(doubtful.verdict, 'FAIL');
+    assert.match(JSON.stringify(doubtful.examples), /in doubt longer than a backoff/);
+    // The provider was away until 40 s ago: it was answered soon enough after.
+    const outage = [
+      { from: new Date(Date.now() - 110_000).toISOString(), to: new Date(Date.now() - 40_000).toISOString() },
+    ];
+    assert.equal(
+      (await check(eventId, undefined, undefined, { paymentOutages: outage })).get('ended-in-time')!.verdict,
+      'PASS',
     );
   });
 

@@ -1,12 +1,15 @@
 import { harnessPool } from '@reservex/stack';
 import { Redis } from 'ioredis';
 import type { Refusal } from '../fans/misbehaviour-kinds.ts';
+import type { ChangeLog } from '../wal/change-capture.ts';
 import { confirmedIffCaptured } from './confirmed-iff-captured.ts';
+import { endedInTime, type TimelinessRules } from './ended-in-time.ts';
 import { everyMessageDelivered } from './every-message-delivered.ts';
 import { failedPaymentsCompensated } from './failed-payments-compensated.ts';
 import { historyConsistent } from './history-consistent.ts';
 import { holdsHonoured } from './holds-honoured.ts';
 import { latePaymentsRefunded } from './late-payments-refunded.ts';
+import { messageEffectsOnce } from './message-effects-once.ts';
 import { moneyConserved } from './money-conserved.ts';
 import { noOverselling } from './no-overselling.ts';
 import { noStuckSaga } from './no-stuck-saga.ts';
@@ -39,7 +42,9 @@ export const INVARIANTS: readonly InvariantCheck[] = [
   latePaymentsRefunded,
   noRefundRefused,
   noStuckSaga,
+  endedInTime,
   everyMessageDelivered,
+  messageEffectsOnce,
   moneyConserved,
   providerLedgerReconciles,
   noReservationWithoutAdmission,
@@ -62,10 +67,22 @@ export interface CheckerOptions {
   redisPrefix?: string;
   /** Misbehaving fans' refused requests (kept in the report, so a re-check sees them too). */
   refusals?: Refusal[];
+  /** The services' rules the timeliness checks judge against (the defaults when absent). */
+  rules?: TimelinessRules;
+  /** When the provider or payment-service was away during the run (its faults). */
+  paymentOutages?: Array<{ from: string; to: string }>;
 }
 
+/** The run's change log, or why there is none: it is not kept in the report, so a re-check has none. */
+export type RunChanges = { log: ChangeLog } | { unavailable: string };
+
 /** Runs every invariant against the databases and Kafka directly; none of the services' code is involved. */
-export async function checkInvariants(o: CheckerOptions): Promise<CheckResult[]> {
+export async function checkInvariants(
+  o: CheckerOptions,
+  changes: RunChanges = {
+    unavailable: 'a re-check reads no change log: the run kept it only while it lasted',
+  },
+): Promise<CheckResult[]> {
   const ticket = harnessPool(o.ticketDb, 2);
   const payment = harnessPool(o.paymentDb, 2);
   const account = harnessPool(o.accountDb, 1);
@@ -95,6 +112,10 @@ export async function checkInvariants(o: CheckerOptions): Promise<CheckResult[]>
       redis,
       redisPrefix: o.redisPrefix ?? 'ticket:',
       refusals: o.refusals,
+      changes: 'log' in changes ? changes.log : undefined,
+      changesUnavailable: 'unavailable' in changes ? changes.unavailable : undefined,
+      rules: o.rules,
+      paymentOutages: o.paymentOutages,
     };
     const results: CheckResult[] = [];
     for (const check of INVARIANTS) {

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Refusal } from '../fans/misbehaviour-kinds.ts';
+import type { ChangeLog } from '../wal/change-capture.ts';
+import type { TimelinessRules } from './ended-in-time.ts';
 
 export interface CheckContext {
   ticket: pg.Pool;
@@ -16,6 +18,14 @@ export interface CheckContext {
   redisPrefix: string;
   /** Requests the run saw refused, which must have left nothing behind. */
   refusals: readonly Refusal[] | undefined;
+  /** What the databases wrote during the run, from their WAL (the run's change capture); absent on a re-check. */
+  changes: ChangeLog | undefined;
+  /** Why there is no change log, for the checks that need one. */
+  changesUnavailable: string | undefined;
+  /** The services' rules the timeliness checks judge against. */
+  rules: TimelinessRules | undefined;
+  /** When the provider or payment-service was away: a payment in doubt may wait that out. */
+  paymentOutages: ReadonlyArray<{ from: string; to: string }> | undefined;
 }
 
 export interface WireMessages {

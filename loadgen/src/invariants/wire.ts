@@ -6,7 +6,7 @@ import type { WireMessages } from './types.ts';
 const SAGA_TOPICS: readonly string[] = Object.values(TOPICS);
 
 /**
- * Reads every saga topic from the start to its current end, keeping the events of the given reservations.
+ * Reads every saga topic from the start to its current end, keeping the messages of the given reservations.
  * Uses a throwaway consumer group, so it never disturbs the services' offsets.
  */
 export async function readWire(
@@ -33,13 +33,13 @@ export async function readWire(
       for await (const m of stream) {
         remaining--;
         try {
-          const event = JSON.parse(m.value) as { id: string; type: string; data: Record<string, unknown> };
-          const reservationId = String(event.data?.reservationId ?? '');
+          const message = JSON.parse(m.value) as { id: string; type: string; data: Record<string, unknown> };
+          const reservationId = String(message.data?.reservationId ?? '');
           if (reservationIds.has(reservationId)) {
-            const list = byTopic.get(event.type) ?? [];
-            list.push({ reservationId, id: event.id, data: event.data });
-            ids.add(event.id);
-            byTopic.set(event.type, list);
+            const list = byTopic.get(message.type) ?? [];
+            list.push({ reservationId, id: message.id, data: message.data });
+            ids.add(message.id);
+            byTopic.set(message.type, list);
           }
         } catch {
           // Not the checker's business: malformed messages are the consumers' (they dead-letter them).

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { harnessPool, type Targets } from '@reservex/stack';
-import { type CheckResult, checkInvariants } from '../invariants/index.ts';
+import { DEFAULT_RULES, type TimelinessRules } from '../invariants/ended-in-time.ts';
+import { type CheckResult, checkInvariants, type RunChanges } from '../invariants/index.ts';
 import { type PrometheusSeries, prometheusSeries } from '../report/prometheus-charts.ts';
 import type { CheckTarget } from '../report/run-report.ts';
 import type { Scenario } from '../scenario.ts';
+import type { ChangeCapture } from '../wal/change-capture.ts';
 import { type PaymentFigures, paymentFigures } from './payment-figures.ts';
 import { awaitQuiescence, type QuiescenceResult } from './quiescence.ts';
 import type { Recorder } from './recorder.ts';
@@ -40,6 +42,7 @@ export async function judgeRun(
   o: { scenario: Scenario; targets: Targets; recorder: Recorder; log: (m: string) => void },
   eventId: string,
   crowd: CrowdRun,
+  capture: ChangeCapture | { unavailable: string },
 ): Promise<Judgement> {
   const { targets, recorder } = o;
   const quiescence = await awaitQuiescence(
@@ -50,6 +53,7 @@ export async function judgeRun(
   );
   const settledAt = quiescence.reached ? Date.now() : undefined;
   await crowd.monitor.stop();
+  const changes: RunChanges = 'unavailable' in capture ? capture : { log: await capture.stop() };
   const check: CheckTarget = {
     eventId,
     ticketDb: targets.ticketDb,
@@ -61,8 +65,19 @@ export async function judgeRun(
     redisUrl: targets.ticketRedis,
     redisPrefix: targets.ticketRedisPrefix,
     refusals: recorder.refusals,
+    rules: rulesOf(o.scenario),
+    paymentOutages: (crowd.faults?.records ?? [])
+      .filter(
+        (r) =>
+          r.fault.action === 'provider-outage' ||
+          ('target' in r.fault && PAYMENT_SIDE.includes(r.fault.target)),
+      )
+      .map((r) => ({
+        from: new Date(r.startedAt).toISOString(),
+        to: new Date(r.endedAt ?? Date.now()).toISOString(),
+      })),
   };
-  const invariants = await checkInvariants(check);
+  const invariants = await checkInvariants(check, changes);
   const payments = await paymentFigures({
     ticketDb: targets.ticketDb,
     paymentDb: targets.paymentDb,
@@ -86,6 +101,28 @@ export async function judgeRun(
   if ('unavailable' in prometheus) o.log(`charts from the harness's samples only: ${prometheus.unavailable}`);
   const soldSeats = await soldSeatsOf(targets.ticketDb, eventId);
   return { quiescence, settledAt, check, invariants, payments, facts, prometheus, soldSeats };
+}
+
+const PAYMENT_SIDE: readonly string[] = ['payment-service', 'payment-provider'];
+
+/** The services' rules as the scenario set them, over their defaults: what the timeliness checks judge by. */
+function rulesOf(s: Scenario): TimelinessRules {
+  const number = (value: string | undefined, fallback: number) =>
+    value === undefined ? fallback : Number(value);
+  return {
+    holdMaxExtensionSeconds: number(
+      s.serviceEnv['ticket-service']?.HOLD_MAX_EXTENSION_SECONDS,
+      DEFAULT_RULES.holdMaxExtensionSeconds,
+    ),
+    gatewayTimeoutMs: number(
+      s.serviceEnv['payment-service']?.GATEWAY_TIMEOUT_MS,
+      DEFAULT_RULES.gatewayTimeoutMs,
+    ),
+    reconcileBackoffMaxMs: number(
+      s.serviceEnv['payment-service']?.RECONCILE_BACKOFF_MAX_MS,
+      DEFAULT_RULES.reconcileBackoffMaxMs,
+    ),
+  };
 }
 
 /** Sold seats as the database has them: the fans' own tally misses bookings whose answer an outage swallowed. */

@@ -83,16 +83,22 @@ export interface Expectation {
   pass: boolean;
 }
 
-export const EXPECTATION = /^(>=|<=|==|>|<)\s*(\d+(?:\.\d+)?)$/;
+/**
+ * `">= 20"`, or a share of another fact, `">= 0.2 * reservations"`: a share holds at every scale, where a count
+ * measured at one scale would cry wolf at another (hold-expiry-race at 0.1 did).
+ */
+export const EXPECTATION = /^(>=|<=|==|>|<)\s*(\d+(?:\.\d+)?)(?:\s*\*\s*([a-zA-Z0-9]+))?$/;
 
 /** Each `"fact": ">= 20"` of the scenario against what the run did; an unknown fact fails. */
 export function checkExpectations(expect: Partial<Record<FactName, string>>, facts: RunFacts): Expectation[] {
   return Object.entries(expect).map(([fact, expected]) => {
     const actual = facts[fact as FactName];
-    const [, op, bound] = EXPECTATION.exec(expected ?? '') ?? [];
-    const n = Number(bound);
+    const [, op, bound, of] = EXPECTATION.exec(expected ?? '') ?? [];
+    const base = of === undefined ? 1 : facts[of as FactName];
+    const n = Number(bound) * (base ?? Number.NaN);
     const pass =
       actual !== undefined &&
+      !Number.isNaN(n) &&
       ((op === '>=' && actual >= n) ||
         (op === '<=' && actual <= n) ||
         (op === '==' && actual === n) ||

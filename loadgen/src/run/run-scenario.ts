@@ -11,6 +11,7 @@ import {
 import { faultTargets } from '../chaos/faults.ts';
 import { httpClient } from '../fans/http-client.ts';
 import { capacity, type Scenario } from '../scenario.ts';
+import { CAPTURED_TABLES, ChangeCapture } from '../wal/change-capture.ts';
 import { harnessMetrics } from './harness-metrics.ts';
 import { judgeRun } from './judge-run.ts';
 import { prepareSale } from './prepare-sale.ts';
@@ -47,6 +48,7 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
   if (notServed !== undefined) log(notServed);
   let stack: StartedStack | undefined;
   let crowd: CrowdRun | undefined;
+  let capture: ChangeCapture | { unavailable: string } | undefined;
   try {
     if (!o.external)
       stack = await ensureStack(targets, {
@@ -57,19 +59,40 @@ export async function runScenario(o: RunOptions): Promise<boolean> {
         serviceEnv: scenario.serviceEnv,
         replicas: scenario.replicas,
       });
+    // Before the sale: every change the checker judges must be in the log.
+    capture = await captureChanges(o);
     const sale = await prepareSale({ ...o, http });
     crowd = await runCrowd(
       { ...o, stack, http, recorder, tracer: tracing.tracer, browserFans: o.browserFans },
       sale,
     );
-    const judged = await judgeRun({ ...o, recorder }, sale.eventId, crowd);
+    const judged = await judgeRun({ ...o, recorder }, sale.eventId, crowd, capture);
     return writeReports(o, { recorder, stack }, sale, crowd, judged).passed;
   } finally {
+    if (capture instanceof ChangeCapture) await capture.close();
     await crowd?.monitor.stop();
     metrics.close();
     await tracing.shutdown();
     await http.close();
     await stack?.stop();
+  }
+}
+
+/**
+ * The run's change capture of ticket- and payment-service's databases. A stack the runner owns must allow it (the
+ * infrastructure scripts set wal_level=logical): no capture, no verdict. Someone else's stack may not: the checks
+ * that need it then say why they were skipped.
+ */
+async function captureChanges(o: RunOptions): Promise<ChangeCapture | { unavailable: string }> {
+  try {
+    return await ChangeCapture.start([
+      { name: 'ticket', url: o.targets.ticketDb, tables: CAPTURED_TABLES.ticket },
+      { name: 'payment', url: o.targets.paymentDb, tables: CAPTURED_TABLES.payment },
+    ]);
+  } catch (error) {
+    if (!o.external) throw error;
+    o.log(`no change log for this run: ${(error as Error).message}`);
+    return { unavailable: (error as Error).message };
   }
 }
 

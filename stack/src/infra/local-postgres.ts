@@ -44,11 +44,12 @@ export async function startPostgres(s: InfraSettings, log: (m: string) => void):
     if (
       running?.synchronousCommit === s.postgres.synchronousCommit &&
       running.preloaded.includes(STATEMENTS) &&
-      running.maxWalSize === MAX_WAL_SIZE
+      running.maxWalSize === MAX_WAL_SIZE &&
+      running.walLevel === WAL_LEVEL
     )
       return;
     log(
-      `restarting PostgreSQL with synchronous_commit=${s.postgres.synchronousCommit}, ${STATEMENTS} and max_wal_size=${MAX_WAL_SIZE}`,
+      `restarting PostgreSQL with synchronous_commit=${s.postgres.synchronousCommit}, ${STATEMENTS}, max_wal_size=${MAX_WAL_SIZE} and wal_level=${WAL_LEVEL}`,
     );
     await stopProcess(proc);
   }
@@ -111,6 +112,10 @@ export async function startPostgres(s: InfraSettings, log: (m: string) => void):
       // Statement counts per booking for bench:saga's profile; its cost is a hash update per statement.
       '-c',
       `shared_preload_libraries=${STATEMENTS}`,
+      // The harness reads a run's changes from the WAL (logical decoding) for its checks; a slot exists only
+      // while a run does (loadgen/src/wal). What it adds to the WAL is measured in docs/capacity.md.
+      '-c',
+      `wal_level=${WAL_LEVEL}`,
     ],
     { ...account, cwd: dataDir },
   );
@@ -131,18 +136,26 @@ const STATEMENTS = 'pg_stat_statements';
  * replays more WAL on restart.
  */
 const MAX_WAL_SIZE = '4GB';
+const WAL_LEVEL = 'logical';
 
 async function serverSettings(
   socketDir: string,
   port: number,
-): Promise<{ synchronousCommit: string; preloaded: string; maxWalSize: string } | undefined> {
+): Promise<
+  { synchronousCommit: string; preloaded: string; maxWalSize: string; walLevel: string } | undefined
+> {
   const client = new pg.Client({ host: socketDir, port, user: 'postgres', database: 'postgres' });
   try {
     await client.connect();
     const { rows } = await client.query(
-      "SELECT current_setting('synchronous_commit') AS sc, current_setting('shared_preload_libraries') AS pl, current_setting('max_wal_size') AS wal",
+      "SELECT current_setting('synchronous_commit') AS sc, current_setting('shared_preload_libraries') AS pl, current_setting('max_wal_size') AS wal, current_setting('wal_level') AS level",
     );
-    return { synchronousCommit: rows[0]?.sc, preloaded: rows[0]?.pl ?? '', maxWalSize: rows[0]?.wal ?? '' };
+    return {
+      synchronousCommit: rows[0]?.sc,
+      preloaded: rows[0]?.pl ?? '',
+      maxWalSize: rows[0]?.wal ?? '',
+      walLevel: rows[0]?.level ?? '',
+    };
   } catch {
     return undefined;
   } finally {
@@ -172,11 +185,12 @@ async function provisionDatabases(socketDir: string, s: InfraSettings): Promise<
     const role = pg.escapeIdentifier(s.postgres.user);
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [s.postgres.user]);
     const password = pg.escapeLiteral(s.postgres.password);
-    // CREATEDB lets the test suites make a throwaway database each.
+    // CREATEDB lets the test suites make a throwaway database each; REPLICATION lets the harness create the
+    // logical replication slot it reads a run's changes through (loadgen/src/wal).
     await client.query(
       exists.rowCount === 0
-        ? `CREATE ROLE ${role} LOGIN CREATEDB PASSWORD ${password}`
-        : `ALTER ROLE ${role} LOGIN CREATEDB PASSWORD ${password}`,
+        ? `CREATE ROLE ${role} LOGIN CREATEDB REPLICATION PASSWORD ${password}`
+        : `ALTER ROLE ${role} LOGIN CREATEDB REPLICATION PASSWORD ${password}`,
     );
     // In the database tools connect to for server-wide figures; the role reads every statement's counts.
     await client.query(`CREATE EXTENSION IF NOT EXISTS ${STATEMENTS}`);
