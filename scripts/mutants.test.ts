@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadCatalogue } from './mutants.ts';
+import { judgedByTests, loadCatalogue } from './mutants.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -20,4 +21,34 @@ describe('the seeded-bug catalogue (mutants/)', () => {
       else assert.ok(existsSync(join(ROOT, 'scenarios', `${m.caughtBy.scenario}.json`)), m.caughtBy.scenario);
     });
   }
+});
+
+describe('judging a mutant by its tests', () => {
+  const report = (r: unknown) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'mutant-judge-')), 'report.json');
+    writeFileSync(file, JSON.stringify(r));
+    return file;
+  };
+
+  it('kills it when a test fails, lets it survive when all pass, and judges nothing when only a hook failed or no report was written', () => {
+    assert.equal(
+      judgedByTests(
+        report({ stats: { tests: 3 }, failures: [{ fullTitle: 'the page the place moves live' }] }),
+      ),
+      1,
+    );
+    assert.equal(judgedByTests(report({ stats: { tests: 3 }, failures: [] })), 0);
+    assert.equal(
+      judgedByTests(
+        report({
+          stats: { tests: 0 },
+          failures: [{ fullTitle: 'web: a fan "before all" hook for "books"' }],
+        }),
+      ),
+      -1,
+      'a stack that could not start is not a kill',
+    );
+    assert.equal(judgedByTests(join(tmpdir(), 'no-such-report.json')), -1);
+    assert.equal(judgedByTests(report({ stats: { tests: 0 }, failures: [] })), -1);
+  });
 });

@@ -40,11 +40,35 @@ function worktree(id: string): string {
     if (entry === '@reservex') continue;
     symlinkSync(join(ROOT, 'node_modules', entry), join(modules, entry));
   }
-  for (const pkg of readdirSync(join(ROOT, 'node_modules', '@reservex'))) {
-    const source = pkg === 'loadgen' || pkg === 'web' ? join(dir, pkg) : join(dir, 'system', pkg);
-    symlinkSync(source, join(modules, '@reservex', pkg));
+  // Each workspace package of the worktree under its own name, wherever it lives (system/kit, stack, web, …).
+  const { workspaces } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    workspaces: string[];
+  };
+  for (const workspace of workspaces) {
+    const { name } = JSON.parse(readFileSync(join(ROOT, workspace, 'package.json'), 'utf8')) as {
+      name: string;
+    };
+    symlinkSync(join(dir, workspace), join(modules, name));
   }
   return dir;
+}
+
+/**
+ * Whether mocha's JSON report shows a test (not a hook: a stack that could not start judges nothing) failing.
+ * 1 killed, 0 survived, -1 nothing was judged (no report, no test run, or only a hook failed).
+ */
+export function judgedByTests(reportFile: string): number {
+  try {
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
+      stats: { tests: number };
+      failures: Array<{ fullTitle: string }>;
+    };
+    const failedTests = report.failures.filter((f) => !/"(before|after) (all|each)" hook/.test(f.fullTitle));
+    if (failedTests.length > 0) return 1;
+    return report.stats.tests > 0 && report.failures.length === 0 ? 0 : -1;
+  } catch {
+    return -1;
+  }
 }
 
 function removeWorktree(dir: string): void {
@@ -77,6 +101,10 @@ function check(dir: string, m: Mutant, repetition = 0): { exit: number; seconds:
             '--exit',
             '--require',
             'test/testcontainers-fixture.ts',
+            '--reporter',
+            'json',
+            '--reporter-option',
+            `output=${join(dir, 'mutant-tests.json')}`,
             ...(m.caughtBy.grep === undefined ? [] : ['--grep', m.caughtBy.grep]),
             ...m.caughtBy.tests,
           ]
@@ -105,7 +133,11 @@ function check(dir: string, m: Mutant, repetition = 0): { exit: number; seconds:
       return { exit: -1, seconds };
     }
   }
-  return { exit: run.status ?? 1, seconds };
+  // Tests kill a mutant by failing, not by crashing: a suite that could not even start judged nothing.
+  return {
+    exit: 'tests' in m.caughtBy ? judgedByTests(join(dir, 'mutant-tests.json')) : (run.status ?? 1),
+    seconds,
+  };
 }
 
 function main(argv: string[]): number {
