@@ -12,6 +12,7 @@ import {
 import { Redis } from 'ioredis';
 import type { TicketConfig } from './config.ts';
 import { admissionTokens } from './domain/admission-token.ts';
+import { queueTickets } from './domain/queue-ticket.ts';
 import { eventRoutes } from './http/event-routes.ts';
 import { ticketOpenApi } from './http/operations.ts';
 import { queueRoutes } from './http/queue-routes.ts';
@@ -84,6 +85,7 @@ export function createTicketService(config: TicketConfig): TicketService {
     store,
     ticker,
     tokens: admissionTokens(config.ADMISSION_TOKEN_SECRET),
+    tickets: queueTickets(config.ADMISSION_TOKEN_SECRET),
     joinLimitPerUser: config.QUEUE_JOIN_LIMIT_PER_USER,
     joinLimitPerIp: config.QUEUE_JOIN_LIMIT_PER_IP,
     slotMs: config.ADMISSION_TTL_SECONDS * 1000,

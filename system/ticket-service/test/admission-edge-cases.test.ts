@@ -29,11 +29,20 @@ describe('waiting-room edge cases', () => {
     this.timeout(30_000);
     const fan = await stack.newUser();
     const event = await queuedEvent(2, new Date(Date.now() + 3000));
+    const joins = [];
     for (let i = 0; i < 2; i++) {
       const join = await stack.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token });
-      assert.equal(join.status, 201);
       assert.equal(join.body.state, 'waiting');
+      joins.push(join);
     }
+    // Another tab: the same place, answered 200, not a second one.
+    assert.deepEqual(
+      joins.map((j) => [j.status, j.body.number]),
+      [
+        [201, joins[0]!.body.number],
+        [200, joins[0]!.body.number],
+      ],
+    );
     const me = await waitFor(
       async () => {
         const r = await stack.ticket.get(`/api/events/${event.id}/queue/me`, { token: fan.token });

@@ -3,16 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { testInfra, waitFor } from '@reservex/kit/testing';
 import { Redis } from 'ioredis';
 import { COLD_START_RATE } from '../src/domain/admission-control.ts';
-import { type QueueStore, queueStore } from '../src/store/queue-store.ts';
-
-/** Pearson's chi-square statistic of observed counts against a uniform expectation. */
-function chiSquare(counts: number[]): number {
-  const total = counts.reduce((a, b) => a + b, 0);
-  const expected = total / counts.length;
-  return counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
-}
-// 23 degrees of freedom (24 permutations of 4), p = 0.001: a fair shuffle fails this one run in a thousand.
-const CHI2_23_P001 = 49.73;
+import { type Lottery, placeOf } from '../src/domain/queue-lottery.ts';
+import { type QueueStore, queueStore, type TickResult } from '../src/store/queue-store.ts';
 
 describe('the waiting room queue in Redis', () => {
   let redis: Redis;
@@ -29,6 +21,58 @@ describe('the waiting room queue in Redis', () => {
     redis.disconnect();
   });
 
+  // What the admission ticker keeps per event between steps, and each fan's join number: the tests drive the store
+  // as the ticker and the waiting room do.
+  const known = new Map<string, { lottery: Lottery | undefined; served: number }>();
+  const numbers = new Map<string, number>();
+  const numberOf = (eventId: string, user: string) => numbers.get(`${eventId}/${user}`)!;
+
+  /** A fan joins and is there: their number, and a heartbeat that says so (as a join does, through the ticker). */
+  async function join(eventId: string, user: string, expectMs = 0): Promise<number> {
+    const joined = await store.join(eventId, user);
+    numbers.set(`${eventId}/${user}`, joined.number);
+    await store.heartbeat(eventId, new Map([[joined.number, { userId: user, expectMs }]]));
+    return joined.number;
+  }
+
+  /** Fans who say they are still there, each due again after so many milliseconds. */
+  async function present(eventId: string, fans: Record<string, number>): Promise<void> {
+    await store.heartbeat(
+      eventId,
+      new Map(
+        Object.entries(fans).map(([user, expectMs]) => [numberOf(eventId, user), { userId: user, expectMs }]),
+      ),
+    );
+  }
+
+  async function tick(eventId: string, graceMs: number, slotMs: number): Promise<TickResult> {
+    const before = known.get(eventId) ?? { lottery: undefined, served: 0 };
+    const r = await store.tick(eventId, graceMs, slotMs, before);
+    known.set(eventId, { lottery: r.lottery ?? before.lottery, served: r.served });
+    return r;
+  }
+
+  /**
+   * The Redis commands that touched one event's keys while `work` ran, as MONITOR saw them: the script calls and the
+   * commands they ran. Counting the server's total would count every other client's too.
+   */
+  async function commandsOn(eventId: string, work: () => Promise<unknown>): Promise<string[]> {
+    const monitor = await redis.monitor();
+    const seen: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((a) => a.includes(eventId))) seen.push(args[0]!.toLowerCase());
+    });
+    try {
+      await work();
+      // MONITOR's feed trails the replies a little: a command that marks the end.
+      await redis.get(store.key(eventId, 'end-of-work'));
+      await waitFor(async () => seen.includes('get'), { what: 'the monitor to catch up' });
+    } finally {
+      monitor.disconnect();
+    }
+    return seen.filter((c) => c !== 'get');
+  }
+
   // The script's own mechanics, at the operator's rate: the controller is switched off unless a test says so.
   async function openQueue(
     settings: { admitPerSecond?: number; maxActive?: number; admissionControl?: 'auto' | 'off' } = {},
@@ -41,34 +85,18 @@ describe('the waiting room queue in Redis', () => {
       maxActive: settings.maxActive ?? 1_000_000,
       admissionControl: settings.admissionControl ?? 'off',
     });
+    // Sales are open: the first step seals an empty pre-queue, so the tests' joins queue first come, first served.
+    await tick(eventId, 60_000, 60_000);
     return eventId;
   }
 
-  it('counts joins against the limits in the same script: per fan and per address, per event, with the wait', async () => {
-    const eventId = await openQueue();
-    const limits = { ip: '10.0.0.1', perUser: 3, perIp: 5, windowMs: 60_000 };
-    const fan = await Promise.all([1, 2, 3, 4].map(() => store.join(eventId, 'eager', limits)));
-    assert.equal(fan.filter((r) => r.kind === 'queued').length, 1);
-    assert.equal(fan.filter((r) => r.kind === 'already-queued').length, 2);
-    const over = fan.filter((r) => r.kind === 'too-many');
-    assert.equal(over.length, 1);
-    assert.ok(over[0]!.kind === 'too-many' && over[0]!.waitMs > 0 && over[0]!.waitMs <= 60_000);
-    // One more fan from the same address is fine; past five joins from it, refused whoever asks.
-    assert.equal((await store.join(eventId, 'neighbour', limits)).kind, 'queued');
-    assert.equal((await store.join(eventId, 'third', limits)).kind, 'too-many');
-    // Another address, another event: their own counts.
-    assert.equal((await store.join(eventId, 'elsewhere', { ...limits, ip: '10.0.0.2' })).kind, 'queued');
-    const other = await openQueue();
-    assert.equal((await store.join(other, 'eager', limits)).kind, 'queued');
-  });
-
   it("admits at the controller's rate when it is lower than the operator's, and at the operator's when switched off", async () => {
     const eventId = await openQueue({ admitPerSecond: 1000, admissionControl: 'auto' });
-    for (let i = 0; i < 400; i++) await store.join(eventId, `fan-${i}`);
+    for (let i = 0; i < 400; i++) await join(eventId, `fan-${i}`);
     // Before the controller's first step, a cold start: not the ceiling.
-    await store.tick(eventId, 60_000, 60_000);
+    await tick(eventId, 60_000, 60_000);
     await new Promise((r) => setTimeout(r, 1000));
-    const cold = await store.tick(eventId, 60_000, 60_000);
+    const cold = await tick(eventId, 60_000, 60_000);
     assert.ok(cold.served <= COLD_START_RATE * 2 + 1, `cold start admitted ${cold.served}`);
     await store.saveControl(eventId, {
       at: Date.now(),
@@ -84,7 +112,7 @@ describe('the waiting room queue in Redis', () => {
     });
     const before = cold.served;
     await new Promise((r) => setTimeout(r, 1000));
-    const slow = await store.tick(eventId, 60_000, 60_000);
+    const slow = await tick(eventId, 60_000, 60_000);
     assert.ok(slow.served - before <= 3 + 1, `at the controller's 3/s: ${slow.served - before}`);
     assert.equal((await store.snapshot(eventId)).effectiveAdmitPerSecond, 3);
     // A backlog under half its target: the controller may still multiply its rate, so ETAs look three periods ahead.
@@ -118,7 +146,7 @@ describe('the waiting room queue in Redis', () => {
     assert.equal(await store.etaRate(eventId), 150);
     await store.update(eventId, { admissionControl: 'off' });
     await new Promise((r) => setTimeout(r, 200));
-    const fast = await store.tick(eventId, 60_000, 60_000);
+    const fast = await tick(eventId, 60_000, 60_000);
     assert.ok(fast.served - slow.served >= 50, `switched off, at 1000/s: ${fast.served - slow.served}`);
     const control = await store.control(eventId);
     assert.equal(control.mode, 'off');
@@ -126,89 +154,119 @@ describe('the waiting room queue in Redis', () => {
     assert.equal(control.ceiling, 1000);
   });
 
-  it('gives 10,000 concurrent joins 10,000 distinct tickets with no gaps', async () => {
+  it('a first join is three Redis commands: the script, INCR and HSETNX; another tab gets the same number back', async () => {
+    const eventId = await openQueue();
+    await store.join(eventId, 'warm-up');
+    let joined: Awaited<ReturnType<QueueStore['join']>> | undefined;
+    const cost = await commandsOn(eventId, async () => {
+      joined = await store.join(eventId, 'counted');
+    });
+    assert.deepEqual(cost, ['evalsha', 'incr', 'hsetnx'], `a join ran ${cost.join(', ')}`);
+    assert.ok(joined !== undefined);
+    assert.equal(joined.fresh, true);
+    const again = await store.join(eventId, 'counted');
+    assert.deepEqual([again.fresh, again.number], [false, joined.number]);
+    // The number that second join drew is a gap: the admission step skips it without calling it a drop.
+    assert.equal(await redis.sismember(store.key(eventId, 'gaps'), String(joined.number + 1)), 1);
+  });
+
+  it('gives 10,000 concurrent joins 10,000 distinct numbers with no gaps, in join order', async () => {
     const eventId = await openQueue();
     const results = await Promise.all(
       Array.from({ length: 10_000 }, (_, i) => store.join(eventId, `fan-${i}`)),
     );
-    const tickets = results.map((r) => (r.kind === 'queued' ? r.ticket : -1)).sort((a, b) => a - b);
-    assert.equal(new Set(tickets).size, 10_000);
-    assert.equal(tickets[0], 1);
-    assert.equal(tickets.at(-1), 10_000);
-  });
-
-  it('after the opening serves first come, first served: tickets follow join order without inversions', async () => {
-    const eventId = await openQueue();
-    const tickets: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      const r = await store.join(eventId, `fan-${i}`);
-      assert.equal(r.kind, 'queued');
-      if (r.kind === 'queued') tickets.push(r.ticket);
-    }
+    const sorted = results.map((r) => r.number).sort((a, b) => a - b);
+    assert.equal(new Set(sorted).size, 10_000);
+    assert.equal(sorted[0], 1);
+    assert.equal(sorted.at(-1), 10_000);
+    const inOrder = await openQueue();
+    const one = [];
+    for (let i = 0; i < 50; i++) one.push((await store.join(inOrder, `fan-${i}`)).number);
     assert.deepEqual(
-      tickets,
+      one,
       Array.from({ length: 50 }, (_, i) => i + 1),
+      'one after another: no inversions',
     );
   });
 
-  it("stamps a heartbeat with Redis's own clock, the one every admission step reads", async () => {
+  it("stamps a heartbeat with Redis's own clock, the one every admission step reads, and records who holds the number", async () => {
     const eventId = await openQueue();
-    await store.join(eventId, 'heart');
-    await store.heartbeat(eventId, new Map([['heart', 0]]));
+    const n = await join(eventId, 'heart');
     const [seconds, micros] = await redis.time();
     const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    const seen = Number(await redis.zscore(store.key(eventId, 'seen'), 'heart'));
+    const seen = Number(await redis.zscore(store.key(eventId, 'seen'), String(n)));
     assert.ok(Math.abs(redisNow - seen) < 5000, `seen at ${seen}, Redis time ${redisNow}`);
+    assert.equal(await redis.hget(store.key(eventId, 'owners'), String(n)), 'heart');
   });
 
-  it('keeps one place per user: joining again from another tab returns the same ticket', async () => {
+  it('sends any number of heartbeats in batches of two commands each, not one per fan', async () => {
     const eventId = await openQueue();
-    await store.join(eventId, 'a');
-    const first = await store.join(eventId, 'b');
-    const again = await store.join(eventId, 'b');
-    assert.deepEqual(again, { kind: 'already-queued', ticket: first.kind === 'queued' ? first.ticket : -1 });
-  });
-
-  it('shuffles the pre-queue once at the opening, as a uniform permutation (chi-square over 2,400 openings)', async function () {
-    this.timeout(120_000);
-    const perms = ['a', 'b', 'c', 'd'];
-    const counts = new Map<string, number>();
-    for (let run = 0; run < 2400; run++) {
-      const eventId = randomUUID();
-      await store.configure(eventId, {
-        opensAt: new Date(Date.now() - 60_000),
-        salesOpenAt: new Date(Date.now() + 60_000),
-        admitPerSecond: 1,
-        maxActive: 1,
-      });
-      for (const fan of perms) assert.deepEqual(await store.join(eventId, fan), { kind: 'pre-queue' });
-      await redis.hset(store.key(eventId, 'cfg'), 'salesOpenAt', Date.now() - 1);
-      await store.tick(eventId, 60_000, 60_000);
-      const order = (await Promise.all(perms.map((f) => store.ticketOf(eventId, f)))) as number[];
-      const key = order.join('');
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-      // A later arrival goes behind the whole shuffled pre-queue.
-      if (run === 0) assert.deepEqual(await store.join(eventId, 'late'), { kind: 'queued', ticket: 5 });
-    }
-    assert.equal(counts.size, 24, `every one of the 24 orders appears: ${[...counts.keys()]}`);
-    const stat = chiSquare([...counts.values()]);
-    assert.ok(
-      stat < CHI2_23_P001,
-      `chi-square ${stat.toFixed(1)} ≥ ${CHI2_23_P001}: not uniform (${JSON.stringify([...counts])})`,
+    const fans = new Map(
+      Array.from({ length: 5000 }, (_, i) => [i + 1, { userId: `fan-${i}`, expectMs: 0 }]),
     );
+    const cost = await commandsOn(eventId, () => store.heartbeat(eventId, fans));
+    // Three batches of at most 2,000: each the script, ZADD and HSET (and TIME, which names no key).
+    assert.deepEqual(cost.sort(), [
+      'evalsha',
+      'evalsha',
+      'evalsha',
+      'hset',
+      'hset',
+      'hset',
+      'zadd',
+      'zadd',
+      'zadd',
+    ]);
+    assert.equal(await redis.zcard(store.key(eventId, 'seen')), 5000);
+    assert.equal(await redis.hlen(store.key(eventId, 'owners')), 5000);
   });
 
-  it('the chi-square check rejects a shuffle that favours one order', () => {
-    const biased = Array.from({ length: 24 }, (_, i) => (i === 0 ? 300 : 91));
-    assert.ok(chiSquare(biased) >= CHI2_23_P001);
+  it('seals the pre-queue at the opening: everyone who joined before draws a place in 1…P, and later joiners queue behind in join order', async () => {
+    const eventId = randomUUID();
+    await store.configure(eventId, {
+      opensAt: new Date(Date.now() - 60_000),
+      salesOpenAt: new Date(Date.now() + 60_000),
+      admitPerSecond: 1000,
+      maxActive: 1_000_000,
+      admissionControl: 'off',
+    });
+    const early = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    for (const fan of early) await join(eventId, fan);
+    // Before the opening no step admits anyone, and there is no lottery yet.
+    const before = await tick(eventId, 60_000, 60_000);
+    assert.deepEqual([before.served, before.lottery], [0, undefined]);
+    await redis.hset(store.key(eventId, 'cfg'), 'salesOpenAt', Date.now() - 1);
+    const sealed = await tick(eventId, 60_000, 60_000);
+    assert.equal(sealed.admitted, 0, 'the sealing step admits nobody');
+    assert.equal(sealed.lottery?.size, early.length);
+    const places = early.map((fan) => placeOf(numberOf(eventId, fan), sealed.lottery));
+    assert.deepEqual(
+      [...places].sort((x, y) => x! - y!),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    const late = await join(eventId, 'late');
+    assert.equal(placeOf(late, sealed.lottery), early.length + 1, 'behind the whole pre-queue');
+    // The admission step goes place by place, finding each place's number through the lottery's inverse.
+    await waitFor(async () => ((await tick(eventId, 60_000, 60_000)).served >= 9 ? true : undefined));
+    const issued = Object.values(await redis.hgetall(store.key(eventId, 'issued'))).map((v) => v.split('|'));
+    const placeOfFan = new Map(issued.map(([user, place]) => [user!, Number(place)]));
+    for (const fan of early)
+      assert.equal(
+        placeOfFan.get(fan),
+        placeOf(numberOf(eventId, fan), sealed.lottery),
+        `${fan} at its draw`,
+      );
+    assert.equal(placeOfFan.get('late'), 9);
+    // Sealed once: a second sealing step would have drawn another key.
+    assert.deepEqual((await tick(eventId, 60_000, 60_000)).lottery, sealed.lottery);
   });
 
-  it('admits in ticket order at the configured rate, and a live rate change counts from the next tick', async () => {
+  it('admits in place order at the configured rate, and a live rate change counts from the next tick', async () => {
     const eventId = await openQueue({ admitPerSecond: 2 });
-    for (let i = 0; i < 200; i++) await store.join(eventId, `fan-${i}`);
-    await store.tick(eventId, 60_000, 60_000);
+    for (let i = 0; i < 200; i++) await join(eventId, `fan-${i}`);
+    await tick(eventId, 60_000, 60_000);
     const slow = await waitFor(async () => {
-      const r = await store.tick(eventId, 60_000, 60_000);
+      const r = await tick(eventId, 60_000, 60_000);
       return r.served > 0 ? r : undefined;
     });
     assert.ok(slow.served <= 2, `at 2/s a tick admits one or two, got ${slow.served}`);
@@ -216,7 +274,7 @@ describe('the waiting room queue in Redis', () => {
     await new Promise((r) => setImmediate(r));
     const fast = await waitFor(
       async () => {
-        const r = await store.tick(eventId, 60_000, 60_000);
+        const r = await tick(eventId, 60_000, 60_000);
         return r.admitted >= 10 ? r : undefined;
       },
       { timeoutMs: 2000, intervalMs: 20, what: 'the faster rate' },
@@ -229,16 +287,16 @@ describe('the waiting room queue in Redis', () => {
     assert.deepEqual(
       admittedOrder,
       [...admittedOrder].sort((a, b) => a - b),
-      'admitted in ticket order',
+      'admitted in place order',
     );
   });
 
   it('holds at most maxActive inside; a finished booking frees the slot for the next fan', async () => {
     const eventId = await openQueue({ maxActive: 2 });
-    for (const fan of ['a', 'b', 'c']) await store.join(eventId, fan);
-    await store.tick(eventId, 60_000, 60_000);
+    for (const fan of ['a', 'b', 'c']) await join(eventId, fan);
+    await tick(eventId, 60_000, 60_000);
     const full = await waitFor(async () => {
-      const r = await store.tick(eventId, 60_000, 60_000);
+      const r = await tick(eventId, 60_000, 60_000);
       return r.active === 2 ? r : undefined;
     });
     assert.equal(full.served, 2);
@@ -248,23 +306,22 @@ describe('the waiting room queue in Redis', () => {
     assert.equal(await store.admissionOf(eventId, 'a'), undefined, 'a spent token is dead');
     await waitFor(
       async () =>
-        (await store.admissionOf(eventId, 'c')) ?? ((await store.tick(eventId, 60_000, 60_000)) && undefined),
+        (await store.admissionOf(eventId, 'c')) ?? ((await tick(eventId, 60_000, 60_000)) && undefined),
     );
   });
 
   it('reclaims a no-show: an admission not used within its slot time lapses and the next fan gets in', async () => {
     const eventId = await openQueue({ maxActive: 1 });
-    await store.join(eventId, 'no-show');
-    await store.join(eventId, 'next');
+    await join(eventId, 'no-show');
+    await join(eventId, 'next');
     await waitFor(
       async () =>
-        (await store.admissionOf(eventId, 'no-show')) ??
-        ((await store.tick(eventId, 60_000, 300)) && undefined),
+        (await store.admissionOf(eventId, 'no-show')) ?? ((await tick(eventId, 60_000, 300)) && undefined),
     );
     assert.equal(await store.admissionOf(eventId, 'next'), undefined);
     await waitFor(
       async () =>
-        (await store.admissionOf(eventId, 'next')) ?? ((await store.tick(eventId, 60_000, 300)) && undefined),
+        (await store.admissionOf(eventId, 'next')) ?? ((await tick(eventId, 60_000, 300)) && undefined),
       {
         what: 'the lapsed slot to go to the next fan',
       },
@@ -274,17 +331,11 @@ describe('the waiting room queue in Redis', () => {
 
   it('an admitted fan who goes silent for the grace period loses the slot; one who keeps asking keeps it', async () => {
     const eventId = await openQueue({ maxActive: 2 });
-    for (const fan of ['silent', 'active', 'next']) await store.join(eventId, fan);
+    for (const fan of ['silent', 'active', 'next']) await join(eventId, fan);
     const grace = 400;
     const tickAndTouch = async () => {
-      await store.heartbeat(
-        eventId,
-        new Map([
-          ['next', 0],
-          ['active', 0],
-        ]),
-      );
-      return store.tick(eventId, grace, 60_000);
+      await present(eventId, { next: 0, active: 0 });
+      return tick(eventId, grace, 60_000);
     };
     await waitFor(async () => ((await tickAndTouch()).active === 2 ? true : undefined));
     assert.ok(await store.admissionOf(eventId, 'silent'));
@@ -301,17 +352,17 @@ describe('the waiting room queue in Redis', () => {
 
   it('activity never stretches an admission past its slot time', async () => {
     const eventId = await openQueue({ maxActive: 1 });
-    await store.join(eventId, 'busy');
+    await join(eventId, 'busy');
     await waitFor(
       async () =>
-        (await store.admissionOf(eventId, 'busy')) ?? ((await store.tick(eventId, 60_000, 300)) && undefined),
+        (await store.admissionOf(eventId, 'busy')) ?? ((await tick(eventId, 60_000, 300)) && undefined),
     );
     const admission = await store.admissionOf(eventId, 'busy');
     assert.ok(admission);
     await waitFor(
       async () => {
-        await store.heartbeat(eventId, new Map([['busy', 0]]));
-        await store.tick(eventId, 60_000, 300);
+        await present(eventId, { busy: 0 });
+        await tick(eventId, 60_000, 300);
         return (await store.admissionOf(eventId, 'busy')) === undefined ? Date.now() : undefined;
       },
       { what: 'the busy fan to lapse at the slot time' },
@@ -321,77 +372,67 @@ describe('the waiting room queue in Redis', () => {
 
   it('counts the grace from when a fan was told to come back: a long Retry-After far back is not leaving', async () => {
     const eventId = await openQueue();
-    for (const fan of ['told-to-wait', 'gone']) await store.join(eventId, fan);
+    for (const fan of ['told-to-wait', 'gone']) await join(eventId, fan);
     // Both were last heard from now; one was told to come back in a minute, the other is due at once.
-    await store.heartbeat(
-      eventId,
-      new Map([
-        ['told-to-wait', 60_000],
-        ['gone', 0],
-      ]),
-    );
+    await present(eventId, { 'told-to-wait': 60_000, gone: 0 });
     await new Promise((r) => setTimeout(r, 250));
     await waitFor(async () => {
-      const r = await store.tick(eventId, 200, 60_000);
+      const r = await tick(eventId, 200, 60_000);
       return r.served >= 2 ? r : undefined;
     });
     assert.ok(await store.admissionOf(eventId, 'told-to-wait'), 'still due: admitted');
-    assert.ok((await store.ticketOf(eventId, 'gone'))! < 0, 'past due and the grace: dropped');
+    assert.equal(await store.admissionOf(eventId, 'gone'), undefined, 'past due and the grace: dropped');
+    assert.equal((await store.snapshot(eventId)).droppedTotal, 1);
   });
 
   it('drops a waiting fan who stopped heart-beating, without stalling the fans behind', async () => {
     const eventId = await openQueue();
-    await store.join(eventId, 'gone');
-    await store.join(eventId, 'here');
+    await join(eventId, 'gone');
+    await join(eventId, 'here');
     await new Promise((r) => setTimeout(r, 250));
-    await store.heartbeat(eventId, new Map([['here', 0]]));
-    await store.tick(eventId, 200, 60_000);
+    await present(eventId, { here: 0 });
+    await tick(eventId, 200, 60_000);
     const after = await waitFor(async () => {
-      const r = await store.tick(eventId, 200, 60_000);
+      const r = await tick(eventId, 200, 60_000);
       return r.served >= 2 ? r : undefined;
     });
     assert.equal(after.served, 2);
-    assert.ok((await store.ticketOf(eventId, 'gone'))! < 0, 'marked dropped');
+    assert.equal(await store.admissionOf(eventId, 'gone'), undefined, 'dropped');
+    assert.equal((await store.snapshot(eventId)).droppedTotal, 1);
     assert.ok(await store.admissionOf(eventId, 'here'));
-    assert.equal(
-      (await store.join(eventId, 'gone')).kind,
-      'queued',
-      'a dropped fan may join again, at the back',
-    );
+    const again = await store.rejoin(eventId, 'gone');
+    assert.equal(again.number, 3, 'a dropped fan may join again, at the back');
   });
 
   it('pause stops admissions and resume continues them; each tick says whether the queue is paused', async () => {
     const eventId = await openQueue();
-    for (let i = 0; i < 20; i++) await store.join(eventId, `fan-${i}`);
+    for (let i = 0; i < 20; i++) await join(eventId, `fan-${i}`);
     await store.update(eventId, { paused: true });
-    await store.tick(eventId, 60_000, 60_000);
+    await tick(eventId, 60_000, 60_000);
     await new Promise((r) => setTimeout(r, 100));
-    const paused = await store.tick(eventId, 60_000, 60_000);
+    const paused = await tick(eventId, 60_000, 60_000);
     assert.equal(paused.served, 0);
     // What the waiting fans' streams are told with their place (use-cases/queue-updates.ts).
     assert.equal(paused.paused, true);
     await store.update(eventId, { paused: false });
-    await waitFor(async () => ((await store.tick(eventId, 60_000, 60_000)).served > 0 ? true : undefined));
-    assert.equal((await store.tick(eventId, 60_000, 60_000)).paused, false);
+    await waitFor(async () => ((await tick(eventId, 60_000, 60_000)).served > 0 ? true : undefined));
+    assert.equal((await tick(eventId, 60_000, 60_000)).paused, false);
   });
 
   it('runs two events side by side without either touching the other', async () => {
     const [x, y] = await Promise.all([openQueue({ maxActive: 3 }), openQueue({ maxActive: 5 })]);
     await Promise.all(
-      Array.from({ length: 10 }, (_, i) =>
-        Promise.all([store.join(x, `fan-${i}`), store.join(y, `fan-${i}`)]),
-      ),
+      Array.from({ length: 10 }, (_, i) => Promise.all([join(x, `fan-${i}`), join(y, `fan-${i}`)])),
     );
     await waitFor(
       async () => {
-        const [rx, ry] = await Promise.all([store.tick(x, 60_000, 60_000), store.tick(y, 60_000, 60_000)]);
+        const [rx, ry] = await Promise.all([tick(x, 60_000, 60_000), tick(y, 60_000, 60_000)]);
         return rx.active === 3 && ry.active === 5 ? true : undefined;
       },
       { what: 'both queues to fill their own slots' },
     );
     // More ticks change nothing: each queue is full by its own limit, whatever the other does.
-    for (let i = 0; i < 5; i++)
-      await Promise.all([store.tick(x, 60_000, 60_000), store.tick(y, 60_000, 60_000)]);
+    for (let i = 0; i < 5; i++) await Promise.all([tick(x, 60_000, 60_000), tick(y, 60_000, 60_000)]);
     const [sx, sy] = await Promise.all([store.snapshot(x), store.snapshot(y)]);
     assert.deepEqual([sx.active, sx.lastTicket], [3, 10]);
     assert.deepEqual([sy.active, sy.lastTicket], [5, 10]);

@@ -4,6 +4,8 @@ export interface Admission {
   userId: string;
   eventId: string;
   tokenId: string;
+  /** The join number it was given for: a booking with it says that fan is still there. */
+  number?: number;
 }
 
 export type AdmissionFailure = 'missing' | 'invalid' | 'expired' | 'wrong-user' | 'wrong-event';
@@ -19,7 +21,7 @@ export function admissionTokens(secret: string) {
   const key = new TextEncoder().encode(secret);
   return {
     sign(a: Admission, ttlSeconds: number): Promise<string> {
-      return new SignJWT({ evt: a.eventId })
+      return new SignJWT({ evt: a.eventId, ...(a.number === undefined ? {} : { num: a.number }) })
         .setProtectedHeader({ alg: 'HS256', typ: 'admission+jwt' })
         .setIssuer(ISSUER)
         .setSubject(a.userId)
@@ -40,7 +42,12 @@ export function admissionTokens(secret: string) {
         if (payload.sub !== userId) return 'wrong-user';
         if (payload.evt !== eventId) return 'wrong-event';
         if (typeof payload.jti !== 'string') return 'invalid';
-        return { userId, eventId, tokenId: payload.jti };
+        return {
+          userId,
+          eventId,
+          tokenId: payload.jti,
+          ...(typeof payload.num === 'number' ? { number: payload.num } : {}),
+        };
       } catch (error) {
         return error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid';
       }

@@ -1,3 +1,5 @@
+import type { Lottery } from './queue-lottery.ts';
+
 export type QueueState = 'waiting' | 'admitted' | 'expired';
 
 export interface QueueView {
@@ -8,20 +10,20 @@ export interface QueueView {
 }
 
 /**
- * Where a user stands, from their ticket number and the serving counter everyone shares: no per-user lookup.
- * Ticket 0 is the pre-queue before its shuffle; a negative ticket was dropped for silence. The position can
+ * Where a user stands, from their place in line and the serving counter everyone shares: no per-user lookup.
+ * Place 0 is the pre-queue before the opening's lottery; a negative place was dropped for silence. The position can
  * overstate the wait slightly, since people ahead who left are skipped when their turn comes.
  */
 export function queueView(
-  ticket: number,
+  place: number,
   served: number,
   admitted: boolean,
   measuredRatePerSecond: number | undefined,
 ): QueueView {
-  if (ticket < 0) return { state: 'expired', position: null, etaSeconds: null };
-  if (ticket === 0) return { state: 'waiting', position: null, etaSeconds: null };
-  if (ticket <= served) return { state: admitted ? 'admitted' : 'expired', position: 0, etaSeconds: 0 };
-  const position = ticket - served;
+  if (place < 0) return { state: 'expired', position: null, etaSeconds: null };
+  if (place === 0) return { state: 'waiting', position: null, etaSeconds: null };
+  if (place <= served) return { state: admitted ? 'admitted' : 'expired', position: 0, etaSeconds: 0 };
+  const position = place - served;
   const etaSeconds =
     measuredRatePerSecond !== undefined && measuredRatePerSecond > 0
       ? Math.ceil(position / measuredRatePerSecond)
@@ -90,7 +92,10 @@ export function nextRate(
 /** Where a queue stands after an admission step, as every instance learns it from its ticks. */
 export interface QueueProgress {
   served: number;
-  lastTicket: number;
+  /** The last join number handed out. */
+  lastNumber: number;
+  /** The pre-queue's lottery, once sealed at the opening. */
+  lottery?: Lottery;
   active: number;
   /** Measured admissions (tickets served) per second, smoothed. */
   rate: number | undefined;
@@ -106,8 +111,11 @@ export interface QueueProgress {
 export interface AdmissionProgress {
   progress(eventId: string): QueueProgress | undefined;
   onProgress(listener: (eventId: string, progress: QueueProgress) => void): () => void;
-  /** Records that a fan is still there, and due again in `expectMs`; sent to Redis with the next tick. */
-  seen(eventId: string, userId: string, expectMs?: number): void;
+  /**
+   * Records that the fan holding join number `number` is still there, and due again in `expectMs`; sent to Redis
+   * with the next tick.
+   */
+  seen(eventId: string, number: number, userId: string, expectMs?: number): void;
   /** Ticks this queue from now on (the ticker forgets idle queues). */
   watch(eventId: string): void;
   observeWait(eventId: string, seconds: number): void;

@@ -1,7 +1,13 @@
 import { type OperationSpec, openApiDocument, PLATFORM_OPERATIONS } from '@reservex/kit';
 import { z } from 'zod';
 import { idempotencyKey, idParam, listQuery, newEventBody, queueChangeBody, reserveBody } from './schemas.ts';
-import { queueStatusView, reservationView, seatMapView } from './views.ts';
+import {
+  queueJoinView,
+  queueStatusView,
+  reservationView,
+  seatMapView,
+  sharedQueueStatusView,
+} from './views.ts';
 
 const problem = (description: string) => ({ description });
 const admissionToken = {
@@ -11,6 +17,13 @@ const admissionToken = {
     'The admission the waiting room gave this fan (needed for an event sold through a waiting room)',
   schema: z.string().min(1).max(4096),
 };
+const QUEUE_TICKET_HEADER = {
+  name: 'X-Queue-Ticket',
+  required: false,
+  description: 'The signed place the join answered (queueTicket); without it the place is looked up',
+  schema: z.string(),
+};
+
 const QUEUE_STATUS =
   'Where the caller stands: waiting (with position and ETA), admitted (with the admission token), or expired';
 
@@ -121,10 +134,16 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     tag: 'waiting room',
     caller: 'user',
     params: idParam,
-    description: 'Retry-After says when to ask for the place first; the fan is due back then.',
+    description:
+      'Answers the place as a signed ticket (queueTicket) the fan keeps, and where it stands. Retry-After says when to look next: at the shared status (…/queue/status, served by the edge) while far from the front, at the own place (…/queue/me with X-Queue-Ticket) near it; the fan is due back then.',
     rateLimited: true,
     responses: {
-      201: { description: QUEUE_STATUS, schema: queueStatusView, headers: { 'Retry-After': POLL_HINT } },
+      200: {
+        description: 'Already in line: the same place',
+        schema: queueJoinView,
+        headers: { 'Retry-After': POLL_HINT },
+      },
+      201: { description: 'A new place', schema: queueJoinView, headers: { 'Retry-After': POLL_HINT } },
       404: problem('No such event, or it sells without a waiting room'),
       409: problem('The waiting room has not opened yet, or takes no new joins (draining)'),
     },
@@ -136,6 +155,30 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
           description: 'Poll the place',
         },
       },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/events/:id/queue/status',
+    operationId: 'getQueueStatus',
+    summary: 'What every waiting fan needs, the same for all: cacheable, and served by the edge',
+    description:
+      'The serving counter, the admission rate, paused, draining, sold out, the pre-queue lottery once drawn: with the own join number (from the signed ticket) a fan works out their place, wait and next look (ticket-service exports the function, domain/queue-status.ts). Cache-Control: public, max-age=1; ETag, and 304 on If-None-Match.',
+    tag: 'waiting room',
+    caller: 'anyone',
+    params: idParam,
+    headers: [
+      {
+        name: 'If-None-Match',
+        required: false,
+        description: 'The ETag of the status the caller holds',
+        schema: z.string(),
+      },
+    ],
+    responses: {
+      200: { description: 'The shared status', schema: sharedQueueStatusView },
+      304: { description: 'Unchanged since If-None-Match' },
+      404: problem('No such event, or it sells without a waiting room'),
     },
   },
   {
@@ -173,17 +216,20 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     method: 'get',
     path: '/api/events/:id/queue/me',
     operationId: 'getMyQueueStatus',
-    summary: "The caller's place in the waiting room",
-    description: 'Retry-After says when to ask again.',
+    summary: "The caller's place in the waiting room, which also says they are still there",
+    description:
+      'For a fan near the front (the front window): asking is a sign of life, and a fan who stops is skipped at their turn. Retry-After says when to ask again.',
     tag: 'waiting room',
     caller: 'user',
     params: idParam,
+    headers: [QUEUE_TICKET_HEADER],
     responses: {
       200: {
         description: QUEUE_STATUS,
         schema: queueStatusView,
         headers: { 'Retry-After': POLL_HINT },
       },
+      403: problem('The X-Queue-Ticket is not valid, or not this caller’s for this event'),
       404: problem('No such event, no waiting room, or the caller has not joined'),
     },
   },
@@ -193,15 +239,17 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     operationId: 'streamMyQueueStatus',
     summary: "The caller's place, pushed as Server-Sent Events",
     description:
-      'Events: `position` (while waiting: position, etaSeconds, ticket), `admitted` (with the admission token), `expired`; each `data` is the same JSON as getMyQueueStatus. A comment line every 15 s keeps the stream open; `retry: 3000`.',
+      'For a fan near the front, instead of asking: events `position` (while waiting: position, etaSeconds, place, paused), `admitted` (with the admission token), `expired`; each `data` is the same JSON as getMyQueueStatus. An open stream is a sign of life. A comment line every 15 s keeps it open; `retry: 3000`.',
     tag: 'waiting room',
     caller: 'user',
     params: idParam,
+    headers: [QUEUE_TICKET_HEADER],
     responses: {
       200: {
         description: 'A stream of position, admitted and expired events',
         mediaType: 'text/event-stream',
       },
+      403: problem('The X-Queue-Ticket is not valid, or not this caller’s for this event'),
       404: problem('No such event, no waiting room, or the caller has not joined'),
     },
   },

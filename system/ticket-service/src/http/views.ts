@@ -53,7 +53,13 @@ export const queueStatusView = z.object({
     .describe(
       'When to ask again, as Retry-After says: a quarter of the wait, until the opening in the pre-queue',
     ),
-  ticket: z.number().int().nullable().optional(),
+  place: z
+    .number()
+    .int()
+    .min(1)
+    .nullable()
+    .optional()
+    .describe('The place in line; null in the pre-queue before the opening draws it'),
   paused: z
     .boolean()
     .optional()
@@ -62,4 +68,41 @@ export const queueStatusView = z.object({
   admissionToken: z.string().optional().describe('Send it as X-Admission-Token when reserving'),
   admissionExpiresAt: time.optional(),
   admissionLapsesAt: time.optional(),
+});
+
+export const queueJoinView = queueStatusView.extend({
+  queueTicket: z
+    .string()
+    .describe('The place, signed: send it as X-Queue-Ticket when asking for it (…/queue/me, …/queue/stream)'),
+  number: z.number().int().min(1).describe('The join number the ticket carries'),
+  ask: z
+    .enum(['origin', 'edge'])
+    .describe(
+      'Whom to ask next: the shared status (…/queue/status, from the edge) while far from the front, the own place near it',
+    ),
+});
+
+export const sharedQueueStatusView = z.object({
+  eventId: z.uuid(),
+  opensAt: time,
+  salesOpenAt: time,
+  lottery: z
+    .object({ size: z.number().int().min(0), seed: z.number().int().min(0) })
+    .nullable()
+    .describe(
+      'The pre-queue sealed at the opening: its size and the key of the draw of its places; null before',
+    ),
+  served: z.number().int().min(0).describe('Every place up to this has had its turn'),
+  lastNumber: z.number().int().min(0).describe('The last join number handed out'),
+  etaPerSecond: z.number().min(0).nullable().describe('The admission rate waits are estimated at'),
+  fastestPerSecond: z.number().min(1).describe('The fastest admissions can go: poll hints keep to it'),
+  paused: z.boolean(),
+  closed: z.boolean().describe('Draining: no new joins'),
+  soldOut: z.boolean(),
+  frontWindowSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .describe('How far ahead of their turn, at the fastest rate, a fan starts asking for their own place'),
+  at: time.describe('The time of the last admission step'),
 });

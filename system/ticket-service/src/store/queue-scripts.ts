@@ -8,106 +8,62 @@ local function now_ms()
 end
 `;
 
-// Fisher-Yates over the pre-queue, once. The seed comes from Node's crypto for each call; xorshift32 turns it
-// into the sequence of swaps. Pre-queue users get tickets 1..n; later joiners continue from n + 1.
-const OPEN = `
-local function open_queue(cfg, seq, tickets, owners, pre, seed)
-  if redis.call('HGET', cfg, 'shuffled') == '1' then return end
-  local members = redis.call('LRANGE', pre, 0, -1)
-  local n = #members
-  local x = tonumber(seed)
-  for i = n, 2, -1 do
-    x = bit.bxor(x, bit.lshift(x, 13))
-    x = bit.bxor(x, bit.rshift(x, 17))
-    x = bit.bxor(x, bit.lshift(x, 5))
-    local j = (x % i) + 1
-    members[i], members[j] = members[j], members[i]
-  end
-  for i = 1, n do
-    redis.call('HSET', tickets, members[i], i)
-    redis.call('HSET', owners, i, members[i])
-  end
-  redis.call('SET', seq, n)
-  redis.call('HSET', cfg, 'shuffled', '1')
-  redis.call('DEL', pre)
-end
+/**
+ * KEYS: seq, tickets   ARGV: user, joinedAtMs
+ * Returns {1, n} for a new join number, or {0, "n|joinedAt"} for the one the user holds already. Three commands for
+ * a first join (the script's call, INCR, HSETNX): the queue's settings, its opening and the join limits are the
+ * caller's, from memory. A second join spends a number it gives back (a gap the admission step skips).
+ */
+export const JOIN = `
+local n = redis.call('INCR', KEYS[1])
+if redis.call('HSETNX', KEYS[2], ARGV[1], n .. '|' .. ARGV[2]) == 1 then return {1, n} end
+redis.call('SADD', KEYS[3], n)
+return {0, redis.call('HGET', KEYS[2], ARGV[1])}
 `;
 
 /**
- * KEYS: cfg, seq, tickets, owners, pre, seen, joined, served, admitted, userJoins, ipJoins
- * ARGV: user, seed, windowMs, userLimit, ipLimit (0: no limit)
- * Returns {code, ticket}: code 1 already queued, 0 pre-queue, 2 queued; -1 no queue, -2 not open, -3 closed;
- * -4 too many joins, with the milliseconds until the limit's window ends in place of the ticket.
- * Joining again from another tab keeps the place. Only someone whose turn is over (admitted and done, lapsed,
- * or dropped for silence) joins again at the back. The join limits (per fan and per address, per event) are
- * counted in the same script: one round trip per join, not two.
+ * KEYS: seq, tickets, gaps   ARGV: user, joinedAtMs. A fan whose turn is over joins again at the back.
  */
-export const JOIN = `${NOW}${OPEN}
-local cfg, seq, tickets, owners, pre, seen, joined, served_key, admitted, user_joins, ip_joins =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
-local user = ARGV[1]
-local window, user_limit, ip_limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local wait = 0
-for _, limit in ipairs({{user_joins, user_limit}, {ip_joins, ip_limit}}) do
-  if limit[2] > 0 then
-    local n = redis.call('INCR', limit[1])
-    if n == 1 then redis.call('PEXPIRE', limit[1], window) end
-    if n > limit[2] then wait = math.max(wait, redis.call('PTTL', limit[1])) end
-  end
-end
-if wait > 0 then return {-4, wait} end
-local c = redis.call('HMGET', cfg, 'opensAt', 'salesOpenAt', 'closed')
-if not c[1] then return {-1, 0} end
-local now = now_ms()
-local existing = tonumber(redis.call('HGET', tickets, user) or 'nil')
-if existing then
-  local served = tonumber(redis.call('GET', served_key) or '0')
-  local turn_over = existing < 0 or (existing > 0 and existing <= served and redis.call('HEXISTS', admitted, user) == 0)
-  if not turn_over then
-    redis.call('ZADD', seen, now, user)
-    return {1, existing}
-  end
-end
-if c[3] == '1' then return {-3, 0} end
-if now < tonumber(c[1]) then return {-2, 0} end
-redis.call('ZADD', seen, now, user)
-redis.call('HSET', joined, user, now)
-if now < tonumber(c[2]) then
-  redis.call('RPUSH', pre, user)
-  redis.call('HSET', tickets, user, 0)
-  return {0, 0}
-end
-open_queue(cfg, seq, tickets, owners, pre, ARGV[2])
-local n = redis.call('INCR', seq)
-redis.call('HSET', tickets, user, n)
-redis.call('HSET', owners, n, user)
-return {2, n}
+export const REJOIN = `
+local n = redis.call('INCR', KEYS[1])
+redis.call('HSET', KEYS[2], ARGV[1], n .. '|' .. ARGV[2])
+return n
 `;
 
 /**
- * One admission step. KEYS: cfg, seq, served, tickets, owners, pre, seen, active, admitted, stats, issued, acked
- * ARGV: seed, graceMs, slotMs, maxSteps
- * Frees the slots of no-shows and lapsed tokens, then admits as many as the rate credit and the free slots
- * allow (the rate: the operator's, or the admission controller's when lower), in ticket order, skipping
- * (dropping) anyone who stopped heart-beating. A lapsed admission leaves `acked` too.
- * Returns {admitted, served, dropped, active, seq, lapsed, now}.
+ * One admission step. KEYS: cfg, seq, served, owners, seen, active, admitted, stats, issued, acked, gaps, tickets
+ * ARGV: seed, graceMs, slotMs, maxSteps, base, n(base), n(base + 1)…
+ * Seals the pre-queue at the first step after the opening (its size, and the lottery's key: the seed), admitting
+ * nothing that step. After that it frees the slots of no-shows and lapsed tokens, then admits as many as the rate
+ * credit and the free slots allow (the rate: the operator's, or the admission controller's when lower), place by
+ * place, skipping (dropping) anyone who has not said they are there. The join number standing at each place comes
+ * from the caller (the lottery's inverse, for the pre-queue's places from `base` on); behind the pre-queue the place
+ * is the number. Presence and owners are kept by join number, so a pre-queue fan is known before their place is.
+ * Returns {admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed}.
  */
-export const TICK = `${NOW}${OPEN}
-local cfg, seq, served_key, tickets, owners, pre, seen, active, admitted, stats, issued, acked =
+export const TICK = `${NOW}
+local cfg, seq, served_key, owners, seen, active, admitted, stats, issued, acked, gaps, tickets =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
-local graceMs, slotMs, maxSteps = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local c = redis.call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit', 'control', 'ctlRate')
-if not c[1] then return {-1, 0, 0, 0, 0, 0, 0} end
+local graceMs, slotMs, maxSteps, base = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local c = redis.call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit', 'control', 'ctlRate', 'preSize', 'preSeed')
+if not c[1] then return {-1, 0, 0, 0, 0, 0, 0, 0, -1, 0} end
 local now = now_ms()
 local served = tonumber(redis.call('GET', served_key) or '0')
-if now < tonumber(c[1]) then return {0, served, 0, 0, 0, 0, now} end
-open_queue(cfg, seq, tickets, owners, pre, ARGV[1])
+local last_number = tonumber(redis.call('GET', seq) or '0')
+if now < tonumber(c[1]) then return {0, served, 0, 0, last_number, 0, now, 0, -1, 0} end
+if not c[9] then
+  -- The opening: whoever has a number now is in the pre-queue's lottery, drawn with this key.
+  redis.call('HSET', cfg, 'preSize', last_number, 'preSeed', ARGV[1], 'lastTick', now, 'credit', 0)
+  return {0, served, 0, redis.call('ZCARD', active), last_number, 0, now, 0, last_number, tonumber(ARGV[1])}
+end
+local pre_size = tonumber(c[9])
 
 -- A slot whose time is up is kept while its user is still there (a poll, an open stream or a reservation
 -- attempt within the grace), up to the slot time after admission; otherwise it goes to the next person.
-local lapsedUsers = {}
+local lapsedUsers = 0
 for _, u in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now)) do
-  local seenAt = tonumber(redis.call('ZSCORE', seen, u) or '0')
+  local number = string.match(redis.call('HGET', tickets, u) or '', '^(%d+)') or ''
+  local seenAt = tonumber(redis.call('ZSCORE', seen, number) or '0')
   local token = redis.call('HGET', admitted, u)
   local record = token and redis.call('HGET', issued, token) or ''
   local endsAt = tonumber(string.match(record, '|(%d+)$') or '0') + slotMs
@@ -118,7 +74,7 @@ for _, u in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now)) do
     redis.call('ZREM', active, u)
     redis.call('HDEL', admitted, u)
     redis.call('ZREM', acked, u)
-    lapsedUsers[#lapsedUsers + 1] = u
+    lapsedUsers = lapsedUsers + 1
   end
 end
 
@@ -129,53 +85,66 @@ if c[7] ~= 'off' and c[8] then rate = math.min(rate, tonumber(c[8])) end
 local credit = tonumber(c[6] or '0')
 if c[4] == '1' then
   redis.call('HSET', cfg, 'lastTick', now, 'credit', 0)
-  -- The last 1 says "paused": the waiting fans' pages show it, pushed with their place (queue-updates.ts).
-  return {0, served, 0, redis.call('ZCARD', active), tonumber(redis.call('GET', seq) or '0'), #lapsedUsers, now, 1}
+  -- "paused": the waiting fans' pages show it, from the shared status.
+  return {0, served, 0, redis.call('ZCARD', active), last_number, lapsedUsers, now, 1, pre_size, tonumber(c[10])}
 end
 -- The bucket holds at most one second of admissions: a pause or a slow tick does not bank a burst.
 credit = math.min(credit + (now - last) / 1000 * rate, math.max(rate, 1))
 local free = tonumber(c[3]) - redis.call('ZCARD', active)
-local last_ticket = tonumber(redis.call('GET', seq) or '0')
 local n_admitted, n_dropped, steps = 0, 0, 0
-while credit >= 1 and free > 0 and served < last_ticket and steps < maxSteps do
+while credit >= 1 and free > 0 and served < last_number and steps < maxSteps do
+  local place = served + 1
+  local number = place
+  if place <= pre_size then
+    number = tonumber(ARGV[5 + place - base + 1])
+    -- The caller did not reach this far (another instance moved the queue on meanwhile): the next step will.
+    if not number then break end
+  end
   steps = steps + 1
-  served = served + 1
-  local u = redis.call('HGET', owners, served)
-  if u then
-    local seenAt = tonumber(redis.call('ZSCORE', seen, u) or '0')
-    if now - seenAt > graceMs then
-      n_dropped = n_dropped + 1
-      redis.call('HSET', tickets, u, -served)
-    else
-      local token_id = ARGV[1] .. '.' .. served
-      -- Held for one grace period at first; each tick after that keeps it only while the user is still seen.
-      redis.call('ZADD', active, now + math.min(graceMs, slotMs), u)
-      redis.call('HSET', admitted, u, token_id)
-      -- The admission log: who was let in, on which ticket, when. The invariant checker reads it.
-      redis.call('HSET', issued, token_id, u .. '|' .. served .. '|' .. now)
-      credit = credit - 1
-      free = free - 1
-      n_admitted = n_admitted + 1
-    end
+  served = place
+  local u = redis.call('HGET', owners, number)
+  local seenAt = tonumber(redis.call('ZSCORE', seen, number) or '0')
+  if u and now - seenAt <= graceMs then
+    local token_id = ARGV[1] .. '.' .. place
+    -- Held for one grace period at first; each step after that keeps it only while the user is still seen.
+    redis.call('ZADD', active, now + math.min(graceMs, slotMs), u)
+    redis.call('HSET', admitted, u, token_id)
+    -- The admission log: who was let in, at which place, when. The invariant checker reads it.
+    redis.call('HSET', issued, token_id, u .. '|' .. place .. '|' .. now)
+    credit = credit - 1
+    free = free - 1
+    n_admitted = n_admitted + 1
+  elseif redis.call('SISMEMBER', gaps, number) == 0 then
+    -- Not there when their turn came: skipped, and it costs no credit and blocks nobody.
+    n_dropped = n_dropped + 1
   end
 end
 redis.call('SET', served_key, served)
 redis.call('HSET', cfg, 'lastTick', now, 'credit', credit)
 if n_admitted > 0 then redis.call('HINCRBY', stats, 'admitted', n_admitted) end
 if n_dropped > 0 then redis.call('HINCRBY', stats, 'dropped', n_dropped) end
-return {n_admitted, served, n_dropped, redis.call('ZCARD', active), last_ticket, #lapsedUsers, now}
+return {n_admitted, served, n_dropped, redis.call('ZCARD', active), last_number, lapsedUsers, now, 0, pre_size, tonumber(c[10])}
 `;
 
 /**
- * KEYS: seen   ARGV: user, expectMs, user, expectMs… Stamps each user with when they are next expected: now, by
- * Redis's clock (the same clock every admission step reads, whichever instance saw them), plus the wait they
- * were told (Retry-After). A fan far back who was told to come back in two minutes is not taken for gone after
- * the grace: the grace counts from when they were due.
+ * KEYS: seen, owners   ARGV: n, expectMs, user, n, expectMs, user…  Stamps each join number with when its fan is
+ * next expected: now, by Redis's clock (the clock every admission step reads, whichever instance saw them), plus the
+ * wait they were told (Retry-After), so a fan told to come back in two minutes is not taken for gone after the grace:
+ * the grace counts from when they were due. And who holds each number. Two commands per batch of fans, however many
+ * (ZADD and HSET take many pairs at once; batches stay under Lua's stack limit).
  */
 export const HEARTBEAT = `${NOW}
 local now = now_ms()
-for i = 1, #ARGV, 2 do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[i + 1]), ARGV[i]) end
-return #ARGV / 2
+local seen, owners = {}, {}
+for i = 1, #ARGV, 3 do
+  seen[#seen + 1] = now + tonumber(ARGV[i + 1])
+  seen[#seen + 1] = ARGV[i]
+  owners[#owners + 1] = ARGV[i]
+  owners[#owners + 1] = ARGV[i + 2]
+end
+redis.call('ZADD', KEYS[1], unpack(seen))
+redis.call('HSET', KEYS[2], unpack(owners))
+return #ARGV / 3
 `;
 
 /** KEYS: admitted, active, acked   ARGV: user, tokenId. Spends the admission: the slot is freed, the token dies. */

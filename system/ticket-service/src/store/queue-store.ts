@@ -3,10 +3,12 @@ import { luaScript } from '@reservex/kit';
 import type { Redis } from 'ioredis';
 import { COLD_START_RATE, type ControlStep } from '../domain/admission-control.ts';
 import { parseAdmissionRecord } from '../domain/admission-record.ts';
-import { HEARTBEAT, JOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
+import { type Lottery, numberAt } from '../domain/queue-lottery.ts';
+import { HEARTBEAT, JOIN, REJOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
 
 const scripts = {
   JOIN: luaScript(JOIN),
+  REJOIN: luaScript(REJOIN),
   TICK: luaScript(TICK),
   HEARTBEAT: luaScript(HEARTBEAT),
   SPEND_ADMISSION: luaScript(SPEND_ADMISSION),
@@ -36,26 +38,32 @@ export interface TickResult {
   served: number;
   dropped: number;
   active: number;
-  lastTicket: number;
+  /** The last join number handed out. */
+  lastNumber: number;
   lapsed: number;
   now: number;
   /** The operator paused admissions. */
   paused: boolean;
+  /** The pre-queue's lottery, once sealed at the opening. */
+  lottery: Lottery | undefined;
 }
 
-export type JoinResult =
-  | { kind: 'queued' | 'already-queued'; ticket: number }
-  | { kind: 'pre-queue' }
-  | { kind: 'too-many'; waitMs: number }
-  | { kind: 'no-queue' | 'not-open' | 'closed' };
-
-/** How many joins a fan, and an address, may make per event in a window (0: no limit). */
-export interface JoinLimits {
-  ip: string;
-  perUser: number;
-  perIp: number;
-  windowMs: number;
+/** A fan's join number, and when they joined (the join's clock; the checker reads it for arrival order). */
+export interface Joined {
+  number: number;
+  joinedAt: number;
 }
+
+/** How many places ahead of the serving counter one admission step is given the join numbers of. */
+export const TICK_LOOKAHEAD = 4096;
+
+/** Lua's stack holds a few thousand arguments: heartbeats go in batches of this many fans. */
+const HEARTBEAT_BATCH = 2000;
+
+const joinedOf = (value: string): Joined => {
+  const [number, joinedAt] = value.split('|');
+  return { number: Number(number), joinedAt: Number(joinedAt ?? 0) };
+};
 
 // The controller at most doubles its rate per period: three periods ahead.
 const RAMP_LOOKAHEAD = 8;
@@ -110,39 +118,50 @@ export function queueStore(redis: Redis, prefix: string) {
       if (Object.keys(fields).length > 0) await redis.hset(k(eventId, 'cfg'), fields);
     },
 
-    async join(eventId: string, userId: string, limits?: JoinLimits): Promise<JoinResult> {
-      const [code, ticket] = (await scripts.JOIN(
+    /**
+     * A join number for the user, or the one they hold already (`fresh` false). Three Redis commands: what the
+     * queue's settings, its opening and the join limits decide is the caller's, from memory.
+     */
+    async join(eventId: string, userId: string, at = Date.now()): Promise<Joined & { fresh: boolean }> {
+      const [fresh, value] = (await scripts.JOIN(
         redis,
-        11,
-        ...keys(eventId, 'cfg', 'seq', 'tickets', 'owners', 'pre', 'seen', 'joined', 'served', 'admitted'),
-        k(eventId, `joins:user:${userId}`),
-        k(eventId, `joins:ip:${limits?.ip ?? '-'}`),
+        3,
+        ...keys(eventId, 'seq', 'tickets', 'gaps'),
         userId,
-        seed(),
-        limits?.windowMs ?? 60_000,
-        limits?.perUser ?? 0,
-        limits?.perIp ?? 0,
-      )) as [number, number];
-      switch (code) {
-        case -4:
-          return { kind: 'too-many', waitMs: ticket };
-        case 0:
-          return { kind: 'pre-queue' };
-        case 1:
-          // Ticket 0 is a place in the pre-queue, not a ticket: its number comes with the shuffle at the opening.
-          return ticket > 0 ? { kind: 'already-queued', ticket } : { kind: 'pre-queue' };
-        case 2:
-          return { kind: 'queued', ticket };
-        case -2:
-          return { kind: 'not-open' };
-        case -3:
-          return { kind: 'closed' };
-        default:
-          return { kind: 'no-queue' };
-      }
+        at,
+      )) as [number, number | string];
+      return fresh === 1
+        ? { number: Number(value), joinedAt: at, fresh: true }
+        : { ...joinedOf(String(value)), fresh: false };
     },
 
-    async tick(eventId: string, graceMs: number, slotMs: number): Promise<TickResult> {
+    /** A new number at the back, for a fan whose turn is over. */
+    async rejoin(eventId: string, userId: string, at = Date.now()): Promise<Joined> {
+      const number = (await scripts.REJOIN(
+        redis,
+        2,
+        ...keys(eventId, 'seq', 'tickets'),
+        userId,
+        at,
+      )) as number;
+      return { number, joinedAt: at };
+    },
+
+    /**
+     * One admission step. `lottery` and `served` are what this instance last learned: with them it hands the step
+     * the join numbers standing at the next places of the pre-queue (the lottery's inverse), which Lua cannot draw.
+     */
+    async tick(
+      eventId: string,
+      graceMs: number,
+      slotMs: number,
+      known: { lottery: Lottery | undefined; served: number },
+    ): Promise<TickResult> {
+      const base = known.served + 1;
+      const numbers: number[] = [];
+      if (known.lottery !== undefined)
+        for (let place = base; place <= known.lottery.size && numbers.length < TICK_LOOKAHEAD; place++)
+          numbers.push(numberAt(place, known.lottery));
       const r = (await scripts.TICK(
         redis,
         12,
@@ -151,22 +170,27 @@ export function queueStore(redis: Redis, prefix: string) {
           'cfg',
           'seq',
           'served',
-          'tickets',
           'owners',
-          'pre',
           'seen',
           'active',
           'admitted',
           'stats',
           'issued',
           'acked',
+          'gaps',
+          'tickets',
         ),
         seed(),
         graceMs,
         slotMs,
         20_000,
+        base,
+        ...numbers,
       )) as number[];
-      const [admitted, served, dropped, active, lastTicket, lapsed, now] = r as [
+      const [admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed] = r as [
+        number,
+        number,
+        number,
         number,
         number,
         number,
@@ -175,21 +199,40 @@ export function queueStore(redis: Redis, prefix: string) {
         number,
         number,
       ];
-      return { admitted, served, dropped, active, lastTicket, lapsed, now, paused: r[7] === 1 };
+      return {
+        admitted,
+        served,
+        dropped,
+        active,
+        lastNumber,
+        lapsed,
+        now,
+        paused: paused === 1,
+        lottery: preSize >= 0 ? { size: preSize, seed: preSeed } : undefined,
+      };
     },
 
     /**
-     * One round trip for every heartbeat an instance saw since its last tick, whatever their number: each user
-     * with the milliseconds until they are next expected (0: due again at once).
+     * Every heartbeat an instance saw since its last step, whatever their number, in a few round trips of two
+     * commands each: each join number with its fan and the milliseconds until they are next expected (0: at once).
      */
-    async heartbeat(eventId: string, seen: ReadonlyMap<string, number>): Promise<void> {
-      const pairs = [...seen].flatMap(([user, expectMs]) => [user, Math.max(0, Math.round(expectMs))]);
-      if (pairs.length > 0) await scripts.HEARTBEAT(redis, 1, k(eventId, 'seen'), ...pairs);
+    async heartbeat(
+      eventId: string,
+      seen: ReadonlyMap<number, { userId: string; expectMs: number }>,
+    ): Promise<void> {
+      const all = [...seen];
+      for (let i = 0; i < all.length; i += HEARTBEAT_BATCH) {
+        const args = all
+          .slice(i, i + HEARTBEAT_BATCH)
+          .flatMap(([number, f]) => [number, Math.max(0, Math.round(f.expectMs)), f.userId]);
+        await scripts.HEARTBEAT(redis, 2, ...keys(eventId, 'seen', 'owners'), ...args);
+      }
     },
 
-    async ticketOf(eventId: string, userId: string): Promise<number | undefined> {
+    /** The join number the user holds, from Redis: for a fan who did not show their signed ticket. */
+    async joinedOf(eventId: string, userId: string): Promise<Joined | undefined> {
       const t = await redis.hget(k(eventId, 'tickets'), userId);
-      return t === null ? undefined : Number(t);
+      return t === null ? undefined : joinedOf(t);
     },
 
     /** The user's live admission: its token id, and when it lapses unless they are seen. */
@@ -208,11 +251,6 @@ export function queueStore(redis: Redis, prefix: string) {
     async admittedAt(eventId: string, tokenId: string): Promise<number> {
       const record = await redis.hget(k(eventId, 'issued'), tokenId);
       return (record === null ? undefined : parseAdmissionRecord(record)?.admittedAt) ?? 0;
-    },
-
-    async joinedAt(eventId: string, userId: string): Promise<number | undefined> {
-      const t = await redis.hget(k(eventId, 'joined'), userId);
-      return t === null ? undefined : Number(t);
     },
 
     async spendAdmission(eventId: string, userId: string, tokenId: string): Promise<boolean> {
@@ -326,19 +364,26 @@ export function queueStore(redis: Redis, prefix: string) {
       await redis.zadd(k(eventId, 'acked'), 'NX', Date.now(), userId);
     },
 
+    /** The pre-queue's lottery, once the opening sealed it. */
+    async lottery(eventId: string): Promise<Lottery | undefined> {
+      const [size, key] = await redis.hmget(k(eventId, 'cfg'), 'preSize', 'preSeed');
+      return size === null || key === null ? undefined : { size: Number(size), seed: Number(key) };
+    },
+
     async served(eventId: string): Promise<number> {
       return Number((await redis.get(k(eventId, 'served'))) ?? 0);
     },
 
     async snapshot(eventId: string) {
-      const [cfg, served, seq, active, stats, pre] = await Promise.all([
+      const [cfg, served, seq, active, stats] = await Promise.all([
         redis.hgetall(k(eventId, 'cfg')),
         redis.get(k(eventId, 'served')),
         redis.get(k(eventId, 'seq')),
         redis.zcard(k(eventId, 'active')),
         redis.hgetall(k(eventId, 'stats')),
-        redis.llen(k(eventId, 'pre')),
       ]);
+      // Before the opening everyone who joined is in the pre-queue.
+      const pre = cfg.preSize === undefined ? Number(seq ?? 0) : 0;
       return {
         admitPerSecond: Number(cfg.rate ?? 0),
         maxActive: Number(cfg.maxActive ?? 0),

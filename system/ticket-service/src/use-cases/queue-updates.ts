@@ -1,13 +1,10 @@
+import { placeOf } from '../domain/queue-lottery.ts';
 import { type AdmissionProgress, type QueueProgress, queueView } from '../domain/queue-view.ts';
-import type { QueueStatus, WaitingRoom } from './waiting-room.ts';
+import type { FanStatus, WaitingRoom } from './waiting-room.ts';
 
 /** Where one open stream stands. */
 type StreamTurn =
-  /** Joined before the opening: the ticket comes with the shuffle. */
-  | { kind: 'pre-queue' }
-  /** The queue opened: this fan's ticket is being read, once. */
-  | { kind: 'looking-up' }
-  | { kind: 'waiting'; ticket: number }
+  | { kind: 'waiting' }
   /** The turn came and its answer (admitted, or expired) was sent. */
   | { kind: 'told' };
 
@@ -19,36 +16,43 @@ export interface QueueUpdateSink {
 
 interface Stream {
   userId: string;
+  /** The fan's join number, from their signed ticket. */
+  number: number;
   turn: StreamTurn;
   sink: QueueUpdateSink;
 }
 
 /**
- * Pushes each fan's place to their open stream. Every admission tick's serving counter is written to all streams
- * of that event: one number per tick, no Redis call per fan, until a fan's own turn comes and their admission
- * token is fetched once.
+ * Pushes each fan's place to their open stream: a fan near the front (the front window) keeps one open instead of
+ * polling. Every admission tick's serving counter is written to all streams of that event, each place worked out
+ * from the fan's join number and the pre-queue's lottery: no Redis call per fan, until a fan's own turn comes and
+ * their admission token is fetched once. An open stream is a sign of life.
  */
 export class QueueUpdates {
-  readonly #room: Pick<WaitingRoom, 'ticketOf' | 'statusOf'>;
+  readonly #room: Pick<WaitingRoom, 'fanStatus'>;
   readonly #ticker: AdmissionProgress;
   readonly #streams = new Map<string, Set<Stream>>();
 
-  constructor(room: Pick<WaitingRoom, 'ticketOf' | 'statusOf'>, ticker: AdmissionProgress) {
+  constructor(room: Pick<WaitingRoom, 'fanStatus'>, ticker: AdmissionProgress) {
     this.#room = room;
     this.#ticker = ticker;
     ticker.onProgress((eventId, progress) => this.#tick(eventId, progress));
   }
 
   /** Streams the fan's place from `first` on; returns the function that ends the subscription. */
-  subscribe(eventId: string, userId: string, first: QueueStatus, sink: QueueUpdateSink): () => void {
-    const served = this.#ticker.progress(eventId)?.served ?? 0;
-    const turn: StreamTurn =
-      first.state !== 'waiting'
-        ? { kind: 'told' }
-        : first.position === null
-          ? { kind: 'pre-queue' }
-          : { kind: 'waiting', ticket: served + first.position };
-    const stream: Stream = { userId, turn, sink };
+  subscribe(
+    eventId: string,
+    userId: string,
+    number: number,
+    first: FanStatus,
+    sink: QueueUpdateSink,
+  ): () => void {
+    const stream: Stream = {
+      userId,
+      number,
+      turn: first.state === 'waiting' ? { kind: 'waiting' } : { kind: 'told' },
+      sink,
+    };
     let open = this.#streams.get(eventId);
     if (open === undefined) {
       open = new Set();
@@ -71,35 +75,25 @@ export class QueueUpdates {
     const open = this.#streams.get(eventId);
     if (open === undefined) return;
     for (const stream of open) {
-      // An open stream is a sign of life.
-      this.#ticker.seen(eventId, stream.userId);
-      const turn = stream.turn;
-      if (turn.kind === 'pre-queue' && progress.lastTicket > 0) this.#lookUpTicket(eventId, stream);
-      else if (turn.kind === 'waiting' && turn.ticket <= progress.served) this.#tellTurn(eventId, stream);
-      else if (turn.kind === 'waiting')
+      this.#ticker.seen(eventId, stream.number, stream.userId);
+      if (stream.turn.kind !== 'waiting') continue;
+      const place = placeOf(stream.number, progress.lottery);
+      if (place === undefined) continue; // the pre-queue, until the opening
+      if (place <= progress.served) this.#tellTurn(eventId, stream);
+      else
         stream.sink.send('position', {
-          ...queueView(turn.ticket, progress.served, false, progress.rate),
+          ...queueView(place, progress.served, false, progress.rate),
+          place,
           paused: progress.paused === true,
         });
     }
   }
 
-  #lookUpTicket(eventId: string, stream: Stream): void {
-    stream.turn = { kind: 'looking-up' };
-    this.#room.ticketOf(eventId, stream.userId).then(
-      (ticket) => {
-        stream.turn =
-          ticket !== undefined && ticket > 0 ? { kind: 'waiting', ticket } : { kind: 'pre-queue' };
-      },
-      () => stream.sink.close(),
-    );
-  }
-
   /** The turn has come: this fan's one Redis lookup, for their token. */
   #tellTurn(eventId: string, stream: Stream): void {
     stream.turn = { kind: 'told' };
-    this.#room.statusOf(stream.userId, eventId).then(
-      (status) => stream.sink.send(status?.state === 'admitted' ? 'admitted' : 'expired', status ?? {}),
+    this.#room.fanStatus(stream.userId, eventId, stream.number).then(
+      (status) => stream.sink.send(status.state === 'admitted' ? 'admitted' : 'expired', status),
       () => stream.sink.close(),
     );
   }

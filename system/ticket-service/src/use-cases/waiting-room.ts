@@ -7,6 +7,14 @@ import {
   TtlCache,
 } from '@reservex/kit';
 import type { AdmissionTokens } from '../domain/admission-token.ts';
+import { type Lottery, placeOf } from '../domain/queue-lottery.ts';
+import {
+  type FanQueueView,
+  FRONT_WINDOW_SECONDS,
+  fanQueueView,
+  type QueueStatus,
+} from '../domain/queue-status.ts';
+import type { QueueTickets } from '../domain/queue-ticket.ts';
 import {
   type AdmissionProgress,
   dueAfterMs,
@@ -36,6 +44,7 @@ export interface WaitingRoomOptions {
   store: QueueStore;
   ticker: AdmissionProgress;
   tokens: AdmissionTokens;
+  tickets: QueueTickets;
   joinLimitPerUser: number;
   joinLimitPerIp: number;
   /** The longest an admission lasts, however present its user (the ticker frees it sooner once they go). */
@@ -51,7 +60,10 @@ const JOIN_WINDOW_MS = 60_000;
 const secondsUntil = (at: number) =>
   Math.max(1, Math.min(MAX_POLL_SECONDS, Math.ceil((at - Date.now()) / 1000)));
 
-export type QueueStatus = QueueView & {
+/** A fan's own place, as the origin tells it to a fan near the front (GET …/queue/me, and the stream). */
+export type FanStatus = QueueView & {
+  /** Their place in line; null for the pre-queue before the opening. */
+  place: number | null;
   /** When to ask again (the Retry-After header); the fan is due back then. */
   pollAfterSeconds: number;
   soldOut: boolean;
@@ -59,6 +71,20 @@ export type QueueStatus = QueueView & {
   admissionExpiresAt?: string;
   admissionLapsesAt?: string;
 };
+
+/** What a join answers: the signed ticket the fan keeps, and where it puts them. */
+export type Joined = FanQueueView & {
+  queueTicket: string;
+  /** The join number the ticket carries. */
+  number: number;
+  soldOut: boolean;
+};
+
+export class QueueTicketRefused extends ProblemError {
+  constructor(why: string) {
+    super(403, 'queue-ticket-invalid', 'Queue ticket not valid', `The X-Queue-Ticket is ${why}: join again`);
+  }
+}
 
 const ADMISSION_REFUSALS = {
   missing: 'This event sells through its waiting room: send the X-Admission-Token you were given',
@@ -71,13 +97,27 @@ const ADMISSION_REFUSALS = {
 /** Joining, waiting, being admitted, and the gate a reservation passes: the waiting room's use cases. */
 export function waitingRoom(options: WaitingRoomOptions) {
   const { pool, store, ticker, tokens } = options;
-  // What every poll needs, kept per instance so a poll costs no query: the event's settings (a few seconds),
-  // whether it sold out (a second), and each fan's ticket (while its turn lasts: real tickets never change).
+  // What every read needs, kept per instance so it costs no query: the event's settings (a few seconds) and whether
+  // it sold out (a second). A fan's place needs nothing: it is their signed ticket's number and the lottery.
   const settings = new TtlCache<string, QueueSettingsRow | undefined>({ ttlMs: 5000 });
   const soldOut = new TtlCache<string, boolean>({ ttlMs: 1000 });
-  const tickets = new TtlCache<string, number>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: 1_000_000 });
   const waitObserved = new TtlCache<string, true>({ ttlMs: 3600_000 });
   const etaRates = new TtlCache<string, number>({ ttlMs: 1000 });
+  const lotteries = new TtlCache<string, Lottery | undefined>({ ttlMs: 1000 });
+  // Join limits per fan and per address, counted in this instance's memory: a join is then three Redis commands.
+  // With several instances behind a balancer each counts its own share (an edge would limit per address first).
+  const joinCounts = new TtlCache<string, { n: number; until: number }>({
+    ttlMs: JOIN_WINDOW_MS,
+    maxEntries: 2_000_000,
+  });
+  const overLimit = (key: string, limit: number): number => {
+    const now = Date.now();
+    const count = joinCounts.peek(key);
+    const window = count === undefined || count.until <= now ? { n: 0, until: now + JOIN_WINDOW_MS } : count;
+    window.n += 1;
+    joinCounts.set(key, window);
+    return window.n > limit ? window.until - now : 0;
+  };
 
   async function queueSettings(eventId: string): Promise<QueueSettingsRow | undefined> {
     const cached = settings.peek(eventId);
@@ -114,20 +154,6 @@ export function waitingRoom(options: WaitingRoomOptions) {
     return event;
   }
 
-  /**
-   * The pre-queue's 0 and a dropped fan's negative number are never cached: both change (at the shuffle, or on a
-   * new join). `fresh` rereads a cached ticket whose turn is over, in case its fan joined again elsewhere.
-   */
-  async function ticketOf(eventId: string, userId: string, fresh = false): Promise<number | undefined> {
-    const key = `${eventId}/${userId}`;
-    const known = tickets.peek(key);
-    if (known !== undefined && !fresh) return known;
-    const ticket = await store.ticketOf(eventId, userId);
-    if (ticket !== undefined && ticket > 0) tickets.set(key, ticket);
-    else tickets.delete(key);
-    return ticket;
-  }
-
   async function served(eventId: string): Promise<number> {
     return ticker.progress(eventId)?.served ?? (await store.served(eventId));
   }
@@ -149,51 +175,90 @@ export function waitingRoom(options: WaitingRoomOptions) {
   const hint = (view: QueueView, settings: QueueSettingsRow, rate: number | undefined) =>
     pollAfterSeconds(view, Math.max(1, settings.admitPerSecond ?? 0, rate ?? 0));
 
-  async function statusOf(userId: string, eventId: string): Promise<QueueStatus | undefined> {
+  /** The pre-queue's lottery as sealed at the opening, from this instance's ticks (or Redis, before its first). */
+  async function lotteryOf(eventId: string): Promise<Lottery | undefined> {
+    return ticker.progress(eventId)?.lottery ?? (await lotteries.get(eventId, () => store.lottery(eventId)));
+  }
+
+  /** The event-wide status every waiting fan reads, the same for all: what the edge caches. */
+  async function sharedStatus(eventId: string): Promise<QueueStatus> {
     const settings = await requireQueue(eventId);
-    let ticket = await ticketOf(eventId, userId);
-    if (ticket === undefined) return undefined;
+    const progress = ticker.progress(eventId);
+    const rate = await etaRate(eventId, settings);
+    const lottery = await lotteryOf(eventId);
+    return {
+      eventId,
+      opensAt: settings.opensAt!.toISOString(),
+      salesOpenAt: settings.salesOpenAt.toISOString(),
+      lottery: lottery ?? null,
+      served: progress?.served ?? (await store.served(eventId)),
+      lastNumber: progress?.lastNumber ?? 0,
+      etaPerSecond: rate === undefined ? null : round1(rate),
+      fastestPerSecond: Math.max(1, settings.admitPerSecond ?? 0, rate ?? 0),
+      paused: progress?.paused ?? settings.paused,
+      closed: settings.closed,
+      soldOut: await soldOut.get(eventId, () => isSoldOut(pool, eventId)),
+      frontWindowSeconds: FRONT_WINDOW_SECONDS,
+      // The time of the last admission step, not of this answer: two answers between steps are the same answer.
+      at: new Date(progress?.at ?? 0).toISOString(),
+    };
+  }
+
+  /**
+   * A fan's own place: their join number from the signed ticket they show (or, for a client that keeps none, from
+   * Redis), their place from the lottery, and, once their turn has come, their admission. Asking is a sign of life.
+   */
+  async function fanStatus(userId: string, eventId: string, number: number): Promise<FanStatus> {
+    const settings = await requireQueue(eventId);
+    const lottery = await lotteryOf(eventId);
+    const place = placeOf(number, lottery) ?? null;
     const rate = await etaRate(eventId, settings);
     const current = await served(eventId);
     const gone = await soldOut.get(eventId, () => isSoldOut(pool, eventId));
-    const admission = ticket > 0 && ticket <= current ? await store.admissionOf(eventId, userId) : undefined;
-    if (ticket > 0 && ticket <= current && admission === undefined) {
-      // A turn that is over on this instance's record: the fan may have joined again elsewhere since.
-      ticket = (await ticketOf(eventId, userId, true)) ?? ticket;
-    }
-    if (ticket <= 0 || ticket > current || admission === undefined) {
-      const view = queueView(ticket, current, false, rate);
+    const admission =
+      place !== null && place <= current ? await store.admissionOf(eventId, userId) : undefined;
+    if (place === null || place > current || admission === undefined) {
+      const view = queueView(place ?? 0, current, false, rate);
       // The pre-queue learns its places at the opening: asking before then tells nothing new.
       const pollAfter =
-        ticket === 0 ? secondsUntil(settings.salesOpenAt.getTime()) : hint(view, settings, rate);
-      // Seen now, and due again when told to come back: a long wait far back is not taken for leaving.
-      ticker.seen(eventId, userId, dueAfterMs(pollAfter));
-      return { ...view, pollAfterSeconds: pollAfter, soldOut: gone };
+        place === null ? secondsUntil(settings.salesOpenAt.getTime()) : hint(view, settings, rate);
+      // Seen now, and due again when told to come back: a long wait is not taken for leaving.
+      ticker.seen(eventId, number, userId, dueAfterMs(pollAfter));
+      return { ...view, place, pollAfterSeconds: pollAfter, soldOut: gone };
     }
-    ticker.seen(eventId, userId);
+    ticker.seen(eventId, number, userId);
     const key = `${eventId}/${userId}`;
     if (waitObserved.peek(key) === undefined) {
       waitObserved.set(key, true);
       await store.acknowledge(eventId, userId);
-      const joined = await store.joinedAt(eventId, userId);
-      if (joined !== undefined) ticker.observeWait(eventId, (Date.now() - joined) / 1000);
+      const joined = await store.joinedOf(eventId, userId);
+      if (joined !== undefined) ticker.observeWait(eventId, (Date.now() - joined.joinedAt) / 1000);
     }
     // The token lives as long as the admission could; Redis decides, on each use, whether it lapsed sooner.
     const endsAt = (await store.admittedAt(eventId, admission.tokenId)) + options.slotMs;
     const ttl = Math.max(1, Math.floor((endsAt - Date.now()) / 1000));
     return {
-      ...queueView(ticket, current, true, rate),
+      ...queueView(place, current, true, rate),
+      place,
       pollAfterSeconds: 1,
       soldOut: gone,
-      admissionToken: await tokens.sign({ userId, eventId, tokenId: admission.tokenId }, ttl),
+      admissionToken: await tokens.sign({ userId, eventId, tokenId: admission.tokenId, number }, ttl),
       admissionExpiresAt: new Date(endsAt).toISOString(),
       admissionLapsesAt: new Date(admission.lapsesAt).toISOString(),
     };
   }
 
+  /** The join number a fan holds: from their signed ticket, or from Redis for a client that shows none. */
+  async function numberOf(principal: Principal, eventId: string, ticket: string | undefined) {
+    if (ticket === undefined) return (await store.joinedOf(eventId, principal.userId))?.number;
+    const verdict = await options.tickets.verify(ticket, principal.userId, eventId);
+    if (typeof verdict === 'string') throw new QueueTicketRefused(verdict);
+    return verdict.number;
+  }
+
   return {
-    ticketOf,
-    statusOf,
+    sharedStatus,
+    fanStatus,
 
     /** A new event's queue, written to Redis at creation so the first joins of a burst find it ready. */
     async open(eventId: string, queue: Parameters<QueueStore['configure']>[1]): Promise<void> {
@@ -201,65 +266,74 @@ export function waitingRoom(options: WaitingRoomOptions) {
       ticker.watch(eventId);
     },
 
-    async join(
-      principal: Principal,
-      eventId: string,
-      ip: string,
-    ): Promise<QueueView & { ticket: number | null; pollAfterSeconds: number }> {
+    /**
+     * A place in line: a join number (three Redis commands: the settings, the opening and the limits are checked
+     * here, from memory), signed into a ticket the fan keeps. Joining again from another tab gives the same place;
+     * a fan whose turn is over gets a new one at the back.
+     */
+    async join(principal: Principal, eventId: string, ip: string): Promise<Joined & { fresh: boolean }> {
       const settings = await requireQueue(eventId);
-      const result = await store.join(eventId, principal.userId, {
-        ip,
-        perUser: options.joinLimitPerUser,
-        perIp: options.joinLimitPerIp,
-        windowMs: JOIN_WINDOW_MS,
-      });
-      switch (result.kind) {
-        case 'too-many':
-          throw new TooManyRequestsProblem(result.waitMs / 1000, 'Too many queue joins; try again later');
-        case 'not-open':
-          throw new ProblemError(
-            409,
-            'queue-not-open',
-            'Queue not open',
-            'The waiting room has not opened yet',
-          );
-        case 'closed':
-          throw new ProblemError(
-            409,
-            'queue-closed',
-            'Queue closed',
-            'The waiting room takes no new joins (draining)',
-          );
-        case 'no-queue':
-          throw new NoQueue();
-        case 'pre-queue': {
-          const pollAfter = secondsUntil(settings.salesOpenAt.getTime());
-          ticker.seen(eventId, principal.userId, dueAfterMs(pollAfter));
-          return {
-            state: 'waiting',
-            position: null,
-            etaSeconds: null,
-            ticket: null,
-            pollAfterSeconds: pollAfter,
-          };
-        }
-        default: {
-          const key = `${eventId}/${principal.userId}`;
-          tickets.set(key, result.ticket);
-          waitObserved.delete(key);
-          const rate = await etaRate(eventId, settings);
-          const view = queueView(result.ticket, await served(eventId), false, rate);
-          // A joiner is told when to ask first, and is due then, as a poller is: in an opening's herd the first
-          // poll can wait behind thousands of joins, and a fan due at once was dropped as gone at their turn.
-          const pollAfter = hint(view, settings, rate);
-          ticker.seen(eventId, principal.userId, dueAfterMs(pollAfter));
-          return { ...view, ticket: result.ticket, pollAfterSeconds: pollAfter };
-        }
+      if (settings.opensAt !== null && Date.now() < settings.opensAt.getTime())
+        throw new ProblemError(
+          409,
+          'queue-not-open',
+          'Queue not open',
+          'The waiting room has not opened yet',
+        );
+      if (settings.closed)
+        throw new ProblemError(
+          409,
+          'queue-closed',
+          'Queue closed',
+          'The waiting room takes no new joins (draining)',
+        );
+      const waitMs = Math.max(
+        overLimit(`${eventId}|u|${principal.userId}`, options.joinLimitPerUser),
+        overLimit(`${eventId}|ip|${ip}`, options.joinLimitPerIp),
+      );
+      if (waitMs > 0)
+        throw new TooManyRequestsProblem(waitMs / 1000, 'Too many queue joins; try again later');
+      let joined = await store.join(eventId, principal.userId);
+      if (!joined.fresh) {
+        const place = placeOf(joined.number, await lotteryOf(eventId));
+        // A turn that is over (passed without them, or admitted and lapsed): a new place at the back.
+        if (
+          place !== undefined &&
+          place <= (await served(eventId)) &&
+          (await store.admissionOf(eventId, principal.userId)) === undefined
+        )
+          joined = { ...(await store.rejoin(eventId, principal.userId)), fresh: true };
       }
+      const status = await sharedStatus(eventId);
+      const view = fanQueueView(status, joined.number);
+      // A joiner is told when to look first, and is due then: in an opening's herd the first look can wait behind
+      // thousands of joins, and a fan due at once was dropped as gone at their turn.
+      ticker.seen(eventId, joined.number, principal.userId, dueAfterMs(view.pollAfterSeconds));
+      waitObserved.delete(`${eventId}/${principal.userId}`);
+      return {
+        ...view,
+        queueTicket: await options.tickets.sign({
+          userId: principal.userId,
+          eventId,
+          number: joined.number,
+        }),
+        number: joined.number,
+        soldOut: status.soldOut,
+        fresh: joined.fresh,
+      };
     },
 
-    /** Where the user stands; an admitted user also gets their admission token. */
-    status: (principal: Principal, eventId: string) => statusOf(principal.userId, eventId),
+    /**
+     * Where the user stands, from the ticket they show; an admitted user also gets their admission token. Undefined
+     * for a user with no place in this queue.
+     */
+    async status(principal: Principal, eventId: string, ticket: string | undefined) {
+      await requireQueue(eventId);
+      const number = await numberOf(principal, eventId, ticket);
+      return number === undefined
+        ? undefined
+        : { number, ...(await fanStatus(principal.userId, eventId, number)) };
+    },
 
     /**
      * The reservation gate. Events without a waiting room pass. Otherwise the token must be signed by us, for this
@@ -276,7 +350,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
       if (typeof verdict === 'string')
         throw new ForbiddenProblem(ADMISSION_REFUSALS[verdict], `admission-${verdict}`);
       // A reservation attempt is a sign of life too: it keeps the slot through a run of 409s.
-      ticker.seen(event.id, principal.userId);
+      if (verdict.number !== undefined) ticker.seen(event.id, verdict.number, principal.userId);
       const live = await store.admissionOf(event.id, principal.userId);
       if (live?.tokenId !== verdict.tokenId) throw new AdmissionSpent();
       return { tokenId: verdict.tokenId };
@@ -308,7 +382,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
                 oldestPendingSeconds: round1(last.oldestPendingMs / 1000),
                 limitedBy: last.limitedBy,
               },
-        waiting: Math.max(0, snapshot.lastTicket - snapshot.served) + snapshot.preQueue,
+        waiting: Math.max(0, snapshot.lastTicket - snapshot.served),
         measuredAdmitPerSecond: rate === undefined ? null : round1(rate),
       };
     },

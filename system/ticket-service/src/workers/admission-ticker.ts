@@ -30,7 +30,7 @@ export class AdmissionTicker implements AdmissionProgress {
   readonly #slotMs: number;
   readonly #events = new Set<string>();
   readonly #progress = new Map<string, QueueProgress>();
-  readonly #heartbeats = new Map<string, Map<string, number>>();
+  readonly #heartbeats = new Map<string, Map<number, { userId: string; expectMs: number }>>();
   readonly #listeners = new Set<Listener>();
   readonly #ticking: BackgroundLoop;
   readonly #refreshing: BackgroundLoop;
@@ -130,16 +130,16 @@ export class AdmissionTicker implements AdmissionProgress {
   }
 
   /**
-   * Records that a user is still there, and in how many milliseconds they are next due (the Retry-After they were
-   * told); sent to Redis with the next tick. The latest sighting wins.
+   * Records that the fan holding a join number is still there, and in how many milliseconds they are next due (the
+   * Retry-After they were told); sent to Redis with the next tick. The latest sighting wins.
    */
-  seen(eventId: string, userId: string, expectMs = 0): void {
-    let users = this.#heartbeats.get(eventId);
-    if (users === undefined) {
-      users = new Map();
-      this.#heartbeats.set(eventId, users);
+  seen(eventId: string, number: number, userId: string, expectMs = 0): void {
+    let fans = this.#heartbeats.get(eventId);
+    if (fans === undefined) {
+      fans = new Map();
+      this.#heartbeats.set(eventId, fans);
     }
-    users.set(userId, expectMs);
+    fans.set(number, { userId, expectMs });
   }
 
   async tickAll(): Promise<void> {
@@ -158,29 +158,33 @@ export class AdmissionTicker implements AdmissionProgress {
       this.#heartbeats.delete(eventId);
       await this.#store.heartbeat(eventId, seen);
     }
-    const r = await this.#store.tick(eventId, this.#graceMs, this.#slotMs);
+    const before = this.#progress.get(eventId);
+    const r = await this.#store.tick(eventId, this.#graceMs, this.#slotMs, {
+      lottery: before?.lottery,
+      served: before?.served ?? 0,
+    });
     if (r.admitted > 0) this.metrics.admitted.inc({ event: eventId }, r.admitted);
     if (r.dropped > 0) this.metrics.dropped.inc({ event: eventId }, r.dropped);
-    this.metrics.queueLength.set({ event: eventId }, Math.max(0, r.lastTicket - r.served));
+    this.metrics.queueLength.set({ event: eventId }, Math.max(0, r.lastNumber - r.served));
     this.metrics.active.set({ event: eventId }, r.active);
-    const before = this.#progress.get(eventId);
     const now = Date.now();
     const rate =
       before === undefined
         ? undefined
         : nextRate(before.rate, r.served - before.served, (now - before.at) / 1000);
-    const progress = {
+    const progress: QueueProgress = {
       served: r.served,
-      lastTicket: r.lastTicket,
+      lastNumber: r.lastNumber,
       active: r.active,
       rate,
       at: now,
       paused: r.paused,
+      ...(r.lottery === undefined ? {} : { lottery: r.lottery }),
     };
     this.#progress.set(eventId, progress);
     for (const listener of this.#listeners) listener(eventId, progress);
     // A queue with nobody waiting and nobody inside costs a Redis round trip per tick for nothing.
-    if (r.lastTicket > 0 && r.served >= r.lastTicket && r.active === 0) this.#events.delete(eventId);
+    if (r.lastNumber > 0 && r.served >= r.lastNumber && r.active === 0) this.#events.delete(eventId);
     return r;
   }
 
