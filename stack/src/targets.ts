@@ -4,6 +4,11 @@ import { kafkaBootstrap, readInfraSettings } from './infra/settings.ts';
 export interface Targets {
   account: string;
   ticket: string;
+  /**
+   * The edge cache in front of ticket-service (nginx, started by the infrastructure), as a CDN would be in
+   * production: what it may cache, every fan shares. Its answers say HIT, MISS, … in X-Cache-Status.
+   */
+  edge: string;
   payment: string;
   /** The simulated card acquirer payment-service pays through, and its own books. */
   provider: string;
@@ -30,6 +35,7 @@ export function defaultTargets(env: NodeJS.ProcessEnv): Targets {
   return {
     account: env.ACCOUNT_URL ?? 'http://127.0.0.1:8081',
     ticket: env.TICKET_URL ?? 'http://127.0.0.1:8080',
+    edge: env.EDGE_URL ?? `http://127.0.0.1:${env.EDGE_PORT ?? 8090}`,
     payment: env.PAYMENT_URL ?? 'http://127.0.0.1:8082',
     provider: env.PROVIDER_URL ?? 'http://127.0.0.1:8083',
     providerApiKey: env.PROVIDER_API_KEY ?? 'reservex-development-provider-key-change-me',

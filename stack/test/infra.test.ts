@@ -58,21 +58,34 @@ describe('infrastructure', () => {
       }
     });
 
-    it('reports PostgreSQL with all three databases, Redis, Kafka and Prometheus healthy', async () => {
+    it('reports PostgreSQL with all three databases, Redis, Kafka, Prometheus and the edge cache healthy', async () => {
       const report = await checkAll(settings);
       assert.deepEqual(
         report.filter((r) => !r.healthy).map((r) => `${r.component}: ${r.detail}`),
         [],
       );
-      assert.deepEqual(report.map((r) => r.component).sort(), ['kafka', 'postgres', 'prometheus', 'redis']);
+      assert.deepEqual(report.map((r) => r.component).sort(), [
+        'edge',
+        'kafka',
+        'postgres',
+        'prometheus',
+        'redis',
+      ]);
+      const edge = report.find((r) => r.component === 'edge');
+      assert.match(edge?.detail ?? '', /^port \d+, nginx \d+\.\d+\.\d+, \/edge-health → 200$/);
     });
 
-    it('reports a component that is not there as unhealthy', async () => {
-      const wrong = readInfraSettings({ ...process.env, REDIS_PORT: '1', KAFKA_PORT: '2' }, true);
+    it('reports a component that is not there as unhealthy, the edge naming its log', async () => {
+      const wrong = readInfraSettings(
+        { ...process.env, REDIS_PORT: '1', KAFKA_PORT: '2', EDGE_PORT: '3' },
+        true,
+      );
       const report = await checkAll(wrong);
-      const byName = Object.fromEntries(report.map((r) => [r.component, r.healthy]));
-      assert.equal(byName.redis, false);
-      assert.equal(byName.kafka, false);
+      const byName = Object.fromEntries(report.map((r) => [r.component, r]));
+      assert.equal(byName.redis?.healthy, false);
+      assert.equal(byName.kafka?.healthy, false);
+      assert.equal(byName.edge?.healthy, false);
+      assert.match(byName.edge?.detail ?? '', /^port 3: ECONNREFUSED; read .*logs\/edge\.log$/);
     });
   });
 });

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { compose, dockerEngineReachable } from './docker-mode.ts';
 import { checkAll } from './health.ts';
+import { startEdge, stopEdge } from './local-edge.ts';
 import { startKafka, stopKafka } from './local-kafka.ts';
 import { startPostgres, stopPostgres } from './local-postgres.ts';
 import { startPrometheus, stopPrometheus } from './local-prometheus.ts';
@@ -13,11 +14,13 @@ import { InfraError } from './processes.ts';
 import { type InfraSettings, readInfraSettings } from './settings.ts';
 
 const USAGE = `usage: node stack/src/infra/cli.ts <up|status|down|reset> [--quiet]
-  up      start PostgreSQL, Redis, Kafka (KRaft) and Prometheus, and wait until each is healthy (idempotent)
+  up      start PostgreSQL, Redis, Kafka (KRaft), Prometheus and the edge cache (nginx in front of ticket-service),
+          and wait until each is healthy (idempotent)
   status  one line per component; exits 1 when any is unhealthy
   down    stop everything, keep the data
-  reset   stop everything and delete the data
-environment: RESERVEX_INFRA_MODE=docker|local, PG_PORT, REDIS_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, PROMETHEUS_PORT`;
+  reset   stop everything and delete the data (the edge's cache too)
+environment: RESERVEX_INFRA_MODE=docker|local, PG_PORT, REDIS_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, PROMETHEUS_PORT,
+  EDGE_PORT, TICKET_URL (where the edge forwards to)`;
 
 type Mode = 'docker' | 'local';
 
@@ -39,6 +42,8 @@ async function up(s: InfraSettings, mode: Mode, log: (m: string) => void) {
   await startRedis(s, log);
   await startKafka(s, log);
   await startPrometheus(s, log);
+  // Last, and without waiting for ticket-service: until the origin answers, the edge answers 502.
+  await startEdge(s, log);
 }
 
 async function down(s: InfraSettings, mode: Mode) {
@@ -46,6 +51,7 @@ async function down(s: InfraSettings, mode: Mode) {
     compose(s, ['stop']);
     return;
   }
+  await stopEdge(s);
   await stopPrometheus(s);
   await stopKafka(s);
   await stopRedis(s);

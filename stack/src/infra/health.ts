@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -43,6 +44,13 @@ export async function pingRedis(port: number): Promise<string> {
 export async function prometheusReady(port: number): Promise<boolean> {
   const response = await fetch(`http://127.0.0.1:${port}/-/ready`, { signal: AbortSignal.timeout(2000) });
   return response.ok;
+}
+
+/** The edge's own answer, which nginx gives without asking ticket-service, and the version it reports. */
+export async function edgeHealth(port: number): Promise<{ status: number; version: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}/edge-health`, { signal: AbortSignal.timeout(2000) });
+  await response.body?.cancel();
+  return { status: response.status, version: response.headers.get('x-edge-version') ?? 'unknown' };
 }
 
 async function checkPostgres(s: InfraSettings): Promise<ComponentHealth> {
@@ -191,6 +199,30 @@ async function checkPrometheus(s: InfraSettings): Promise<ComponentHealth> {
   }
 }
 
+/** fetch says only "fetch failed"; the reason (ECONNREFUSED, a timeout) is in its cause. */
+function fetchFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
+async function checkEdge(s: InfraSettings): Promise<ComponentHealth> {
+  const log = join(s.stateDir, 'logs', 'edge.log');
+  try {
+    const { status, version } = await edgeHealth(s.edge.port);
+    return {
+      component: 'edge',
+      healthy: status === 200,
+      detail: `port ${s.edge.port}, nginx ${version}, /edge-health → ${status}${status === 200 ? '' : `; read ${log}`}`,
+    };
+  } catch (error) {
+    return {
+      component: 'edge',
+      healthy: false,
+      detail: `port ${s.edge.port}: ${fetchFailure(error)}; read ${log}`,
+    };
+  }
+}
+
 export function checkAll(s: InfraSettings): Promise<ComponentHealth[]> {
-  return Promise.all([checkPostgres(s), checkRedis(s), checkKafka(s), checkPrometheus(s)]);
+  return Promise.all([checkPostgres(s), checkRedis(s), checkKafka(s), checkPrometheus(s), checkEdge(s)]);
 }

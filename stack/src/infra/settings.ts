@@ -34,6 +34,11 @@ export interface InfraSettings {
     proxiedListeners: Array<{ name: string; port: number; advertisedPort: number }>;
   };
   prometheus: { port: number };
+  /**
+   * The edge cache in front of ticket-service, as a CDN would be: it listens on `port` and forwards to `ticketUrl`
+   * (TICKET_URL: where the runner starts ticket-service, or HAProxy in front of its replicas).
+   */
+  edge: { port: number; ticketUrl: string };
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -94,5 +99,6 @@ export function readInfraSettings(env: NodeJS.ProcessEnv, quiet: boolean): Infra
       ],
     },
     prometheus: { port: port(env, 'PROMETHEUS_PORT', 9090) },
+    edge: { port: port(env, 'EDGE_PORT', 8090), ticketUrl: env.TICKET_URL ?? 'http://127.0.0.1:8080' },
   };
 }
