@@ -60,7 +60,14 @@ describe('a fan admitted from the queue', () => {
       seatMap: new SeatMapView(http, venue.url, 'e', 0),
       deadline: Date.now() + 30_000,
       tokens: new TokenPool(),
-      waitingFans: waitingFans<Fan>({ http, recorder, url: `${venue.url}/q`, deadline: 0, waited: () => {} }),
+      waitingFans: waitingFans<Fan>({
+        http,
+        recorder,
+        url: `${venue.url}/q`,
+        statusUrl: `${venue.url}/s`,
+        deadline: 0,
+        waited: () => {},
+      }),
       fanEnded: (index, span, error) => {
         span.end();
         ended.push({ index, ...(error === undefined ? {} : { error }) });

@@ -767,9 +767,18 @@ describe('the invariant checker', () => {
       "UPDATE events SET queue_opens_at = now() - interval '1 hour', admit_per_second = 10, max_active = 10, sales_open_at = $2 WHERE id = $1",
       [eventId, new Date(open)],
     );
-    // u-early joined before the opening (pre-queue, ticket 1); u-late-1 and u-late-2 after, in that order.
-    await redis.hset(key('joined'), 'u-early', open - 5000, 'u-late-1', open + 1000, 'u-late-2', open + 2000);
-    await redis.hset(key('tickets'), 'u-early', 1, 'u-late-1', 2, 'u-late-2', 3);
+    // u-early joined before the opening (the pre-queue of one, sealed at it); u-late-1 and u-late-2 after, in that
+    // order. Each fan's join number, and when they joined.
+    await redis.hset(key('cfg'), 'preSize', 1, 'preSeed', 7);
+    await redis.hset(
+      key('tickets'),
+      'u-early',
+      `1|${open - 5000}`,
+      'u-late-1',
+      `2|${open + 1000}`,
+      'u-late-2',
+      `3|${open + 2000}`,
+    );
     // Admission ids are unique across events (reservations.admission_id is UNIQUE), so they carry the event id.
     const s = (n: number) => `${eventId}.${n}`;
     await redis.hset(
@@ -816,12 +825,12 @@ describe('the invariant checker', () => {
     assert.match(JSON.stringify(r.examples), /admission belongs to someone-else/);
   });
 
-  it('fair-queue-order catches admissions out of ticket order, a FIFO inversion, and a pre-queue fan put behind a later one', async () => {
+  it('fair-queue-order catches admissions out of place order, a FIFO inversion, and a pre-queue fan put behind a later one', async () => {
     const e = await healthyEvent();
     const { redis, key, open, s } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
     await redis.hset(key('issued'), s(2), `u|2|${open + 400}`);
-    await redis.hset(key('tickets'), 'u-late-1', 3, 'u-late-2', 2);
-    await redis.hset(key('tickets'), 'u-early', 4);
+    await redis.hset(key('tickets'), 'u-late-1', `3|${open + 1000}`, 'u-late-2', `2|${open + 2000}`);
+    await redis.hset(key('issued'), s(4), `u-early|4|${open + 500}`);
     redis.disconnect();
     const r = (await check(e.eventId)).get('fair-queue-order')!;
     assert.equal(r.verdict, 'FAIL');

@@ -7,6 +7,8 @@ import { Recorder } from '../src/run/recorder.ts';
 import { standIn } from './stand-in.ts';
 
 type Answer = (fan: string, poll: number) => { status?: number; body: object; retryAfter?: string };
+/** What the stand-in edge answers for the shared status, on its n-th read. */
+type StatusAnswer = (read: number) => object;
 
 const tracer = createTracing('waiting-fans-test', tracingConfigSchema.parse({})).tracer;
 
@@ -19,13 +21,25 @@ interface TestFan extends QueuedFan {
  * The waiting fans of one run, polling a stand-in for ticket-service's GET /queue/me: each fan (by token) is told
  * what `answer` says on each poll, and every poll's time and trace are kept.
  */
-async function waitingRoom(answer: Answer, o: { connections: number; deadlineMs: number }) {
+async function waitingRoom(
+  answer: Answer,
+  o: { connections: number; deadlineMs: number; status?: StatusAnswer },
+) {
   const polls = new Map<string, number[]>();
+  /** Reads of the shared status (no sign-in), and the tickets fans showed the origin, by fan. */
+  const statusReads: Array<{ at: number; authorization: string | undefined }> = [];
+  const ticketsShown = new Map<string, string | undefined>();
   const traces = new Map<string, Set<string>>();
   /** The trace each fan went on from the queue in: what they do next (book) must carry theirs. */
   const wentOnIn = new Map<string, string | undefined>();
   const server = await standIn((req, res) => {
+    if (req.url?.endsWith('/queue/status')) {
+      statusReads.push({ at: Date.now(), authorization: req.headers.authorization });
+      res.writeHead(200, { 'content-type': 'application/json', 'x-cache-status': 'HIT' });
+      return void res.end(JSON.stringify(o.status?.(statusReads.length) ?? {}));
+    }
     const fan = (req.headers.authorization ?? '').replace('Bearer ', '');
+    ticketsShown.set(fan, req.headers['x-queue-ticket'] as string | undefined);
     const times = polls.get(fan) ?? [];
     times.push(Date.now());
     polls.set(fan, times);
@@ -44,6 +58,7 @@ async function waitingRoom(answer: Answer, o: { connections: number; deadlineMs:
     http,
     recorder: rec,
     url: `${server.url}/api/events/e/queue/me`,
+    statusUrl: `${server.url}/api/events/e/queue/status`,
     deadline,
     waited: (fan, admission) => {
       wentOnIn.set(fan.auth, activeTraceIds().traceId);
@@ -52,18 +67,33 @@ async function waitingRoom(answer: Answer, o: { connections: number; deadlineMs:
   });
   const wait = (
     auth: string,
-    o: { random: () => number; leavesAt: number; firstPollAfterSeconds: number; span?: Span },
+    o: {
+      random: () => number;
+      leavesAt: number;
+      firstPollAfterSeconds: number;
+      span?: Span;
+      ask?: 'edge' | 'origin';
+      number?: number;
+    },
   ) =>
     new Promise<Admission>((settle) =>
       fans.wait(
         { auth, random: o.random, span: o.span ?? tracer.startSpan(auth), settle },
-        { leavesAt: o.leavesAt, firstPollAfterSeconds: o.firstPollAfterSeconds },
+        {
+          leavesAt: o.leavesAt,
+          firstPollAfterSeconds: o.firstPollAfterSeconds,
+          ticket: `ticket-of-${auth}`,
+          number: o.number ?? 1,
+          ask: o.ask ?? 'origin',
+        },
       ),
     );
   return {
     fans,
     wait,
     rec,
+    statusReads,
+    ticketsShown,
     polls,
     traces,
     wentOnIn,
@@ -184,6 +214,54 @@ describe('the waiting fans, behind one timer', () => {
       assert.deepEqual(outcome, { token: 't' });
     } finally {
       await close();
+    }
+  });
+
+  it('a fan far from the front reads only the shared status from the edge, never the origin, until their place is in the front window; then asks the origin with their ticket', async () => {
+    const status = (served: number) => ({
+      eventId: 'e',
+      opensAt: new Date(Date.now() - 60_000).toISOString(),
+      salesOpenAt: new Date(Date.now() - 1000).toISOString(),
+      lottery: { size: 0, seed: 1 },
+      served,
+      lastNumber: 2000,
+      etaPerSecond: 100,
+      // At 5 a second, 1,000 places ahead is 200 s away: outside the 120 s window; 500 ahead is inside.
+      fastestPerSecond: 5,
+      paused: false,
+      closed: false,
+      soldOut: false,
+      frontWindowSeconds: 120,
+      at: new Date().toISOString(),
+    });
+    const room = await waitingRoom(() => ({ body: { state: 'admitted', admissionToken: 'T' } }), {
+      connections: 2,
+      deadlineMs: 30_000,
+      status: (read) => status(read === 1 ? 0 : 500),
+    });
+    try {
+      const outcome = await room.wait('far', {
+        random: seededRandom(7),
+        leavesAt: Number.POSITIVE_INFINITY,
+        firstPollAfterSeconds: 0,
+        ask: 'edge',
+        number: 1000,
+      });
+      assert.deepEqual(outcome, { token: 'T' });
+      assert.equal(room.statusReads.length, 2, 'one read far back, one that found the window');
+      assert.ok(
+        room.statusReads.every((r) => r.authorization === undefined),
+        'the shared status needs no sign-in',
+      );
+      const origin = room.polls.get('far') ?? [];
+      assert.equal(origin.length, 1, 'the origin is asked once, after the read that found the window');
+      assert.ok(origin[0]! >= room.statusReads[1]!.at, 'never while far from the front');
+      assert.equal(room.ticketsShown.get('far'), 'ticket-of-far');
+      assert.deepEqual(room.rec.edge, { requests: 2, hits: 2 });
+      assert.equal(room.rec.waitingFar.originRequests, 0);
+      assert.equal(room.rec.waitingNear.originRequests, 1);
+    } finally {
+      await room.close();
     }
   });
 });

@@ -50,9 +50,11 @@ interface Reservation {
   seats: unknown[];
 }
 
-interface QueueStatus {
-  state: 'waiting' | 'admitted' | 'expired';
-  position: number | null;
+/** What a join answers that the fan keeps: their signed place, and whom to ask next. */
+interface JoinAnswer {
+  queueTicket: string;
+  number: number;
+  ask: 'edge' | 'origin';
 }
 
 /** A signed-in fan, as much of them as outlives a wait in the queue (one per fan in a stadium's crowd). */
@@ -94,14 +96,15 @@ async function joinQueue(ctx: RunContext, fan: Fan, impatient?: () => Promise<vo
   const joined = await patiently(
     rec,
     random,
-    () => http.post<QueueStatus>(`${t.ticket}/api/events/${ctx.eventId}/queue`, { token: auth }),
+    () => http.post<JoinAnswer>(`${t.ticket}/api/events/${ctx.eventId}/queue`, { token: auth }),
     { maxAttempts: 10, until: ctx.deadline },
   );
   if (joined === undefined) {
     rec.fansGaveUp++;
     return false;
   }
-  if (joined.status !== 201) {
+  // 200: a retry whose first attempt had joined already (its answer lost): the same place.
+  if (joined.status !== 201 && joined.status !== 200) {
     rec.error(`queue join ${joined.status}`);
     return false;
   }
@@ -113,6 +116,9 @@ async function joinQueue(ctx: RunContext, fan: Fan, impatient?: () => Promise<vo
   // The first poll when the join's Retry-After tells, each next one when its poll's does.
   ctx.waitingFans.wait(fan, {
     leavesAt,
+    ticket: joined.body.queueTicket,
+    number: joined.body.number,
+    ask: joined.body.ask,
     firstPollAfterSeconds: Number(joined.headers['retry-after'] ?? 0),
     trying,
   });

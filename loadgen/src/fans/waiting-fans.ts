@@ -1,4 +1,5 @@
 import { inSpanContext, type Span } from '@reservex/kit';
+import { fanQueueView, type QueueStatus as SharedStatus } from '@reservex/ticket-service/queue-status';
 import type { Recorder } from '../run/recorder.ts';
 import { DueQueue } from './due-queue.ts';
 import type { HttpClient } from './http-client.ts';
@@ -20,11 +21,17 @@ export interface QueuedFan {
 }
 
 /**
- * What a fan in the queue keeps between two polls: no answer, no promise, no callback, no timer of its own. A
- * stadium's crowd waits here for minutes, so each byte counts 200,000 times.
+ * What a fan in the queue keeps between two looks: no answer, no promise, no callback, no timer of its own. A
+ * million fans wait here for minutes, so each byte counts a million times.
  */
 interface WaitingFan<F> {
   fan: F;
+  /** Their place, signed, as the join gave it: shown to the origin near the front. */
+  ticket: string;
+  /** Their join number: with the shared status, their place, without asking anyone. */
+  number: number;
+  /** Whom they ask next: the edge's shared status far back, their own place near the front. */
+  ask: 'edge' | 'origin';
   joinedAt: number;
   /** When the fan gives up and stops asking: the queue drops them when their turn comes. */
   leavesAt: number;
@@ -33,14 +40,18 @@ interface WaitingFan<F> {
 }
 
 /**
- * Every fan in the waiting room, polling when the server says (Retry-After) until admitted, told of the sellout,
- * dropped, gone, or out of time; all behind one timer (DueQueue).
+ * Every fan in the waiting room, as a fan's page behaves: far from the front it reads the shared status from the
+ * edge (a real HTTP client of the cache) when its last look said, and works out its place itself; inside the front
+ * window it asks the origin for its own place, with its signed ticket, which also says it is still there; until
+ * admitted, told of the sellout, dropped, gone, or out of time. All behind one timer (DueQueue).
  */
 export function waitingFans<F extends QueuedFan>(o: {
   http: HttpClient;
   recorder: Recorder;
-  /** The fan's own place: GET /api/events/:id/queue/me. */
+  /** The fan's own place: GET /api/events/:id/queue/me, at the origin. */
   url: string;
+  /** The shared status, at the edge: GET /api/events/:id/queue/status. */
+  statusUrl: string;
   deadline: number;
   /** Where each fan goes on from here, once, with how their wait ended; in the fan's trace. */
   waited: (fan: F, admission: Admission) => void;
@@ -63,10 +74,12 @@ export function waitingFans<F extends QueuedFan>(o: {
    */
   const nextPoll = (waiting: WaitingFan<F>, retryAfterSeconds: number) => {
     const seconds = Number.isFinite(retryAfterSeconds) ? retryAfterSeconds : 1;
-    queue.add(
-      Math.min(Date.now() + Math.max(250, seconds * 1000 * (0.8 + waiting.fan.random() * 0.4)), deadline),
-      waiting,
-    );
+    const now = Date.now();
+    const due = Math.min(now + Math.max(250, seconds * 1000 * (0.8 + waiting.fan.random() * 0.4)), deadline);
+    // The time until the next look is time spent waiting, far back or near the front.
+    if (waiting.ask === 'edge') rec.waitingFar.seconds += (due - now) / 1000;
+    else rec.waitingNear.seconds += (due - now) / 1000;
+    queue.add(due, waiting);
   };
 
   // Called from a poll, which the schedule already runs in the fan's span, so what follows carries it too.
@@ -84,17 +97,41 @@ export function waitingFans<F extends QueuedFan>(o: {
     else void trying.then(() => goOn(fan, admission));
   };
 
+  /** Far back: the shared status from the edge, and the fan's own sums with it. */
+  async function look(waiting: WaitingFan<F>): Promise<void> {
+    const res = await patiently(rec, waiting.fan.random, () => http.get<SharedStatus>(o.statusUrl), patience);
+    if (res === undefined) return finish(waiting, 'gave-up');
+    rec.edgeLooked(String(res.headers['x-cache-status'] ?? ''));
+    if (res.status !== 200) {
+      rec.error(`queue status ${res.status}`);
+      return nextPoll(waiting, 1);
+    }
+    if (res.body.soldOut) return finish(waiting, 'sold-out');
+    if (Date.now() > waiting.leavesAt) return finish(waiting, 'left');
+    const view = fanQueueView(res.body, waiting.number);
+    waiting.ask = view.ask;
+    // Into the front window (or the turn may have come): ask the origin now, and from now on.
+    if (view.ask === 'origin') return ask(waiting);
+    nextPoll(waiting, view.pollAfterSeconds);
+  }
+
   async function poll(waiting: WaitingFan<F>): Promise<void> {
     if (Date.now() >= deadline) {
       // The run ended with the fan still in the queue: unserved, which the fans-served check counts.
       rec.timedOutWaiting++;
       return finish(waiting, 'failed');
     }
+    return waiting.ask === 'edge' ? look(waiting) : ask(waiting);
+  }
+
+  /** Near the front: the fan's own place from the origin, with their ticket. Asking says they are still there. */
+  async function ask(waiting: WaitingFan<F>): Promise<void> {
     const { fan } = waiting;
+    rec.waitingNear.originRequests++;
     const res = await patiently(
       rec,
       fan.random,
-      () => http.get<QueueStatus>(o.url, { token: fan.auth }),
+      () => http.get<QueueStatus>(o.url, { token: fan.auth, headers: { 'x-queue-ticket': waiting.ticket } }),
       patience,
     );
     if (res === undefined) return finish(waiting, 'gave-up');
@@ -121,11 +158,26 @@ export function waitingFans<F extends QueuedFan>(o: {
      */
     wait(
       fan: F,
-      how: { leavesAt: number; firstPollAfterSeconds: number; trying?: Promise<void> | undefined },
+      how: {
+        leavesAt: number;
+        ticket: string;
+        number: number;
+        ask: 'edge' | 'origin';
+        firstPollAfterSeconds: number;
+        trying?: Promise<void> | undefined;
+      },
     ): void {
       rec.waiting++;
       nextPoll(
-        { fan, joinedAt: Date.now(), leavesAt: how.leavesAt, trying: how.trying },
+        {
+          fan,
+          ticket: how.ticket,
+          number: how.number,
+          ask: how.ask,
+          joinedAt: Date.now(),
+          leavesAt: how.leavesAt,
+          trying: how.trying,
+        },
         how.firstPollAfterSeconds,
       );
     },

@@ -75,37 +75,56 @@ export const fairQueueOrder: InvariantCheck = {
         });
       }
     }
-    // Tickets: the pre-queue (joined before the opening) is ahead of everyone later, and later joiners are FIFO.
-    const [tickets, joined] = await Promise.all([
+    // Places: the pre-queue (everyone with a join number by the opening's seal) drew places 1…P among themselves,
+    // ahead of everyone later; later joiners queue in join order, their place their number.
+    const [tickets, cfg] = await Promise.all([
       q.redis.hgetall(q.key('tickets')),
-      q.redis.hgetall(q.key('joined')),
+      q.redis.hgetall(q.key('cfg')),
     ]);
-    const entries = Object.entries(tickets)
-      .map(([user, t]) => ({ user, ticket: Math.abs(Number(t)), joinedAt: Number(joined[user] ?? 0) }))
-      .filter((e) => e.ticket > 0)
-      .sort((a, b) => a.ticket - b.ticket);
-    let lastPre = 0;
-    let prevLate: (typeof entries)[number] | undefined;
-    for (const e of entries) {
-      const early = e.joinedAt < q.salesOpenAt;
-      if (early) {
-        if (prevLate !== undefined)
-          violations.push({
-            problem: 'a pre-queue fan placed behind a later arrival',
-            fan: e,
-            before: prevLate,
-          });
-        lastPre = e.ticket;
-      } else {
-        if (prevLate !== undefined && e.joinedAt < prevLate.joinedAt) {
-          violations.push({ problem: 'FIFO inversion after the opening', fan: e, behind: prevLate });
-        }
-        prevLate = e;
-      }
+    const preSize = cfg.preSize === undefined ? undefined : Number(cfg.preSize);
+    const joined = new Map(
+      Object.entries(tickets).map(([user, value]) => {
+        const [number, at] = value.split('|');
+        return [user, { user, number: Number(number), joinedAt: Number(at ?? 0) }];
+      }),
+    );
+    const placesSeen = new Map<number, string>();
+    for (const a of admissions) {
+      const j = joined.get(a.user);
+      if (j === undefined) continue;
+      const other = placesSeen.get(a.ticket);
+      if (other !== undefined && other !== a.user)
+        violations.push({ problem: 'one place admitted twice', place: a.ticket, fans: [other, a.user] });
+      placesSeen.set(a.ticket, a.user);
+      if (preSize === undefined) continue;
+      const pre = j.number <= preSize;
+      // A fan who joined again later holds a later number than the place they were admitted at: judged by that.
+      if (pre && a.ticket > preSize && j.number !== a.ticket)
+        violations.push({
+          problem: 'a pre-queue fan placed behind a later arrival',
+          fan: j,
+          place: a.ticket,
+        });
+      if (!pre && a.ticket <= preSize)
+        violations.push({ problem: 'a later arrival placed inside the pre-queue', fan: j, place: a.ticket });
+      if (!pre && a.ticket !== j.number && a.ticket > preSize && a.ticket > j.number)
+        violations.push({
+          problem: 'a later arrival not at its place in join order',
+          fan: j,
+          place: a.ticket,
+        });
     }
+    const later = [...joined.values()]
+      .filter((j) => preSize !== undefined && j.number > preSize)
+      .sort((x, y) => x.number - y.number);
+    for (let i = 1; i < later.length; i++)
+      if (later[i]!.joinedAt < later[i - 1]!.joinedAt)
+        violations.push({ problem: 'FIFO inversion after the opening', fan: later[i], behind: later[i - 1] });
+    const lastPre = preSize ?? 0;
+    const entries = joined;
     return verdict(
       violations,
-      `${admissions.length} admission(s) in ticket order; ${lastPre} pre-queue ticket(s) ahead; ${entries.length - lastPre} later ticket(s) in arrival order`,
+      `${admissions.length} admission(s) in place order; ${lastPre} pre-queue place(s) drawn ahead of the rest; ${entries.size - Math.min(lastPre, entries.size)} later place(s) in arrival order`,
       (n) => `${n} ordering violation(s)`,
     );
   },

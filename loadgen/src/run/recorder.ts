@@ -69,6 +69,14 @@ export class Recorder {
   readonly http = new Map<string, number>();
   readonly confirmLatencies: number[] = [];
   readonly queueWaits: number[] = [];
+  /**
+   * The waiting fans' time, far from the front (reading the shared status from the edge) and near it (asking the
+   * origin for their own place), in fan-seconds, and the origin requests they made there.
+   */
+  readonly waitingFar = { seconds: 0, originRequests: 0 };
+  readonly waitingNear = { seconds: 0, originRequests: 0 };
+  /** The shared status as the edge answered it: requests, and those served without the origin (X-Cache-Status). */
+  readonly edge = { requests: 0, hits: 0 };
   readonly series: SecondSample[] = [];
   readonly errors: string[] = [];
   #windowLatencies: number[] = [];
@@ -76,6 +84,12 @@ export class Recorder {
 
   constructor(capacity: number) {
     this.capacity = capacity;
+  }
+
+  /** A read of the shared status, with the edge's X-Cache-Status: a hit, or served stale while it refreshed. */
+  edgeLooked(cacheStatus: string): void {
+    this.edge.requests++;
+    if (cacheStatus === 'HIT' || cacheStatus === 'STALE' || cacheStatus === 'UPDATING') this.edge.hits++;
   }
 
   misbehaviour(kind: Misbehaviour) {

@@ -182,6 +182,8 @@ function runContext(
       http,
       recorder,
       url: `${targets.ticket}/api/events/${eventId}/queue/me`,
+      // As a CDN would be in production, the edge cache stands in front of ticket-service for the shared status.
+      statusUrl: `${targets.edge}/api/events/${eventId}/queue/status`,
       deadline,
       waited: (fan, admission) => afterQueue(ctx, fan, admission),
     }),
