@@ -130,5 +130,7 @@ function minimalReport(prometheus: PrometheusSeries): RunReport {
     loadGenerator: null,
     figuresPublishable: true,
     browserFans: null,
+    processes: null,
+    waitingRoom: null,
   };
 }

@@ -48,6 +48,11 @@ class ServiceProcess implements ProcessTarget {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
+  /** Where this process answers its own metrics (CPU, requests by route), whatever balancer stands in front. */
+  get metricsUrl(): string {
+    return `${this.#url}/metrics`;
+  }
+
   /** HTTP requests this process has answered, from its own /metrics; undefined when it cannot say. */
   async requestsServed(): Promise<number | undefined> {
     try {

@@ -16,6 +16,8 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 export interface StartedStack {
   /** Requests each running replica of each replicated service has answered: evidence the balancer spread them. */
   replicaLoad(): Promise<Record<string, Array<number | undefined>>>;
+  /** Each running process's own /metrics, by service: one per replica of a replicated service. */
+  metricsUrls(): Partial<Record<ServiceName, string[]>>;
   started: string[];
   reused: string[];
   targets: Map<TargetName, ProcessTarget>;
@@ -78,6 +80,12 @@ export async function ensureStack(t: Targets, options: StackOptions): Promise<St
       const out: Record<string, Array<number | undefined>> = {};
       for (const g of services.groups)
         out[g.name] = await Promise.all(g.replicas.map((r) => r.requestsServed()));
+      return out;
+    },
+    metricsUrls() {
+      const out: Partial<Record<ServiceName, string[]>> = {};
+      for (const s of services.started) out[s.name] = [s.metricsUrl];
+      for (const g of services.groups) out[g.name] = g.replicas.map((r) => r.metricsUrl);
       return out;
     },
     reused: services.reused,

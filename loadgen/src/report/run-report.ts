@@ -8,6 +8,12 @@ import type { Expectation, RunFacts } from '../run/run-facts.ts';
 import type { LoadGeneratorFigures } from '../run/self-monitor.ts';
 import type { Scenario } from '../scenario.ts';
 import { type CollapseFigures, collapseFigures, collapseLimits } from './collapse.ts';
+import {
+  type ProcessFigures,
+  processRows,
+  type WaitingRoomFigures,
+  waitingRoomRows,
+} from './process-figures.ts';
 import type { PrometheusSeries } from './prometheus-charts.ts';
 
 export interface ThresholdResult {
@@ -90,6 +96,10 @@ export interface RunReport {
   figuresPublishable: boolean;
   /** The few real browser fans and the web vitals their pages showed (--browser-fans); null without them. */
   browserFans: BrowserFansReport | null;
+  /** Each service's CPU over the sale, from its processes' own counters; null when the run had no crowd. */
+  processes: ProcessFigures | null;
+  /** What the waiting crowd cost, per fan; null when the sale had no waiting room. */
+  waitingRoom: WaitingRoomFigures | null;
 }
 
 const stats = (values: number[]) => {
@@ -129,6 +139,8 @@ export function buildReport(input: {
   /** How busy the load generator itself was; absent when the run ended before the fans came. */
   loadGenerator?: LoadGeneratorFigures | undefined;
   browserFans?: BrowserFansReport | undefined;
+  processes?: ProcessFigures | undefined;
+  waitingRoom?: WaitingRoomFigures | undefined;
 }): RunReport {
   const { recorder: r, scenario: s } = input;
   const sellingSeconds = Math.max(1, ((r.soldOutAt ?? input.finishedAt) - input.salesOpenAt) / 1000);
@@ -263,6 +275,8 @@ export function buildReport(input: {
     loadGenerator: input.loadGenerator ?? null,
     figuresPublishable: input.loadGenerator?.bottleneck == null,
     browserFans: input.browserFans ?? null,
+    processes: input.processes ?? null,
+    waitingRoom: input.waitingRoom ?? null,
   };
 }
 
@@ -314,6 +328,8 @@ export function renderSummary(report: RunReport): string {
     if (g.bottleneck !== null) row('figures', `NOT PUBLISHABLE: ${g.bottleneck}`);
   }
   for (const [k, v] of browserFanRows(report.browserFans)) row(k, v);
+  for (const [k, v] of processRows(report.processes)) row(k, v);
+  for (const [k, v] of waitingRoomRows(report.waitingRoom)) row(k, v);
   const p = report.payments;
   if (p !== null && p !== undefined) {
     const d = p.resolutionMs;

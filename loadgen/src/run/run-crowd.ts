@@ -9,8 +9,15 @@ import { SeatMapView } from '../fans/seat-map-view.ts';
 import { afterQueue, type Fan, type RunContext, virtualUser } from '../fans/virtual-user.ts';
 import { waitingFans } from '../fans/waiting-fans.ts';
 import { seededRandom } from '../random.ts';
+import {
+  type ProcessFigures,
+  processFigures,
+  type WaitingRoomFigures,
+  waitingRoomFigures,
+} from '../report/process-figures.ts';
 import { capacity, type Scenario } from '../scenario.ts';
 import type { Sale } from './prepare-sale.ts';
+import { startProcessSampler } from './process-sampler.ts';
 import { startProgress } from './progress.ts';
 import { probeProvider } from './provider-faults.ts';
 import type { Recorder } from './recorder.ts';
@@ -43,6 +50,10 @@ export interface CrowdRun {
   seatMap: SeatMapView;
   loadGenerator: LoadGeneratorFigures;
   browserFans: BrowserFansReport | undefined;
+  /** Each service's CPU over the sale, from its processes' own counters. */
+  processes: ProcessFigures;
+  /** What the waiting crowd cost, per fan; undefined when the sale had no waiting room. */
+  waitingRoom: WaitingRoomFigures | undefined;
 }
 
 /**
@@ -67,6 +78,11 @@ export async function runCrowd(o: CrowdOptions, sale: Sale): Promise<CrowdRun> {
   );
   const monitor = new SagaMonitor(targets.ticketDb, targets.paymentDb, eventId);
   monitor.start();
+  const sampler = startProcessSampler({
+    metricsUrls: () => stack?.metricsUrls() ?? metricsOf(targets),
+    redisUrl: targets.ticketRedis,
+    recorder,
+  });
   try {
     const faults =
       stack === undefined
@@ -125,6 +141,17 @@ export async function runCrowd(o: CrowdOptions, sale: Sale): Promise<CrowdRun> {
     for (const [name, load] of Object.entries((await stack?.replicaLoad()) ?? {}))
       log(`${name}: its replicas answered ${load.map((n) => n ?? '?').join(' / ')} HTTP requests`);
     const loadGenerator = selfMonitor.stop();
+    const samples = await sampler.stop();
+    const processes = processFigures(samples, recorder.startedAt, sampler.intervalSeconds);
+    const waitingRoom =
+      scenario.queue === undefined
+        ? undefined
+        : waitingRoomFigures(samples, processes, {
+            arrived: recorder.usersArrived,
+            far: recorder.waitingFar,
+            near: recorder.waitingNear,
+            edge: recorder.edge,
+          });
     if (loadGenerator.bottleneck !== null)
       log(`WARNING: ${loadGenerator.bottleneck}; this run's figures are not publishable`);
     for (const t of timers) clearTimeout(t);
@@ -148,13 +175,26 @@ export async function runCrowd(o: CrowdOptions, sale: Sale): Promise<CrowdRun> {
       seatMap: ctx.seatMap,
       loadGenerator,
       browserFans,
+      processes,
+      waitingRoom,
     };
   } catch (error) {
     // Nothing the sale started may outlive it: the monitor's pools and the providers' change timers.
     for (const t of timers) clearTimeout(t);
     await monitor.stop();
+    await sampler.stop();
     throw error;
   }
+}
+
+/** Against a stack someone else runs: each service's address, one process each as far as can be seen. */
+function metricsOf(t: Targets): Record<string, string[]> {
+  return {
+    'account-service': [`${t.account}/metrics`],
+    'ticket-service': [`${t.ticket}/metrics`],
+    'payment-service': [`${t.payment}/metrics`],
+    'payment-provider': [`${t.provider}/metrics`],
+  };
 }
 
 /** What every fan's journey shares: the sale, the shared seat map, the waiting room's one schedule. */

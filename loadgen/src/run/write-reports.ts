@@ -66,6 +66,8 @@ export function writeReports(
     ownsServices: (stack?.started.length ?? 0) > 0,
     loadGenerator: crowd.loadGenerator,
     browserFans: crowd.browserFans,
+    processes: crowd.processes,
+    waitingRoom: crowd.waitingRoom,
   });
   mkdirSync(o.reportDir, { recursive: true });
   writeFileSync(o.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
