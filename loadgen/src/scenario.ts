@@ -51,8 +51,11 @@ export const scenarioSchema = z.strictObject({
   /**
    * When fans sign in: on arrival (the sign-in burst is part of the on-sale), or before the sale, as fans who
    * wait on the event page have; a stadium's crowd then signs in at the account service's own pace first.
+   * "minted": before the sale too, but with no login at all: the admin mints every fan's access token through
+   * account-service's bulk path (POST /api/admin/sessions, off in production), for crowds of a million whose
+   * logins alone would take minutes of the service's CPU. The tokens are real; ticket-service verifies each.
    */
-  signIn: z.enum(['on-arrival', 'before-sale']).default('on-arrival'),
+  signIn: z.enum(['on-arrival', 'before-sale', 'minted']).default('on-arrival'),
   /** Seats each user wants, and which seats: the best (most expensive) sections first, or a fixed hot set. */
   seats: z.strictObject({
     perUser: z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }),

@@ -4,9 +4,11 @@ import pg from 'pg';
 
 export interface FanAccount {
   index: number;
+  /** The account's id, as account-service's database gave it: what the bulk sign-in path asks for. */
+  userId: string;
   email: string;
   name: string;
-  /** Set when the fan signed in before the sale. */
+  /** Set when the fan signed in before the sale, or had a session minted for it. */
   accessToken?: string;
 }
 
@@ -25,7 +27,8 @@ async function hashOnce(password: string): Promise<string> {
 
 /**
  * Fans registered long before the on-sale: written straight into the account database in bulk, each with a
- * faker name and a unique address, all sharing one password hash. On the day, each signs in over HTTP.
+ * faker name and a unique address, all sharing one password hash. On the day, each signs in over HTTP, or has
+ * its session minted in bulk (mintSessions) when a login each would cost too much.
  */
 export async function seedFanAccounts(
   accountDb: string,
@@ -35,7 +38,7 @@ export async function seedFanAccounts(
   seed: number,
 ): Promise<FanAccount[]> {
   faker.seed(seed);
-  const fans: FanAccount[] = Array.from({ length: count }, (_, index) => {
+  const people = Array.from({ length: count }, (_, index) => {
     const first = faker.person.firstName();
     const last = faker.person.lastName();
     const handle = faker.internet
@@ -47,13 +50,18 @@ export async function seedFanAccounts(
   const hash = await hashOnce(FAN_PASSWORD);
   const db = new pg.Client({ connectionString: accountDb });
   await db.connect();
+  const fans: FanAccount[] = [];
   try {
-    for (let i = 0; i < fans.length; i += 5000) {
-      const chunk = fans.slice(i, i + 5000);
-      await db.query(
-        `INSERT INTO users (email, name, password_hash) SELECT e, n, $3 FROM unnest($1::text[], $2::text[]) AS t(e, n)`,
+    for (let i = 0; i < people.length; i += 5000) {
+      const chunk = people.slice(i, i + 5000);
+      const { rows } = await db.query<{ id: string; email: string }>(
+        `INSERT INTO users (email, name, password_hash) SELECT e, n, $3 FROM unnest($1::text[], $2::text[]) AS t(e, n)
+         RETURNING id, email`,
         [chunk.map((f) => f.email), chunk.map((f) => f.name), hash],
       );
+      // RETURNING promises no order: each id is matched to its fan by the (unique) email.
+      const ids = new Map(rows.map((r) => [r.email, r.id]));
+      for (const person of chunk) fans.push({ ...person, userId: ids.get(person.email)! });
     }
   } finally {
     await db.end();

@@ -3,7 +3,7 @@ import { en, Faker } from '@faker-js/faker';
 import type { Targets } from '@reservex/stack';
 import { FAN_PASSWORD, type FanAccount, seedFanAccounts } from '../fans/fan-accounts.ts';
 import type { HttpClient } from '../fans/http-client.ts';
-import { adminToken, signIn } from '../fans/sign-in.ts';
+import { adminToken, mintSessions, signIn } from '../fans/sign-in.ts';
 import type { Scenario } from '../scenario.ts';
 import { inBatches } from './in-batches.ts';
 import { setProviderFaults } from './provider-faults.ts';
@@ -49,7 +49,7 @@ export async function prepareSale(o: {
   );
   const registrationSeconds = (Date.now() - registrationStarted) / 1000;
   log(`${fans.length} fan accounts ready in ${registrationSeconds.toFixed(1)} s`);
-  if (scenario.signIn === 'before-sale') await signInBeforeSale(http, targets, fans, log);
+  await signInFans(scenario.signIn, http, targets, token, fans, log);
   const salesOpenAt = Date.now() + lead * 1000;
   const eventId = await createEvent(http, targets, token, scenario, o.stamp, salesOpenAt);
   if (scenario.queue?.admissionControl === 'off') {
@@ -96,6 +96,26 @@ async function createEvent(
   if (created.status !== 201)
     throw new Error(`creating the event failed with ${created.status}: ${JSON.stringify(created.body)}`);
   return created.body.id;
+}
+
+/**
+ * The fans' sign-in before the doors open: none (each signs in on arrival), a login each, or sessions minted in
+ * bulk by the admin.
+ */
+async function signInFans(
+  how: Scenario['signIn'],
+  http: HttpClient,
+  targets: Targets,
+  adminToken: string,
+  fans: FanAccount[],
+  log: (m: string) => void,
+): Promise<void> {
+  if (how === 'before-sale') await signInBeforeSale(http, targets, fans, log);
+  if (how === 'minted') {
+    const started = Date.now();
+    await mintSessions(http, targets, adminToken, fans);
+    log(`${fans.length} fans' sessions minted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
 }
 
 /** Every fan signs in before the sale, 64 at a time; a failed sign-in is tried again, up to 10 times. */

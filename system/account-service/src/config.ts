@@ -38,7 +38,24 @@ export const accountConfigSchema = baseConfigSchema
     SIGNUP_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(3600),
     /** How often an instance reloads the signing keys, so a rotation made by another instance reaches it. */
     SIGNING_KEY_RELOAD_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    /**
+     * POST /api/admin/sessions: an admin mints access tokens for many existing users at once, with no password.
+     * For load runs, whose million fans cannot each pay a login; production refuses to start with it on.
+     */
+    BULK_SESSIONS_ENABLED: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((on) => on === 'true'),
   })
-  .superRefine(refuseDevelopmentDefaults(DEVELOPMENT));
+  .superRefine(refuseDevelopmentDefaults(DEVELOPMENT))
+  .superRefine((config, ctx) => {
+    if (config.NODE_ENV === 'production' && config.BULK_SESSIONS_ENABLED)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BULK_SESSIONS_ENABLED'],
+        message:
+          'lets an admin token act as any user without a password: a load-test setting, refused with NODE_ENV=production',
+      });
+  });
 
 export type AccountConfig = z.infer<typeof accountConfigSchema>;

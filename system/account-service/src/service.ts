@@ -14,6 +14,9 @@ import { SigningKeyRing } from './use-cases/signing-key-ring.ts';
 
 export const SERVICE_NAME = 'account-service';
 
+/** How many user ids one POST /api/admin/sessions may name: the load harness asks in batches of this size. */
+export { MAX_SESSIONS_PER_REQUEST } from './domain/bulk-sessions.ts';
+
 export type AccountService = Service;
 
 /** Wires the account service from its configuration. Nothing here reads the environment. */
@@ -29,6 +32,11 @@ export function createAccountService(config: AccountConfig): AccountService {
     name: 'account_logins_total',
     help: 'Login attempts by outcome',
     labelNames: ['outcome'] as const,
+    registers: [metrics.registry],
+  });
+  const sessionsMinted = new Counter({
+    name: 'account_sessions_minted_total',
+    help: 'Access tokens minted in bulk, without a login (POST /api/admin/sessions, load runs only)',
     registers: [metrics.registry],
   });
   const keys = new SigningKeyRing(pool, config.KEY_ENCRYPTION_KEY, logger);
@@ -51,13 +59,18 @@ export function createAccountService(config: AccountConfig): AccountService {
         signingKey: () => keys.current(),
         config,
         onLogin: (outcome) => logins.inc({ outcome }),
+        onSessionsMinted: (count) => sessionsMinted.inc(count),
       });
       const app = base.httpApp({
         openapi: accountOpenApi(),
         shedding: sheddingFrom(config, pool),
         readinessChecks: [{ name: 'redis', check: async () => void (await redis.ping()) }],
-        routes: accountRoutes(useCases, verify, keys),
+        routes: accountRoutes(useCases, verify, keys, { bulkSessions: config.BULK_SESSIONS_ENABLED }),
       });
+      if (config.BULK_SESSIONS_ENABLED)
+        logger.warn(
+          'BULK_SESSIONS_ENABLED: an admin can mint any account’s access token without its password',
+        );
       let adminHash: Promise<string> | undefined;
       const signingKeys = { start: () => keys.startReloading(config.SIGNING_KEY_RELOAD_SECONDS) };
       return base.start(app, async () => {

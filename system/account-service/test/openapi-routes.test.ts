@@ -5,7 +5,7 @@ import { ACCOUNT_OPERATIONS, accountOpenApi } from '../src/http/operations.ts';
 
 describe('account-service: the OpenAPI document against the routes', () => {
   it('documents every route it serves, and serves every route it documents', () => {
-    const served = servedRoutes(accountRoutes(notCalled, notCalled, notCalled));
+    const served = servedRoutes(accountRoutes(notCalled, notCalled, notCalled, notCalled));
     assert.deepEqual(served, documentedRoutes(ACCOUNT_OPERATIONS));
   });
 

@@ -5,12 +5,28 @@ import {
   parseInput,
   requireRole,
 } from '@reservex/kit';
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
+import { BulkSessionsOffError } from '../domain/account-errors.ts';
 import type { AccountUseCases } from '../use-cases/accounts.ts';
 import type { SigningKeyRing } from '../use-cases/signing-key-ring.ts';
-import { loginBody, logoutBody, refreshBody, signupBody } from './schemas.ts';
+import { bulkSessionsBody, loginBody, logoutBody, refreshBody, signupBody } from './schemas.ts';
 
-export function accountRoutes(useCases: AccountUseCases, verify: AccessTokenVerifier, keys: SigningKeyRing) {
+/** Routes that exist only when switched on (load-test settings production refuses); off, they answer 404. */
+export interface RouteSwitches {
+  bulkSessions: boolean;
+}
+
+export function accountRoutes(
+  useCases: AccountUseCases,
+  verify: AccessTokenVerifier,
+  keys: SigningKeyRing,
+  switches: RouteSwitches,
+) {
+  // Checked before the token: switched off, the path costs nothing and tells nothing, whoever asks.
+  const bulkSessionsOn: RequestHandler = (_req, _res, next) => {
+    if (!switches.bulkSessions) throw new BulkSessionsOffError();
+    next();
+  };
   return (app: Express) => {
     app.post('/api/auth/signup', async (req, res) => {
       const user = await useCases.signup(parseInput(signupBody, req.body), req.ip ?? 'unknown');
@@ -46,6 +62,18 @@ export function accountRoutes(useCases: AccountUseCases, verify: AccessTokenVeri
       const key = await keys.rotate();
       res.status(201).json({ kid: key.kid });
     });
+
+    app.post(
+      '/api/admin/sessions',
+      bulkSessionsOn,
+      authenticate(verify),
+      requireRole('admin'),
+      async (req, res) => {
+        const { userIds } = parseInput(bulkSessionsBody, req.body);
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ sessions: await useCases.mintSessions(userIds) });
+      },
+    );
 
     app.get('/.well-known/jwks.json', async (_req, res) => {
       res.setHeader('Cache-Control', 'public, max-age=300');

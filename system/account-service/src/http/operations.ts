@@ -1,5 +1,14 @@
 import { type OperationSpec, openApiDocument, PLATFORM_OPERATIONS } from '@reservex/kit';
-import { loginBody, logoutBody, refreshBody, signupBody, tokenPairView, userView } from './schemas.ts';
+import {
+  bulkSessionsBody,
+  bulkSessionsView,
+  loginBody,
+  logoutBody,
+  refreshBody,
+  signupBody,
+  tokenPairView,
+  userView,
+} from './schemas.ts';
 
 const problem = (description: string) => ({ description });
 
@@ -97,6 +106,28 @@ export const ACCOUNT_OPERATIONS: OperationSpec[] = [
     tag: 'admin',
     caller: 'admin',
     responses: { 201: { description: 'The new key id' } },
+  },
+  {
+    method: 'post',
+    path: '/api/admin/sessions',
+    operationId: 'mintSessions',
+    summary: 'Access tokens for many existing accounts at once, without their passwords (load runs only)',
+    description:
+      'Off unless BULK_SESSIONS_ENABLED=true, which production refuses. Each token is the one a login would give ' +
+      '(same signing key, claims, roles and lifetime); no refresh tokens. All or nothing: one unknown id and ' +
+      'nothing is minted.',
+    tag: 'admin',
+    caller: 'admin',
+    body: bulkSessionsBody,
+    bodyExample: { userIds: ['0b5f3c1e-7d2a-4c8e-9f31-5a6b7c8d9e0f'] },
+    responses: {
+      200: { description: 'One session per distinct id, in the order asked', schema: bulkSessionsView },
+      404: problem('Switched off on this service (`bulk-sessions-off`)'),
+      413: problem('More than 500 ids (`too-many-sessions`), or a body over HTTP_BODY_LIMIT'),
+      422: problem(
+        'Some ids name no account (`unknown-users`, listed in `unknownUserIds`); nothing was minted',
+      ),
+    },
   },
   {
     method: 'get',

@@ -21,6 +21,24 @@ export const logoutBody = z.strictObject({
   refreshToken: plainText(1, 512).optional(),
 });
 
+export const bulkSessionsBody = z.strictObject({
+  // The most per request is a rule answered with 413 (too-many-sessions), not a validation failure.
+  userIds: z
+    .array(z.uuid())
+    .min(1)
+    .describe('Existing accounts, by id: at most 500; duplicates get one session'),
+});
+
+export const bulkSessionsView = z.object({
+  sessions: z.array(
+    z.object({
+      userId: z.uuid(),
+      accessToken: z.string(),
+      expiresIn: z.number().int(),
+    }),
+  ),
+});
+
 export const userView = z.object({
   id: z.uuid(),
   email: z.email(),

@@ -53,6 +53,12 @@ export async function findUserById(db: Queryable, id: string): Promise<User | un
   return rows[0] === undefined ? undefined : toUser(rows[0]);
 }
 
+/** The accounts among `ids` (one query, by primary key); ids that name no account are simply absent. */
+export async function findUsersByIds(db: Queryable, ids: readonly string[]): Promise<User[]> {
+  const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE id = ANY($1::uuid[])', [ids]);
+  return rows.map(toUser);
+}
+
 export class AdminEmailTaken extends Error {
   constructor(email: string) {
     super(

@@ -14,6 +14,7 @@ import {
   InvalidRefreshTokenError,
   RefreshTokenReusedError,
 } from '../domain/account-errors.ts';
+import { accountsForSessions, sessionsAsked } from '../domain/bulk-sessions.ts';
 import { normalizeEmail } from '../domain/email.ts';
 import { hashPassword, type ScryptCost, verifyPassword } from '../domain/password.ts';
 import { decideRefresh } from '../domain/refresh-token-rotation.ts';
@@ -25,7 +26,7 @@ import {
   revokeAllForUser,
   revokeFamily,
 } from '../store/refresh-tokens.ts';
-import { findUserByEmail, findUserById, insertUser, type User } from '../store/users.ts';
+import { findUserByEmail, findUserById, findUsersByIds, insertUser, type User } from '../store/users.ts';
 import type { BoundedHashing } from './bounded-hashing.ts';
 
 export interface AccountDeps {
@@ -36,6 +37,14 @@ export interface AccountDeps {
   signingKey: () => SigningKey;
   config: AccountConfig;
   onLogin: (outcome: 'success' | 'invalid' | 'rate-limited') => void;
+  onSessionsMinted: (count: number) => void;
+}
+
+/** An access token minted without a login: the same token a login would give, and no refresh token. */
+export interface MintedSession {
+  userId: string;
+  accessToken: string;
+  expiresIn: number;
 }
 
 export interface PublicUser {
@@ -157,6 +166,26 @@ export function accountUseCases(deps: AccountDeps) {
         const stored = await lockRefreshToken(tx, refreshToken);
         if (stored !== undefined && stored.userId === userId) await revokeFamily(tx, stored.familyId);
       });
+    },
+
+    /**
+     * Access tokens for existing accounts without their passwords (the load harness's million fans; the route is
+     * admin-only and off unless BULK_SESSIONS_ENABLED). Signed as a login signs: same key, claims and lifetime,
+     * roles from each account's row. Nothing is stored, so nothing needs a transaction.
+     */
+    async mintSessions(userIds: readonly string[]): Promise<MintedSession[]> {
+      const asked = sessionsAsked(userIds);
+      const users = accountsForSessions(asked, await findUsersByIds(pool, asked));
+      const key = deps.signingKey();
+      const sessions = await Promise.all(
+        users.map(async (user) => ({
+          userId: user.id,
+          accessToken: await signAccessToken(key, user, config.ACCESS_TOKEN_TTL_SECONDS),
+          expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
+        })),
+      );
+      deps.onSessionsMinted(sessions.length);
+      return sessions;
     },
 
     async me(userId: string): Promise<PublicUser | undefined> {
