@@ -47,6 +47,13 @@ export const scenarioSchema = z.strictObject({
     overSeconds: z.number().min(0),
     /** "burst": most arrive at the opening; "uniform": evenly spread. */
     shape: z.enum(['burst', 'uniform']).default('burst'),
+    /** "burst": the share of the crowd that arrives before the opening, evenly over `beforeOpenSeconds`. */
+    beforeOpenShare: z.number().min(0).max(1).default(0.5),
+    /**
+     * "burst": the rest arrive after the opening, fewer and fewer (an exponential decay with this mean), within
+     * `overSeconds`. Unset, a sixth of `overSeconds`.
+     */
+    afterOpenMeanSeconds: z.number().positive().optional(),
   }),
   /**
    * When fans sign in: on arrival (the sign-in burst is part of the on-sale), or before the sale, as fans who
@@ -67,12 +74,14 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       /** Leave before getting to buy (while waiting). */
       beforeAdmission: z.number().min(0).max(1).default(0),
+      /** How long, at most, a fan who leaves while waiting waits first (each a random share of it). */
+      patienceSeconds: z.number().min(0).default(20),
       /** Get in, look, and leave without reserving. */
       afterAdmission: z.number().min(0).max(1).default(0),
       /** Pay, then change one's mind and cancel the booking: the payment is refunded through the saga. */
       cancelAfterPaying: z.number().min(0).max(1).default(0),
     })
-    .default({ beforeAdmission: 0, afterAdmission: 0, cancelAfterPaying: 0 }),
+    .default({ beforeAdmission: 0, patienceSeconds: 20, afterAdmission: 0, cancelAfterPaying: 0 }),
   /**
    * The payment provider's behaviour (its fault vocabulary is in the README), at the start and as it changes,
    * at seconds from the opening. A full outage is a fault (`provider-outage`), with the others.

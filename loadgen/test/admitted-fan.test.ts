@@ -49,7 +49,10 @@ describe('a fan admitted from the queue', () => {
     const http = httpClient(recorder, 4);
     const ended: { index: number; error?: Error }[] = [];
     const ctx: RunContext = {
-      scenario: { ...scenario, abandonment: { beforeAdmission: 0, afterAdmission: 0, cancelAfterPaying: 0 } },
+      scenario: {
+        ...scenario,
+        abandonment: { beforeAdmission: 0, patienceSeconds: 20, afterAdmission: 0, cancelAfterPaying: 0 },
+      },
       targets: { ...defaultTargets({}), ticket: venue.url },
       http,
       recorder,

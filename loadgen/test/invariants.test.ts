@@ -12,6 +12,7 @@ import {
   runMigrations,
 } from '@reservex/kit';
 import { createTestDatabase, type TestDatabase, testInfra } from '@reservex/kit/testing';
+import { LotteryOrder, lotteryKey } from '@reservex/ticket-service/queue-lottery';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Refusal } from '../src/fans/misbehaviour-kinds.ts';
@@ -769,7 +770,7 @@ describe('the invariant checker', () => {
     );
     // u-early joined before the opening (the pre-queue of one, sealed at it); u-late-1 and u-late-2 after, in that
     // order. Each fan's join number, and when they joined.
-    await redis.hset(key('cfg'), 'preSize', 1, 'preSeed', 7);
+    await redis.hset(key('cfg'), 'preSize', 1, 'preSeed', lotteryKey('the waiting room secret', eventId));
     await redis.hset(
       key('tickets'),
       'u-early',
@@ -838,6 +839,28 @@ describe('the invariant checker', () => {
     assert.match(problems, /admitted out of ticket order/);
     assert.match(problems, /FIFO inversion after the opening/);
     assert.match(problems, /a pre-queue fan placed behind a later arrival/);
+  });
+
+  it('fair-queue-order works every pre-queue place out again from the key the seal published, and catches a fan admitted at a place their draw did not give', async () => {
+    const e = await healthyEvent();
+    const { redis, key, open, s } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
+    const lottery = lotteryKey('the waiting room secret', e.eventId);
+    const order = new LotteryOrder({ size: 2, key: lottery });
+    await redis.hset(key('cfg'), 'preSize', 2, 'preSeed', lottery);
+    await redis.hset(key('tickets'), 'p1', `1|${open - 5000}`, 'p2', `2|${open - 4000}`);
+    // Each pre-queue fan admitted at their draw's place, just after the fixture's admission at the same place.
+    const admit = (fan: string, place: number) =>
+      redis.hset(key('issued'), s(10 + place), `${fan}|${place}|${open + place * 100 + 10}`);
+    await admit('p1', order.placeOf(1));
+    await admit('p2', order.placeOf(2));
+    assert.equal((await check(e.eventId)).get('fair-queue-order')?.verdict, 'PASS');
+    // The two swapped: each at the other's place.
+    await admit('p1', order.placeOf(2));
+    await admit('p2', order.placeOf(1));
+    redis.disconnect();
+    const r = (await check(e.eventId)).get('fair-queue-order')!;
+    assert.equal(r.verdict, 'FAIL');
+    assert.match(JSON.stringify(r.examples), /admitted at a place other than their draw’s/);
   });
 
   it('admission-rate-honoured passes the waiting room at its rate, and catches a burst of admissions far above it', async () => {

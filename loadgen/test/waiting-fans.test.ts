@@ -74,6 +74,7 @@ async function waitingRoom(
       span?: Span;
       ask?: 'edge' | 'origin';
       number?: number;
+      draw?: number;
     },
   ) =>
     new Promise<Admission>((settle) =>
@@ -84,6 +85,7 @@ async function waitingRoom(
           firstPollAfterSeconds: o.firstPollAfterSeconds,
           ticket: `ticket-of-${auth}`,
           number: o.number ?? 1,
+          draw: o.draw ?? 0,
           ask: o.ask ?? 'origin',
         },
       ),
@@ -222,12 +224,13 @@ describe('the waiting fans, behind one timer', () => {
       eventId: 'e',
       opensAt: new Date(Date.now() - 60_000).toISOString(),
       salesOpenAt: new Date(Date.now() - 1000).toISOString(),
-      lottery: { size: 0, seed: 1 },
+      lottery: { size: 0, key: '00' },
       served,
       lastNumber: 2000,
       etaPerSecond: 100,
-      // At 5 a second, 1,000 places ahead is 200 s away: outside the 120 s window; 500 ahead is inside.
-      fastestPerSecond: 5,
+      // At 8 a second, 1,000 places ahead is 125 s away: outside the 120 s window (the fan looks again when it could
+      // reach them, in 5 s); 500 ahead is inside.
+      fastestPerSecond: 8,
       paused: false,
       closed: false,
       soldOut: false,

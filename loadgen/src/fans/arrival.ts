@@ -9,9 +9,10 @@ export function arrivalOffsets(s: Scenario, openAtMs: number, random: () => numb
   const span = Math.max(1, s.arrival.overSeconds * 1000);
   const offsets = Array.from({ length: s.users }, () => {
     if (s.arrival.shape === 'uniform') return start + random() * span;
-    // Half the crowd before the opening hammering refresh, the other half arriving fast right after it.
-    if (s.arrival.beforeOpenSeconds > 0 && random() < 0.5) return start + random() * (openAtMs - start);
-    const tail = -Math.log(1 - random()) * (span / 6);
+    // Part of the crowd before the opening hammering refresh, the rest arriving fast right after it.
+    if (s.arrival.beforeOpenSeconds > 0 && random() < s.arrival.beforeOpenShare)
+      return start + random() * (openAtMs - start);
+    const tail = -Math.log(1 - random()) * (s.arrival.afterOpenMeanSeconds ?? span / 6000) * 1000;
     return openAtMs + Math.min(tail, span);
   });
   return offsets.map((o) => Math.max(0, Math.round(o))).sort((a, b) => a - b);

@@ -54,6 +54,7 @@ interface Reservation {
 interface JoinAnswer {
   queueTicket: string;
   number: number;
+  draw: number;
   ask: 'edge' | 'origin';
 }
 
@@ -112,12 +113,15 @@ async function joinQueue(ctx: RunContext, fan: Fan, impatient?: () => Promise<vo
   const trying = impatient?.().catch((error: Error) => rec.error(`impatient fan: ${error.message}`));
   // Some fans give up while waiting: they simply stop asking, and the queue drops them when their turn comes.
   const leavesAt =
-    random() < s.abandonment.beforeAdmission ? Date.now() + random() * 20_000 : Number.POSITIVE_INFINITY;
+    random() < s.abandonment.beforeAdmission
+      ? Date.now() + random() * s.abandonment.patienceSeconds * 1000
+      : Number.POSITIVE_INFINITY;
   // The first poll when the join's Retry-After tells, each next one when its poll's does.
   ctx.waitingFans.wait(fan, {
     leavesAt,
     ticket: joined.body.queueTicket,
     number: joined.body.number,
+    draw: joined.body.draw,
     ask: joined.body.ask,
     firstPollAfterSeconds: Number(joined.headers['retry-after'] ?? 0),
     trying,

@@ -28,8 +28,9 @@ interface WaitingFan<F> {
   fan: F;
   /** Their place, signed, as the join gave it: shown to the origin near the front. */
   ticket: string;
-  /** Their join number: with the shared status, their place, without asking anyone. */
+  /** Their join number and their draw in the pre-queue's lottery: with the shared status, their place. */
   number: number;
+  draw: number;
   /** Whom they ask next: the edge's shared status far back, their own place near the front. */
   ask: 'edge' | 'origin';
   joinedAt: number;
@@ -108,7 +109,7 @@ export function waitingFans<F extends QueuedFan>(o: {
     }
     if (res.body.soldOut) return finish(waiting, 'sold-out');
     if (Date.now() > waiting.leavesAt) return finish(waiting, 'left');
-    const view = fanQueueView(res.body, waiting.number);
+    const view = fanQueueView(res.body, waiting);
     waiting.ask = view.ask;
     // Into the front window (or the turn may have come): ask the origin now, and from now on.
     if (view.ask === 'origin') return ask(waiting);
@@ -162,6 +163,7 @@ export function waitingFans<F extends QueuedFan>(o: {
         leavesAt: number;
         ticket: string;
         number: number;
+        draw: number;
         ask: 'edge' | 'origin';
         firstPollAfterSeconds: number;
         trying?: Promise<void> | undefined;
@@ -173,6 +175,7 @@ export function waitingFans<F extends QueuedFan>(o: {
           fan,
           ticket: how.ticket,
           number: how.number,
+          draw: how.draw,
           ask: how.ask,
           joinedAt: Date.now(),
           leavesAt: how.leavesAt,

@@ -1,3 +1,4 @@
+import { LotteryOrder } from '@reservex/ticket-service/queue-lottery';
 import { type CheckContext, type InvariantCheck, verdict } from './types.ts';
 
 async function queueOf(ctx: CheckContext) {
@@ -82,6 +83,11 @@ export const fairQueueOrder: InvariantCheck = {
       q.redis.hgetall(q.key('cfg')),
     ]);
     const preSize = cfg.preSize === undefined ? undefined : Number(cfg.preSize);
+    // The seal published the lottery's key: every pre-queue place can be worked out again from the draws.
+    const lottery =
+      preSize === undefined || cfg.preSeed === undefined
+        ? undefined
+        : new LotteryOrder({ size: preSize, key: cfg.preSeed });
     const joined = new Map(
       Object.entries(tickets).map(([user, value]) => {
         const [number, at] = value.split('|');
@@ -104,6 +110,13 @@ export const fairQueueOrder: InvariantCheck = {
           problem: 'a pre-queue fan placed behind a later arrival',
           fan: j,
           place: a.ticket,
+        });
+      if (pre && a.ticket <= preSize && lottery !== undefined && lottery.placeOf(j.number) !== a.ticket)
+        violations.push({
+          problem: 'a pre-queue fan admitted at a place other than their draw’s',
+          fan: j,
+          place: a.ticket,
+          drawn: lottery.placeOf(j.number),
         });
       if (!pre && a.ticket <= preSize)
         violations.push({ problem: 'a later arrival placed inside the pre-queue', fan: j, place: a.ticket });

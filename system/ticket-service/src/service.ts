@@ -12,6 +12,7 @@ import {
 import { Redis } from 'ioredis';
 import type { TicketConfig } from './config.ts';
 import { admissionTokens } from './domain/admission-token.ts';
+import { lotteryKey } from './domain/queue-lottery.ts';
 import { queueTickets } from './domain/queue-ticket.ts';
 import { eventRoutes } from './http/event-routes.ts';
 import { ticketOpenApi } from './http/operations.ts';
@@ -71,6 +72,7 @@ export function createTicketService(config: TicketConfig): TicketService {
     tickMs: config.QUEUE_TICK_MS,
     graceMs: config.QUEUE_HEARTBEAT_GRACE_SECONDS * 1000,
     slotMs: config.ADMISSION_TTL_SECONDS * 1000,
+    lotteryKeyOf: (eventId) => lotteryKey(config.ADMISSION_TOKEN_SECRET, eventId),
   });
   const controller = new AdmissionController({
     store: queueStore(tickerRedis, config.REDIS_KEY_PREFIX),
@@ -89,6 +91,7 @@ export function createTicketService(config: TicketConfig): TicketService {
     joinLimitPerUser: config.QUEUE_JOIN_LIMIT_PER_USER,
     joinLimitPerIp: config.QUEUE_JOIN_LIMIT_PER_IP,
     slotMs: config.ADMISSION_TTL_SECONDS * 1000,
+    lotterySecret: config.ADMISSION_TOKEN_SECRET,
   });
   // The results that can end a hold, read off the log for the whole group, whichever instance consumes them.
   const results = new ConsumerBacklog({

@@ -98,6 +98,14 @@ describe('waiting-room edge cases', () => {
       body: { paused: true },
     });
     const fan = await stack.newUser();
+    // After the opening's seal: a fan who joins in the moment before it is in the pre-queue, told to look at once.
+    await waitFor(
+      async () =>
+        (await stack.ticket.get(`/api/events/${event.id}/queue/status`)).body.lottery === null
+          ? undefined
+          : true,
+      { timeoutMs: 5000, what: 'the pre-queue sealed' },
+    );
     const join = await stack.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token });
     assert.equal(join.status, 201);
     // Paused, so no rate to go by: come back in 10 s, and the fan is due then.

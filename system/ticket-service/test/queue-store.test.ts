@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { testInfra, waitFor } from '@reservex/kit/testing';
 import { Redis } from 'ioredis';
 import { COLD_START_RATE } from '../src/domain/admission-control.ts';
-import { type Lottery, placeOf } from '../src/domain/queue-lottery.ts';
+import { LotteryOrder, lotteryKey } from '../src/domain/queue-lottery.ts';
 import { type QueueStore, queueStore, type TickResult } from '../src/store/queue-store.ts';
 
 describe('the waiting room queue in Redis', () => {
@@ -23,7 +23,7 @@ describe('the waiting room queue in Redis', () => {
 
   // What the admission ticker keeps per event between steps, and each fan's join number: the tests drive the store
   // as the ticker and the waiting room do.
-  const known = new Map<string, { lottery: Lottery | undefined; served: number }>();
+  const known = new Map<string, { order: LotteryOrder | undefined; served: number }>();
   const numbers = new Map<string, number>();
   const numberOf = (eventId: string, user: string) => numbers.get(`${eventId}/${user}`)!;
 
@@ -46,9 +46,13 @@ describe('the waiting room queue in Redis', () => {
   }
 
   async function tick(eventId: string, graceMs: number, slotMs: number): Promise<TickResult> {
-    const before = known.get(eventId) ?? { lottery: undefined, served: 0 };
-    const r = await store.tick(eventId, graceMs, slotMs, before);
-    known.set(eventId, { lottery: r.lottery ?? before.lottery, served: r.served });
+    const before = known.get(eventId) ?? { order: undefined, served: 0 };
+    const r = await store.tick(eventId, graceMs, slotMs, {
+      ...before,
+      lotteryKey: lotteryKey('test secret', eventId),
+    });
+    const order = before.order ?? (r.lottery === undefined ? undefined : new LotteryOrder(r.lottery));
+    known.set(eventId, { order, served: r.served });
     return r;
   }
 
@@ -239,25 +243,23 @@ describe('the waiting room queue in Redis', () => {
     const sealed = await tick(eventId, 60_000, 60_000);
     assert.equal(sealed.admitted, 0, 'the sealing step admits nobody');
     assert.equal(sealed.lottery?.size, early.length);
-    const places = early.map((fan) => placeOf(numberOf(eventId, fan), sealed.lottery));
+    assert.equal(sealed.lottery?.key, lotteryKey('test secret', eventId), 'the seal publishes the key');
+    const order = new LotteryOrder(sealed.lottery!);
+    const places = early.map((fan) => order.placeOf(numberOf(eventId, fan)));
     assert.deepEqual(
       [...places].sort((x, y) => x! - y!),
       [1, 2, 3, 4, 5, 6, 7, 8],
     );
     const late = await join(eventId, 'late');
-    assert.equal(placeOf(late, sealed.lottery), early.length + 1, 'behind the whole pre-queue');
-    // The admission step goes place by place, finding each place's number through the lottery's inverse.
+    assert.equal(order.placeOf(late), early.length + 1, 'behind the whole pre-queue');
+    // The admission step goes place by place, finding each place's number through the lottery's order.
     await waitFor(async () => ((await tick(eventId, 60_000, 60_000)).served >= 9 ? true : undefined));
     const issued = Object.values(await redis.hgetall(store.key(eventId, 'issued'))).map((v) => v.split('|'));
     const placeOfFan = new Map(issued.map(([user, place]) => [user!, Number(place)]));
     for (const fan of early)
-      assert.equal(
-        placeOfFan.get(fan),
-        placeOf(numberOf(eventId, fan), sealed.lottery),
-        `${fan} at its draw`,
-      );
+      assert.equal(placeOfFan.get(fan), order.placeOf(numberOf(eventId, fan)), `${fan} at its draw`);
     assert.equal(placeOfFan.get('late'), 9);
-    // Sealed once: a second sealing step would have drawn another key.
+    // Sealed once: a second sealing step would have counted another pre-queue.
     assert.deepEqual((await tick(eventId, 60_000, 60_000)).lottery, sealed.lottery);
   });
 

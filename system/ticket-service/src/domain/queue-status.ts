@@ -1,8 +1,9 @@
-import { type Lottery, placeOf } from './queue-lottery.ts';
+// Types only: fans' pages import this file, and the lottery itself needs node:crypto.
+import type { Lottery } from './queue-lottery.ts';
 
-export { type Lottery, placeOf } from './queue-lottery.ts';
+export type { Lottery } from './queue-lottery.ts';
 
-import { pollAfterSeconds, type QueueView, queueView } from './queue-view.ts';
+import { MAX_POLL_SECONDS, pollAfterSeconds, type QueueView, queueView } from './queue-view.ts';
 
 /**
  * What every waiting fan needs, the same for all of them: one event-wide answer that an edge cache serves
@@ -13,7 +14,7 @@ export interface QueueStatus {
   eventId: string;
   opensAt: string;
   salesOpenAt: string;
-  /** The pre-queue, sealed at the opening: its size and the lottery's key. Null before the opening. */
+  /** The pre-queue, sealed at the opening: its size and the key its draws came from. Null before the opening. */
   lottery: Lottery | null;
   /** Every place up to this has had its turn. */
   served: number;
@@ -42,10 +43,19 @@ export interface QueueStatus {
  */
 export const FRONT_WINDOW_SECONDS = 120;
 
+/** What a waiting fan keeps from their join: their number, and their draw in the pre-queue's lottery. */
+export interface FanTicket {
+  number: number;
+  /** In [0, 1): the share of the pre-queue that will stand ahead of them (meaningful for pre-queue numbers). */
+  draw: number;
+}
+
 /** What a waiting fan makes of the shared status: where they stand, when to look again, and where to ask. */
 export interface FanQueueView extends QueueView {
-  /** Their place in line; null before the opening for the pre-queue. */
+  /** Their place in line, as they can tell it; for the pre-queue an estimate from their draw (the origin knows it). */
   place: number | null;
+  /** True when `place` is the pre-queue's estimate from the fan's draw, not the exact place. */
+  placeEstimated: boolean;
   /** Seconds until they should look again. */
   pollAfterSeconds: number;
   /**
@@ -55,31 +65,72 @@ export interface FanQueueView extends QueueView {
   ask: 'origin' | 'edge';
 }
 
-/** A fan's view, from their join number and the shared status: the same function on their page and the server. */
-export function fanQueueView(status: QueueStatus, number: number, now = Date.now()): FanQueueView {
-  const place = placeOf(number, status.lottery ?? undefined) ?? null;
-  if (place === null) {
-    // The pre-queue learns its places at the opening: asking before then tells nothing new.
+/**
+ * Where a draw puts a fan in a pre-queue of `size`: the expected place, one plus the share ahead of them. Off from
+ * the exact place by about the square root of the pre-queue (±400 places in 700,000): seconds of a wait, and the
+ * front window is minutes wide.
+ */
+export function estimatedPlace(draw: number, size: number): number {
+  return Math.min(Math.max(1, size), 1 + Math.round(draw * Math.max(0, size - 1)));
+}
+
+/**
+ * A fan's view, from their ticket and the shared status: the same function on their page and the server. Before the
+ * opening a pre-queue fan's place is estimated from their draw and the pre-queue so far (it only grows, so the
+ * estimate only moves back): those near the front look at the opening, and ask the origin from then on; the others
+ * look again when the front window could reach them at the earliest, so the pre-queue's looks spread over the sale
+ * instead of meeting at the opening.
+ */
+export function fanQueueView(status: QueueStatus, fan: FanTicket, now = Date.now()): FanQueueView {
+  const fastest = Math.max(1, status.fastestPerSecond);
+  // The soonest a fan this far back can be inside the front window: admissions never go faster than the fastest.
+  const untilWindow = (position: number) => position / fastest - status.frontWindowSeconds;
+  const sealed = status.lottery;
+  if (sealed === null) {
+    const place = estimatedPlace(fan.draw, status.lastNumber);
     const untilOpening = Math.max(1, Math.ceil((Date.parse(status.salesOpenAt) - now) / 1000));
+    const inWindow = untilWindow(place) <= 0;
     return {
       state: 'waiting',
-      position: null,
-      etaSeconds: null,
+      position: place,
+      etaSeconds: status.etaPerSecond === null ? null : Math.ceil(untilOpening + place / status.etaPerSecond),
       place,
-      pollAfterSeconds: Math.min(untilOpening, 300),
+      placeEstimated: true,
+      // Near the front by the pre-queue so far: again in a quarter of the time to the opening (the pre-queue grows,
+      // and most who were near the front at an early join are not by the opening), and at the opening itself.
+      // Further back: when the front window could reach them at the earliest.
+      pollAfterSeconds: inWindow
+        ? Math.min(untilOpening, Math.max(15, Math.ceil(untilOpening / 4)))
+        : Math.max(1, Math.min(MAX_POLL_SECONDS, Math.ceil(untilOpening + untilWindow(place)))),
+      // The origin has nothing to tell before the seal; the join made every pre-queue fan due at the opening.
       ask: 'edge',
     };
   }
+  const pre = fan.number <= sealed.size;
+  const place = pre ? estimatedPlace(fan.draw, sealed.size) : fan.number;
   if (place <= status.served)
-    return { state: 'waiting', position: 0, etaSeconds: 0, place, pollAfterSeconds: 1, ask: 'origin' };
+    return {
+      state: 'waiting',
+      position: 0,
+      etaSeconds: 0,
+      place,
+      placeEstimated: pre,
+      pollAfterSeconds: 1,
+      ask: 'origin',
+    };
   const view = queueView(place, status.served, false, status.etaPerSecond ?? undefined);
   const position = view.position ?? 0;
-  const fastest = Math.max(1, status.fastestPerSecond);
-  const inWindow = position / fastest <= status.frontWindowSeconds;
+  const inWindow = untilWindow(position) <= 0;
   return {
     ...view,
     place,
-    pollAfterSeconds: pollAfterSeconds(view, fastest),
+    placeEstimated: pre,
+    pollAfterSeconds: inWindow
+      ? pollAfterSeconds(view, fastest)
+      : Math.min(
+          MAX_POLL_SECONDS,
+          Math.max(pollAfterSeconds(view, fastest), Math.ceil(untilWindow(position))),
+        ),
     ask: inWindow ? 'origin' : 'edge',
   };
 }

@@ -1,4 +1,4 @@
-import type { Lottery } from './queue-lottery.ts';
+import type { Lottery, LotteryOrder } from './queue-lottery.ts';
 
 export type QueueState = 'waiting' | 'admitted' | 'expired';
 
@@ -96,6 +96,8 @@ export interface QueueProgress {
   lastNumber: number;
   /** The pre-queue's lottery, once sealed at the opening. */
   lottery?: Lottery;
+  /** Its order, worked out by this instance once (every number's place): for the admission step and fans' places. */
+  order?: LotteryOrder;
   active: number;
   /** Measured admissions (tickets served) per second, smoothed. */
   rate: number | undefined;

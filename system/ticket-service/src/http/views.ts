@@ -75,6 +75,18 @@ export const queueJoinView = queueStatusView.extend({
     .string()
     .describe('The place, signed: send it as X-Queue-Ticket when asking for it (…/queue/me, …/queue/stream)'),
   number: z.number().int().min(1).describe('The join number the ticket carries'),
+  draw: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe(
+      "The number's draw in the pre-queue's lottery: the share of the pre-queue that will stand ahead (for a join before the opening)",
+    ),
+  placeEstimated: z
+    .boolean()
+    .describe(
+      'True while the place is estimated from the draw (the pre-queue); the own place at the origin is exact',
+    ),
   ask: z
     .enum(['origin', 'edge'])
     .describe(
@@ -87,10 +99,10 @@ export const sharedQueueStatusView = z.object({
   opensAt: time,
   salesOpenAt: time,
   lottery: z
-    .object({ size: z.number().int().min(0), seed: z.number().int().min(0) })
+    .object({ size: z.number().int().min(0), key: z.string().regex(/^[0-9a-f]{32}$/) })
     .nullable()
     .describe(
-      'The pre-queue sealed at the opening: its size and the key of the draw of its places; null before',
+      'The pre-queue sealed at the opening: its size, and the key its draws came from (published so anyone can check the order); null before',
     ),
   served: z.number().int().min(0).describe('Every place up to this has had its turn'),
   lastNumber: z.number().int().min(0).describe('The last join number handed out'),

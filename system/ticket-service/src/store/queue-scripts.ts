@@ -32,12 +32,12 @@ return n
 
 /**
  * One admission step. KEYS: cfg, seq, served, owners, seen, active, admitted, stats, issued, acked, gaps, tickets
- * ARGV: seed, graceMs, slotMs, maxSteps, base, n(base), n(base + 1)…
- * Seals the pre-queue at the first step after the opening (its size, and the lottery's key: the seed), admitting
+ * ARGV: tickId, graceMs, slotMs, maxSteps, base, lotteryKey, n(base), n(base + 1)…
+ * Seals the pre-queue at the first step after the opening (its size, and publishes the lottery's key), admitting
  * nothing that step. After that it frees the slots of no-shows and lapsed tokens, then admits as many as the rate
  * credit and the free slots allow (the rate: the operator's, or the admission controller's when lower), place by
  * place, skipping (dropping) anyone who has not said they are there. The join number standing at each place comes
- * from the caller (the lottery's inverse, for the pre-queue's places from `base` on); behind the pre-queue the place
+ * from the caller (the lottery's order, for the pre-queue's places from `base` on); behind the pre-queue the place
  * is the number. Presence and owners are kept by join number, so a pre-queue fan is known before their place is.
  * Returns {admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed}.
  */
@@ -46,15 +46,15 @@ local cfg, seq, served_key, owners, seen, active, admitted, stats, issued, acked
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 local graceMs, slotMs, maxSteps, base = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local c = redis.call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit', 'control', 'ctlRate', 'preSize', 'preSeed')
-if not c[1] then return {-1, 0, 0, 0, 0, 0, 0, 0, -1, 0} end
+if not c[1] then return {-1, 0, 0, 0, 0, 0, 0, 0, -1, ''} end
 local now = now_ms()
 local served = tonumber(redis.call('GET', served_key) or '0')
 local last_number = tonumber(redis.call('GET', seq) or '0')
-if now < tonumber(c[1]) then return {0, served, 0, 0, last_number, 0, now, 0, -1, 0} end
+if now < tonumber(c[1]) then return {0, served, 0, 0, last_number, 0, now, 0, -1, ''} end
 if not c[9] then
-  -- The opening: whoever has a number now is in the pre-queue's lottery, drawn with this key.
-  redis.call('HSET', cfg, 'preSize', last_number, 'preSeed', ARGV[1], 'lastTick', now, 'credit', 0)
-  return {0, served, 0, redis.call('ZCARD', active), last_number, 0, now, 0, last_number, tonumber(ARGV[1])}
+  -- The opening: whoever has a number now is in the pre-queue's lottery, whose key is published with it.
+  redis.call('HSET', cfg, 'preSize', last_number, 'preSeed', ARGV[6], 'lastTick', now, 'credit', 0)
+  return {0, served, 0, redis.call('ZCARD', active), last_number, 0, now, 0, last_number, ARGV[6]}
 end
 local pre_size = tonumber(c[9])
 
@@ -86,7 +86,7 @@ local credit = tonumber(c[6] or '0')
 if c[4] == '1' then
   redis.call('HSET', cfg, 'lastTick', now, 'credit', 0)
   -- "paused": the waiting fans' pages show it, from the shared status.
-  return {0, served, 0, redis.call('ZCARD', active), last_number, lapsedUsers, now, 1, pre_size, tonumber(c[10])}
+  return {0, served, 0, redis.call('ZCARD', active), last_number, lapsedUsers, now, 1, pre_size, c[10]}
 end
 -- The bucket holds at most one second of admissions: a pause or a slow tick does not bank a burst.
 credit = math.min(credit + (now - last) / 1000 * rate, math.max(rate, 1))
@@ -96,7 +96,7 @@ while credit >= 1 and free > 0 and served < last_number and steps < maxSteps do
   local place = served + 1
   local number = place
   if place <= pre_size then
-    number = tonumber(ARGV[5 + place - base + 1])
+    number = tonumber(ARGV[6 + place - base + 1])
     -- The caller did not reach this far (another instance moved the queue on meanwhile): the next step will.
     if not number then break end
   end
@@ -123,7 +123,7 @@ redis.call('SET', served_key, served)
 redis.call('HSET', cfg, 'lastTick', now, 'credit', credit)
 if n_admitted > 0 then redis.call('HINCRBY', stats, 'admitted', n_admitted) end
 if n_dropped > 0 then redis.call('HINCRBY', stats, 'dropped', n_dropped) end
-return {n_admitted, served, n_dropped, redis.call('ZCARD', active), last_number, lapsedUsers, now, 0, pre_size, tonumber(c[10])}
+return {n_admitted, served, n_dropped, redis.call('ZCARD', active), last_number, lapsedUsers, now, 0, pre_size, c[10]}
 `;
 
 /**

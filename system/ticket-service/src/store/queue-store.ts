@@ -3,7 +3,7 @@ import { luaScript } from '@reservex/kit';
 import type { Redis } from 'ioredis';
 import { COLD_START_RATE, type ControlStep } from '../domain/admission-control.ts';
 import { parseAdmissionRecord } from '../domain/admission-record.ts';
-import { type Lottery, numberAt } from '../domain/queue-lottery.ts';
+import type { Lottery, LotteryOrder } from '../domain/queue-lottery.ts';
 import { HEARTBEAT, JOIN, REJOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
 
 const scripts = {
@@ -148,20 +148,21 @@ export function queueStore(redis: Redis, prefix: string) {
     },
 
     /**
-     * One admission step. `lottery` and `served` are what this instance last learned: with them it hands the step
-     * the join numbers standing at the next places of the pre-queue (the lottery's inverse), which Lua cannot draw.
+     * One admission step. `order` and `served` are what this instance last learned: with them it hands the step
+     * the join numbers standing at the next places of the pre-queue (the lottery's order), which Lua cannot draw.
+     * `lotteryKey` is published with the seal, if this step makes it.
      */
     async tick(
       eventId: string,
       graceMs: number,
       slotMs: number,
-      known: { lottery: Lottery | undefined; served: number },
+      known: { order: LotteryOrder | undefined; served: number; lotteryKey: string },
     ): Promise<TickResult> {
       const base = known.served + 1;
       const numbers: number[] = [];
-      if (known.lottery !== undefined)
-        for (let place = base; place <= known.lottery.size && numbers.length < TICK_LOOKAHEAD; place++)
-          numbers.push(numberAt(place, known.lottery));
+      if (known.order !== undefined)
+        for (let place = base; place <= known.order.size && numbers.length < TICK_LOOKAHEAD; place++)
+          numbers.push(known.order.numberAt(place));
       const r = (await scripts.TICK(
         redis,
         12,
@@ -185,8 +186,9 @@ export function queueStore(redis: Redis, prefix: string) {
         slotMs,
         20_000,
         base,
+        known.lotteryKey,
         ...numbers,
-      )) as number[];
+      )) as unknown[];
       const [admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed] = r as [
         number,
         number,
@@ -197,7 +199,7 @@ export function queueStore(redis: Redis, prefix: string) {
         number,
         number,
         number,
-        number,
+        string,
       ];
       return {
         admitted,
@@ -208,7 +210,7 @@ export function queueStore(redis: Redis, prefix: string) {
         lapsed,
         now,
         paused: paused === 1,
-        lottery: preSize >= 0 ? { size: preSize, seed: preSeed } : undefined,
+        lottery: preSize >= 0 ? { size: preSize, key: preSeed } : undefined,
       };
     },
 
@@ -367,7 +369,9 @@ export function queueStore(redis: Redis, prefix: string) {
     /** The pre-queue's lottery, once the opening sealed it. */
     async lottery(eventId: string): Promise<Lottery | undefined> {
       const [size, key] = await redis.hmget(k(eventId, 'cfg'), 'preSize', 'preSeed');
-      return size === null || key === null ? undefined : { size: Number(size), seed: Number(key) };
+      return size === null || size === undefined || key === null || key === undefined
+        ? undefined
+        : { size: Number(size), key };
     },
 
     async served(eventId: string): Promise<number> {

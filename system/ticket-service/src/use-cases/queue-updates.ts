@@ -1,4 +1,3 @@
-import { placeOf } from '../domain/queue-lottery.ts';
 import { type AdmissionProgress, type QueueProgress, queueView } from '../domain/queue-view.ts';
 import type { FanStatus, WaitingRoom } from './waiting-room.ts';
 
@@ -77,7 +76,7 @@ export class QueueUpdates {
     for (const stream of open) {
       this.#ticker.seen(eventId, stream.number, stream.userId);
       if (stream.turn.kind !== 'waiting') continue;
-      const place = placeOf(stream.number, progress.lottery);
+      const place = progress.order?.placeOf(stream.number);
       if (place === undefined) continue; // the pre-queue, until the opening
       if (place <= progress.served) this.#tellTurn(eventId, stream);
       else

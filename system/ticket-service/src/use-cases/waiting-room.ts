@@ -7,7 +7,7 @@ import {
   TtlCache,
 } from '@reservex/kit';
 import type { AdmissionTokens } from '../domain/admission-token.ts';
-import { type Lottery, placeOf } from '../domain/queue-lottery.ts';
+import { type Lottery, LotteryOrder, lotteryDraws, lotteryKey } from '../domain/queue-lottery.ts';
 import {
   type FanQueueView,
   FRONT_WINDOW_SECONDS,
@@ -49,6 +49,8 @@ export interface WaitingRoomOptions {
   joinLimitPerIp: number;
   /** The longest an admission lasts, however present its user (the ticker frees it sooner once they go). */
   slotMs: number;
+  /** The secret each event's lottery key is derived from (domain/queue-lottery.ts). */
+  lotterySecret: string;
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -77,6 +79,8 @@ export type Joined = FanQueueView & {
   queueTicket: string;
   /** The join number the ticket carries. */
   number: number;
+  /** The number's draw in the pre-queue's lottery: with the shared status, the fan's own estimate of their place. */
+  draw: number;
   soldOut: boolean;
 };
 
@@ -104,6 +108,21 @@ export function waitingRoom(options: WaitingRoomOptions) {
   const waitObserved = new TtlCache<string, true>({ ttlMs: 3600_000 });
   const etaRates = new TtlCache<string, number>({ ttlMs: 1000 });
   const lotteries = new TtlCache<string, Lottery | undefined>({ ttlMs: 1000 });
+  // Per event, for as long as a sale lasts: the draws' cipher (joins), and the sealed order (an instance that has
+  // not ticked the queue itself).
+  const draws = new TtlCache<string, ReturnType<typeof lotteryDraws>>({
+    ttlMs: 6 * 3600_000,
+    maxEntries: 1000,
+  });
+  const orders = new TtlCache<string, LotteryOrder>({ ttlMs: 6 * 3600_000, maxEntries: 100 });
+  const drawOf = (eventId: string, number: number) => {
+    let d = draws.peek(eventId);
+    if (d === undefined) {
+      d = lotteryDraws(lotteryKey(options.lotterySecret, eventId));
+      draws.set(eventId, d);
+    }
+    return d.drawOf(number);
+  };
   // Join limits per fan and per address, counted in this instance's memory: a join is then three Redis commands.
   // With several instances behind a balancer each counts its own share (an edge would limit per address first).
   const joinCounts = new TtlCache<string, { n: number; until: number }>({
@@ -180,6 +199,19 @@ export function waitingRoom(options: WaitingRoomOptions) {
     return ticker.progress(eventId)?.lottery ?? (await lotteries.get(eventId, () => store.lottery(eventId)));
   }
 
+  /** Every pre-queue number's place, once sealed: from this instance's ticks, or worked out here once. */
+  async function orderOf(eventId: string): Promise<LotteryOrder | undefined> {
+    const ticked = ticker.progress(eventId)?.order;
+    if (ticked !== undefined) return ticked;
+    const lottery = await lotteryOf(eventId);
+    if (lottery === undefined) return undefined;
+    const known = orders.peek(eventId);
+    if (known !== undefined && known.size === lottery.size) return known;
+    const order = new LotteryOrder(lottery);
+    orders.set(eventId, order);
+    return order;
+  }
+
   /** The event-wide status every waiting fan reads, the same for all: what the edge caches. */
   async function sharedStatus(eventId: string): Promise<QueueStatus> {
     const settings = await requireQueue(eventId);
@@ -210,8 +242,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
    */
   async function fanStatus(userId: string, eventId: string, number: number): Promise<FanStatus> {
     const settings = await requireQueue(eventId);
-    const lottery = await lotteryOf(eventId);
-    const place = placeOf(number, lottery) ?? null;
+    const place = (await orderOf(eventId))?.placeOf(number) ?? null;
     const rate = await etaRate(eventId, settings);
     const current = await served(eventId);
     const gone = await soldOut.get(eventId, () => isSoldOut(pool, eventId));
@@ -295,7 +326,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
         throw new TooManyRequestsProblem(waitMs / 1000, 'Too many queue joins; try again later');
       let joined = await store.join(eventId, principal.userId);
       if (!joined.fresh) {
-        const place = placeOf(joined.number, await lotteryOf(eventId));
+        const place = (await orderOf(eventId))?.placeOf(joined.number);
         // A turn that is over (passed without them, or admitted and lapsed): a new place at the back.
         if (
           place !== undefined &&
@@ -305,10 +336,16 @@ export function waitingRoom(options: WaitingRoomOptions) {
           joined = { ...(await store.rejoin(eventId, principal.userId)), fresh: true };
       }
       const status = await sharedStatus(eventId);
-      const view = fanQueueView(status, joined.number);
+      const draw = drawOf(eventId, joined.number);
+      const view = fanQueueView(status, { number: joined.number, draw });
       // A joiner is told when to look first, and is due then: in an opening's herd the first look can wait behind
-      // thousands of joins, and a fan due at once was dropped as gone at their turn.
-      ticker.seen(eventId, joined.number, principal.userId, dueAfterMs(view.pollAfterSeconds));
+      // thousands of joins, and a fan due at once was dropped as gone at their turn. A pre-queue fan is due at the
+      // opening at the earliest: until the seal they only read the shared status, and the first places are
+      // admitted within a second of it.
+      const untilOpening = Math.ceil((settings.salesOpenAt.getTime() - Date.now()) / 1000);
+      const dueIn =
+        status.lottery === null ? Math.max(view.pollAfterSeconds, untilOpening) : view.pollAfterSeconds;
+      ticker.seen(eventId, joined.number, principal.userId, dueAfterMs(dueIn));
       waitObserved.delete(`${eventId}/${principal.userId}`);
       return {
         ...view,
@@ -318,6 +355,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
           number: joined.number,
         }),
         number: joined.number,
+        draw,
         soldOut: status.soldOut,
         fresh: joined.fresh,
       };

@@ -1,5 +1,6 @@
 import { BackgroundLoop, type Logger, type Pool, type ServiceMetrics } from '@reservex/kit';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { type Lottery, LotteryOrder } from '../domain/queue-lottery.ts';
 import { type AdmissionProgress, nextRate, type QueueProgress } from '../domain/queue-view.ts';
 import { queuesAroundNow } from '../store/queue-settings.ts';
 import type { QueueStore, TickResult } from '../store/queue-store.ts';
@@ -14,6 +15,8 @@ export interface AdmissionTickerOptions {
   tickMs: number;
   graceMs: number;
   slotMs: number;
+  /** The event's lottery key, published by the step that seals its pre-queue. */
+  lotteryKeyOf: (eventId: string) => string;
 }
 
 /**
@@ -28,6 +31,7 @@ export class AdmissionTicker implements AdmissionProgress {
   readonly #logger: Logger;
   readonly #graceMs: number;
   readonly #slotMs: number;
+  readonly #lotteryKeyOf: (eventId: string) => string;
   readonly #events = new Set<string>();
   readonly #progress = new Map<string, QueueProgress>();
   readonly #heartbeats = new Map<string, Map<number, { userId: string; expectMs: number }>>();
@@ -48,6 +52,7 @@ export class AdmissionTicker implements AdmissionProgress {
     this.#logger = options.logger;
     this.#graceMs = options.graceMs;
     this.#slotMs = options.slotMs;
+    this.#lotteryKeyOf = options.lotteryKeyOf;
     this.#ticking = new BackgroundLoop({
       name: 'admission ticker',
       logger: options.logger,
@@ -160,8 +165,9 @@ export class AdmissionTicker implements AdmissionProgress {
     }
     const before = this.#progress.get(eventId);
     const r = await this.#store.tick(eventId, this.#graceMs, this.#slotMs, {
-      lottery: before?.lottery,
+      order: before?.order,
       served: before?.served ?? 0,
+      lotteryKey: this.#lotteryKeyOf(eventId),
     });
     if (r.admitted > 0) this.metrics.admitted.inc({ event: eventId }, r.admitted);
     if (r.dropped > 0) this.metrics.dropped.inc({ event: eventId }, r.dropped);
@@ -179,7 +185,7 @@ export class AdmissionTicker implements AdmissionProgress {
       rate,
       at: now,
       paused: r.paused,
-      ...(r.lottery === undefined ? {} : { lottery: r.lottery }),
+      ...(r.lottery === undefined ? {} : { lottery: r.lottery, order: orderOf(r.lottery, before?.order) }),
     };
     this.#progress.set(eventId, progress);
     for (const listener of this.#listeners) listener(eventId, progress);
@@ -191,4 +197,9 @@ export class AdmissionTicker implements AdmissionProgress {
   observeWait(eventId: string, seconds: number): void {
     this.metrics.wait.observe({ event: eventId }, seconds);
   }
+}
+
+/** The pre-queue's order, worked out once per instance: a sealed lottery never changes. */
+function orderOf(lottery: Lottery, known: LotteryOrder | undefined): LotteryOrder {
+  return known !== undefined && known.size === lottery.size ? known : new LotteryOrder(lottery);
 }
