@@ -34,7 +34,7 @@ export async function startWebPage(
     const server = await startWebServer({
       host: url.hostname,
       port: Number(url.port || 80),
-      services: { account: t.account, ticket: t.ticket, payment: t.payment },
+      services: { account: t.account, ticket: t.ticket, payment: t.payment, edge: t.edge },
       prometheus: t.prometheus,
     });
     return { url: server.url, server };

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { waitFor } from '@reservex/kit/testing';
+import { fanQueueView, type QueueStatus } from '@reservex/ticket-service/queue-status';
+import type { Page } from 'playwright-core';
 import { anEvent } from '../support/saga-stack.ts';
 import { openEvent, seat, signUpFan } from './pages.ts';
 import { screenshot, type WebStack, webStackPerSuite } from './web-stack.ts';
@@ -108,21 +111,32 @@ describe('web: a fan books in a real browser', function () {
     await page.locator('[data-seat="R-A-1"][aria-disabled="false"]').waitFor();
   });
 
-  it('keeps the place in line across a reload, and the place moves live as the line does', async () => {
+  /**
+   * An event whose waiting room is paused with `ahead` fans in line, joined through the API; the admission
+   * controller is off, so once resumed the line moves at 1 a second.
+   */
+  async function aPausedLine(ahead: number) {
     const layout = anEvent({ seats: 40 });
     const event = await web.saga.createEvent({
       ...layout,
       queue: { opensAt: layout.salesOpenAt, admitPerSecond: 1, maxActive: 1000 },
     });
-    // Fans ahead, joined through the API; the admission controller is off so the line moves at 1 a second.
     await web.saga.ticket.patch(`/api/events/${event.id}/queue`, {
       token: web.saga.adminToken,
       body: { admissionControl: 'off', paused: true },
     });
-    for (let i = 0; i < 6; i += 1) {
-      const fan = await web.saga.newUser();
-      await web.saga.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token });
-    }
+    for (let i = 0; i < ahead; i += 10)
+      await Promise.all(
+        Array.from({ length: Math.min(10, ahead - i) }, async () => {
+          const fan = await web.saga.newUser();
+          await web.saga.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token });
+        }),
+      );
+    return event;
+  }
+
+  it('keeps the place in line across a reload, and the place moves live as the line does', async () => {
+    const event = await aPausedLine(6);
     const page = await web.newFan();
     await signUpFan(page, web);
     await openEvent(page, web, event.id);
@@ -150,6 +164,128 @@ describe('web: a fan books in a real browser', function () {
     assert.ok(now < before, `the place moved from ${before} without a reload (now ${now})`);
     assert.match(await page.getByTestId('queue-announcement').innerText(), /Your place in line: \d+/);
   });
+
+  it('far back, the fan reads only the shared status and asks the origin for their place once near the front', async () => {
+    // More fans ahead than the front window (two minutes of admissions at 1 a second) holds.
+    const ahead = 130;
+    const event = await aPausedLine(ahead);
+    const page = await web.newFan();
+    await signUpFan(page, web);
+    const asked = watchQueueRequests(page, event.id);
+    await openEvent(page, web, event.id);
+    const joining = page.waitForResponse(
+      (r) => r.url().endsWith(`/api/events/${event.id}/queue`) && r.request().method() === 'POST',
+    );
+    await page.getByRole('button', { name: 'Join the waiting room' }).click();
+    const joined = (await (await joining).json()) as { number: number; ask: string; position: number };
+    assert.equal(joined.ask, 'edge', 'the join says the fan is far from the front');
+    const position = page.getByTestId('queue-position');
+    assert.equal(Number(await position.innerText()), ahead + 1);
+    assert.deepEqual(asked.own(), [], 'nothing asked of the origin for the own place while far');
+    await page.getByText('Far from the front, your place is updated every so often').waitFor();
+
+    // A reload finds the kept place: no join, no origin; the place comes from the shared status alone.
+    await page.reload();
+    const read = await waitFor(async () => asked.statuses()[0], { timeoutMs: 10_000, what: 'a status read' });
+    const computed = fanQueueView(read, joined.number).position;
+    assert.equal(computed, ahead + 1);
+    await page.locator(`[data-testid="queue-position"]:text-is("${computed}")`).waitFor();
+    assert.equal(asked.joins(), 1, 'the reload joined nobody again');
+    assert.deepEqual(asked.own(), [], 'nothing asked of the origin for the own place while far');
+
+    // Faster admissions bring the fan inside the front window: the next look says so, and only then the page
+    // asks the origin, with its ticket, and the turn arrives.
+    await web.saga.ticket.patch(`/api/events/${event.id}/queue`, {
+      token: web.saga.adminToken,
+      body: { admitPerSecond: 20, paused: false },
+    });
+    await page.getByRole('heading', { name: 'Choose seats' }).waitFor({ timeout: 45_000 });
+    const log = asked.log();
+    const firstOwn = log.findIndex((e) => e.kind === 'own');
+    const firstNear = log.findIndex(
+      (e) =>
+        e.kind === 'status' && e.body !== undefined && fanQueueView(e.body, joined.number).ask === 'origin',
+    );
+    assert.ok(firstOwn >= 0, 'near the front the fan asks the origin');
+    assert.ok(
+      firstNear >= 0 && firstNear < firstOwn,
+      `the first origin request follows a status that put the fan in the front window (${JSON.stringify(log.map((e) => e.kind))})`,
+    );
+    const ticket = await page.evaluate(
+      (key) => JSON.parse(sessionStorage.getItem(key) ?? 'null')?.queueTicket,
+      `reservex.queue.${event.id}`,
+    );
+    assert.ok(typeof ticket === 'string' && ticket !== '');
+    assert.ok(
+      asked.own().every((r) => r.ticket === ticket),
+      'the origin is asked with the kept queue ticket',
+    );
+  });
+
+  it('near the front, a browser that cannot read a stream asks for its place with its ticket instead', async () => {
+    const layout = anEvent({ seats: 10 });
+    const event = await web.saga.createEvent({
+      ...layout,
+      queue: { opensAt: layout.salesOpenAt, admitPerSecond: 5, maxActive: 10 },
+    });
+    const page = await web.newFan();
+    await page.addInitScript(() => {
+      Reflect.deleteProperty(globalThis, 'TextDecoderStream');
+    });
+    await signUpFan(page, web);
+    const asked = watchQueueRequests(page, event.id);
+    await openEvent(page, web, event.id);
+    await page.getByRole('button', { name: 'Join the waiting room' }).click();
+    await page.getByRole('heading', { name: 'Choose seats' }).waitFor();
+    const own = asked.own();
+    assert.ok(own.length > 0, 'the fan asked for their own place');
+    assert.deepEqual(
+      own.filter((r) => r.path !== 'me' || r.ticket === undefined),
+      [],
+      'only …/queue/me, and each time with the queue ticket',
+    );
+  });
+
+  /** The fan's queue requests to ticket-service (the edge is ticket-service itself here), in order. */
+  function watchQueueRequests(page: Page, eventId: string) {
+    type Entry =
+      | { kind: 'status'; body?: QueueStatus }
+      | { kind: 'own'; path: 'me' | 'stream'; ticket: string | undefined }
+      | { kind: 'join' };
+    const log: Entry[] = [];
+    const origin = new URL(web.saga.ticketUrl).origin;
+    const base = `/api/events/${eventId}/queue`;
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.origin !== origin || request.method() === 'OPTIONS') return;
+      if (url.pathname === base && request.method() === 'POST') log.push({ kind: 'join' });
+      else if (url.pathname === `${base}/me` || url.pathname === `${base}/stream`)
+        log.push({
+          kind: 'own',
+          path: url.pathname.endsWith('/me') ? 'me' : 'stream',
+          ticket: request.headers()['x-queue-ticket'],
+        });
+    });
+    page.on('response', (response) => {
+      if (new URL(response.url()).pathname !== `${base}/status`) return;
+      // In order of arrival; the body (none on a 304) follows.
+      const entry: Entry = { kind: 'status' };
+      log.push(entry);
+      if (response.status() === 200)
+        response.json().then(
+          (body: QueueStatus) => {
+            entry.body = body;
+          },
+          () => {},
+        );
+    });
+    return {
+      log: () => [...log],
+      joins: () => log.filter((e) => e.kind === 'join').length,
+      own: () => log.flatMap((e) => (e.kind === 'own' ? [{ path: e.path, ticket: e.ticket }] : [])),
+      statuses: () => log.flatMap((e) => (e.kind === 'status' && e.body !== undefined ? [e.body] : [])),
+    };
+  }
 
   it('lists the fan’s tickets, and cancelling a paid one refunds it', async () => {
     const event = await web.saga.createEvent(anEvent({ seats: 4 }));

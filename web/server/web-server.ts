@@ -10,8 +10,12 @@ const DIST = join(WEB_ROOT, 'dist');
 export interface WebServerOptions {
   host: string;
   port: number;
-  /** Where the page's browser reaches each service (CORS lets it: kit/cors.ts). */
-  services: { account: string; ticket: string; payment: string };
+  /**
+   * Where the page's browser reaches each service (CORS lets it: kit/cors.ts). `edge` is the cache in front of
+   * ticket-service (a CDN in production), where waiting fans read the queue's shared status; without one they read
+   * it from ticket-service itself.
+   */
+  services: { account: string; ticket: string; payment: string; edge?: string };
   prometheus: string;
   distDir?: string;
 }
@@ -51,11 +55,19 @@ export async function ensureWebBuild(log: (m: string) => void = () => {}): Promi
     newestMtime(join(WEB_ROOT, 'src')),
     statSync(join(WEB_ROOT, 'index.html')).mtimeMs,
     statSync(resolve(WEB_ROOT, '..', 'dashboards', 'flash-sale-overview.json')).mtimeMs,
+    // The waiting room's rules the page computes a fan's place with (@reservex/ticket-service/queue-status).
+    newestMtime(resolve(WEB_ROOT, '..', 'system', 'ticket-service', 'src', 'domain')),
   );
   if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
   log('building the web page (vite build)');
   const { build } = await import('vite');
   await build({ configFile: join(WEB_ROOT, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+/** What the page is told of where the services are (web/src/config.ts reads it). */
+function pageConfig(options: WebServerOptions) {
+  const { edge, ...services } = options.services;
+  return { ...services, edge: edge ?? services.ticket, prometheus: '/prometheus' };
 }
 
 function contentSecurityPolicy(options: WebServerOptions): string {
@@ -75,7 +87,7 @@ function contentSecurityPolicy(options: WebServerOptions): string {
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   const dist = options.distDir ?? DIST;
   const csp = contentSecurityPolicy(options);
-  const config = JSON.stringify({ ...options.services, prometheus: '/prometheus' });
+  const config = JSON.stringify(pageConfig(options));
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://page');
     res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -25,7 +25,8 @@ export class ApiError extends Error {
   }
 }
 
-type Service = 'account' | 'ticket' | 'payment';
+/** `edge` is the cache in front of ticket-service: only what every fan shares is read there, never signed in. */
+type Service = 'account' | 'ticket' | 'payment' | 'edge';
 
 export interface RequestOptions {
   method?: string;
@@ -86,7 +87,9 @@ export async function rawRequest(
   path: string,
   options: RequestOptions = {},
 ): Promise<Response> {
-  const session = options.auth === false ? undefined : currentSession();
+  // A signed-in request is a fan's own: the edge would pass it to the origin uncached (and the browser would ask
+  // the edge's CORS first). What the edge serves is the same for everyone, so it is read without a token.
+  const session = options.auth === false || service === 'edge' ? undefined : currentSession();
   const send = (s: Session | undefined) =>
     fetch(`${config()[service]}${path}`, {
       method: options.method ?? 'GET',

@@ -3,6 +3,11 @@ export interface WebConfig {
   account: string;
   ticket: string;
   payment: string;
+  /**
+   * Where waiting fans read the queue's shared status: the edge cache in front of ticket-service (a CDN in
+   * production), or ticket-service itself where there is none.
+   */
+  edge: string;
   /** Prometheus's HTTP API, proxied through the web server (same origin). */
   prometheus: string;
 }

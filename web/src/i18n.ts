@@ -42,6 +42,8 @@ const en = {
   'queue.soldOut': 'Sold out: every seat is taken.',
   'queue.announce': 'Your place in line: {position}. {eta}',
   'queue.live': 'Live',
+  'queue.farBack':
+    'Far from the front, your place is updated every so often; it goes live as your turn nears.',
   'queue.reconnecting': 'Reconnecting…',
   'seats.title': 'Choose seats',
   'seats.section': 'Section',
@@ -200,6 +202,7 @@ const ko: Record<MessageKey, string> = {
   'queue.soldOut': '매진: 모든 좌석이 판매되었습니다.',
   'queue.announce': '나의 대기 순서: {position}번. {eta}',
   'queue.live': '실시간',
+  'queue.farBack': '앞쪽과 멀리 있는 동안에는 순서가 가끔 갱신되고, 차례가 가까워지면 실시간으로 바뀝니다.',
   'queue.reconnecting': '다시 연결하는 중…',
   'seats.title': '좌석 선택',
   'seats.section': '구역',

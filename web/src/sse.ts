@@ -6,19 +6,30 @@ export interface StreamHandlers {
   onConnection(connected: boolean): void;
   /** An answer that reconnecting will not change (404: not in the queue; 401: signed out). */
   onFatal(error: ApiError): void;
+  /** This browser cannot read a streamed answer: the caller asks by polling instead. */
+  onUnavailable(): void;
 }
 
+/** Whether this browser can read an answer as it streams in (fetch's body as a stream of text). */
+export const canStream = () =>
+  typeof TextDecoderStream === 'function' && typeof ReadableStream === 'function';
+
 /**
- * Server-Sent Events over fetch rather than EventSource: EventSource cannot send the Authorization header, and a
- * token in the URL would end up in logs. Reconnects after the server's `retry:` (or a 503's Retry-After) with jitter.
+ * Server-Sent Events over fetch rather than EventSource: EventSource cannot send the Authorization header (nor the
+ * X-Queue-Ticket in `headers`), and a token in the URL would end up in logs. Reconnects after the server's
+ * `retry:` (or a 503's Retry-After) with jitter.
  */
-export function openStream(path: string, handlers: StreamHandlers): () => void {
+export function openStream(
+  path: string,
+  handlers: StreamHandlers,
+  headers: Record<string, string> = {},
+): () => void {
   const abort = new AbortController();
   let retryMs = 3000;
 
   const read = async () => {
     const res = await rawRequest('ticket', path, {
-      headers: { accept: 'text/event-stream' },
+      headers: { ...headers, accept: 'text/event-stream' },
       signal: abort.signal,
     });
     if (!res.ok || res.body === null) {
@@ -60,6 +71,10 @@ export function openStream(path: string, handlers: StreamHandlers): () => void {
   };
 
   void (async () => {
+    if (!canStream()) {
+      handlers.onUnavailable();
+      return;
+    }
     while (!abort.signal.aborted) {
       try {
         await read();

@@ -1,5 +1,12 @@
-import type { queueStatusView, reservationView, seatMapView } from '@reservex/ticket-service/views';
+import type {
+  queueJoinView,
+  queueStatusView,
+  reservationView,
+  seatMapView,
+} from '@reservex/ticket-service/views';
 import type { z } from 'zod';
+
+export type { QueueStatus as SharedQueueStatus } from '@reservex/ticket-service/queue-status';
 
 /**
  * The API's answers as the page reads them. Where ticket-service states an answer as a schema (its OpenAPI
@@ -7,7 +14,10 @@ import type { z } from 'zod';
  * written here.
  */
 export type Seat = z.infer<typeof seatMapView>[number];
+/** A fan's own place, as the origin tells it (…/queue/me, the stream). */
 export type QueueStatus = z.infer<typeof queueStatusView>;
+/** What a join answers: the place, and the signed ticket that carries it. */
+export type QueueJoin = z.infer<typeof queueJoinView>;
 export type Reservation = z.infer<typeof reservationView>;
 
 export interface EventSummary {

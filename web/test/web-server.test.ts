@@ -48,9 +48,29 @@ describe('web: the page server', () => {
     assert.match(csp, /frame-ancestors 'none'/);
     assert.equal(page.headers.get('cache-control'), 'no-cache');
     const config = await (await get('/config.json')).json();
-    assert.deepEqual(config, { ...services, prometheus: '/prometheus' });
+    // No edge named: waiting fans read the queue's shared status from ticket-service itself.
+    assert.deepEqual(config, { ...services, edge: services.ticket, prometheus: '/prometheus' });
     const asset = await get('/assets/app-1234.js');
     assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
+  });
+
+  it('tells the page where the edge cache is, and lets the page call it', async () => {
+    const withEdge = await startWebServer({
+      host: '127.0.0.1',
+      port: 0,
+      services: { ...services, edge: 'http://127.0.0.1:8090' },
+      prometheus: 'http://127.0.0.1:9',
+      distDir: join(root, 'dist'),
+    });
+    try {
+      const config = await (await fetch(new URL('/config.json', withEdge.url))).json();
+      assert.equal(config.edge, 'http://127.0.0.1:8090');
+      assert.equal(config.ticket, services.ticket);
+      const csp = (await fetch(withEdge.url)).headers.get('content-security-policy') ?? '';
+      assert.match(csp, /connect-src 'self' [^;]*http:\/\/127\.0\.0\.1:8090/);
+    } finally {
+      await withEdge.close();
+    }
   });
 
   it('serves nothing outside its build, however the path is spelled', async () => {

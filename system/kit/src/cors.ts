@@ -37,6 +37,8 @@ const ALLOWED_HEADERS = [
   'if-none-match',
   'traceparent',
   'x-admission-token',
+  // The fan's signed place in a waiting room, shown when asking for it (ticket-service's …/queue/me, …/stream).
+  'x-queue-ticket',
   'x-request-id',
 ].join(', ');
 // What the page reads off answers: when to retry, the seat map's version, where a created resource lives.
@@ -50,12 +52,15 @@ const METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
 export function cors(allowedOrigins: readonly string[]): RequestHandler {
   const allowed = new Set(allowedOrigins);
   return (req, res, next) => {
+    // On every answer, with an Origin or without: a shared cache (the edge in front of ticket-service) must keep a
+    // server's or curl's answer, which carries no Access-Control-Allow-Origin, apart from a page's, or it would hand
+    // the page an answer its browser refuses.
+    res.vary('Origin');
     const origin = req.get('origin');
     if (origin === undefined) {
       next();
       return;
     }
-    res.vary('Origin');
     const preflight = req.method === 'OPTIONS' && req.get('access-control-request-method') !== undefined;
     if (!allowed.has(origin)) {
       if (preflight) {

@@ -60,6 +60,7 @@ describe('CORS for the web page', () => {
       assert.equal(res.headers.get('access-control-allow-origin'), PAGE);
       assert.match(res.headers.get('access-control-allow-headers') ?? '', /authorization/);
       assert.match(res.headers.get('access-control-allow-headers') ?? '', /idempotency-key/);
+      assert.match(res.headers.get('access-control-allow-headers') ?? '', /x-queue-ticket/);
       assert.match(res.headers.get('access-control-allow-methods') ?? '', /PATCH/);
       assert.equal(res.headers.get('access-control-allow-credentials'), null);
       assert.match(res.headers.get('vary') ?? '', /Origin/);
@@ -84,6 +85,12 @@ describe('CORS for the web page', () => {
       const res = await fetch(`${server.url}/api/things`);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('access-control-allow-origin'), null);
+    });
+
+    it('says the answer varies by Origin even to a request without one, so a shared cache never hands it to a page', async () => {
+      // The edge cached curl's answer (no Allow-Origin) and served it to the page, whose browser refused it.
+      const res = await fetch(`${server.url}/api/things`);
+      assert.match(res.headers.get('vary') ?? '', /Origin/);
     });
   });
 });

@@ -2,10 +2,12 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, request } from '../api.ts';
 import { describeError, withRetry } from '../errors.ts';
 import { money, useI18n } from '../i18n.ts';
+import { currentSession } from '../session.ts';
 import type { EventSummary, QueueStatus, Reservation, Seat } from '../types.ts';
 import { Countdown } from '../ui/countdown.tsx';
 import { Notice } from '../ui/notice.tsx';
 import { QueuePanel } from './queue-panel.tsx';
+import { keptPlaces } from './queue-place.ts';
 import { ReservationOutcome } from './reservation-outcome.tsx';
 import { SeatGrid, useSeatMap } from './seat-map.tsx';
 
@@ -31,7 +33,11 @@ export function EventPage(props: { eventId: string }) {
   useEffect(() => {
     if (!queued || admission === undefined || booking !== null) return;
     const timer = setInterval(() => {
-      request<QueueStatus>('ticket', `/api/events/${props.eventId}/queue/me`)
+      // The kept ticket names the place, so asking costs the origin no lookup.
+      const place = keptPlaces().read(currentSession()?.userId ?? '', props.eventId);
+      request<QueueStatus>('ticket', `/api/events/${props.eventId}/queue/me`, {
+        headers: place === undefined ? {} : { 'x-queue-ticket': place.queueTicket },
+      })
         .then((s) => setAdmission(s.state === 'admitted' ? s : undefined))
         .catch(() => {});
     }, HEARTBEAT_MS);
