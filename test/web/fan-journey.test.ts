@@ -177,7 +177,12 @@ describe('web: a fan books in a real browser', function () {
       (r) => r.url().endsWith(`/api/events/${event.id}/queue`) && r.request().method() === 'POST',
     );
     await page.getByRole('button', { name: 'Join the waiting room' }).click();
-    const joined = (await (await joining).json()) as { number: number; ask: string; position: number };
+    const joined = (await (await joining).json()) as {
+      number: number;
+      draw: number;
+      ask: string;
+      position: number;
+    };
     assert.equal(joined.ask, 'edge', 'the join says the fan is far from the front');
     const position = page.getByTestId('queue-position');
     assert.equal(Number(await position.innerText()), ahead + 1);
@@ -187,7 +192,7 @@ describe('web: a fan books in a real browser', function () {
     // A reload finds the kept place: no join, no origin; the place comes from the shared status alone.
     await page.reload();
     const read = await waitFor(async () => asked.statuses()[0], { timeoutMs: 10_000, what: 'a status read' });
-    const computed = fanQueueView(read, joined.number).position;
+    const computed = fanQueueView(read, joined).position;
     assert.equal(computed, ahead + 1);
     await page.locator(`[data-testid="queue-position"]:text-is("${computed}")`).waitFor();
     assert.equal(asked.joins(), 1, 'the reload joined nobody again');
@@ -203,8 +208,7 @@ describe('web: a fan books in a real browser', function () {
     const log = asked.log();
     const firstOwn = log.findIndex((e) => e.kind === 'own');
     const firstNear = log.findIndex(
-      (e) =>
-        e.kind === 'status' && e.body !== undefined && fanQueueView(e.body, joined.number).ask === 'origin',
+      (e) => e.kind === 'status' && e.body !== undefined && fanQueueView(e.body, joined).ask === 'origin',
     );
     assert.ok(firstOwn >= 0, 'near the front the fan asks the origin');
     assert.ok(

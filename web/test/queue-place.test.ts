@@ -25,6 +25,7 @@ const aPlace = (overrides: Partial<KeptPlace> = {}): KeptPlace => ({
   eventId: EVENT,
   queueTicket: 'eyJ.signed.place',
   number: 131,
+  draw: 0.25,
   ...overrides,
 });
 

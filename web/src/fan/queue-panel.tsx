@@ -45,8 +45,8 @@ export function QueuePanel(props: { eventId: string; onAdmitted: (status: QueueS
     setError(undefined);
     try {
       const joined = await withRetry(() => request<QueueJoin>('ticket', base, { method: 'POST' }));
-      const { queueTicket, number, ask: next, ...shown } = joined;
-      const kept = { userId, eventId: props.eventId, queueTicket, number };
+      const { queueTicket, number, draw, ask: next, ...shown } = joined;
+      const kept = { userId, eventId: props.eventId, queueTicket, number, draw };
       keptPlaces().keep(kept);
       firstLookMs.current = lookAgainMs(joined.pollAfterSeconds ?? 1);
       setStatus(shown);
@@ -98,7 +98,7 @@ export function QueuePanel(props: { eventId: string; onAdmitted: (status: QueueS
         const shared = await request<SharedQueueStatus>('edge', `${base}/status`);
         if (stopped) return;
         failures = 0;
-        const seen = lookFromEdge(shared, place.number);
+        const seen = lookFromEdge(shared, place);
         setStatus(seen.shown);
         setConnected(true);
         if (seen.ask === 'origin') setAsk('origin');

@@ -4,8 +4,9 @@ export interface KeptPlace {
   eventId: string;
   /** The place, signed: sent as X-Queue-Ticket when the fan asks the origin for their own place. */
   queueTicket: string;
-  /** The join number the ticket carries: with the shared status, the page works out the place itself. */
+  /** The join number the ticket carries, and its draw: with the shared status, the page works out the place. */
   number: number;
+  draw: number;
 }
 
 /** Where the page keeps state across a reload: sessionStorage, as it keeps the session (session.ts). */
@@ -28,7 +29,10 @@ function isKeptPlace(value: unknown): value is KeptPlace {
     v.queueTicket !== '' &&
     typeof v.number === 'number' &&
     Number.isInteger(v.number) &&
-    v.number >= 1
+    v.number >= 1 &&
+    typeof v.draw === 'number' &&
+    v.draw >= 0 &&
+    v.draw < 1
   );
 }
 

@@ -1,4 +1,4 @@
-import { fanQueueView } from '@reservex/ticket-service/queue-status';
+import { type FanTicket, fanQueueView } from '@reservex/ticket-service/queue-status';
 import type { QueueStatus, SharedQueueStatus } from '../types.ts';
 
 /** What the page makes of one reading of the shared status: what to show, whom to ask next, and when. */
@@ -11,16 +11,17 @@ export interface EdgeLook {
 }
 
 /**
- * A waiting fan's place from the shared status and their join number, worked out on their page by ticket-service's
- * own function (fanQueueView), so a fan far back costs the origin nothing. Paused and sold out are everyone's.
+ * A waiting fan's place from the shared status and their join number and draw, worked out on their page by
+ * ticket-service's own function (fanQueueView), so a fan far back costs the origin nothing. Paused and sold out are
+ * everyone's.
  */
 export function lookFromEdge(
   shared: SharedQueueStatus,
-  number: number,
+  ticket: FanTicket,
   now = Date.now(),
   random = Math.random,
 ): EdgeLook {
-  const view = fanQueueView(shared, number, now);
+  const view = fanQueueView(shared, ticket, now);
   return {
     shown: {
       state: view.state,
