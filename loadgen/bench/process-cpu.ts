@@ -29,11 +29,13 @@ function processCpuSeconds(pid: string): number | undefined {
   }
 }
 
-function componentOf(pid: string): string | undefined {
+/** A process's command line and name, or undefined once it has gone. */
+function processTitle(pid: string): { args: string; comm: string } | undefined {
   try {
-    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    return COMPONENTS.find(([, matches]) => matches(args, comm))?.[0];
+    return {
+      args: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim(),
+      comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(),
+    };
   } catch {
     return undefined;
   }
@@ -41,20 +43,48 @@ function componentOf(pid: string): string | undefined {
 
 export type CpuSnapshot = Map<string, Map<string, number>>;
 
-/** CPU seconds used so far by every process of each component, and by this process (the load generator). */
-export function cpuSnapshot(): CpuSnapshot {
+/** CPU seconds used so far by every process, grouped by what `groupOf` says it is (and left out where it says nothing). */
+function snapshotBy(groupOf: (pid: string) => string | undefined): CpuSnapshot {
   const snapshot: CpuSnapshot = new Map();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
-    const component = pid === String(process.pid) ? 'load generator' : componentOf(pid);
-    if (component === undefined) continue;
+    const group = groupOf(pid);
+    if (group === undefined) continue;
     const seconds = processCpuSeconds(pid);
     if (seconds === undefined) continue;
-    const processes = snapshot.get(component) ?? new Map<string, number>();
+    const processes = snapshot.get(group) ?? new Map<string, number>();
     processes.set(pid, seconds);
-    snapshot.set(component, processes);
+    snapshot.set(group, processes);
   }
   return snapshot;
+}
+
+/** CPU seconds used so far by every process of each component, and by this process (the load generator). */
+export function cpuSnapshot(): CpuSnapshot {
+  return snapshotBy((pid) => {
+    if (pid === String(process.pid)) return 'load generator';
+    const title = processTitle(pid);
+    return title && COMPONENTS.find(([, matches]) => matches(title.args, title.comm))?.[0];
+  });
+}
+
+/**
+ * The database a PostgreSQL session serves, from its process title ("postgres: <user> <database> <client> …");
+ * undefined for the server's own processes (autovacuum, WAL writer, checkpointer), which serve no one database.
+ */
+export function sessionDatabase(title: string): string | undefined {
+  return /^postgres: \S+ (\S+) (?:\d|\[local\])/.exec(title)?.[1];
+}
+
+/**
+ * CPU seconds used so far by PostgreSQL's sessions, by the database they serve: one service's statements each, since
+ * every service has a database of its own. Read with `cpuBetween` like a snapshot of components.
+ */
+export function postgresCpuByDatabase(): CpuSnapshot {
+  return snapshotBy((pid) => {
+    const title = processTitle(pid);
+    return title?.comm === 'postgres' ? sessionDatabase(title.args) : undefined;
+  });
 }
 
 /** CPU seconds each component used between two snapshots; a process born in between counts whole. */

@@ -1,19 +1,22 @@
 // npm run bench:saga — the whole booking saga at saturation, on the real services, with no waiting room in the
 // way: reserve → payment → confirm or compensate over Kafka, driven by an open-model arrival rate.
+import { scryptSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import { ALL_TOPICS } from '@reservex/contracts';
+import type { Targets } from '@reservex/stack';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { FAN_PASSWORD_LOG2N } from '../src/fans/fan-accounts.ts';
 import { seededRandom, shuffle } from '../src/random.ts';
 import { setProviderFaults } from '../src/run/provider-faults.ts';
 import { percentile } from '../src/run/recorder.ts';
 import { startSelfMonitor } from '../src/run/self-monitor.ts';
-import { benchStack, log, redisCommandsProcessed, withDatabase } from './bench-stack.ts';
+import { type BenchStack, benchStack, log, redisCommandsProcessed, withDatabase } from './bench-stack.ts';
 import { bookingPgbench } from './booking-pgbench.ts';
 import { openArrivals } from './open-arrivals.ts';
 import { type StatementCount, statementSnapshot, statementsBetween } from './pg-statements.ts';
-import { cpuBetween, cpuSnapshot, cpuWaitedMicroseconds } from './process-cpu.ts';
+import { cpuBetween, cpuSnapshot, cpuWaitedMicroseconds, postgresCpuByDatabase } from './process-cpu.ts';
 import { type BookingStamps, HOPS, type HopFigures, hopFigures } from './saga-hops.ts';
 
 const env = process.env;
@@ -28,6 +31,22 @@ const SATURATION_ONLY = env.BENCH_SATURATION_ONLY === '1';
 const SETTLE_TIMEOUT_MS = 180_000;
 const SECTION = { rows: 100, seatsPerRow: 100 };
 const DATABASES = ['ticket', 'payment', 'provider'] as const;
+/** How long the bench watches the stack doing nothing, to learn what each service costs idle. */
+const IDLE_SECONDS = 5;
+/**
+ * account-service's default scrypt cost (PASSWORD_SCRYPT_LOG2N in its config.ts, OWASP's floor): what a fan's
+ * sign-in costs in production, where the load runs' fans have cheap hashes (FAN_PASSWORD_LOG2N).
+ */
+const PRODUCTION_PASSWORD_LOG2N = 17;
+/** The services whose databases the bench reads, each by the database name in its URL. */
+const SERVICE_DATABASES = (t: Targets) =>
+  ({
+    'ticket-service': new URL(t.ticketDb).pathname.slice(1),
+    'payment-service': new URL(t.paymentDb).pathname.slice(1),
+    'payment-provider': new URL(t.providerDb).pathname.slice(1),
+    'account-service': new URL(t.accountDb).pathname.slice(1),
+  }) as const;
+type DatabaseOwner = keyof ReturnType<typeof SERVICE_DATABASES>;
 
 interface Arrival {
   dueAt: number;
@@ -56,12 +75,21 @@ interface Phase {
 interface Measured {
   phase: Phase;
   cpuSeconds: Map<string, number>;
+  /** PostgreSQL sessions' CPU seconds by the database they served. */
+  postgresCpuSeconds: Map<string, number>;
   statements: StatementCount[] | undefined;
   kafkaMessages: number;
+  /** Messages written to each saga topic, and the topic's partitions. */
+  kafkaTopics: Map<string, TopicEnds>;
   redisCommands: number;
 }
 
-async function kafkaEndOffsets(brokers: string[]): Promise<number> {
+interface TopicEnds {
+  messages: number;
+  partitions: number;
+}
+
+async function kafkaEndOffsets(brokers: string[]): Promise<Map<string, TopicEnds>> {
   const consumer = new Consumer({
     clientId: 'bench-saga',
     groupId: `bench-saga-${Date.now()}`,
@@ -70,12 +98,39 @@ async function kafkaEndOffsets(brokers: string[]): Promise<number> {
   });
   try {
     const offsets = await consumer.listOffsets({ topics: [...ALL_TOPICS] });
-    let total = 0;
-    for (const ends of offsets.values()) for (const end of ends) total += Number(end);
-    return total;
+    const topics = new Map<string, TopicEnds>();
+    for (const [topic, ends] of offsets)
+      topics.set(topic, {
+        messages: ends.reduce((n: number, end) => n + Number(end), 0),
+        partitions: ends.length,
+      });
+    return topics;
   } finally {
     await consumer.close(true);
   }
+}
+
+const messagesIn = (topics: Map<string, TopicEnds>) =>
+  [...topics.values()].reduce((n, t) => n + t.messages, 0);
+
+/** Messages written to each topic between two readings of the end offsets. */
+function topicsBetween(before: Map<string, TopicEnds>, after: Map<string, TopicEnds>) {
+  return new Map(
+    [...after].map(([topic, a]) => [
+      topic,
+      { messages: a.messages - (before.get(topic)?.messages ?? 0), partitions: a.partitions },
+    ]),
+  );
+}
+
+/** CPU seconds of one scrypt hash at cost 2^log2N (r = 8, p = 1, as account-service hashes), in this process. */
+function passwordHashCpuSeconds(log2N: number, times: number): number {
+  const N = 2 ** log2N;
+  const start = process.cpuUsage();
+  for (let i = 0; i < times; i++)
+    scryptSync('lightstick-2026!', 'sixteen-byte-slt', 32, { N, r: 8, p: 1, maxmem: 256 * N * 8 + 2 ** 20 });
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6 / times;
 }
 
 /** The rate of the middle 80% of the confirmations: what the saga sustained while work was waiting for it. */
@@ -85,6 +140,51 @@ export function steadyRate(sortedTimes: readonly number[]): number {
   const hi = Math.ceil(sortedTimes.length * 0.9) - 1;
   const span = (sortedTimes[hi]! - sortedTimes[lo]!) / 1000;
   return span > 0 ? (hi - lo) / span : 0;
+}
+
+/** What each component costs while nothing is offered: its timers, relays, consumers' polls, metrics. */
+async function measureIdle() {
+  const before = cpuSnapshot();
+  await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+  const used = cpuBetween(before, cpuSnapshot());
+  return {
+    seconds: IDLE_SECONDS,
+    components: Object.fromEntries(
+      [...used].map(([component, seconds]) => [
+        component,
+        { cores: seconds / IDLE_SECONDS, processes: before.get(component)?.size ?? 0 },
+      ]),
+    ),
+  };
+}
+
+/**
+ * The fans signing in again over HTTP, as on the day: account-service's CPU and its database sessions' per sign-in,
+ * and one password hash at the fans' cost and at production's, so the sign-in can be priced at production's cost.
+ */
+async function measureSignIn(stack: BenchStack, accountDatabase: string) {
+  const cpu = cpuSnapshot();
+  const postgres = postgresCpuByDatabase();
+  const signedIn = (await stack.signInAgain()).length;
+  const used = cpuBetween(cpu, cpuSnapshot());
+  const postgresUsed = cpuBetween(postgres, postgresCpuByDatabase());
+  return {
+    signIns: signedIn,
+    cpuSecondsPerSignIn: {
+      'account-service': (used.get('account-service') ?? 0) / signedIn,
+      postgres: (postgresUsed.get(accountDatabase) ?? 0) / signedIn,
+    },
+    passwordHash: {
+      asMeasured: {
+        log2N: FAN_PASSWORD_LOG2N,
+        cpuSeconds: passwordHashCpuSeconds(FAN_PASSWORD_LOG2N, 200),
+      },
+      production: {
+        log2N: PRODUCTION_PASSWORD_LOG2N,
+        cpuSeconds: passwordHashCpuSeconds(PRODUCTION_PASSWORD_LOG2N, 3),
+      },
+    },
+  };
 }
 
 /** Where a booking's cost goes: CPU per component, statements per database, messages and Redis commands. */
@@ -98,6 +198,10 @@ function printProfile(saturation: Measured) {
       `  CPU ${component.padEnd(17)} ${(per(seconds) * 1000).toFixed(2).padStart(7)} ms  (${((seconds / cpuTotal) * 100).toFixed(0)}%)`,
     );
   console.log(`  CPU, all                ${(per(cpuTotal) * 1000).toFixed(2).padStart(7)} ms`);
+  for (const [database, seconds] of [...saturation.postgresCpuSeconds].sort((a, b) => b[1] - a[1]))
+    console.log(
+      `  CPU postgres, ${database.padEnd(10)} ${(per(seconds) * 1000).toFixed(2).padStart(7)} ms  (sessions serving that database)`,
+    );
   if (saturation.statements === undefined)
     console.log('  PostgreSQL statements: pg_stat_statements is not loaded on this server');
   else {
@@ -130,6 +234,17 @@ async function main() {
   const paymentDb = new pg.Pool({ connectionString: targets.paymentDb, max: 1 });
   const redis = new Redis(targets.ticketRedis);
   const serverDb = withDatabase(targets.ticketDb, 'postgres');
+  const databases = SERVICE_DATABASES(targets);
+  // Before any load, on a quiet stack: what each service costs idle, and what a sign-in costs.
+  const idle = await measureIdle();
+  const signIn = await measureSignIn(stack, databases['account-service']);
+  log(
+    `idle: ${Object.entries(idle.components)
+      .map(([c, v]) => `${c} ${(v.cores * 100).toFixed(1)}%`)
+      .join(
+        ', ',
+      )} of a core; a sign-in: account-service ${(signIn.cpuSecondsPerSignIn['account-service'] * 1000).toFixed(2)} ms, its database ${(signIn.cpuSecondsPerSignIn.postgres * 1000).toFixed(2)} ms of CPU; a password hash at 2^${signIn.passwordHash.production.log2N} ${(signIn.passwordHash.production.cpuSeconds * 1000).toFixed(0)} ms`,
+  );
   const monitor = startSelfMonitor();
   let fanTurn = 0;
 
@@ -148,6 +263,7 @@ async function main() {
     );
     const before = {
       cpu: cpuSnapshot(),
+      postgres: postgresCpuByDatabase(),
       statements: await statementSnapshot(serverDb, DATABASES),
       kafka: await kafkaEndOffsets(targets.kafkaBrokers),
       redis: await redisCommandsProcessed(redis),
@@ -190,6 +306,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1000));
     const after = {
       cpu: cpuSnapshot(),
+      postgres: postgresCpuByDatabase(),
       statements: await statementSnapshot(serverDb, DATABASES),
       kafka: await kafkaEndOffsets(targets.kafkaBrokers),
       redis: await redisCommandsProcessed(redis),
@@ -262,11 +379,13 @@ async function main() {
     return {
       phase,
       cpuSeconds: cpuBetween(before.cpu, after.cpu),
+      postgresCpuSeconds: cpuBetween(before.postgres, after.postgres),
       statements:
         before.statements && after.statements
           ? statementsBetween(before.statements, after.statements)
           : undefined,
-      kafkaMessages: after.kafka - before.kafka,
+      kafkaMessages: messagesIn(after.kafka) - messagesIn(before.kafka),
+      kafkaTopics: topicsBetween(before.kafka, after.kafka),
       redisCommands: after.redis - before.redis,
     };
   }
@@ -310,6 +429,17 @@ async function main() {
   ) {
     const s = saturation.phase;
     const per = (n: number) => n / Math.max(1, s.booked);
+    /** A figure by database, per booking, keyed by the service that owns the database. */
+    const perBookingByService = (byDatabase: ReadonlyMap<string, number>) =>
+      Object.fromEntries(
+        (Object.entries(databases) as Array<[DatabaseOwner, string]>).map(([service, database]) => [
+          service,
+          per(byDatabase.get(database) ?? 0),
+        ]),
+      );
+    const statementsByDatabase = new Map<string, number>();
+    for (const st of saturation.statements ?? [])
+      statementsByDatabase.set(st.database, (statementsByDatabase.get(st.database) ?? 0) + st.calls);
     console.log(`\nbench:saga — seed ${SEED}, ${new Date().toISOString()}`);
     console.log(
       `\nsaturation: ${s.offeredPerSecond}/s offered, ${s.booked} booked → ${s.confirmed} confirmed, ${s.compensated} compensated`,
@@ -352,7 +482,19 @@ async function main() {
           .map((st) => ({ ...st, calls: per(st.calls) })),
         kafkaMessagesPerBooking: per(saturation.kafkaMessages),
         redisCommandsPerBooking: per(saturation.redisCommands),
+        // What the sizing model (npm run sizing) reads: each service's database, and each topic.
+        postgresCpuSecondsPerBooking: perBookingByService(saturation.postgresCpuSeconds),
+        statementsPerBookingByService:
+          saturation.statements === undefined ? null : perBookingByService(statementsByDatabase),
+        kafkaTopics: Object.fromEntries(
+          [...saturation.kafkaTopics].map(([topic, t]) => [
+            topic,
+            { messagesPerBooking: per(t.messages), partitions: t.partitions },
+          ]),
+        ),
       },
+      idle,
+      signIn,
       curve,
       pgbench,
       loadGenerator: self,

@@ -14,15 +14,18 @@ export interface FanAccount {
 
 export const FAN_PASSWORD = 'lightstick-2026!';
 
+/** log2 of scrypt's N in the fans' password hashes: 2^8, cheap enough to sign a crowd in on two cores. */
+export const FAN_PASSWORD_LOG2N = 8;
+
 /** The account service's self-describing scrypt format, at the cost the run uses (2^8: fans in bulk). */
 async function hashOnce(password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(password.normalize('NFKC'), salt, 32, { N: 256, r: 8, p: 1 }, (e, k) =>
+    scrypt(password.normalize('NFKC'), salt, 32, { N: 2 ** FAN_PASSWORD_LOG2N, r: 8, p: 1 }, (e, k) =>
       e ? reject(e) : resolve(k),
     ),
   );
-  return `scrypt$ln=8,r=8,p=1$${salt.toString('base64url')}$${key.toString('base64url')}`;
+  return `scrypt$ln=${FAN_PASSWORD_LOG2N},r=8,p=1$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
 /**
