@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
-export type LuaScript = (redis: Redis, numKeys: number, ...args: Array<string | number>) => Promise<unknown>;
+type Run = (redis: Redis, numKeys: number, ...args: Array<string | number>) => Promise<unknown>;
+
+export interface LuaScript extends Run {
+  /**
+   * The same call, telling `sent` of each command it puts on the wire: the EVALSHA, and the EVAL after a NOSCRIPT.
+   * Told as each goes out, so a command that fails counts too. The commands the script runs inside are for the
+   * script itself to tell.
+   */
+  counting(sent: () => void): Run;
+}
 
 /**
  * A Lua script sent by its SHA1 (EVALSHA), not its text: EVAL made Redis hash the whole script on every call and
@@ -10,12 +19,18 @@ export type LuaScript = (redis: Redis, numKeys: number, ...args: Array<string | 
  */
 export function luaScript(body: string): LuaScript {
   const sha = createHash('sha1').update(body).digest('hex');
-  return async (redis, numKeys, ...args) => {
-    try {
-      return await redis.evalsha(sha, numKeys, ...args);
-    } catch (error) {
-      if (!(error as Error).message?.startsWith('NOSCRIPT')) throw error;
-      return redis.eval(body, numKeys, ...args);
-    }
-  };
+  const counting =
+    (sent: () => void): Run =>
+    async (redis, numKeys, ...args) => {
+      try {
+        sent();
+        return await redis.evalsha(sha, numKeys, ...args);
+      } catch (error) {
+        if (!(error as Error).message?.startsWith('NOSCRIPT')) throw error;
+        sent();
+        return redis.eval(body, numKeys, ...args);
+      }
+    };
+  const nothing = () => {};
+  return Object.assign(counting(nothing), { counting });
 }

@@ -21,6 +21,7 @@ import { reservationRoutes } from './http/reservation-routes.ts';
 import { reservationSaga } from './messaging/reservation-saga.ts';
 import { sagaStages } from './saga-stages.ts';
 import { queueStore } from './store/queue-store.ts';
+import { redisCommandCounter } from './store/redis-commands.ts';
 import { bookSeats } from './use-cases/book-seats.ts';
 import { eventUseCases } from './use-cases/events.ts';
 import { QueueUpdates } from './use-cases/queue-updates.ts';
@@ -63,9 +64,10 @@ export function createTicketService(config: TicketConfig): TicketService {
   // a tick stalled on a slow or write-blocked Redis would otherwise hold every fan's read up behind it.
   const redis = connectRedis('requests');
   const tickerRedis = connectRedis('ticker');
-  const store = queueStore(redis, config.REDIS_KEY_PREFIX);
+  const redisCommands = redisCommandCounter(metrics.registry);
+  const store = queueStore(redis, config.REDIS_KEY_PREFIX, redisCommands);
   const ticker = new AdmissionTicker({
-    store: queueStore(tickerRedis, config.REDIS_KEY_PREFIX),
+    store: queueStore(tickerRedis, config.REDIS_KEY_PREFIX, redisCommands),
     pool: sagaPool,
     logger,
     metrics,
@@ -75,7 +77,7 @@ export function createTicketService(config: TicketConfig): TicketService {
     lotteryKeyOf: (eventId) => lotteryKey(config.ADMISSION_TOKEN_SECRET, eventId),
   });
   const controller = new AdmissionController({
-    store: queueStore(tickerRedis, config.REDIS_KEY_PREFIX),
+    store: queueStore(tickerRedis, config.REDIS_KEY_PREFIX, redisCommands),
     pool: sagaPool,
     logger,
     metrics,

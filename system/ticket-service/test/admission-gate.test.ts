@@ -38,6 +38,57 @@ describe('reserving through the waiting room', () => {
     assert.ok(rows[0].admission_id, 'the reservation records its admission');
   });
 
+  it("counts the waiting room's Redis commands on /metrics by what each request was for: a join, the shared status, a fan's own place, a booking's admission", async () => {
+    const purposes = ['join', 'status', 'place', 'admission'] as const;
+    const counted = async () => {
+      const text = (await stack.ticket.get('/metrics')).body as string;
+      return purposes.map((p) =>
+        Number(
+          new RegExp(`^waiting_room_redis_commands_total\\{[^}]*purpose="${p}"[^}]*\\} (\\d+)`, 'm').exec(
+            text,
+          )?.[1],
+        ),
+      );
+    };
+    // The ticker, the presence batches and the controller go on meanwhile, under purposes of their own.
+    const during = async (work: () => Promise<unknown>) => {
+      const before = await counted();
+      await work();
+      const after = await counted();
+      return Object.fromEntries(purposes.map((p, i) => [p, after[i]! - before[i]!]));
+    };
+    const fan = await stack.newUser();
+    const event = await queuedEvent();
+    let ticket = '';
+    const joined = await during(async () => {
+      ticket = (await stack.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token })).body
+        .queueTicket;
+    });
+    assert.ok(joined.join! >= 3, `a join is at least three commands, counted ${joined.join}`);
+    assert.deepEqual({ ...joined, join: 0 }, { join: 0, status: 0, place: 0, admission: 0 });
+    const read = await during(() => stack.ticket.get(`/api/events/${event.id}/queue/status`));
+    assert.deepEqual({ ...read, status: 0 }, { join: 0, status: 0, place: 0, admission: 0 });
+    let admission = '';
+    const asked = await during(async () => {
+      admission = await waitFor(async () => {
+        const me = await stack.ticket.get(`/api/events/${event.id}/queue/me`, {
+          token: fan.token,
+          headers: { 'x-queue-ticket': ticket },
+        });
+        return me.body.admissionToken as string | undefined;
+      });
+    });
+    // Admitted: the admission (two), its acknowledgement, the join time and the admission time.
+    assert.ok(asked.place! >= 5, `an admitted fan's place, counted ${asked.place}`);
+    assert.deepEqual({ ...asked, place: 0 }, { join: 0, status: 0, place: 0, admission: 0 });
+    const booked = await during(() =>
+      stack.reserve(fan.token, event.id, [event.seatIds[0]!], { 'x-admission-token': admission }),
+    );
+    // The token checked (two), then spent: the script's call and its four commands (and an EVAL after NOSCRIPT).
+    assert.ok(booked.admission === 7 || booked.admission === 8, `a booking's admission, ${booked.admission}`);
+    assert.deepEqual({ ...booked, admission: 0 }, { join: 0, status: 0, place: 0, admission: 0 });
+  });
+
   it('refuses with 403: no token, a forged one, one for another event, one for another fan', async () => {
     const fan = await stack.newUser();
     const other = await stack.newUser();

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { testInfra, waitFor } from '@reservex/kit/testing';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { COLD_START_RATE } from '../src/domain/admission-control.ts';
 import { LotteryOrder, lotteryKey } from '../src/domain/queue-lottery.ts';
 import { type QueueStore, queueStore, type TickResult } from '../src/store/queue-store.ts';
+import { redisCommandCounter } from '../src/store/redis-commands.ts';
 
 describe('the waiting room queue in Redis', () => {
   let redis: Redis;
@@ -13,7 +15,7 @@ describe('the waiting room queue in Redis', () => {
 
   before(async () => {
     redis = new Redis(testInfra().redisUrl);
-    store = queueStore(redis, prefix);
+    store = queueStore(redis, prefix, redisCommandCounter(new Registry()));
   });
   after(async () => {
     const keys = await redis.keys(`${prefix}*`);
@@ -26,6 +28,7 @@ describe('the waiting room queue in Redis', () => {
   const known = new Map<string, { order: LotteryOrder | undefined; served: number }>();
   const numbers = new Map<string, number>();
   const numberOf = (eventId: string, user: string) => numbers.get(`${eventId}/${user}`)!;
+  const admissionOf = (eventId: string, user: string) => store.admissionOf(eventId, user, 'admission');
 
   /** A fan joins and is there: their number, and a heartbeat that says so (as a join does, through the ticker). */
   async function join(eventId: string, user: string, expectMs = 0): Promise<number> {
@@ -120,7 +123,7 @@ describe('the waiting room queue in Redis', () => {
     assert.ok(slow.served - before <= 3 + 1, `at the controller's 3/s: ${slow.served - before}`);
     assert.equal((await store.snapshot(eventId)).effectiveAdmitPerSecond, 3);
     // A backlog under half its target: the controller may still multiply its rate, so ETAs look three periods ahead.
-    assert.equal(await store.etaRate(eventId), 3 * 8);
+    assert.equal(await store.etaRate(eventId, 'status'), 3 * 8);
     await store.saveControl(eventId, {
       at: Date.now(),
       finished: 0,
@@ -133,7 +136,7 @@ describe('the waiting room queue in Redis', () => {
       ceiling: 1000,
       oldestPendingMs: 0,
     });
-    assert.equal(await store.etaRate(eventId), 3);
+    assert.equal(await store.etaRate(eventId, 'status'), 3);
     // Stopped while a backlog drains: the saga's throughput is what fans far back will be admitted at.
     await store.saveControl(eventId, {
       at: Date.now(),
@@ -147,7 +150,7 @@ describe('the waiting room queue in Redis', () => {
       ceiling: 1000,
       oldestPendingMs: 0,
     });
-    assert.equal(await store.etaRate(eventId), 150);
+    assert.equal(await store.etaRate(eventId, 'status'), 150);
     await store.update(eventId, { admissionControl: 'off' });
     await new Promise((r) => setTimeout(r, 200));
     const fast = await tick(eventId, 60_000, 60_000);
@@ -302,13 +305,12 @@ describe('the waiting room queue in Redis', () => {
       return r.active === 2 ? r : undefined;
     });
     assert.equal(full.served, 2);
-    assert.equal(await store.admissionOf(eventId, 'c'), undefined);
-    const a = await store.admissionOf(eventId, 'a');
+    assert.equal(await admissionOf(eventId, 'c'), undefined);
+    const a = await admissionOf(eventId, 'a');
     assert.ok(await store.spendAdmission(eventId, 'a', a!.tokenId));
-    assert.equal(await store.admissionOf(eventId, 'a'), undefined, 'a spent token is dead');
+    assert.equal(await admissionOf(eventId, 'a'), undefined, 'a spent token is dead');
     await waitFor(
-      async () =>
-        (await store.admissionOf(eventId, 'c')) ?? ((await tick(eventId, 60_000, 60_000)) && undefined),
+      async () => (await admissionOf(eventId, 'c')) ?? ((await tick(eventId, 60_000, 60_000)) && undefined),
     );
   });
 
@@ -318,17 +320,16 @@ describe('the waiting room queue in Redis', () => {
     await join(eventId, 'next');
     await waitFor(
       async () =>
-        (await store.admissionOf(eventId, 'no-show')) ?? ((await tick(eventId, 60_000, 300)) && undefined),
+        (await admissionOf(eventId, 'no-show')) ?? ((await tick(eventId, 60_000, 300)) && undefined),
     );
-    assert.equal(await store.admissionOf(eventId, 'next'), undefined);
+    assert.equal(await admissionOf(eventId, 'next'), undefined);
     await waitFor(
-      async () =>
-        (await store.admissionOf(eventId, 'next')) ?? ((await tick(eventId, 60_000, 300)) && undefined),
+      async () => (await admissionOf(eventId, 'next')) ?? ((await tick(eventId, 60_000, 300)) && undefined),
       {
         what: 'the lapsed slot to go to the next fan',
       },
     );
-    assert.equal(await store.admissionOf(eventId, 'no-show'), undefined);
+    assert.equal(await admissionOf(eventId, 'no-show'), undefined);
   });
 
   it('an admitted fan who goes silent for the grace period loses the slot; one who keeps asking keeps it', async () => {
@@ -340,32 +341,28 @@ describe('the waiting room queue in Redis', () => {
       return tick(eventId, grace, 60_000);
     };
     await waitFor(async () => ((await tickAndTouch()).active === 2 ? true : undefined));
-    assert.ok(await store.admissionOf(eventId, 'silent'));
-    assert.equal(await store.admissionOf(eventId, 'next'), undefined, 'both slots are taken');
-    await waitFor(
-      async () => (await store.admissionOf(eventId, 'next')) ?? ((await tickAndTouch()) && undefined),
-      {
-        what: "the silent fan's slot to go to the next fan",
-      },
-    );
-    assert.equal(await store.admissionOf(eventId, 'silent'), undefined);
-    assert.ok(await store.admissionOf(eventId, 'active'), 'the fan who kept asking still holds the slot');
+    assert.ok(await admissionOf(eventId, 'silent'));
+    assert.equal(await admissionOf(eventId, 'next'), undefined, 'both slots are taken');
+    await waitFor(async () => (await admissionOf(eventId, 'next')) ?? ((await tickAndTouch()) && undefined), {
+      what: "the silent fan's slot to go to the next fan",
+    });
+    assert.equal(await admissionOf(eventId, 'silent'), undefined);
+    assert.ok(await admissionOf(eventId, 'active'), 'the fan who kept asking still holds the slot');
   });
 
   it('activity never stretches an admission past its slot time', async () => {
     const eventId = await openQueue({ maxActive: 1 });
     await join(eventId, 'busy');
     await waitFor(
-      async () =>
-        (await store.admissionOf(eventId, 'busy')) ?? ((await tick(eventId, 60_000, 300)) && undefined),
+      async () => (await admissionOf(eventId, 'busy')) ?? ((await tick(eventId, 60_000, 300)) && undefined),
     );
-    const admission = await store.admissionOf(eventId, 'busy');
+    const admission = await admissionOf(eventId, 'busy');
     assert.ok(admission);
     await waitFor(
       async () => {
         await present(eventId, { busy: 0 });
         await tick(eventId, 60_000, 300);
-        return (await store.admissionOf(eventId, 'busy')) === undefined ? Date.now() : undefined;
+        return (await admissionOf(eventId, 'busy')) === undefined ? Date.now() : undefined;
       },
       { what: 'the busy fan to lapse at the slot time' },
     );
@@ -382,8 +379,8 @@ describe('the waiting room queue in Redis', () => {
       const r = await tick(eventId, 200, 60_000);
       return r.served >= 2 ? r : undefined;
     });
-    assert.ok(await store.admissionOf(eventId, 'told-to-wait'), 'still due: admitted');
-    assert.equal(await store.admissionOf(eventId, 'gone'), undefined, 'past due and the grace: dropped');
+    assert.ok(await admissionOf(eventId, 'told-to-wait'), 'still due: admitted');
+    assert.equal(await admissionOf(eventId, 'gone'), undefined, 'past due and the grace: dropped');
     assert.equal((await store.snapshot(eventId)).droppedTotal, 1);
   });
 
@@ -399,9 +396,9 @@ describe('the waiting room queue in Redis', () => {
       return r.served >= 2 ? r : undefined;
     });
     assert.equal(after.served, 2);
-    assert.equal(await store.admissionOf(eventId, 'gone'), undefined, 'dropped');
+    assert.equal(await admissionOf(eventId, 'gone'), undefined, 'dropped');
     assert.equal((await store.snapshot(eventId)).droppedTotal, 1);
-    assert.ok(await store.admissionOf(eventId, 'here'));
+    assert.ok(await admissionOf(eventId, 'here'));
     const again = await store.rejoin(eventId, 'gone');
     assert.equal(again.number, 3, 'a dropped fan may join again, at the back');
   });

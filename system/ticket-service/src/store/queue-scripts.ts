@@ -1,33 +1,51 @@
 // The waiting room's atomic steps, as Lua run inside Redis. Time is Redis's own clock (TIME), so every
 // ticket-service instance agrees on when the queue opens and how much admission credit has accrued.
 
+/**
+ * Every command a script runs goes through `call`, which counts it, and its answer ends with the count (`answer`):
+ * the caller adds it to what the call cost Redis (waiting_room_redis_commands_total), since what a script runs
+ * inside varies with the data. A bare redis.call would go uncounted.
+ */
+const COUNTED = `
+local calls = 0
+local function call(...)
+  calls = calls + 1
+  return redis.call(...)
+end
+local function answer(values)
+  values[#values + 1] = calls
+  return values
+end
+`;
+
 const NOW = `
 local function now_ms()
-  local t = redis.call('TIME')
+  local t = call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 `;
 
 /**
- * KEYS: seq, tickets   ARGV: user, joinedAtMs
- * Returns {1, n} for a new join number, or {0, "n|joinedAt"} for the one the user holds already. Three commands for
+ * KEYS: seq, tickets, gaps   ARGV: user, joinedAtMs
+ * Returns {1, n} for a new join number, or {0, "n|joinedAt"} for the one the user holds already (then the count of
+ * commands run inside: 2 for a first join, 4 for a second). Three commands for
  * a first join (the script's call, INCR, HSETNX): the queue's settings, its opening and the join limits are the
  * caller's, from memory. A second join spends a number it gives back (a gap the admission step skips).
  */
-export const JOIN = `
-local n = redis.call('INCR', KEYS[1])
-if redis.call('HSETNX', KEYS[2], ARGV[1], n .. '|' .. ARGV[2]) == 1 then return {1, n} end
-redis.call('SADD', KEYS[3], n)
-return {0, redis.call('HGET', KEYS[2], ARGV[1])}
+export const JOIN = `${COUNTED}
+local n = call('INCR', KEYS[1])
+if call('HSETNX', KEYS[2], ARGV[1], n .. '|' .. ARGV[2]) == 1 then return answer({1, n}) end
+call('SADD', KEYS[3], n)
+return answer({0, call('HGET', KEYS[2], ARGV[1])})
 `;
 
 /**
- * KEYS: seq, tickets, gaps   ARGV: user, joinedAtMs. A fan whose turn is over joins again at the back.
+ * KEYS: seq, tickets   ARGV: user, joinedAtMs. A fan whose turn is over joins again at the back. Returns {n, count}.
  */
-export const REJOIN = `
-local n = redis.call('INCR', KEYS[1])
-redis.call('HSET', KEYS[2], ARGV[1], n .. '|' .. ARGV[2])
-return n
+export const REJOIN = `${COUNTED}
+local n = call('INCR', KEYS[1])
+call('HSET', KEYS[2], ARGV[1], n .. '|' .. ARGV[2])
+return answer({n})
 `;
 
 /**
@@ -39,41 +57,41 @@ return n
  * place, skipping (dropping) anyone who has not said they are there. The join number standing at each place comes
  * from the caller (the lottery's order, for the pre-queue's places from `base` on); behind the pre-queue the place
  * is the number. Presence and owners are kept by join number, so a pre-queue fan is known before their place is.
- * Returns {admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed}.
+ * Returns {admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed, count}.
  */
-export const TICK = `${NOW}
+export const TICK = `${COUNTED}${NOW}
 local cfg, seq, served_key, owners, seen, active, admitted, stats, issued, acked, gaps, tickets =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 local graceMs, slotMs, maxSteps, base = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local c = redis.call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit', 'control', 'ctlRate', 'preSize', 'preSeed')
-if not c[1] then return {-1, 0, 0, 0, 0, 0, 0, 0, -1, ''} end
+local c = call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit', 'control', 'ctlRate', 'preSize', 'preSeed')
+if not c[1] then return answer({-1, 0, 0, 0, 0, 0, 0, 0, -1, ''}) end
 local now = now_ms()
-local served = tonumber(redis.call('GET', served_key) or '0')
-local last_number = tonumber(redis.call('GET', seq) or '0')
-if now < tonumber(c[1]) then return {0, served, 0, 0, last_number, 0, now, 0, -1, ''} end
+local served = tonumber(call('GET', served_key) or '0')
+local last_number = tonumber(call('GET', seq) or '0')
+if now < tonumber(c[1]) then return answer({0, served, 0, 0, last_number, 0, now, 0, -1, ''}) end
 if not c[9] then
   -- The opening: whoever has a number now is in the pre-queue's lottery, whose key is published with it.
-  redis.call('HSET', cfg, 'preSize', last_number, 'preSeed', ARGV[6], 'lastTick', now, 'credit', 0)
-  return {0, served, 0, redis.call('ZCARD', active), last_number, 0, now, 0, last_number, ARGV[6]}
+  call('HSET', cfg, 'preSize', last_number, 'preSeed', ARGV[6], 'lastTick', now, 'credit', 0)
+  return answer({0, served, 0, call('ZCARD', active), last_number, 0, now, 0, last_number, ARGV[6]})
 end
 local pre_size = tonumber(c[9])
 
 -- A slot whose time is up is kept while its user is still there (a poll, an open stream or a reservation
 -- attempt within the grace), up to the slot time after admission; otherwise it goes to the next person.
 local lapsedUsers = 0
-for _, u in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now)) do
-  local number = string.match(redis.call('HGET', tickets, u) or '', '^(%d+)') or ''
-  local seenAt = tonumber(redis.call('ZSCORE', seen, number) or '0')
-  local token = redis.call('HGET', admitted, u)
-  local record = token and redis.call('HGET', issued, token) or ''
+for _, u in ipairs(call('ZRANGEBYSCORE', active, '-inf', now)) do
+  local number = string.match(call('HGET', tickets, u) or '', '^(%d+)') or ''
+  local seenAt = tonumber(call('ZSCORE', seen, number) or '0')
+  local token = call('HGET', admitted, u)
+  local record = token and call('HGET', issued, token) or ''
   local endsAt = tonumber(string.match(record, '|(%d+)$') or '0') + slotMs
   local keepUntil = math.min(seenAt + graceMs, endsAt)
   if keepUntil > now then
-    redis.call('ZADD', active, keepUntil, u)
+    call('ZADD', active, keepUntil, u)
   else
-    redis.call('ZREM', active, u)
-    redis.call('HDEL', admitted, u)
-    redis.call('ZREM', acked, u)
+    call('ZREM', active, u)
+    call('HDEL', admitted, u)
+    call('ZREM', acked, u)
     lapsedUsers = lapsedUsers + 1
   end
 end
@@ -84,13 +102,13 @@ local rate = tonumber(c[2])
 if c[7] ~= 'off' and c[8] then rate = math.min(rate, tonumber(c[8])) end
 local credit = tonumber(c[6] or '0')
 if c[4] == '1' then
-  redis.call('HSET', cfg, 'lastTick', now, 'credit', 0)
+  call('HSET', cfg, 'lastTick', now, 'credit', 0)
   -- "paused": the waiting fans' pages show it, from the shared status.
-  return {0, served, 0, redis.call('ZCARD', active), last_number, lapsedUsers, now, 1, pre_size, c[10]}
+  return answer({0, served, 0, call('ZCARD', active), last_number, lapsedUsers, now, 1, pre_size, c[10]})
 end
 -- The bucket holds at most one second of admissions: a pause or a slow tick does not bank a burst.
 credit = math.min(credit + (now - last) / 1000 * rate, math.max(rate, 1))
-local free = tonumber(c[3]) - redis.call('ZCARD', active)
+local free = tonumber(c[3]) - call('ZCARD', active)
 local n_admitted, n_dropped, steps = 0, 0, 0
 while credit >= 1 and free > 0 and served < last_number and steps < maxSteps do
   local place = served + 1
@@ -102,28 +120,28 @@ while credit >= 1 and free > 0 and served < last_number and steps < maxSteps do
   end
   steps = steps + 1
   served = place
-  local u = redis.call('HGET', owners, number)
-  local seenAt = tonumber(redis.call('ZSCORE', seen, number) or '0')
+  local u = call('HGET', owners, number)
+  local seenAt = tonumber(call('ZSCORE', seen, number) or '0')
   if u and now - seenAt <= graceMs then
     local token_id = ARGV[1] .. '.' .. place
     -- Held for one grace period at first; each step after that keeps it only while the user is still seen.
-    redis.call('ZADD', active, now + math.min(graceMs, slotMs), u)
-    redis.call('HSET', admitted, u, token_id)
+    call('ZADD', active, now + math.min(graceMs, slotMs), u)
+    call('HSET', admitted, u, token_id)
     -- The admission log: who was let in, at which place, when. The invariant checker reads it.
-    redis.call('HSET', issued, token_id, u .. '|' .. place .. '|' .. now)
+    call('HSET', issued, token_id, u .. '|' .. place .. '|' .. now)
     credit = credit - 1
     free = free - 1
     n_admitted = n_admitted + 1
-  elseif redis.call('SISMEMBER', gaps, number) == 0 then
+  elseif call('SISMEMBER', gaps, number) == 0 then
     -- Not there when their turn came: skipped, and it costs no credit and blocks nobody.
     n_dropped = n_dropped + 1
   end
 end
-redis.call('SET', served_key, served)
-redis.call('HSET', cfg, 'lastTick', now, 'credit', credit)
-if n_admitted > 0 then redis.call('HINCRBY', stats, 'admitted', n_admitted) end
-if n_dropped > 0 then redis.call('HINCRBY', stats, 'dropped', n_dropped) end
-return {n_admitted, served, n_dropped, redis.call('ZCARD', active), last_number, lapsedUsers, now, 0, pre_size, c[10]}
+call('SET', served_key, served)
+call('HSET', cfg, 'lastTick', now, 'credit', credit)
+if n_admitted > 0 then call('HINCRBY', stats, 'admitted', n_admitted) end
+if n_dropped > 0 then call('HINCRBY', stats, 'dropped', n_dropped) end
+return answer({n_admitted, served, n_dropped, call('ZCARD', active), last_number, lapsedUsers, now, 0, pre_size, c[10]})
 `;
 
 /**
@@ -131,9 +149,9 @@ return {n_admitted, served, n_dropped, redis.call('ZCARD', active), last_number,
  * next expected: now, by Redis's clock (the clock every admission step reads, whichever instance saw them), plus the
  * wait they were told (Retry-After), so a fan told to come back in two minutes is not taken for gone after the grace:
  * the grace counts from when they were due. And who holds each number. Two commands per batch of fans, however many
- * (ZADD and HSET take many pairs at once; batches stay under Lua's stack limit).
+ * (ZADD and HSET take many pairs at once; batches stay under Lua's stack limit), and TIME. Returns {fans, count}.
  */
-export const HEARTBEAT = `${NOW}
+export const HEARTBEAT = `${COUNTED}${NOW}
 local now = now_ms()
 local seen, owners = {}, {}
 for i = 1, #ARGV, 3 do
@@ -142,18 +160,21 @@ for i = 1, #ARGV, 3 do
   owners[#owners + 1] = ARGV[i]
   owners[#owners + 1] = ARGV[i + 2]
 end
-redis.call('ZADD', KEYS[1], unpack(seen))
-redis.call('HSET', KEYS[2], unpack(owners))
-return #ARGV / 3
+call('ZADD', KEYS[1], unpack(seen))
+call('HSET', KEYS[2], unpack(owners))
+return answer({#ARGV / 3})
 `;
 
-/** KEYS: admitted, active, acked   ARGV: user, tokenId. Spends the admission: the slot is freed, the token dies. */
-export const SPEND_ADMISSION = `
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  redis.call('ZREM', KEYS[3], ARGV[1])
-  return 1
+/**
+ * KEYS: admitted, active, acked   ARGV: user, tokenId. Spends the admission: the slot is freed, the token dies.
+ * Returns {1, count}, or {0, count} for a token that is not the user's live admission.
+ */
+export const SPEND_ADMISSION = `${COUNTED}
+if call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  call('HDEL', KEYS[1], ARGV[1])
+  call('ZREM', KEYS[2], ARGV[1])
+  call('ZREM', KEYS[3], ARGV[1])
+  return answer({1})
 end
-return 0
+return answer({0})
 `;

@@ -1,10 +1,11 @@
 import { randomInt } from 'node:crypto';
-import { luaScript } from '@reservex/kit';
+import { type LuaScript, luaScript } from '@reservex/kit';
 import type { Redis } from 'ioredis';
 import { COLD_START_RATE, type ControlStep } from '../domain/admission-control.ts';
 import { parseAdmissionRecord } from '../domain/admission-record.ts';
 import type { Lottery, LotteryOrder } from '../domain/queue-lottery.ts';
 import { HEARTBEAT, JOIN, REJOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
+import type { RedisCommandCounter, RedisPurpose } from './redis-commands.ts';
 
 const scripts = {
   JOIN: luaScript(JOIN),
@@ -71,16 +72,37 @@ const RAMP_LOOKAHEAD = 8;
 // xorshift32 needs a non-zero seed; Lua's bit library works on signed 32-bit integers.
 const seed = () => randomInt(1, 2 ** 31 - 1);
 
-/** The Redis side of one ticket-service's waiting rooms. Every event's keys share a hash tag. */
-export function queueStore(redis: Redis, prefix: string) {
+/**
+ * The Redis side of one ticket-service's waiting rooms. Every event's keys share a hash tag. Each command sent is
+ * counted in `commands` by what it is for, once: a method whose caller's purpose varies is told it.
+ */
+export function queueStore(redis: Redis, prefix: string, commands: RedisCommandCounter) {
   const k = (eventId: string, name: string) => `${prefix}wr:{${eventId}}:${name}`;
   const keys = (eventId: string, ...names: string[]) => names.map((n) => k(eventId, n));
+  const count = (purpose: RedisPurpose, n: number) => commands.inc({ purpose }, n);
+
+  /**
+   * A script's call, counted: its EVALSHA (and the EVAL after a NOSCRIPT) as each goes out, and the commands it ran
+   * inside, which its answer ends with. The answer without that count.
+   */
+  async function run(
+    purpose: RedisPurpose,
+    script: LuaScript,
+    keyNames: string[],
+    ...args: Array<string | number>
+  ): Promise<unknown[]> {
+    const sent = script.counting(() => count(purpose, 1));
+    const answer = (await sent(redis, keyNames.length, ...keyNames, ...args)) as unknown[];
+    count(purpose, Number(answer.at(-1)));
+    return answer.slice(0, -1);
+  }
 
   return {
     key: k,
 
     /** Writes the queue's settings; safe to repeat (it never resets progress). */
     async configure(eventId: string, s: QueueSettings): Promise<void> {
+      count('control', 2);
       await redis.hset(k(eventId, 'cfg'), {
         opensAt: s.opensAt.getTime(),
         salesOpenAt: s.salesOpenAt.getTime(),
@@ -91,11 +113,14 @@ export function queueStore(redis: Redis, prefix: string) {
         control: s.admissionControl ?? 'auto',
       });
       // Until the controller's first step, a cold start: the opening's herd is not let in at the ceiling.
-      if ((await redis.hsetnx(k(eventId, 'cfg'), 'ctlRate', COLD_START_RATE)) === 1)
+      if ((await redis.hsetnx(k(eventId, 'cfg'), 'ctlRate', COLD_START_RATE)) === 1) {
+        count('control', 1);
         await redis.rpush(k(eventId, 'ctl-log'), `${Date.now()}|${COLD_START_RATE}`);
+      }
     },
 
     async exists(eventId: string): Promise<boolean> {
+      count('control', 1);
       return (await redis.exists(k(eventId, 'cfg'))) === 1;
     },
 
@@ -115,7 +140,9 @@ export function queueStore(redis: Redis, prefix: string) {
       if (change.maxActive !== undefined) fields.maxActive = change.maxActive;
       if (change.paused !== undefined) fields.paused = change.paused ? 1 : 0;
       if (change.closed !== undefined) fields.closed = change.closed ? 1 : 0;
-      if (Object.keys(fields).length > 0) await redis.hset(k(eventId, 'cfg'), fields);
+      if (Object.keys(fields).length === 0) return;
+      count('control', 1);
+      await redis.hset(k(eventId, 'cfg'), fields);
     },
 
     /**
@@ -123,10 +150,10 @@ export function queueStore(redis: Redis, prefix: string) {
      * queue's settings, its opening and the join limits decide is the caller's, from memory.
      */
     async join(eventId: string, userId: string, at = Date.now()): Promise<Joined & { fresh: boolean }> {
-      const [fresh, value] = (await scripts.JOIN(
-        redis,
-        3,
-        ...keys(eventId, 'seq', 'tickets', 'gaps'),
+      const [fresh, value] = (await run(
+        'join',
+        scripts.JOIN,
+        keys(eventId, 'seq', 'tickets', 'gaps'),
         userId,
         at,
       )) as [number, number | string];
@@ -137,13 +164,9 @@ export function queueStore(redis: Redis, prefix: string) {
 
     /** A new number at the back, for a fan whose turn is over. */
     async rejoin(eventId: string, userId: string, at = Date.now()): Promise<Joined> {
-      const number = (await scripts.REJOIN(
-        redis,
-        2,
-        ...keys(eventId, 'seq', 'tickets'),
-        userId,
-        at,
-      )) as number;
+      const [number] = (await run('join', scripts.REJOIN, keys(eventId, 'seq', 'tickets'), userId, at)) as [
+        number,
+      ];
       return { number, joinedAt: at };
     },
 
@@ -163,10 +186,10 @@ export function queueStore(redis: Redis, prefix: string) {
       if (known.order !== undefined)
         for (let place = base; place <= known.order.size && numbers.length < TICK_LOOKAHEAD; place++)
           numbers.push(known.order.numberAt(place));
-      const r = (await scripts.TICK(
-        redis,
-        12,
-        ...keys(
+      const r = await run(
+        'tick',
+        scripts.TICK,
+        keys(
           eventId,
           'cfg',
           'seq',
@@ -188,7 +211,7 @@ export function queueStore(redis: Redis, prefix: string) {
         base,
         known.lotteryKey,
         ...numbers,
-      )) as unknown[];
+      );
       const [admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed] = r as [
         number,
         number,
@@ -227,12 +250,13 @@ export function queueStore(redis: Redis, prefix: string) {
         const args = all
           .slice(i, i + HEARTBEAT_BATCH)
           .flatMap(([number, f]) => [number, Math.max(0, Math.round(f.expectMs)), f.userId]);
-        await scripts.HEARTBEAT(redis, 2, ...keys(eventId, 'seen', 'owners'), ...args);
+        await run('presence', scripts.HEARTBEAT, keys(eventId, 'seen', 'owners'), ...args);
       }
     },
 
     /** The join number the user holds, from Redis: for a fan who did not show their signed ticket. */
     async joinedOf(eventId: string, userId: string): Promise<Joined | undefined> {
+      count('place', 1);
       const t = await redis.hget(k(eventId, 'tickets'), userId);
       return t === null ? undefined : joinedOf(t);
     },
@@ -241,7 +265,9 @@ export function queueStore(redis: Redis, prefix: string) {
     async admissionOf(
       eventId: string,
       userId: string,
+      purpose: RedisPurpose,
     ): Promise<{ tokenId: string; lapsesAt: number } | undefined> {
+      count(purpose, 2);
       const [tokenId, lapsesAt] = await Promise.all([
         redis.hget(k(eventId, 'admitted'), userId),
         redis.zscore(k(eventId, 'active'), userId),
@@ -251,20 +277,20 @@ export function queueStore(redis: Redis, prefix: string) {
 
     /** When an admission was given, from the admission log. */
     async admittedAt(eventId: string, tokenId: string): Promise<number> {
+      count('place', 1);
       const record = await redis.hget(k(eventId, 'issued'), tokenId);
       return (record === null ? undefined : parseAdmissionRecord(record)?.admittedAt) ?? 0;
     },
 
     async spendAdmission(eventId: string, userId: string, tokenId: string): Promise<boolean> {
-      return (
-        (await scripts.SPEND_ADMISSION(
-          redis,
-          3,
-          ...keys(eventId, 'admitted', 'active', 'acked'),
-          userId,
-          tokenId,
-        )) === 1
+      const [spent] = await run(
+        'admission',
+        scripts.SPEND_ADMISSION,
+        keys(eventId, 'admitted', 'active', 'acked'),
+        userId,
+        tokenId,
       );
+      return spent === 1;
     },
 
     /**
@@ -272,6 +298,7 @@ export function queueStore(redis: Redis, prefix: string) {
      * lock lapses just before the next period, so a dead instance's turn passes on).
      */
     async claimControl(eventId: string, instance: string, periodMs: number): Promise<boolean> {
+      count('control', 1);
       return (
         (await redis.set(k(eventId, 'ctl-lock'), instance, 'PX', Math.max(1, periodMs - 50), 'NX')) === 'OK'
       );
@@ -284,7 +311,8 @@ export function queueStore(redis: Redis, prefix: string) {
      * half its target) its rate may multiply within seconds, so the rate it would reach in three periods is used:
      * a fan far back is not told to come back a minute after their turn.
      */
-    async etaRate(eventId: string): Promise<number> {
+    async etaRate(eventId: string, purpose: RedisPurpose): Promise<number> {
+      count(purpose, 1);
       const [rate, ctlRate, control, ramping, throughput] = await redis.hmget(
         k(eventId, 'cfg'),
         'rate',
@@ -308,6 +336,7 @@ export function queueStore(redis: Redis, prefix: string) {
       acknowledged: number;
       last?: ControlRecord;
     }> {
+      count('control', 4);
       const [[mode, rate, paused, salesOpenAt], fields, [seconds], acknowledged] = await Promise.all([
         redis.hmget(k(eventId, 'cfg'), 'control', 'rate', 'paused', 'salesOpenAt'),
         redis.hgetall(k(eventId, 'ctl')),
@@ -344,6 +373,8 @@ export function queueStore(redis: Redis, prefix: string) {
      * rate go to a log too (`ctl-log`, the last 100,000): the checker holds the admissions to it.
      */
     async saveControl(eventId: string, step: ControlRecord): Promise<void> {
+      // MULTI, four commands, EXEC.
+      count('control', 6);
       await redis
         .multi()
         .hset(k(eventId, 'ctl'), { ...step })
@@ -363,22 +394,26 @@ export function queueStore(redis: Redis, prefix: string) {
      * looked yet is not load (docs/overload.md).
      */
     async acknowledge(eventId: string, userId: string): Promise<void> {
+      count('place', 1);
       await redis.zadd(k(eventId, 'acked'), 'NX', Date.now(), userId);
     },
 
     /** The pre-queue's lottery, once the opening sealed it. */
-    async lottery(eventId: string): Promise<Lottery | undefined> {
+    async lottery(eventId: string, purpose: RedisPurpose): Promise<Lottery | undefined> {
+      count(purpose, 1);
       const [size, key] = await redis.hmget(k(eventId, 'cfg'), 'preSize', 'preSeed');
       return size === null || size === undefined || key === null || key === undefined
         ? undefined
         : { size: Number(size), key };
     },
 
-    async served(eventId: string): Promise<number> {
+    async served(eventId: string, purpose: RedisPurpose): Promise<number> {
+      count(purpose, 1);
       return Number((await redis.get(k(eventId, 'served'))) ?? 0);
     },
 
     async snapshot(eventId: string) {
+      count('control', 5);
       const [cfg, served, seq, active, stats] = await Promise.all([
         redis.hgetall(k(eventId, 'cfg')),
         redis.get(k(eventId, 'served')),

@@ -32,6 +32,7 @@ import {
   saveQueueChange,
 } from '../store/queue-settings.ts';
 import type { QueueStore } from '../store/queue-store.ts';
+import type { RedisPurpose } from '../store/redis-commands.ts';
 
 export class NoQueue extends ProblemError {
   constructor() {
@@ -173,8 +174,10 @@ export function waitingRoom(options: WaitingRoomOptions) {
     return event;
   }
 
-  async function served(eventId: string): Promise<number> {
-    return ticker.progress(eventId)?.served ?? (await store.served(eventId));
+  // The reads below are shared by a join, a fan's own place and the shared status: each says which it serves, and
+  // Redis commands are counted by that (waiting_room_redis_commands_total).
+  async function served(eventId: string, purpose: RedisPurpose): Promise<number> {
+    return ticker.progress(eventId)?.served ?? (await store.served(eventId, purpose));
   }
 
   /**
@@ -183,9 +186,15 @@ export function waitingRoom(options: WaitingRoomOptions) {
    * the measured rate and the admission controller's: while it ramps up the measured rate lags, and a fan far
    * back told to come back on the lagging figure would miss their turn by a minute.
    */
-  async function etaRate(eventId: string, settings: QueueSettingsRow): Promise<number | undefined> {
+  async function etaRate(
+    eventId: string,
+    settings: QueueSettingsRow,
+    purpose: RedisPurpose,
+  ): Promise<number | undefined> {
     const measured = ticker.progress(eventId)?.rate;
-    const admitting = settings.paused ? 0 : await etaRates.get(eventId, () => store.etaRate(eventId));
+    const admitting = settings.paused
+      ? 0
+      : await etaRates.get(eventId, () => store.etaRate(eventId, purpose));
     if (measured !== undefined && measured > 0) return Math.max(measured, admitting);
     return settings.paused ? undefined : (settings.admitPerSecond ?? undefined);
   }
@@ -195,15 +204,18 @@ export function waitingRoom(options: WaitingRoomOptions) {
     pollAfterSeconds(view, Math.max(1, settings.admitPerSecond ?? 0, rate ?? 0));
 
   /** The pre-queue's lottery as sealed at the opening, from this instance's ticks (or Redis, before its first). */
-  async function lotteryOf(eventId: string): Promise<Lottery | undefined> {
-    return ticker.progress(eventId)?.lottery ?? (await lotteries.get(eventId, () => store.lottery(eventId)));
+  async function lotteryOf(eventId: string, purpose: RedisPurpose): Promise<Lottery | undefined> {
+    return (
+      ticker.progress(eventId)?.lottery ??
+      (await lotteries.get(eventId, () => store.lottery(eventId, purpose)))
+    );
   }
 
   /** Every pre-queue number's place, once sealed: from this instance's ticks, or worked out here once. */
-  async function orderOf(eventId: string): Promise<LotteryOrder | undefined> {
+  async function orderOf(eventId: string, purpose: RedisPurpose): Promise<LotteryOrder | undefined> {
     const ticked = ticker.progress(eventId)?.order;
     if (ticked !== undefined) return ticked;
-    const lottery = await lotteryOf(eventId);
+    const lottery = await lotteryOf(eventId, purpose);
     if (lottery === undefined) return undefined;
     const known = orders.peek(eventId);
     if (known !== undefined && known.size === lottery.size) return known;
@@ -212,18 +224,18 @@ export function waitingRoom(options: WaitingRoomOptions) {
     return order;
   }
 
-  /** The event-wide status every waiting fan reads, the same for all: what the edge caches. */
-  async function sharedStatus(eventId: string): Promise<QueueStatus> {
+  /** The event-wide status every waiting fan reads, the same for all: what the edge caches. A join's answer too. */
+  async function sharedStatus(eventId: string, purpose: RedisPurpose): Promise<QueueStatus> {
     const settings = await requireQueue(eventId);
     const progress = ticker.progress(eventId);
-    const rate = await etaRate(eventId, settings);
-    const lottery = await lotteryOf(eventId);
+    const rate = await etaRate(eventId, settings, purpose);
+    const lottery = await lotteryOf(eventId, purpose);
     return {
       eventId,
       opensAt: settings.opensAt!.toISOString(),
       salesOpenAt: settings.salesOpenAt.toISOString(),
       lottery: lottery ?? null,
-      served: progress?.served ?? (await store.served(eventId)),
+      served: progress?.served ?? (await store.served(eventId, purpose)),
       lastNumber: progress?.lastNumber ?? 0,
       etaPerSecond: rate === undefined ? null : round1(rate),
       fastestPerSecond: Math.max(1, settings.admitPerSecond ?? 0, rate ?? 0),
@@ -242,12 +254,12 @@ export function waitingRoom(options: WaitingRoomOptions) {
    */
   async function fanStatus(userId: string, eventId: string, number: number): Promise<FanStatus> {
     const settings = await requireQueue(eventId);
-    const place = (await orderOf(eventId))?.placeOf(number) ?? null;
-    const rate = await etaRate(eventId, settings);
-    const current = await served(eventId);
+    const place = (await orderOf(eventId, 'place'))?.placeOf(number) ?? null;
+    const rate = await etaRate(eventId, settings, 'place');
+    const current = await served(eventId, 'place');
     const gone = await soldOut.get(eventId, () => isSoldOut(pool, eventId));
     const admission =
-      place !== null && place <= current ? await store.admissionOf(eventId, userId) : undefined;
+      place !== null && place <= current ? await store.admissionOf(eventId, userId, 'place') : undefined;
     if (place === null || place > current || admission === undefined) {
       const view = queueView(place ?? 0, current, false, rate);
       // The pre-queue learns its places at the opening: asking before then tells nothing new.
@@ -288,7 +300,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
   }
 
   return {
-    sharedStatus,
+    sharedStatus: (eventId: string) => sharedStatus(eventId, 'status'),
     fanStatus,
 
     /** A new event's queue, written to Redis at creation so the first joins of a burst find it ready. */
@@ -326,16 +338,16 @@ export function waitingRoom(options: WaitingRoomOptions) {
         throw new TooManyRequestsProblem(waitMs / 1000, 'Too many queue joins; try again later');
       let joined = await store.join(eventId, principal.userId);
       if (!joined.fresh) {
-        const place = (await orderOf(eventId))?.placeOf(joined.number);
+        const place = (await orderOf(eventId, 'join'))?.placeOf(joined.number);
         // A turn that is over (passed without them, or admitted and lapsed): a new place at the back.
         if (
           place !== undefined &&
-          place <= (await served(eventId)) &&
-          (await store.admissionOf(eventId, principal.userId)) === undefined
+          place <= (await served(eventId, 'join')) &&
+          (await store.admissionOf(eventId, principal.userId, 'join')) === undefined
         )
           joined = { ...(await store.rejoin(eventId, principal.userId)), fresh: true };
       }
-      const status = await sharedStatus(eventId);
+      const status = await sharedStatus(eventId, 'join');
       const draw = drawOf(eventId, joined.number);
       const view = fanQueueView(status, { number: joined.number, draw });
       // A joiner is told when to look first, and is due then: in an opening's herd the first look can wait behind
@@ -389,7 +401,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
         throw new ForbiddenProblem(ADMISSION_REFUSALS[verdict], `admission-${verdict}`);
       // A reservation attempt is a sign of life too: it keeps the slot through a run of 409s.
       if (verdict.number !== undefined) ticker.seen(event.id, verdict.number, principal.userId);
-      const live = await store.admissionOf(event.id, principal.userId);
+      const live = await store.admissionOf(event.id, principal.userId, 'admission');
       if (live?.tokenId !== verdict.tokenId) throw new AdmissionSpent();
       return { tokenId: verdict.tokenId };
     },
