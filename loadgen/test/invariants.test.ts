@@ -22,6 +22,7 @@ import {
   checkInvariants,
   type RunChanges,
 } from '../src/invariants/index.ts';
+import { JOIN_STAMP_TOLERANCE_MS } from '../src/invariants/waiting-room-checks.ts';
 import { CAPTURED_TABLES, ChangeCapture } from '../src/wal/change-capture.ts';
 
 const logger = createLogger('invariants-test', 'silent');
@@ -830,7 +831,14 @@ describe('the invariant checker', () => {
     const e = await healthyEvent();
     const { redis, key, open, s } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
     await redis.hset(key('issued'), s(2), `u|2|${open + 400}`);
-    await redis.hset(key('tickets'), 'u-late-1', `3|${open + 1000}`, 'u-late-2', `2|${open + 2000}`);
+    // Number 2 stamped more than the tolerance after number 3: a fan passed over, not two joins racing.
+    await redis.hset(
+      key('tickets'),
+      'u-late-1',
+      `3|${open + 1000}`,
+      'u-late-2',
+      `2|${open + 1001 + JOIN_STAMP_TOLERANCE_MS}`,
+    );
     await redis.hset(key('issued'), s(4), `u-early|4|${open + 500}`);
     redis.disconnect();
     const r = (await check(e.eventId)).get('fair-queue-order')!;
@@ -839,6 +847,21 @@ describe('the invariant checker', () => {
     assert.match(problems, /admitted out of ticket order/);
     assert.match(problems, /FIFO inversion after the opening/);
     assert.match(problems, /a pre-queue fan placed behind a later arrival/);
+  });
+
+  it('fair-queue-order takes joins stamped within the tolerance of each other, through different instances, as one instant', async () => {
+    const e = await healthyEvent();
+    const { redis, key, open } = await withWaitingRoom(e.eventId, e.confirmed, e.failed, e.refunded);
+    await redis.hset(
+      key('tickets'),
+      'u-late-1',
+      `2|${open + 1000 + JOIN_STAMP_TOLERANCE_MS}`,
+      'u-late-2',
+      `3|${open + 1000}`,
+    );
+    redis.disconnect();
+    const r = (await check(e.eventId)).get('fair-queue-order')!;
+    assert.equal(r.verdict, 'PASS', JSON.stringify(r.examples));
   });
 
   it('fair-queue-order works every pre-queue place out again from the key the seal published, and catches a fan admitted at a place their draw did not give', async () => {
