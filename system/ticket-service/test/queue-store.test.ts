@@ -4,7 +4,7 @@ import { testInfra, waitFor } from '@reservex/kit/testing';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { COLD_START_RATE } from '../src/domain/admission-control.ts';
-import { LotteryOrder, lotteryKey } from '../src/domain/queue-lottery.ts';
+import { LotteryOrder, lotteryKey, MAX_PRE_QUEUE } from '../src/domain/queue-lottery.ts';
 import { type QueueStore, queueStore, type TickResult } from '../src/store/queue-store.ts';
 import { redisCommandCounter } from '../src/store/redis-commands.ts';
 
@@ -264,6 +264,27 @@ describe('the waiting room queue in Redis', () => {
     assert.equal(placeOfFan.get('late'), 9);
     // Sealed once: a second sealing step would have counted another pre-queue.
     assert.deepEqual((await tick(eventId, 60_000, 60_000)).lottery, sealed.lottery);
+  });
+
+  it('seals a pre-queue larger than the lottery holds at its largest size: the numbers past it queue in join order behind', async () => {
+    const eventId = randomUUID();
+    await store.configure(eventId, {
+      opensAt: new Date(Date.now() - 60_000),
+      salesOpenAt: new Date(Date.now() - 1),
+      admitPerSecond: 1000,
+      maxActive: 10,
+      admissionControl: 'off',
+    });
+    // As if more fans had joined before the opening than a join number's 24 bits of the draw's sort key can hold.
+    await redis.set(store.key(eventId, 'seq'), MAX_PRE_QUEUE + 5);
+    // Straight to the store: the order of sixteen million draws is not this test's business.
+    const sealed = await store.tick(eventId, 60_000, 60_000, {
+      order: undefined,
+      served: 0,
+      lotteryKey: lotteryKey('test secret', eventId),
+    });
+    assert.equal(sealed.lottery?.size, MAX_PRE_QUEUE);
+    assert.equal(sealed.lastNumber, MAX_PRE_QUEUE + 5);
   });
 
   it('admits in place order at the configured rate, and a live rate change counts from the next tick', async () => {

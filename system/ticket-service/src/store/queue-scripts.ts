@@ -1,3 +1,5 @@
+import { MAX_PRE_QUEUE } from '../domain/queue-lottery.ts';
+
 // The waiting room's atomic steps, as Lua run inside Redis. Time is Redis's own clock (TIME), so every
 // ticket-service instance agrees on when the queue opens and how much admission credit has accrued.
 
@@ -70,9 +72,11 @@ local served = tonumber(call('GET', served_key) or '0')
 local last_number = tonumber(call('GET', seq) or '0')
 if now < tonumber(c[1]) then return answer({0, served, 0, 0, last_number, 0, now, 0, -1, ''}) end
 if not c[9] then
-  -- The opening: whoever has a number now is in the pre-queue's lottery, whose key is published with it.
-  call('HSET', cfg, 'preSize', last_number, 'preSeed', ARGV[6], 'lastTick', now, 'credit', 0)
-  return answer({0, served, 0, call('ZCARD', active), last_number, 0, now, 0, last_number, ARGV[6]})
+  -- The opening: whoever has a number now is in the pre-queue's lottery, whose key is published with it. Past the
+  -- lottery's largest size the numbers queue in join order behind it, as later joiners do.
+  local pre = math.min(last_number, ${MAX_PRE_QUEUE})
+  call('HSET', cfg, 'preSize', pre, 'preSeed', ARGV[6], 'lastTick', now, 'credit', 0)
+  return answer({0, served, 0, call('ZCARD', active), last_number, 0, now, 0, pre, ARGV[6]})
 end
 local pre_size = tonumber(c[9])
 

@@ -69,7 +69,7 @@ const joinedOf = (value: string): Joined => {
 // The controller at most doubles its rate per period: three periods ahead.
 const RAMP_LOOKAHEAD = 8;
 
-// xorshift32 needs a non-zero seed; Lua's bit library works on signed 32-bit integers.
+// A step's admission ids are its id and the place: random, so no two steps (of any instance) issue the same one.
 const seed = () => randomInt(1, 2 ** 31 - 1);
 
 /**
