@@ -1,18 +1,41 @@
-// npm run bench:queue — what the waiting room costs, side by side with what Redis itself does on this machine.
-import { fork, spawnSync } from 'node:child_process';
+// npm run bench:queue — what the waiting room costs (issue 30), side by side with what Redis itself does on this
+// machine, written to reports/bench-queue.json for the sizing (loadgen/src/sizing/report-shapes.ts, benchQueueShape).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-// The waiting room's own join script, run by redis-benchmark too: the ratio compares like with like.
-import { JOIN } from '@reservex/ticket-service/queue-scripts';
 import { Redis } from 'ioredis';
-import { benchStack, log, redisCommandsProcessed } from './bench-stack.ts';
-import { type CannonResult, cannon, cannonRow } from './cannon.ts';
+import { type BenchQueueReport, benchQueueShape } from '../src/sizing/report-shapes.ts';
+import { type BenchStack, benchStack, log } from './bench-stack.ts';
+import { cannon, cannonRow, mustHaveSucceeded } from './cannon.ts';
+import {
+  type CommandsByPurpose,
+  type CountedJoins,
+  commandsPerJoin,
+  commandsPerSecondOver,
+  countedCommands,
+  countJoins,
+  joinScriptBenchmark,
+  redisBenchmark,
+  type WaitingCost,
+} from './redis-costs.ts';
+import { edgeUp, statusAtOriginAndEdge } from './shared-status.ts';
+import { sseCapacity } from './sse-streams.ts';
+import { crowdSplit, joinCrowd, measureWaitingCost, ownPlaceReads, waitingCrowd } from './waiting-crowd.ts';
 
 const FANS = Number(process.env.BENCH_FANS ?? 4000);
-const SSE_TARGET = Number(process.env.BENCH_SSE ?? 50_000);
-const PER_HOLDER = 8000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Open SSE streams to try for at the end; 0 leaves that step out. */
+const SSE_TARGET = Number(process.env.BENCH_SSE ?? 50_000);
+/** The waiting crowd's steady window, after it has settled from its joins. */
+const CROWD_SECONDS = Number(process.env.BENCH_CROWD_SECONDS ?? 20);
+const CROWD_SETTLE_SECONDS = 5;
+/**
+ * The crowd's queue admits slowly, as a sale's does, so its fans poll at the hints a moving queue gives: at 4,000
+ * fans 10 a second, which puts the front two minutes (1,200 fans) near the front and lets about 250 in over the window.
+ */
+const CROWD_ADMIT_PER_SECOND = Math.max(1, Math.round(FANS / 400));
+/** What the other queues' admission steps send before the crowd comes, to take out of its window. */
+const BASELINE_SECONDS = 5;
+const LOAD_SECONDS = 10;
 
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -20,303 +43,273 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-function sumGauges(gauges: Awaited<ReturnType<typeof serviceGauges>>[]) {
-  return {
-    rssBytes: gauges.reduce((n, g) => n + g.rssBytes, 0),
-    openFds: gauges.reduce((n, g) => n + g.openFds, 0),
-    maxFds: gauges.reduce((n, g) => n + g.maxFds, 0),
-  };
-}
-
-async function serviceGauges(ticketUrl: string) {
-  const text = await (await fetch(`${ticketUrl}/metrics`)).text();
-  const gauge = (name: string) =>
-    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-  return {
-    openFds: gauge('process_open_fds'),
-    maxFds: gauge('process_max_fds'),
-    rssBytes: gauge('process_resident_memory_bytes'),
-  };
-}
-
-/** redis-benchmark for one command, on the same server, in the same run: operations per second. */
-function redisBenchmark(url: string, args: string[], requests = 100_000): number {
-  const u = new URL(url);
-  const out = spawnSync(
-    'redis-benchmark',
-    [
-      '-h',
-      u.hostname,
-      '-p',
-      u.port || '6379',
-      '-n',
-      String(requests),
-      '-c',
-      '50',
-      '-r',
-      '10000000',
-      '--csv',
-      ...args,
-    ],
-    { encoding: 'utf8' },
-  );
-  if (out.error !== undefined || out.status !== 0)
-    throw new Error(
-      `redis-benchmark failed (${out.error?.message ?? out.stderr}); it ships with redis-tools`,
-    );
-  const row = out.stdout.trim().split('\n').at(-1)!.split('","');
-  return Number(row[1]);
-}
-
-interface SseOutcome {
-  opened: number;
-  alive: number;
-  failures: Record<string, number>;
-}
-
-async function holdStreams(
-  /** Streams to open on each ticket-service process, by its URL. */
-  plan: ReadonlyArray<{ url: string; count: number }>,
-  eventId: string,
-  tokens: string[],
-): Promise<{ outcome: SseOutcome; release: () => void }> {
-  const jobs = plan.flatMap(({ url, count }) =>
-    Array.from({ length: Math.ceil(count / PER_HOLDER) }, (_, k) => ({
-      url: new URL(url),
-      count: Math.min(PER_HOLDER, count - k * PER_HOLDER),
-    })),
-  );
-  const holders = jobs.map((job, k) => {
-    const child = fork(resolve(import.meta.dirname, 'sse-holder.ts'), { stdio: 'inherit' });
-    const result = new Promise<SseOutcome>((r) => child.once('message', (m) => r(m as SseOutcome)));
-    child.send({
-      host: job.url.hostname,
-      port: Number(job.url.port),
-      localAddress: `127.0.0.${10 + k}`,
-      path: `/api/events/${eventId}/queue/stream`,
-      tokens,
-      count: job.count,
-      concurrency: 100,
+/** The stack's waiting rooms, as the steps below use them. */
+function queues(stack: BenchStack) {
+  const { targets } = stack;
+  const change = async (eventId: string, body: object) => {
+    const changed = await stack.http.patch(`${targets.ticket}/api/events/${eventId}/queue`, {
+      token: stack.admin,
+      body,
     });
-    return { child, result };
-  });
-  const outcomes = await Promise.all(holders.map((h) => h.result));
-  const failures: Record<string, number> = {};
-  for (const o of outcomes)
-    for (const [k, v] of Object.entries(o.failures)) failures[k] = (failures[k] ?? 0) + v;
+    if (changed.status !== 200)
+      throw new Error(`changing the queue (${JSON.stringify(body)}) failed: ${changed.status}`);
+  };
   return {
-    outcome: {
-      opened: outcomes.reduce((n, o) => n + o.opened, 0),
-      alive: outcomes.reduce((n, o) => n + o.alive, 0),
-      failures,
+    /** A paused queue: everyone stays waiting, so every read is the waiting fan's path being measured. */
+    async paused() {
+      const id = await stack.createEvent({ admitPerSecond: 1, maxActive: 1 });
+      await change(id, { paused: true });
+      return id;
     },
-    release: () => {
-      for (const h of holders) h.child.disconnect();
+    /**
+     * A queue admitting `perSecond` steadily, as its operator set it. The admission controller is off: the bench's
+     * fans never book, and it would stop admitting while their admissions stood unspent.
+     */
+    async admitting(perSecond: number) {
+      const id = await stack.createEvent({ admitPerSecond: perSecond, maxActive: FANS });
+      await change(id, { admissionControl: 'off' });
+      return id;
+    },
+    /** Every fan joins the queue once, each with the token given, as fast as 64 connections go; counted. */
+    joinAll(label: string, eventId: string, tokens: readonly string[] = stack.tokens) {
+      return countJoins(stack.ticketProcesses, async () =>
+        mustHaveSucceeded(
+          await cannon({
+            label,
+            url: targets.ticket,
+            method: 'POST',
+            path: () => `/api/events/${eventId}/queue`,
+            tokens,
+            body: '{}',
+            connections: 64,
+            amount: tokens.length,
+          }),
+        ),
+      );
     },
   };
+}
+
+type Queues = ReturnType<typeof queues>;
+
+/**
+ * Joins on a process that has served none yet (its hot paths still to compile), then `ROUNDS` rounds on a process
+ * in its working state. In each round the fans sign in again (new tokens, never verified) and join one on-sale
+ * (what `joinsPerSecond` is: a join that is its token's first signed request), then join a second with the same
+ * tokens, now verified, as a real fan's is when the event page asks where they stand before the join button shows.
+ */
+async function joinRounds(stack: BenchStack, room: Queues, first: CountedJoins) {
+  const rounds: { cold: CountedJoins; warm: CountedJoins }[] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    const fresh = await stack.signInAgain();
+    const cold = await room.joinAll(`join, new token (${r})`, await room.paused(), fresh);
+    const warm = await room.joinAll(`join, token verified (${r})`, await room.paused(), fresh);
+    rounds.push({ cold, warm });
+  }
+  return {
+    first,
+    rounds,
+    joinsPerSecond: median(rounds.map((r) => r.cold.result.requestsPerSecond)),
+    warmPerSecond: median(rounds.map((r) => r.warm.result.requestsPerSecond)),
+    perJoin: commandsPerJoin([first, ...rounds.flatMap((r) => [r.cold, r.warm])]),
+  };
+}
+
+/**
+ * The waiting crowd: every fan joins a queue that admits slowly, then waits as the loadgen's fans do (far back
+ * reading the edge's shared status when told, near the front asking ticket-service with their ticket). Over a
+ * steady window after it has settled, the waiting purposes' commands a second, less what they ran at before the
+ * crowd came (the other queues' admission steps), over the fans waiting.
+ */
+async function crowdCost(stack: BenchStack, room: Queues) {
+  const { targets } = stack;
+  // Nobody polls or reads the other queues: what they cost meanwhile is their admission steps.
+  const baselinePerSecond = {
+    tick: (await commandsPerSecondOver(stack.ticketProcesses, BASELINE_SECONDS)).tick ?? 0,
+  };
+  const eventId = await room.admitting(CROWD_ADMIT_PER_SECOND);
+  const fans = await joinCrowd(stack.http, targets.ticket, eventId, stack.tokens);
+  const split = crowdSplit(fans);
+  log(
+    `waiting crowd: ${split.fans} fans joined (${split.nearFront} near the front, ${split.farBack} far back); settling ${CROWD_SETTLE_SECONDS} s, then ${CROWD_SECONDS} s measured`,
+  );
+  const crowd = waitingCrowd({
+    fans,
+    ticketUrl: targets.ticket,
+    statusUrl: `${targets.edge}/api/events/${eventId}/queue/status`,
+    eventId,
+    until: Date.now() + (CROWD_SETTLE_SECONDS + CROWD_SECONDS + 1) * 1000,
+  });
+  await sleep(CROWD_SETTLE_SECONDS * 1000);
+  const cost = await measureWaitingCost({
+    crowd,
+    processes: stack.ticketProcesses,
+    seconds: CROWD_SECONDS,
+    baselinePerSecond,
+  });
+  await crowd.finished();
+  const { recorder } = crowd;
+  return {
+    eventId,
+    split,
+    baselinePerSecond,
+    cost,
+    behaviour: {
+      nearAsks: recorder.waitingNear.originRequests,
+      edgeLooks: recorder.edge.requests,
+      edgeHits: recorder.edge.hits,
+      answers: Object.fromEntries(recorder.http),
+    },
+  };
+}
+
+/** A fan's own place, asked with their ticket, as fast as 64 connections go, on a paused queue; counted. */
+async function placeReads(stack: BenchStack, room: Queues) {
+  const eventId = await room.paused();
+  const fans = await joinCrowd(stack.http, stack.targets.ticket, eventId, stack.tokens);
+  const before = await countedCommands(stack.ticketProcesses);
+  const reads = mustHaveSucceeded(
+    await ownPlaceReads({ ticketUrl: stack.targets.ticket, eventId, fans, seconds: LOAD_SECONDS }),
+  );
+  const after = await countedCommands(stack.ticketProcesses);
+  return { reads, placePerRead: ((after.place ?? 0) - (before.place ?? 0)) / Math.max(1, reads.total) };
+}
+
+/** One Redis's ceilings on this server, in the same run: the JOIN script (median of three runs), and a GET. */
+async function redisCeilings(redis: Redis, redisUrl: string) {
+  const joinScriptRuns = await joinScriptBenchmark(redis, redisUrl, { runs: 3, requests: 100_000 });
+  return {
+    joinScriptRuns,
+    joinScriptPerSecond: median(joinScriptRuns),
+    getPerSecond: redisBenchmark(redisUrl, ['GET', 'bench:wr:{redis-benchmark}:nothing']),
+  };
+}
+
+type Joins = Awaited<ReturnType<typeof joinRounds>>;
+type Crowd = Awaited<ReturnType<typeof crowdCost>>;
+type Status = Awaited<ReturnType<typeof statusAtOriginAndEdge>>;
+type Reads = Awaited<ReturnType<typeof placeReads>>;
+type Ceilings = Awaited<ReturnType<typeof redisCeilings>>;
+
+const perSecondOf = (counts: CommandsByPurpose) =>
+  Object.entries(counts)
+    .map(([purpose, n]) => `${purpose} ${n.toFixed(1)}`)
+    .join(', ');
+
+const goal = (met: boolean) => (met ? 'met' : 'NOT MET');
+
+function printThroughput(processes: number, joins: Joins, reads: Reads, status: Status) {
+  console.log(
+    `\nwaiting room throughput, through the HTTP API (${processes} ticket-service process${processes === 1 ? '' : 'es'}, 2 cores shared)`,
+  );
+  console.log(cannonRow(joins.first.result));
+  for (const r of joins.rounds) console.log(`${cannonRow(r.cold.result)}\n${cannonRow(r.warm.result)}`);
+  console.log(cannonRow(reads.reads));
+  console.log(cannonRow(status.origin));
+  console.log(`${cannonRow(status.edge)}  edge served ${(status.edgeHitRatio * 100).toFixed(1)}% itself`);
+}
+
+function printRedisCosts(joins: Joins, reads: Reads, status: Status, crowd: Crowd) {
+  const { cost, split, behaviour } = crowd;
+  console.log('\nRedis commands, as ticket-service counts them (waiting_room_redis_commands_total{purpose})');
+  console.log(
+    `  per join                   ${joins.perJoin.toFixed(3)}  (over ${[joins.first, ...joins.rounds.flatMap((r) => [r.cold, r.warm])].reduce((n, r) => n + r.joins, 0)} joins)`,
+  );
+  console.log(`  per own-place read         ${reads.placePerRead.toFixed(4)}`);
+  console.log(
+    `  shared status              ${status.origin.statusCommandsPerSecond.toFixed(1)}/s answering ${status.origin.requestsPerSecond.toFixed(0)}/s at the origin; ${status.edge.statusCommandsPerSecond.toFixed(1)}/s answering ${status.edge.requestsPerSecond.toFixed(0)}/s through the edge`,
+  );
+  console.log(
+    `  waiting crowd              ${cost.fans.toFixed(0)} fans waiting on average over ${cost.seconds.toFixed(1)} s (at the join ${split.nearFront} near the front, ${split.farBack} far back; the queue admitting ${CROWD_ADMIT_PER_SECOND}/s)`,
+  );
+  console.log(
+    `    its fans asked ticket-service ${behaviour.nearAsks} times and read the edge ${behaviour.edgeLooks} times (${behaviour.edgeHits} served by the edge itself); answers ${JSON.stringify(behaviour.answers)}`,
+  );
+  console.log(
+    `    commands/s: ${perSecondOf(cost.perSecond)}  (less, before the crowd came: ${perSecondOf(crowd.baselinePerSecond)})`,
+  );
+  console.log(`  per waiting fan per second ${cost.perWaitingFanSecond.toExponential(2)}`);
+}
+
+/** Issue 30's two goals, from figures of the same run. */
+function printGoals(joins: Joins, ceilings: Ceilings, reads: Reads) {
+  const ratio = joins.joinsPerSecond / ceilings.joinScriptPerSecond;
+  const perJoin = Math.round(joins.perJoin * 100) / 100;
+  console.log('\nside by side with redis-benchmark, same server, same run');
+  console.log(
+    `  JOIN script (EVALSHA, keys seq, tickets, gaps)  ${ceilings.joinScriptPerSecond.toFixed(0)}/s  (median of ${ceilings.joinScriptRuns.map((x) => x.toFixed(0)).join(', ')})`,
+  );
+  console.log(
+    `  joins, new token            ${joins.joinsPerSecond.toFixed(0)}/s  ratio ${ratio.toFixed(3)}  goal ≥ 0.5: ${goal(ratio >= 0.5)}  (median of ${ROUNDS} rounds)`,
+  );
+  console.log(
+    `  joins, token verified       ${joins.warmPerSecond.toFixed(0)}/s  ratio ${(joins.warmPerSecond / ceilings.joinScriptPerSecond).toFixed(3)}`,
+  );
+  console.log(`  commands per join (counted) ${perJoin.toFixed(2)}  goal ≤ 3: ${goal(perJoin <= 3)}`);
+  console.log(
+    `  GET                         redis-benchmark ${ceilings.getPerSecond.toFixed(0)}/s; own-place reads ${reads.reads.requestsPerSecond.toFixed(0)}/s, ratio ${(reads.reads.requestsPerSecond / ceilings.getPerSecond).toFixed(3)}`,
+  );
+}
+
+/** The figures the sizing reads, and only those (benchQueueShape): checked before they are written. */
+function writeReport(joins: Joins, reads: Reads, crowd: WaitingCost, status: Status, ceilings: Ceilings) {
+  const report: BenchQueueReport = {
+    at: new Date().toISOString(),
+    joinsPerSecond: joins.joinsPerSecond,
+    reads: { requestsPerSecond: reads.reads.requestsPerSecond },
+    redis: { perJoin: joins.perJoin, perWaitingFanSecond: crowd.perWaitingFanSecond },
+    redisBenchmark: {
+      joinScriptPerSecond: ceilings.joinScriptPerSecond,
+      getPerSecond: ceilings.getPerSecond,
+    },
+    edge: {
+      statusPerSecond: status.edge.requestsPerSecond,
+      originStatusPerSecond: status.origin.requestsPerSecond,
+    },
+  };
+  const checked = benchQueueShape.safeParse(report);
+  if (!checked.success)
+    throw new Error(`the figures make no report the sizing can read: ${checked.error.message}`);
+  mkdirSync('reports', { recursive: true });
+  writeFileSync('reports/bench-queue.json', `${JSON.stringify(checked.data, null, 2)}\n`);
+  log('report in reports/bench-queue.json');
 }
 
 async function main() {
   log(`${FANS} fans; SSE target ${SSE_TARGET}`);
   const replicas = Number(process.env.BENCH_TICKET_REPLICAS ?? 1);
   const stack = await benchStack(FANS, replicas > 1 ? { 'ticket-service': replicas } : {});
-  const { targets, tokens } = stack;
-  const redis = new Redis(targets.ticketRedis);
-  /** A paused queue: everyone stays waiting, so every read is the waiting-user path being measured. */
-  const pausedQueue = async () => {
-    const id = await stack.createEvent({ admitPerSecond: 1, maxActive: 1 });
-    const paused = await stack.http.patch(`${targets.ticket}/api/events/${id}/queue`, {
-      token: stack.admin,
-      body: { paused: true },
-    });
-    if (paused.status !== 200) throw new Error(`pausing the queue failed: ${paused.status}`);
-    return id;
-  };
-  /** Every fan joins the queue once, each with the token given. */
-  const joinAll = (label: string, id: string, as: readonly string[] = tokens) =>
-    cannon({
-      label,
-      url: targets.ticket,
-      method: 'POST',
-      path: () => `/api/events/${id}/queue`,
-      tokens: as,
-      body: '{}',
-      connections: 64,
-      amount: FANS,
-    });
+  const redis = new Redis(stack.targets.ticketRedis);
   try {
-    const eventId = await pausedQueue();
-
-    const idleStart = await redisCommandsProcessed(redis);
-    await sleep(5000);
-    const idlePerSecond = ((await redisCommandsProcessed(redis)) - idleStart - 1) / 5;
-    log(
-      `Redis background load (admission ticks of every known queue): ${idlePerSecond.toFixed(1)} commands/s`,
-    );
-
-    const c0 = await redisCommandsProcessed(redis);
-    const firstJoins = await joinAll('join, first on a new process', eventId);
-    const c1 = await redisCommandsProcessed(redis);
-    // The first round also compiles ticket-service's hot paths; the rounds after it measure a process in its
-    // working state. In each, the fans sign in again (new tokens, never verified) and join one on-sale, then join
-    // a second with the same tokens, now verified, as a real fan's is when the event page asks where they stand
-    // (GET /queue/me) before the join button shows: a join without a signature check.
-    const rounds: { cold: CannonResult; warm: CannonResult }[] = [];
-    for (let r = 1; r <= ROUNDS; r++) {
-      const fresh = await stack.signInAgain();
-      const cold = await joinAll(`join, new token (${r})`, await pausedQueue(), fresh);
-      const warm = await joinAll(`join, token verified (${r})`, await pausedQueue(), fresh);
-      rounds.push({ cold, warm });
-    }
-    const joinsPerSecond = median(rounds.map((r) => r.cold.requestsPerSecond));
-    const warmPerSecond = median(rounds.map((r) => r.warm.requestsPerSecond));
-    const c1b = await redisCommandsProcessed(redis);
-    const reads = await cannon({
-      label: 'position  GET /api/events/:id/queue/me',
-      url: targets.ticket,
-      path: () => `/api/events/${eventId}/queue/me`,
-      tokens,
-      connections: 64,
-      seconds: 10,
+    // The far fans read the edge, and its rate is one of the figures: without it there is nothing to measure.
+    if (!(await edgeUp(stack.targets.edge)))
+      throw new Error(`the edge cache is not answering at ${stack.targets.edge}: npm run infra:up starts it`);
+    const room = queues(stack);
+    // First, on a process that has served no join yet; its queue is where the SSE streams open at the end.
+    const firstEventId = await room.paused();
+    const first = await room.joinAll('join, first on a new process', firstEventId);
+    const crowd = await crowdCost(stack, room);
+    const status = await statusAtOriginAndEdge({
+      origin: stack.targets.ticket,
+      edge: stack.targets.edge,
+      eventId: crowd.eventId,
+      seconds: LOAD_SECONDS,
+      processes: stack.ticketProcesses,
     });
-    const c2 = await redisCommandsProcessed(redis);
-    const perJoin =
-      (c1 - c0 - 1 - idlePerSecond * (firstJoins.total / firstJoins.requestsPerSecond)) / firstJoins.total;
-    const perRead = Math.max(0, (c2 - c1b - 1 - idlePerSecond * 10) / reads.total);
+    mustHaveSucceeded(status.origin);
+    mustHaveSucceeded(status.edge);
+    const joins = await joinRounds(stack, room, first);
+    const reads = await placeReads(stack, room);
+    const ceilings = await redisCeilings(redis, stack.targets.ticketRedis);
 
-    // A waiting crowd on SSE: no reads of its own, only the ticker's broadcasts and batched heartbeats.
-    const crowd = await holdStreams([{ url: targets.ticket, count: FANS }], eventId, tokens);
-    const s0 = await redisCommandsProcessed(redis);
-    await sleep(10_000);
-    const sseNet = Math.max(0, ((await redisCommandsProcessed(redis)) - s0 - 1) / 10 - idlePerSecond);
-    const ssePerUser = sseNet / crowd.outcome.alive;
-    crowd.release();
-    const pollHint = Number(
-      (await stack.http.get(`${targets.ticket}/api/events/${eventId}/queue/me`, { token: tokens[0] }))
-        .headers['retry-after'] ?? 1,
-    );
+    printThroughput(stack.ticketProcesses.length, joins, reads, status);
+    printRedisCosts(joins, reads, status, crowd);
+    printGoals(joins, ceilings, reads);
+    // The sizing's figures are one process's: through a balancer to several they would be several's.
+    if (stack.ticketProcesses.length === 1) writeReport(joins, reads, crowd.cost, status, ceilings);
+    else log('reports/bench-queue.json not written: its figures are one ticket-service process’s');
 
-    const sha = (await redis.script('LOAD', JOIN)) as string;
-    const b = (n: string) => `bench:wr:{redis-benchmark}:${n}`;
-    await redis.hset(b('cfg'), { opensAt: 0, salesOpenAt: 0, rate: 1, maxActive: 1 });
-    const scriptKeys = ['cfg', 'seq', 'tickets', 'owners', 'pre', 'seen', 'joined', 'served', 'admitted'].map(
-      b,
-    );
-    // The same work as an HTTP join: both join limits counted (the address's never reached), then the join.
-    const rawJoinRun = () =>
-      redisBenchmark(targets.ticketRedis, [
-        'EVALSHA',
-        sha,
-        '11',
-        ...scriptKeys,
-        b('joins:user:__rand_int__'),
-        b('joins:ip:127.0.0.1'),
-        'user:__rand_int__',
-        '12345',
-        '60000',
-        '30',
-        '1000000000',
-      ]);
-    const rawJoins = [rawJoinRun(), rawJoinRun(), rawJoinRun()];
-    const rawJoin = median(rawJoins);
-    const rawGet = redisBenchmark(targets.ticketRedis, ['GET', b('served')]);
-    await redis.del(...scriptKeys, b('joins:ip:127.0.0.1'));
-
-    console.log(
-      '\nwaiting room throughput, through the HTTP API (one ticket-service process, 2 cores shared)',
-    );
-    console.log(cannonRow(firstJoins));
-    for (const r of rounds) console.log(`${cannonRow(r.cold)}\n${cannonRow(r.warm)}`);
-    console.log(cannonRow(reads));
-    console.log('\nRedis cost');
-    console.log(`  commands per join                 ${perJoin.toFixed(2)}`);
-    console.log(
-      `  commands per position read        ${perRead.toFixed(3)}  (from the broadcast serving counter)`,
-    );
-    console.log(
-      `  commands per waiting user per s   SSE ${ssePerUser.toExponential(2)} over ${crowd.outcome.alive} streams; polling ${(perRead / pollHint).toFixed(4)} at the Retry-After hint of ${pollHint} s`,
-    );
-    console.log('\nside by side with redis-benchmark, same server, same run');
-    console.log(
-      `  join script (EVALSHA)   redis-benchmark ${rawJoin.toFixed(0)}/s (median of ${rawJoins.map((x) => x.toFixed(0)).join(', ')})`,
-    );
-    console.log(
-      `    HTTP joins, new token          ${joinsPerSecond.toFixed(0)}/s   ratio ${(joinsPerSecond / rawJoin).toFixed(3)}   (median of ${ROUNDS} rounds)`,
-    );
-    console.log(
-      `    HTTP joins, token verified     ${warmPerSecond.toFixed(0)}/s   ratio ${(warmPerSecond / rawJoin).toFixed(3)}   (median of ${ROUNDS} rounds)`,
-    );
-    console.log(
-      `    HTTP joins, first on a new process ${firstJoins.requestsPerSecond.toFixed(0)}/s   ratio ${(firstJoins.requestsPerSecond / rawJoin).toFixed(3)}`,
-    );
-    console.log(
-      `  GET                     redis-benchmark ${rawGet.toFixed(0)}/s   HTTP reads ${reads.requestsPerSecond.toFixed(0)}/s   ratio ${(reads.requestsPerSecond / rawGet).toFixed(3)}`,
-    );
-    const usersPerRedis = ssePerUser > 0 ? rawGet / ssePerUser : Number.POSITIVE_INFINITY;
-    console.log(
-      `  waiting users one Redis carries at that cost: ${Number.isFinite(usersPerRedis) ? usersPerRedis.toExponential(2) : 'unbounded (no per-user commands measured)'}`,
-    );
-
-    // One process may hold only as many streams as it may open descriptors: the crowd is spread over the
-    // ticket-service replicas (BENCH_TICKET_REPLICAS), each given what its own limit leaves room for.
-    const processes = stack.ticketProcesses;
-    const befores = await Promise.all(processes.map(serviceGauges));
-    const rooms = befores.map((b) => Math.max(0, b.maxFds - b.openFds - 256));
-    const planned = Math.min(
-      SSE_TARGET,
-      rooms.reduce((a, b) => a + b, 0),
-    );
-    const plan = processes.map((url, i) => ({
-      url,
-      count: Math.min(rooms[i]!, Math.ceil(planned / processes.length)),
-    }));
-    const before = sumGauges(befores);
-    log(
-      `holding ${planned} SSE streams on ${processes.length} ticket-service process(es) (${plan.map((p) => p.count).join(' + ')}; each may open ${befores[0]?.maxFds} descriptors)`,
-    );
-    const held = await holdStreams(plan, eventId, tokens);
-    await sleep(3000);
-    const peaks = await Promise.all(processes.map(serviceGauges));
-    const peak = sumGauges(peaks);
-    const probeStart = performance.now();
-    const probe = await stack.http.get(`${targets.ticket}/api/events/${eventId}/queue/me`, {
-      token: tokens[0],
-    });
-    const probeMs = performance.now() - probeStart;
-    held.release();
-    const perConnection = (peak.rssBytes - before.rssBytes) / Math.max(1, held.outcome.alive);
-    console.log(`\nopen SSE connections on ${processes.length} ticket-service process(es)`);
-    console.log(
-      `  held ${held.outcome.alive} of ${SSE_TARGET}; failures ${JSON.stringify(held.outcome.failures)}; a position read meanwhile answered ${probe.status} in ${probeMs.toFixed(0)} ms`,
-    );
-    console.log(
-      `  memory, summed over the processes: ${(before.rssBytes / 2 ** 20).toFixed(0)} → ${(peak.rssBytes / 2 ** 20).toFixed(0)} MiB (${peaks.map((g) => (g.rssBytes / 2 ** 20).toFixed(0)).join(' + ')}), ${(perConnection / 1024).toFixed(1)} KiB per stream; 50,000 would need about ${((before.rssBytes + perConnection * 50_000) / 2 ** 20).toFixed(0)} MiB`,
-    );
-    if (planned < SSE_TARGET)
-      console.log(
-        `  limit reached: the process may open ${before.maxFds} file descriptors (RLIMIT_NOFILE). Raise it (ulimit -n ${SSE_TARGET + 2000} or LimitNOFILE in systemd) for ${SSE_TARGET}; here the hard limit cannot be raised without CAP_SYS_RESOURCE.`,
-      );
-
-    const report = {
-      fans: FANS,
-      firstJoins,
-      rounds,
-      joinsPerSecond,
-      warmJoinsPerSecond: warmPerSecond,
-      reads,
-      redis: { idlePerSecond, perJoin, perRead, ssePerUserPerSecond: ssePerUser, pollHintSeconds: pollHint },
-      redisBenchmark: { joinScriptPerSecond: rawJoin, joinScriptRuns: rawJoins, getPerSecond: rawGet },
-      ratios: {
-        joins: joinsPerSecond / rawJoin,
-        warmJoins: warmPerSecond / rawJoin,
-        firstJoins: firstJoins.requestsPerSecond / rawJoin,
-        reads: reads.requestsPerSecond / rawGet,
-      },
-      sse: { target: SSE_TARGET, planned, ...held.outcome, before, peak, bytesPerStream: perConnection },
-    };
-    mkdirSync('reports', { recursive: true });
-    writeFileSync('reports/bench-queue.json', `${JSON.stringify(report, null, 2)}\n`);
-    log('report in reports/bench-queue.json');
+    if (SSE_TARGET > 0) await sseCapacity(stack, firstEventId, SSE_TARGET);
   } finally {
     redis.disconnect();
     await stack.stop();

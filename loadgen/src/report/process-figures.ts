@@ -53,8 +53,12 @@ export const QUEUE_ROUTES = {
   stream: '/api/events/:id/queue/stream',
 } as const;
 
-/** Commands that serve fans who wait, as against joins, admissions spent at booking, and the operator's changes. */
-const WAITING_PURPOSES = new Set(['presence', 'place', 'tick', 'status']);
+/**
+ * Commands that serve fans who wait, as against joins, admissions spent at booking, and the operator's changes: what
+ * a waiting fan costs Redis each second is these over the fans (here, and in bench:queue).
+ */
+export const WAITING_PURPOSES = ['presence', 'place', 'tick', 'status'] as const;
+const waiting = new Set<string>(WAITING_PURPOSES);
 
 /** A counter's growth between two samples; a process that restarted counts again from 0. */
 const grown = (before: number | undefined, after: number | undefined) =>
@@ -141,7 +145,7 @@ export function waitingRoomFigures(
   for (const purpose of Object.keys(last?.redisByPurpose ?? {}))
     byPurpose[purpose] = grown(first?.redisByPurpose[purpose], last?.redisByPurpose[purpose]);
   const waitingCommands = Object.entries(byPurpose)
-    .filter(([p]) => WAITING_PURPOSES.has(p))
+    .filter(([p]) => waiting.has(p))
     .reduce((n, [, v]) => n + v, 0);
   let waitingFanSeconds = 0;
   for (let i = 1; i < samples.length; i++)

@@ -11,11 +11,16 @@ export const benchQueueShape = z.object({
   at: z.string().optional(),
   /** Joins a second one ticket-service process serves, each the first signed request of its token. */
   joinsPerSecond: positive,
-  /** A fan's own place (GET …/queue/me), what fans near the front ask the origin: a second, one process. */
+  /** A fan's own place (GET …/queue/me, with their queue ticket), what fans near the front ask the origin: a second, one process. */
   reads: z.object({ requestsPerSecond: positive }),
   redis: z.object({
     perJoin: atLeastZero,
-    /** Commands a second for each fan waiting (presence batches, ticks shared out). */
+    /**
+     * Commands a second for each fan waiting: presence batches, fans' own places, the admission steps and the shared
+     * status (the waiting purposes of waiting_room_redis_commands_total), over a crowd waiting as the loadgen's fans
+     * do, net of other queues' steps. The queue's own steps are shared out over the bench's crowd (BENCH_FANS): over a
+     * larger one this overstates them.
+     */
     perWaitingFanSecond: atLeastZero,
   }),
   redisBenchmark: z.object({
