@@ -71,11 +71,9 @@ const median = (xs: number[]) => {
   return s.length === 0 ? null : s[Math.floor((s.length - 1) / 2)]!;
 };
 
-export function processFigures(
-  samples: readonly ProcessSample[],
-  startedAt: number,
-  intervalSeconds: number,
-) {
+/** Samples in which a process did not answer are left out: the windows around them are measured as one. */
+export function processFigures(taken: readonly ProcessSample[], startedAt: number, intervalSeconds: number) {
+  const samples = taken.filter((s) => s.complete);
   const timeline: ProcessFigures['timeline'] = [];
   const services: ProcessFigures['services'] = {};
   for (let i = 1; i < samples.length; i++) {
@@ -129,7 +127,7 @@ function windowSeconds(samples: readonly ProcessSample[], i: number): number {
  * of their peak, so what ticket-service spent there was the crowd's waiting, not its arriving.
  */
 export function waitingRoomFigures(
-  samples: readonly ProcessSample[],
+  taken: readonly ProcessSample[],
   processes: ProcessFigures,
   fans: {
     arrived: number;
@@ -138,6 +136,7 @@ export function waitingRoomFigures(
     edge: { requests: number; hits: number };
   },
 ): WaitingRoomFigures {
+  const samples = taken.filter((s) => s.complete);
   const first = samples[0];
   const last = samples.at(-1);
   const routeGrowth = (route: string) => grown(first?.ticketRoutes[route], last?.ticketRoutes[route]);

@@ -20,6 +20,11 @@ export interface ProcessSample {
   /** Fans in the generator: arrived and not yet done. */
   inFlight: number;
   heapUsed: number;
+  /**
+   * Whether every process answered its /metrics. One that did not would read as a counter gone back to 0, a restart,
+   * and the next sample would count the process's whole CPU since it started in one window.
+   */
+  complete: boolean;
 }
 
 /** The sum of a metric's series in Prometheus's text format, grouped by one label (or all under ''). */
@@ -83,6 +88,7 @@ export function startProcessSampler(o: {
         waiting: o.recorder.waiting,
         inFlight: o.recorder.usersArrived - o.recorder.usersDone,
         heapUsed: process.memoryUsage().heapUsed,
+        complete: true,
       };
       const urls = o.metricsUrls();
       for (const [service, list] of Object.entries(urls)) sample.processes[service] = list?.length ?? 0;
@@ -90,7 +96,10 @@ export function startProcessSampler(o: {
         Object.entries(urls).flatMap(([service, list]) =>
           (list ?? []).map(async (url) => {
             const text = await scrape(url);
-            if (text === undefined) return;
+            if (text === undefined) {
+              sample.complete = false;
+              return;
+            }
             add(
               sample.cpuSeconds,
               new Map([[service, metricSums(text, 'process_cpu_seconds_total').get('') ?? 0]]),
