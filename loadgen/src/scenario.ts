@@ -172,6 +172,13 @@ export const scenarioSchema = z.strictObject({
       minFansServed: z.number().min(0).max(1).optional(),
       /** Captures refunded because their booking ended meanwhile, as a share of confirmed: same default rule, 0.01. */
       maxWastedCaptureRatio: z.number().min(0).optional(),
+      /**
+       * Requests a fan far from the front sends ticket-service per minute of waiting (issue 30: at most 0.05; far
+       * fans read the edge). A run that measured no far fan fails it.
+       */
+      maxFarOriginPerFanMinute: z.number().min(0).optional(),
+      /** ticket-service's cores while the crowd waits (the median of the steady windows): half a core at most. */
+      maxTicketCoresWhileWaiting: z.number().min(0).optional(),
     })
     .default({}),
 });

@@ -197,6 +197,18 @@ export function buildReport(input: {
     });
   atMost('wasted captures / confirmed ≤', rules.maxWastedCaptureRatio, collapse.wastedCaptureRatio);
   atMost('fans who gave up ≤', s.thresholds.maxFansGaveUp, r.fansGaveUp);
+  // A figure the run could not measure fails the bound that asks for it: NaN is never at most anything.
+  const wr = input.waitingRoom;
+  atMost(
+    'origin requests / far fan / minute ≤',
+    s.thresholds.maxFarOriginPerFanMinute,
+    wr?.far.perFanMinute ?? Number.NaN,
+  );
+  atMost(
+    'ticket-service cores while the crowd waits ≤',
+    s.thresholds.maxTicketCoresWhileWaiting,
+    wr?.ticketServiceCores.steadyWaiting ?? Number.NaN,
+  );
   const recoveries = input.faults.map((f) => f.recoverySeconds ?? Number.POSITIVE_INFINITY);
   if (input.faults.length > 0)
     atMost('recovery after a fault, s ≤', s.thresholds.maxRecoverySeconds, Math.max(0, ...recoveries));
