@@ -257,7 +257,11 @@ function writeReport(joins: Joins, reads: Reads, crowd: WaitingCost, status: Sta
     at: new Date().toISOString(),
     joinsPerSecond: joins.joinsPerSecond,
     reads: { requestsPerSecond: reads.reads.requestsPerSecond },
-    redis: { perJoin: joins.perJoin, perWaitingFanSecond: crowd.perWaitingFanSecond },
+    redis: {
+      perJoin: joins.perJoin,
+      perWaitingFanSecond: crowd.perWaitingFanSecond,
+      perQueueSecond: crowd.perQueueSecond,
+    },
     redisBenchmark: {
       joinScriptPerSecond: ceilings.joinScriptPerSecond,
       getPerSecond: ceilings.getPerSecond,

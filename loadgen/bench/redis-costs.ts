@@ -94,6 +94,8 @@ export interface WaitingCost {
   perSecond: CommandsByPurpose;
   /** Their sum over the fans: issue 30's figure, `redis.perWaitingFanSecond` in the report. */
   perWaitingFanSecond: number;
+  /** Their sum: what the queue costs a second while its crowd waits, `redis.perQueueSecond` in the report. */
+  perQueueSecond: number;
 }
 
 /**
@@ -121,6 +123,7 @@ export function waitingCostOf(
     fans,
     perSecond,
     perWaitingFanSecond: fans > 0 ? sumOf(perSecond, WAITING_PURPOSES) / fans : Number.NaN,
+    perQueueSecond: sumOf(perSecond, WAITING_PURPOSES),
   };
 }
 

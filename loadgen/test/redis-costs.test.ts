@@ -89,6 +89,7 @@ describe("the queue bench's Redis costs", () => {
     assert.deepEqual(cost.perSecond, { presence: 0, place: 5, tick: 30, status: 2 });
     assert.equal(cost.fans, 3500);
     assert.equal(cost.perWaitingFanSecond, 37 / 3500);
+    assert.equal(cost.perQueueSecond, 37, 'the queue as a whole, whatever its crowd');
     assert.ok(
       Number.isNaN(
         waitingCostOf({ before: {}, after: {}, seconds: 1, fansAtStart: 0, fansAtEnd: 0 }, {})

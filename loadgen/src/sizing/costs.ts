@@ -48,7 +48,8 @@ export interface Costs {
   };
   redis: {
     commandsPerJoin: Figure;
-    commandsPerWaitingFanSecond: Figure;
+    /** A queue's commands a second while its crowd waits, whatever the crowd's size. */
+    commandsPerQueueSecond: Figure;
     commandsPerBooking: Figure;
     /** One shard's ceiling for the join script, and for plain commands. */
     joinScriptsPerShardSecond: Figure;
@@ -178,7 +179,7 @@ export function costsFrom(queue: Measured<BenchQueueReport>, saga: Measured<Benc
     },
     redis: {
       commandsPerJoin: figure(q.redis.perJoin, `${qf} redis.perJoin`),
-      commandsPerWaitingFanSecond: figure(q.redis.perWaitingFanSecond, `${qf} redis.perWaitingFanSecond`),
+      commandsPerQueueSecond: figure(q.redis.perQueueSecond, `${qf} redis.perQueueSecond`),
       commandsPerBooking: figure(
         s.saturation.redisCommandsPerBooking,
         `${sf} saturation.redisCommandsPerBooking`,

@@ -152,9 +152,9 @@ function peakLoad(costs: Costs, crowd: CrowdProfile, sale: OnSale): PeakLoad {
     ),
     redisCommandsPerSecond: figure(
       joinsPerSecond.value * costs.redis.commandsPerJoin.value +
-        waitingFans.value * costs.redis.commandsPerWaitingFanSecond.value +
+        sale.events.value * costs.redis.commandsPerQueueSecond.value +
         reservationsPerSecond.value * costs.redis.commandsPerBooking.value,
-      'joins/s × commands per join + waiting fans × commands per waiting fan-second + reservations/s × commands per booking',
+      'joins/s × commands per join + events × a waiting queue’s commands a second + reservations/s × commands per booking',
     ),
     kafkaMessagesPerSecond: figure(
       costs.kafka.reduce((n, t) => n + reservationsPerSecond.value * t.messagesPerBooking.value, 0),
@@ -257,7 +257,7 @@ export function sizeOnSale(costs: Costs, crowd: CrowdProfile, sale: OnSale, head
   const r = costs.redis;
   const shardSeconds =
     peak.joinsPerSecond.value / r.joinScriptsPerShardSecond.value +
-    (peak.waitingFans.value * r.commandsPerWaitingFanSecond.value +
+    (sale.events.value * r.commandsPerQueueSecond.value +
       peak.reservationsPerSecond.value * r.commandsPerBooking.value) /
       r.commandsPerShardSecond.value;
   const perEvent = shardSeconds / sale.events.value;

@@ -22,6 +22,12 @@ export const benchQueueShape = z.object({
      * larger one this overstates them.
      */
     perWaitingFanSecond: atLeastZero,
+    /**
+     * The same commands a second for the queue as a whole, whatever its crowd: presence goes in batches per step and
+     * a fan's place is worked out from memory, so what a waiting crowd costs Redis is its queue's, not each fan's.
+     * What the sizing prices per event.
+     */
+    perQueueSecond: atLeastZero,
   }),
   redisBenchmark: z.object({
     /** The join script (EVALSHA) a second on one Redis: one shard's ceiling for joins. */
