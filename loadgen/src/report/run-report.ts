@@ -202,7 +202,7 @@ export function buildReport(input: {
   atMost(
     'origin requests / far fan / minute ≤',
     s.thresholds.maxFarOriginPerFanMinute,
-    wr?.far.perFanMinute ?? Number.NaN,
+    Number((wr?.far.perFanMinute ?? Number.NaN).toPrecision(3)),
   );
   atMost(
     'ticket-service cores while the crowd waits ≤',
