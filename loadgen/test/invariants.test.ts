@@ -34,6 +34,8 @@ describe('the invariant checker', () => {
   let ticket: pg.Pool;
   let payment: pg.Pool;
   let provider: pg.Pool;
+  /** ticket-service's WAL from before the first event: what a run's change capture hands the checker. */
+  let history: ChangeCapture;
   const prefix = `inv${randomUUID().slice(0, 8)}.`;
   const brokers = testInfra().kafkaBrokers.split(',');
 
@@ -57,8 +59,13 @@ describe('the invariant checker', () => {
       await runMigrations(pool, join(import.meta.dirname, '..', '..', 'system', svc, 'migrations'), logger);
     }
     await ensureTopics(brokers, Object.values(TOPICS), 'invariants-test', prefix);
+    history = await ChangeCapture.start(
+      [{ name: 'ticket', url: ticketDb.url, tables: ['reservations', 'seats', 'reservation_seats'] }],
+      100,
+    );
   });
   after(async () => {
+    await history?.close();
     await ticket?.end();
     await payment?.end();
     await provider?.end();
@@ -90,36 +97,48 @@ describe('the invariant checker', () => {
     const confirmed = randomUUID();
     const failed = randomUUID();
     const refunded = randomUUID();
-    // Each booking goes the way the services take it, so the audit trail holds legal moves only: made PENDING with
-    // its seats HELD, then confirmed (SOLD) or ended (released).
-    const move = (id: string, status: string, extra = '') =>
-      ticket.query(`UPDATE reservations SET status = $2${extra} WHERE id = $1`, [id, status]);
-    const seatsTo = (ids: string[], status: string, holder: string | null) =>
-      ticket.query('UPDATE seats SET status = $2, reservation_id = $3 WHERE id = ANY($1::uuid[])', [
-        ids,
-        status,
-        holder,
-      ]);
+    // Each booking goes the way the services take it, one transaction per step, so the history replayed from the
+    // WAL holds legal moves and a consistent state after every commit: made PENDING with its seats HELD, then
+    // confirmed (SOLD) or ended (released).
+    const step = async (...statements: Array<[string, unknown[]]>) => {
+      const client = await ticket.connect();
+      try {
+        await client.query('BEGIN');
+        for (const [sql, params] of statements) await client.query(sql, params);
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+    };
+    const seatsTo = (ids: string[], status: string, holder: string | null): [string, unknown[]] => [
+      'UPDATE seats SET status = $2, reservation_id = $3 WHERE id = ANY($1::uuid[])',
+      [ids, status, holder],
+    ];
+    const move = (id: string, status: string, extra = ''): [string, unknown[]] => [
+      `UPDATE reservations SET status = $2${extra} WHERE id = $1`,
+      [id, status],
+    ];
     const reservation = async (id: string, amount: number, seatIds: string[], path: string[]) => {
-      await ticket.query(
-        `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, settle_by)
-         VALUES ($1, $2, 'u', 'PENDING', $3, 'KRW', now() + interval '1 minute', now() + interval '1 minute')`,
-        [id, eventId, amount],
+      await step(
+        [
+          `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, settle_by)
+           VALUES ($1, $2, 'u', 'PENDING', $3, 'KRW', now() + interval '1 minute', now() + interval '1 minute')`,
+          [id, eventId, amount],
+        ],
+        [
+          'INSERT INTO reservation_seats (reservation_id, seat_id) SELECT $1, unnest($2::uuid[])',
+          [id, seatIds],
+        ],
+        seatsTo(seatIds, 'HELD', id),
       );
-      for (const s of seatIds)
-        await ticket.query('INSERT INTO reservation_seats (reservation_id, seat_id) VALUES ($1, $2)', [
-          id,
-          s,
-        ]);
-      await seatsTo(seatIds, 'HELD', id);
-      for (const step of path) {
-        if (step === 'confirm') {
-          await seatsTo(seatIds, 'SOLD', id);
-          await move(id, 'CONFIRMED', ', confirmed_at = now()');
-        } else {
-          await seatsTo(seatIds, 'AVAILABLE', null);
-          await move(id, 'CANCELLED', `, reason = '${step}', ended_at = now()`);
-        }
+      for (const next of path) {
+        if (next === 'confirm')
+          await step(seatsTo(seatIds, 'SOLD', id), move(id, 'CONFIRMED', ', confirmed_at = now()'));
+        else
+          await step(
+            seatsTo(seatIds, 'AVAILABLE', null),
+            move(id, 'CANCELLED', `, reason = '${next}', ended_at = now()`),
+          );
       }
     };
     await reservation(confirmed, 200, seats.slice(0, 2), ['confirm']);
@@ -234,10 +253,13 @@ describe('the invariant checker', () => {
         refusals,
         ...options,
       },
-      changes,
+      changes ?? { log: await history.read() },
     );
     return new Map(results.map((r) => [r.name, r]));
   }
+
+  /** A run whose WAL was not read, as a re-check from a report is. */
+  const NO_LOG: RunChanges = { unavailable: 'no change log: judged from the tables alone' };
 
   function assertOnlyFails(results: Map<string, CheckResult>, name: string, pattern: RegExp) {
     const r = results.get(name)!;
@@ -651,25 +673,26 @@ describe('the invariant checker', () => {
       /2 saga.reservation.confirmed message\(s\) for one reservation/,
     );
     // Without a change log it cannot judge, and says why.
-    assert.equal((await check(eventId)).get('message-effects-once')!.verdict, 'SKIP');
+    assert.equal((await check(eventId, undefined, NO_LOG)).get('message-effects-once')!.verdict, 'SKIP');
   });
 
   it('ended-in-time catches a hold released long after settle-by plus the extension, and a payment in doubt that waited past the moment the provider could answer', async () => {
+    // Judged from the rows' own stamps, as a re-check does: the updates below rewrite stamps the WAL already holds.
     const { eventId, failed, confirmed } = await healthyEvent();
-    const onTime = (await check(eventId)).get('ended-in-time')!;
+    const onTime = (await check(eventId, undefined, NO_LOG)).get('ended-in-time')!;
     assert.equal(onTime.verdict, 'PASS', onTime.detail);
     await ticket.query(
       "UPDATE reservations SET status = 'EXPIRED', reason = 'expired', expires_at = now() - interval '3 minutes', settle_by = now() - interval '2 minutes', ended_at = now() WHERE id = $1",
       [failed],
     );
-    const late = (await check(eventId)).get('ended-in-time')!;
+    const late = (await check(eventId, undefined, NO_LOG)).get('ended-in-time')!;
     assert.equal(late.verdict, 'FAIL');
     assert.match(
       JSON.stringify(late.examples),
       /released 1[12]\d\.\d s after settle-by, beyond the 60 s extension/,
     );
     // A scenario whose services allow a longer extension: in time.
-    const longer = await check(eventId, undefined, undefined, {
+    const longer = await check(eventId, undefined, NO_LOG, {
       rules: { holdMaxExtensionSeconds: 180, gatewayTimeoutMs: 3000, reconcileBackoffMaxMs: 4000 },
     });
     assert.equal(longer.get('ended-in-time')!.verdict, 'PASS');
@@ -681,7 +704,7 @@ describe('the invariant checker', () => {
       "UPDATE payments SET settle_by = now() - interval '2 minutes', in_doubt_since = now() - interval '100 seconds', doubt_resolved_at = now() - interval '30 seconds' WHERE reservation_id = $1",
       [confirmed],
     );
-    const doubtful = (await check(eventId)).get('ended-in-time')!;
+    const doubtful = (await check(eventId, undefined, NO_LOG)).get('ended-in-time')!;
     assert.equal(doubtful.verdict, 'FAIL');
     assert.match(JSON.stringify(doubtful.examples), /in doubt longer than a backoff/);
     // The provider was away until 40 s ago: it was answered soon enough after.
@@ -689,7 +712,7 @@ describe('the invariant checker', () => {
       { from: new Date(Date.now() - 110_000).toISOString(), to: new Date(Date.now() - 40_000).toISOString() },
     ];
     assert.equal(
-      (await check(eventId, undefined, undefined, { paymentOutages: outage })).get('ended-in-time')!.verdict,
+      (await check(eventId, undefined, NO_LOG, { paymentOutages: outage })).get('ended-in-time')!.verdict,
       'PASS',
     );
   });
@@ -758,6 +781,54 @@ describe('the invariant checker', () => {
     // u held the confirmed pair and the failed booking's seat at the same time: three, over a limit of two.
     assert.match(problems, /held 3 seats at once, limit 2/);
     assert.equal(results.get('seat-limit-per-fan')?.verdict, 'PASS');
+  });
+
+  it("history-consistent catches a seat written outside its reservation's transaction, though every edge is legal and the final state is clean", async () => {
+    const { eventId, seats } = await healthyEvent();
+    // A booking of one seat, cancelled in one transaction and its seat released in the next: for a moment the seat
+    // was HELD for a reservation that had ended, and nobody could book it.
+    const split = randomUUID();
+    const client = await ticket.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, settle_by)
+         VALUES ($1, $2, 'w', 'PENDING', 100, 'KRW', now() + interval '1 minute', now() + interval '1 minute')`,
+        [split, eventId],
+      );
+      await client.query('INSERT INTO reservation_seats (reservation_id, seat_id) VALUES ($1, $2)', [
+        split,
+        seats[3],
+      ]);
+      await client.query("UPDATE seats SET status = 'HELD', reservation_id = $2 WHERE id = $1", [
+        seats[3],
+        split,
+      ]);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const clean = (await check(eventId)).get('history-consistent')!;
+    assert.equal(clean.verdict, 'PASS', JSON.stringify(clean.examples));
+    await ticket.query(
+      "UPDATE reservations SET status = 'CANCELLED', reason = 'user-cancelled', ended_at = now() WHERE id = $1",
+      [split],
+    );
+    await ticket.query("UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL WHERE id = $1", [
+      seats[3],
+    ]);
+    const results = await check(eventId);
+    for (const name of ['no-oversell', 'seat-ownership'])
+      assert.equal(results.get(name)?.verdict, 'PASS', name);
+    assertOnlyFails(
+      results,
+      'history-consistent',
+      /reservation CANCELLED while its seat is still HELD for it/,
+    );
+    assert.match(
+      JSON.stringify(results.get('history-consistent')!.examples),
+      /seat HELD for a reservation that is CANCELLED/,
+    );
   });
 
   /** The event gets a waiting room: its admission log, tickets and join times in Redis, as the queue writes them. */
