@@ -12,7 +12,7 @@ const SEATS = 200_000;
 
 /**
  * One booking's statements, database by database, as the services send them on the way to CONFIRMED: the same
- * statements against the same schema (the services' own migrations, history triggers included), with one
+ * statements against the same schema (the services' own migrations), with one
  * transaction per saga step. What the application does between them (HTTP, Kafka, the gateway) is left out.
  * Batching is too: the consumers and the relay share a commit among many messages at saturation, so this is
  * PostgreSQL's rate for the booking's writes done one step at a time.
