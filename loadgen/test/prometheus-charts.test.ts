@@ -42,7 +42,7 @@ describe('the report’s server-side charts, from Prometheus', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('names lines the way Grafana does, from the legend format and the labels', () => {
+  it('names lines from the legend format of the query and the labels, as the control room does', () => {
     assert.equal(legendName('server {{stage}}', { stage: 'confirmed' }), 'server confirmed');
     assert.equal(legendName('{{ status_code }}', { status_code: '409' }), '409');
     assert.equal(legendName(undefined, { job: 'x' }), '{"job":"x"}');

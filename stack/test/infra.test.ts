@@ -6,6 +6,10 @@ import pg from 'pg';
 import { checkAll, kafkaRoundTrip } from '../src/infra/health.ts';
 import { readInfraSettings } from '../src/infra/settings.ts';
 
+/** Images of software under the AGPL (Grafana since 8, k6, Loki, Tempo, Mimir, Pyroscope; MinIO). */
+const AGPL_IMAGE =
+  /^(?:docker\.io\/)?(?:grafana\/(?:grafana|k6|loki|tempo|mimir|pyroscope)|minio\/minio)(?:[-:@]|$)/;
+
 /** A setting of the running PostgreSQL, as it answers SHOW. */
 async function postgresSetting(name: string): Promise<string> {
   const client = new pg.Client({ connectionString: testInfra().pgAdminUrl });
@@ -29,6 +33,19 @@ describe('infrastructure', () => {
     assert.equal(await postgresSetting('synchronous_commit'), 'on');
     const compose = readFileSync(join(import.meta.dirname, '..', '..', 'docker-compose.yml'), 'utf8');
     assert.doesNotMatch(compose, /synchronous_commit=off/);
+  });
+
+  it('docker-compose.yml runs no AGPL image: ReserveX takes no AGPL dependency', () => {
+    const compose = readFileSync(join(import.meta.dirname, '..', '..', 'docker-compose.yml'), 'utf8');
+    const images = [...compose.matchAll(/^\s*image:\s*["']?([^\s"']+)/gm)].map((m) => m[1]!);
+    assert.ok(
+      images.some((image) => image.startsWith('prom/prometheus:')),
+      `the images read: ${images.join(', ')}`,
+    );
+    assert.deepEqual(
+      images.filter((image) => AGPL_IMAGE.test(image)),
+      [],
+    );
   });
 
   describe('in local mode', () => {

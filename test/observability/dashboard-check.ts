@@ -1,15 +1,21 @@
 import { z } from 'zod';
 
-/** The schema version Grafana 11.3 (docker-compose.yml) writes for a dashboard it saves: no migration on load. */
-export const GRAFANA_SCHEMA_VERSION = 39;
+/**
+ * The dashboards are JSON in Grafana's dashboard file format, which the control room (web/) and the scenario report
+ * read; ReserveX runs no Grafana. 39 is the version of that format they are all written at.
+ */
+export const DASHBOARD_SCHEMA_VERSION = 39;
+
+/** The one Prometheus datasource every panel and query names. */
+export const DATASOURCE_UID = 'prometheus';
 
 const datasource = z.strictObject({ type: z.literal('prometheus'), uid: z.string().min(1) });
 
-/** The subset of Grafana's dashboard JSON model these dashboards use, as strict as Grafana is about it. */
+/** The subset of the dashboard file format these dashboards use, as strict as the format is. */
 export const dashboardSchema = z.object({
   uid: z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/),
   title: z.string().min(1),
-  schemaVersion: z.literal(GRAFANA_SCHEMA_VERSION),
+  schemaVersion: z.literal(DASHBOARD_SCHEMA_VERSION),
   editable: z.boolean(),
   graphTooltip: z.union([z.literal(0), z.literal(1), z.literal(2)]),
   time: z.object({ from: z.string(), to: z.string() }),

@@ -154,7 +154,7 @@ const en = {
   'control.saved': 'Saved.',
   'control.charts': 'Flash-sale overview',
   'control.chartsHelp':
-    'The panels and PromQL of the Grafana “Flash-sale overview” dashboard, read from Prometheus.',
+    'The panels and PromQL of the “Flash-sale overview” dashboard (dashboards/flash-sale-overview.json), read from Prometheus.',
   'control.noPrometheus': 'Prometheus does not answer; start the stack with npm run dev.',
   'control.window': 'Window',
   'control.noData': 'No data yet',
@@ -314,7 +314,7 @@ const ko: Record<MessageKey, string> = {
   'control.saved': '저장했습니다.',
   'control.charts': '플래시 세일 개요',
   'control.chartsHelp':
-    'Grafana “Flash-sale overview” 대시보드와 같은 패널과 PromQL을 Prometheus에서 읽습니다.',
+    '“Flash-sale overview” 대시보드(dashboards/flash-sale-overview.json)의 패널과 PromQL을 Prometheus에서 읽습니다.',
   'control.noPrometheus': 'Prometheus가 응답하지 않습니다. npm run dev로 스택을 시작하세요.',
   'control.window': '기간',
   'control.noData': '아직 데이터가 없습니다',

@@ -1,6 +1,7 @@
 // A few real browser fans, alongside the protocol-level crowd: headless Chromium (Debian's, driven by
 // playwright-core) goes through the fan page as a person would, and reports the web vitals the page showed
-// them under load. k6's browser module would do the same from k6, which is AGPL; see the README.
+// them under load. k6's browser module would do the same from k6, but k6 is under the AGPL and ReserveX takes no
+// AGPL dependency; see the README's choices.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Targets } from '@reservex/stack';

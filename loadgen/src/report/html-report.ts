@@ -80,7 +80,7 @@ function prometheusSection(p: PrometheusSeries, windows: Window[]): string {
     ),
   );
   return `<h2>Over time, servers' side: the “${escapeHtml(p.dashboard)}” dashboard</h2>
-<p>Each chart is a panel of the Grafana dashboard, queried from Prometheus at ${escapeHtml(p.source)} over this run with the panel's own PromQL (step ${p.stepSeconds} s).</p>
+<p>Each chart is a panel of the dashboard, queried from Prometheus at ${escapeHtml(p.source)} over this run with the panel's own PromQL (step ${p.stepSeconds} s).</p>
 <div class="charts">${charts.join('\n')}</div>`;
 }
 

@@ -38,7 +38,7 @@ interface RangeResult {
 
 const UNITS: Record<string, string> = { s: 'seconds', reqps: 'per second', ms: 'ms' };
 
-/** Grafana's legend templating: `{{stage}}` becomes the series' stage label. */
+/** The dashboard format's legend templating: `{{stage}}` becomes the series' stage label. */
 export function legendName(format: string | undefined, metric: Record<string, string>): string {
   if (format === undefined || format === '') return JSON.stringify(metric);
   return format.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, label: string) => metric[label] ?? '');
@@ -68,10 +68,10 @@ async function queryRange(
 }
 
 /**
- * The time-series panels of a Grafana dashboard, queried over one run's window with the dashboard's own PromQL,
- * so the report's charts are the ones a viewer of that dashboard saw. Unavailable (with the reason) when
- * Prometheus does not answer; the caller falls back to the harness's own samples. A window that ends in the
- * future is waited for.
+ * The time-series panels of a dashboard (dashboards/*.json), queried over one run's window with its own PromQL,
+ * so the report's charts are what those panels showed during the run (the control room draws the Flash-sale
+ * overview's the same way, live). Unavailable (with the reason) when Prometheus does not answer; the caller falls
+ * back to the harness's own samples. A window that ends in the future is waited for.
  */
 export async function prometheusSeries(options: {
   url: string;

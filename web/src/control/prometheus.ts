@@ -17,7 +17,7 @@ interface MatrixResult {
   values: Array<[number, string]>;
 }
 
-/** Grafana's legend template: `{{stage}}` becomes the series' stage label. */
+/** The dashboard format's legend template: `{{stage}}` becomes the series' stage label. */
 export function legendOf(target: PanelTarget, metric: Record<string, string>): string {
   if (target.legendFormat === undefined || target.legendFormat === '')
     return Object.keys(metric).length === 0 ? target.expr : JSON.stringify(metric);
