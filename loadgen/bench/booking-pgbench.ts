@@ -124,26 +124,44 @@ async function scratchDatabase(targets: Targets, part: keyof typeof SCRIPTS): Pr
   return url;
 }
 
-function pgbench(url: string, script: string, clients: number, seconds: number): number {
-  const dir = mkdtempSync(join(tmpdir(), 'reservex-pgbench-'));
-  const file = join(dir, 'booking.sql');
-  writeFileSync(file, script);
+/** pgbench's transactions per second: a script of ours, or one of its built-in ones (`-N`). */
+function pgbench(
+  url: string,
+  workload: { script: string } | { builtin: string },
+  clients: number,
+  seconds: number,
+): number {
+  let source: string[];
+  if ('script' in workload) {
+    const file = join(mkdtempSync(join(tmpdir(), 'reservex-pgbench-')), 'booking.sql');
+    writeFileSync(file, workload.script);
+    source = ['-f', file];
+  } else source = [workload.builtin];
+  const out = run(url, [
+    '-n',
+    // Bind parameters, prepared once per connection, as the services send their statements.
+    '-M',
+    'prepared',
+    ...source,
+    '-c',
+    String(clients),
+    '-j',
+    '2',
+    '-T',
+    String(seconds),
+  ]);
+  const tps = /tps = ([\d.]+)/.exec(out)?.[1];
+  if (tps === undefined) throw new Error(`pgbench printed no rate: ${out.slice(-500)}`);
+  return Number(tps);
+}
+
+/** pgbench against the database `url` names, as the URL's user; its output, or an error naming the cause. */
+function run(url: string, args: string[]): string {
   const u = new URL(url);
   const out = spawnSync(
     'pgbench',
     [
-      '-n',
-      // Bind parameters, prepared once per connection, as the services send their statements.
-      '-M',
-      'prepared',
-      '-f',
-      file,
-      '-c',
-      String(clients),
-      '-j',
-      '2',
-      '-T',
-      String(seconds),
+      ...args,
       '-h',
       u.hostname,
       '-p',
@@ -158,9 +176,7 @@ function pgbench(url: string, script: string, clients: number, seconds: number):
     throw new Error(
       `pgbench failed (${out.error?.message ?? out.stderr.slice(0, 500)}); it ships with postgresql-client`,
     );
-  const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
-  if (tps === undefined) throw new Error(`pgbench printed no rate: ${out.stdout.slice(-500)}`);
-  return Number(tps);
+  return out.stdout;
 }
 
 export interface BookingPgbench {
@@ -184,8 +200,35 @@ export async function bookingPgbench(
   const perDatabase = { ticket: 0, payment: 0, provider: 0 };
   for (const part of Object.keys(SCRIPTS) as Array<keyof typeof SCRIPTS>) {
     const url = await scratchDatabase(targets, part);
-    perDatabase[part] = pgbench(url, SCRIPTS[part], clients, seconds);
+    perDatabase[part] = pgbench(url, { script: SCRIPTS[part] }, clients, seconds);
   }
   const bookingsPerSecond = 1 / Object.values(perDatabase).reduce((sum, rate) => sum + 1 / rate, 0);
   return { clients, seconds, perDatabase, bookingsPerSecond };
+}
+
+/** pgbench's own scale for the -N run: 10 branches, a million accounts, small enough to set up in seconds. */
+const TPCB_SCALE = 10;
+
+/**
+ * pgbench -N (TPC-B-like without the branch and teller updates: three updates, a select and an insert per
+ * transaction) with durable commits, on the same server in the same run: the yardstick issue 33 states the saga's
+ * rate against, so the ratio travels between machines where a bookings/s figure does not.
+ */
+export async function pgbenchN(
+  targets: Targets,
+  seconds: number,
+  clients = 16,
+): Promise<{ clients: number; seconds: number; scale: number; tps: number }> {
+  const name = 'bench_pgbench_tpcb';
+  const admin = new pg.Client({ connectionString: targets.ticketDb });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(targets.ticketDb, name);
+  run(url, ['-i', '-q', '-s', String(TPCB_SCALE)]);
+  return { clients, seconds, scale: TPCB_SCALE, tps: pgbench(url, { builtin: '-N' }, clients, seconds) };
 }

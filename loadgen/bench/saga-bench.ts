@@ -13,7 +13,7 @@ import { setProviderFaults } from '../src/run/provider-faults.ts';
 import { percentile } from '../src/run/recorder.ts';
 import { startSelfMonitor } from '../src/run/self-monitor.ts';
 import { type BenchStack, benchStack, log, redisCommandsProcessed, withDatabase } from './bench-stack.ts';
-import { bookingPgbench } from './booking-pgbench.ts';
+import { bookingPgbench, pgbenchN } from './booking-pgbench.ts';
 import { openArrivals } from './open-arrivals.ts';
 import { type StatementCount, statementSnapshot, statementsBetween } from './pg-statements.ts';
 import { cpuBetween, cpuSnapshot, cpuWaitedMicroseconds, postgresCpuByDatabase } from './process-cpu.ts';
@@ -82,6 +82,8 @@ interface Measured {
   /** Messages written to each saga topic, and the topic's partitions. */
   kafkaTopics: Map<string, TopicEnds>;
   redisCommands: number;
+  /** Write-ahead log written over the phase, every database of the server together. */
+  walBytes: number;
 }
 
 interface TopicEnds {
@@ -220,6 +222,17 @@ function printProfile(saturation: Measured) {
   }
   console.log(`  Kafka messages            ${per(saturation.kafkaMessages).toFixed(2)}`);
   console.log(`  Redis commands            ${per(saturation.redisCommands).toFixed(2)}`);
+  console.log(
+    `  WAL bytes                 ${per(saturation.walBytes).toFixed(0)}  (every database of the server, full-page images included)`,
+  );
+}
+
+/** Bytes of write-ahead log the server has written since it was made: the difference of two readings is a phase's. */
+async function walWritten(db: pg.Pool): Promise<number> {
+  const { rows } = await db.query<{ bytes: string }>(
+    "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS bytes",
+  );
+  return Number(rows[0]?.bytes ?? 0);
 }
 
 async function main() {
@@ -267,6 +280,7 @@ async function main() {
       statements: await statementSnapshot(serverDb, DATABASES),
       kafka: await kafkaEndOffsets(targets.kafkaBrokers),
       redis: await redisCommandsProcessed(redis),
+      wal: await walWritten(ticketDb),
     };
     const arrivals: Arrival[] = [];
     log(`${label}: ${rate.toFixed(0)} bookings/s offered for ${PHASE_SECONDS} s`);
@@ -310,6 +324,7 @@ async function main() {
       statements: await statementSnapshot(serverDb, DATABASES),
       kafka: await kafkaEndOffsets(targets.kafkaBrokers),
       redis: await redisCommandsProcessed(redis),
+      wal: await walWritten(ticketDb),
     };
     const { rows } = await ticketDb.query<{
       id: string;
@@ -387,6 +402,7 @@ async function main() {
       kafkaMessages: messagesIn(after.kafka) - messagesIn(before.kafka),
       kafkaTopics: topicsBetween(before.kafka, after.kafka),
       redisCommands: after.redis - before.redis,
+      walBytes: after.wal - before.wal,
     };
   }
 
@@ -411,8 +427,9 @@ async function main() {
       curve.push((await measure(`${share * 100}% of peak`, sagasAtPeak * share)).phase);
     }
     const pgbench = await bookingPgbench(targets, PHASE_SECONDS);
+    const tpcb = await pgbenchN(targets, PHASE_SECONDS);
     const self = monitor.stop();
-    report(saturation, curve, pgbench, self);
+    report(saturation, curve, pgbench, tpcb, self);
   } finally {
     monitor.stop();
     redis.disconnect();
@@ -425,6 +442,7 @@ async function main() {
     saturation: Measured,
     curve: Phase[],
     pgbench: Awaited<ReturnType<typeof bookingPgbench>>,
+    tpcb: Awaited<ReturnType<typeof pgbenchN>>,
     self: ReturnType<typeof monitor.stop>,
   ) {
     const s = saturation.phase;
@@ -467,6 +485,10 @@ async function main() {
     console.log(
       `  ${pgbench.bookingsPerSecond.toFixed(0)} bookings/s (${pgbench.clients} clients, ${pgbench.seconds} s); the saga reaches ${((s.confirmedPerSecond / (1 - FAILURE_RATE) / pgbench.bookingsPerSecond) * 100).toFixed(1)}% of it`,
     );
+    const ofTpcb = s.confirmedPerSecond / tpcb.tps;
+    console.log(
+      `  pgbench -N (durable commits, scale ${tpcb.scale}, ${tpcb.clients} clients, ${tpcb.seconds} s): ${tpcb.tps.toFixed(0)} TPS; confirmed bookings/s are ${(ofTpcb * 100).toFixed(1)}% of it (issue 33's target: 8%)`,
+    );
     printProfile(saturation);
     console.log(
       `\nload generator: ${Math.round(self.cpuShareOfOneCore * 100)}% of a core (peak ${Math.round(self.peakCpuShareOfOneCore * 100)}%), event loop p99 ${self.eventLoopDelayMs.p99} ms${self.bottleneck ? ` — NOT PUBLISHABLE: ${self.bottleneck}` : ''}`,
@@ -482,6 +504,7 @@ async function main() {
           .map((st) => ({ ...st, calls: per(st.calls) })),
         kafkaMessagesPerBooking: per(saturation.kafkaMessages),
         redisCommandsPerBooking: per(saturation.redisCommands),
+        walBytesPerBooking: per(saturation.walBytes),
         // What the sizing model (npm run sizing) reads: each service's database, and each topic.
         postgresCpuSecondsPerBooking: perBookingByService(saturation.postgresCpuSeconds),
         statementsPerBookingByService:
@@ -497,6 +520,7 @@ async function main() {
       signIn,
       curve,
       pgbench,
+      pgbenchN: { ...tpcb, confirmedShare: ofTpcb },
       loadGenerator: self,
       figuresPublishable: self.bottleneck === null,
     };
