@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '@reservex/kit/testing';
 import pg from 'pg';
 import { ChangeCapture } from '../src/wal/change-capture.ts';
+import { PgOutputDecoder } from '../src/wal/pgoutput.ts';
 
 describe('the run’s change capture (logical decoding, pgoutput, real PostgreSQL)', () => {
   let db: TestDatabase;
@@ -57,6 +58,37 @@ describe('the run’s change capture (logical decoding, pgoutput, real PostgreSQ
       "SELECT count(*)::int AS n FROM pg_publication WHERE pubname LIKE 'reservex_check_%'",
     );
     assert.equal(publications.rows[0].n, 0);
+  });
+
+  it('keeps a transaction once when PostgreSQL decodes it again (after a crash, a slot read by SQL is back at its last checkpoint)', async () => {
+    await pool.query('CREATE PUBLICATION replay_check FOR TABLE things');
+    await pool.query("SELECT pg_create_logical_replication_slot('replay_check', 'pgoutput')");
+    try {
+      await pool.query("INSERT INTO things VALUES ('c', 'PENDING', 'x')");
+      await pool.query("UPDATE things SET status = 'CONFIRMED' WHERE id = 'c'");
+      // Peeking does not move the slot: the same messages twice, as a crash would hand them over again.
+      const peek = async () =>
+        (
+          await pool.query<{ data: Buffer }>(
+            "SELECT data FROM pg_logical_slot_peek_binary_changes('replay_check', NULL, NULL, 'proto_version', '1', 'publication_names', 'replay_check')",
+          )
+        ).rows;
+      const decoder = new PgOutputDecoder();
+      const decode = (rows: Array<{ data: Buffer }>) =>
+        rows.flatMap((r) => decoder.decode(r.data) ?? []).map((c) => [c.kind, c.row.id, c.row.status]);
+      assert.deepEqual(decode(await peek()), [
+        ['insert', 'c', 'PENDING'],
+        ['update', 'c', 'CONFIRMED'],
+      ]);
+      assert.deepEqual(decode(await peek()), []);
+      assert.equal(decoder.replayedTransactions, 2);
+      // What comes after is kept.
+      await pool.query("UPDATE things SET status = 'CANCELLED' WHERE id = 'c'");
+      assert.deepEqual(decode(await peek()), [['update', 'c', 'CANCELLED']]);
+    } finally {
+      await pool.query("SELECT pg_drop_replication_slot('replay_check')");
+      await pool.query('DROP PUBLICATION replay_check');
+    }
   });
 
   it('says why it cannot start on a table that does not exist, and leaves nothing behind', async () => {

@@ -60,10 +60,19 @@ class Reader {
   }
 }
 
+/**
+ * Keeps the row changes of each transaction once. A slot read through the SQL functions saves its position only at
+ * checkpoints, so after a crash of PostgreSQL it decodes again every transaction since the last one: those arrive
+ * with a commit LSN at or below the last one kept, and are dropped.
+ */
 export class PgOutputDecoder {
   readonly #relations = new Map<number, Relation>();
   #xid = 0;
   #committedAt = new Date(0);
+  #lastCommit = -1n;
+  #replaying = false;
+  /** Transactions PostgreSQL decoded a second time, and which were dropped. */
+  replayedTransactions = 0;
 
   /** Decodes one message; returns the row change it carries, if it carries one. */
   decode(message: Buffer): RowChange | undefined {
@@ -71,7 +80,9 @@ export class PgOutputDecoder {
     const tag = String.fromCharCode(r.byte());
     switch (tag) {
       case 'B': {
-        r.int64(); // final LSN
+        const commitLsn = r.int64();
+        this.#replaying = commitLsn <= this.#lastCommit;
+        if (this.#replaying) this.replayedTransactions++;
         this.#committedAt = new Date(PG_EPOCH_MS + Number(r.int64() / 1000n));
         this.#xid = r.int32();
         return undefined;
@@ -92,9 +103,16 @@ export class PgOutputDecoder {
         this.#relations.set(oid, { table, columns });
         return undefined;
       }
+      case 'C': {
+        r.byte(); // flags
+        const commitLsn = r.int64();
+        if (!this.#replaying) this.#lastCommit = commitLsn;
+        return undefined;
+      }
       case 'I':
       case 'U':
       case 'D': {
+        if (this.#replaying) return undefined;
         const relation = this.#relation(r.int32());
         let marker = String.fromCharCode(r.byte());
         let row = this.#tuple(r, relation);
@@ -106,7 +124,7 @@ export class PgOutputDecoder {
         return { table: relation.table, kind, row, xid: this.#xid, committedAt: this.#committedAt };
       }
       default:
-        // Commit, Origin, Type, Truncate, Message: nothing the checker reads.
+        // Origin, Type, Truncate, Message: nothing the checker reads.
         return undefined;
     }
   }
