@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '@reservex/kit/testing';
 import pg from 'pg';
-import { ChangeCapture } from '../src/wal/change-capture.ts';
+import { ChangeCapture, databaseAway } from '../src/wal/change-capture.ts';
 import { PgOutputDecoder } from '../src/wal/pgoutput.ts';
 
 describe('the run’s change capture (logical decoding, pgoutput, real PostgreSQL)', () => {
@@ -89,6 +89,24 @@ describe('the run’s change capture (logical decoding, pgoutput, real PostgreSQ
       await pool.query("SELECT pg_drop_replication_slot('replay_check')");
       await pool.query('DROP PUBLICATION replay_check');
     }
+  });
+
+  it('reads again after a database that was away (killed, starting up, recovering), and keeps any other error to fail the run with', () => {
+    for (const away of [
+      'the database system is starting up',
+      'the database system is in recovery mode',
+      'the database system is not yet accepting connections',
+      'the database system is shutting down',
+      'Connection terminated unexpectedly',
+      'connect ECONNREFUSED 127.0.0.1:5432',
+      'read ECONNRESET',
+    ])
+      assert.equal(databaseAway(away), true, away);
+    for (const fault of [
+      'replication slot "reservex_check_1" does not exist',
+      'permission denied for table seats',
+    ])
+      assert.equal(databaseAway(fault), false, fault);
   });
 
   it('says why it cannot start on a table that does not exist, and leaves nothing behind', async () => {

@@ -117,8 +117,7 @@ export class ChangeCapture {
       } catch (error) {
         // A database that is down for a moment (a crash scenario) is read again at the next tick: the slot keeps
         // what was not read. Anything else is kept to fail the run with.
-        if (!/connect|terminat|ECONNREFUSED|shutting down|timeout/i.test((error as Error).message))
-          this.#error ??= error as Error;
+        if (!databaseAway((error as Error).message)) this.#error ??= error as Error;
       }
     }
   }
@@ -134,6 +133,16 @@ export class ChangeCapture {
       await pool.end().catch(() => {});
     }
   }
+}
+
+/**
+ * A read that failed because the database is away for a moment (killed, restarting, recovering from a crash), not
+ * because of anything the capture did: PostgreSQL's own words for it, and the socket's.
+ */
+export function databaseAway(message: string): boolean {
+  return /connect|terminat|ECONNREFUSED|ECONNRESET|shutting down|starting up|recovery mode|not yet accepting|timeout/i.test(
+    message,
+  );
 }
 
 /** Slots and publications of runs that died hours ago, in this database. */
