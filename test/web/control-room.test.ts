@@ -131,7 +131,7 @@ describe('web: the control room, in a real browser', function () {
     await fan.getByTestId('compensated').waitFor();
   });
 
-  it('draws the Flash-sale overview dashboard’s panels from Prometheus', async () => {
+  it('draws the Flash-sale overview dashboard’s panels from Prometheus, and any other dashboard picked', async () => {
     const admin = await web.newFan();
     await signInAdmin(admin, web);
     await admin.goto(`${web.url}#/control`);
@@ -143,6 +143,11 @@ describe('web: the control room, in a real browser', function () {
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(await admin.getByText('Prometheus does not answer').count(), 0, 'Prometheus answered');
     await screenshot(admin, 'control-room');
+    // The picker offers the other four dashboards too: Saga health has 1 stat and 11 time series.
+    await admin.getByLabel('Dashboard').selectOption({ label: 'ReserveX · Saga health' });
+    await admin.getByText('Dead-lettered messages (total)').waitFor();
+    assert.equal(await admin.getByTestId('stat-panel').count(), 1);
+    assert.equal(await admin.getByTestId('chart-panel').count(), 11);
   });
 
   it('opens on the event its address names, as the scenario runner prints it', async () => {

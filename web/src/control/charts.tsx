@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
-import overview from '../../../dashboards/flash-sale-overview.json';
 import { useI18n } from '../i18n.ts';
 import { Notice } from '../ui/notice.tsx';
+import { DASHBOARDS, drawingOf } from './dashboards.ts';
 import { LineChart } from './line-chart.tsx';
-import { type Panel, queryPanel } from './prometheus.ts';
+import { queryPanel } from './prometheus.ts';
 
 const REFRESH_MS = 5000;
 const WINDOWS = [
@@ -15,18 +15,25 @@ const UNITS: Record<string, string> = { reqps: '/s', s: ' s' };
 
 type Result = Awaited<ReturnType<typeof queryPanel>>;
 
-/** The "Flash-sale overview" dashboard's own panels and PromQL (imported from dashboards/), drawn from Prometheus. */
+/** The chosen dashboard's own panels and PromQL (imported from dashboards/), drawn from Prometheus. */
 export function Charts() {
   const { t } = useI18n();
-  const panels = (overview as { panels: Panel[] }).panels;
+  const [uid, setUid] = useState(DASHBOARDS[0]?.uid ?? '');
+  const panels = (DASHBOARDS.find((d) => d.uid === uid) ?? DASHBOARDS[0])?.panels ?? [];
   const [windowSeconds, setWindowSeconds] = useState(300);
   const [results, setResults] = useState<Array<Result | undefined>>([]);
   const [down, setDown] = useState(false);
 
   useEffect(() => {
     let stopped = false;
+    // Another dashboard's results must not be drawn under this one's panels while its first read is on its way.
+    setResults([]);
     const read = async () => {
-      const settled = await Promise.allSettled(panels.map((p) => queryPanel(p, windowSeconds)));
+      const settled = await Promise.allSettled(
+        panels.map((p) =>
+          drawingOf(p) === 'query-only' ? Promise.resolve(undefined) : queryPanel(p, windowSeconds),
+        ),
+      );
       if (stopped) return;
       setDown(settled.every((s) => s.status === 'rejected'));
       setResults(settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined)));
@@ -37,12 +44,22 @@ export function Charts() {
       stopped = true;
       clearInterval(timer);
     };
-  }, [windowSeconds]);
+  }, [uid, windowSeconds]);
 
   return (
     <section aria-labelledby="charts-title" class="charts">
       <h2 id="charts-title">{t('control.charts')}</h2>
       <p class="muted">{t('control.chartsHelp')}</p>
+      <label>
+        {t('control.dashboard')}{' '}
+        <select value={uid} onChange={(e) => setUid(e.currentTarget.value)}>
+          {DASHBOARDS.map((d) => (
+            <option key={d.uid} value={d.uid}>
+              {d.title}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
       <label>
         {t('control.window')}{' '}
         <select value={windowSeconds} onChange={(e) => setWindowSeconds(Number(e.currentTarget.value))}>
@@ -58,6 +75,18 @@ export function Charts() {
         {panels.map((panel, i) => {
           const result = results[i];
           const unit = UNITS[panel.fieldConfig?.defaults?.unit ?? ''] ?? '';
+          if (drawingOf(panel) === 'query-only')
+            return (
+              <figure class="card" key={panel.title} data-testid="query-panel">
+                <figcaption>{panel.title}</figcaption>
+                <p class="muted">{t('control.notDrawn')}</p>
+                {(panel.targets ?? []).map((target) => (
+                  <pre key={target.expr}>
+                    <code>{target.expr}</code>
+                  </pre>
+                ))}
+              </figure>
+            );
           if (panel.type === 'stat') {
             const last = result?.series[0]?.values.findLast((v) => v !== null);
             return (
