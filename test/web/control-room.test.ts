@@ -144,7 +144,9 @@ describe('web: the control room, in a real browser', function () {
     assert.equal(await admin.getByText('Prometheus does not answer').count(), 0, 'Prometheus answered');
     await screenshot(admin, 'control-room');
     // The picker offers the other four dashboards too: Saga health has 1 stat and 11 time series.
-    await admin.getByLabel('Dashboard').selectOption({ label: 'ReserveX · Saga health' });
+    await admin
+      .getByRole('combobox', { name: /^Dashboard/ })
+      .selectOption({ label: 'ReserveX · Saga health' });
     await admin.getByText('Dead-lettered messages (total)').waitFor();
     assert.equal(await admin.getByTestId('stat-panel').count(), 1);
     assert.equal(await admin.getByTestId('chart-panel').count(), 11);
