@@ -86,9 +86,8 @@ const MIGRATIONS: Record<keyof typeof SCRIPTS, { dir: string; kit: boolean }> = 
   provider: { dir: join(ROOT, 'system/payment-provider/migrations'), kit: false },
 };
 
-/** A fresh copy of a service's schema, in a database of its own, so the bench never touches a service's data. */
-async function scratchDatabase(targets: Targets, part: keyof typeof SCRIPTS): Promise<string> {
-  const name = `bench_pgbench_${part}`;
+/** An empty database `name` on the services' server, made again if a bench left one; its URL. */
+async function emptyDatabase(targets: Targets, name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: targets.ticketDb });
   await admin.connect();
   try {
@@ -97,7 +96,12 @@ async function scratchDatabase(targets: Targets, part: keyof typeof SCRIPTS): Pr
   } finally {
     await admin.end();
   }
-  const url = withDatabase(targets.ticketDb, name);
+  return withDatabase(targets.ticketDb, name);
+}
+
+/** A fresh copy of a service's schema, in a database of its own, so the bench never touches a service's data. */
+async function scratchDatabase(targets: Targets, part: keyof typeof SCRIPTS): Promise<string> {
+  const url = await emptyDatabase(targets, `bench_pgbench_${part}`);
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   const logger = createLogger('bench-pgbench', 'warn');
   try {
@@ -219,16 +223,7 @@ export async function pgbenchN(
   seconds: number,
   clients = 16,
 ): Promise<{ clients: number; seconds: number; scale: number; tps: number }> {
-  const name = 'bench_pgbench_tpcb';
-  const admin = new pg.Client({ connectionString: targets.ticketDb });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = withDatabase(targets.ticketDb, name);
+  const url = await emptyDatabase(targets, 'bench_pgbench_tpcb');
   run(url, ['-i', '-q', '-s', String(TPCB_SCALE)]);
   return { clients, seconds, scale: TPCB_SCALE, tps: pgbench(url, { builtin: '-N' }, clients, seconds) };
 }

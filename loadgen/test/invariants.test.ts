@@ -10,6 +10,7 @@ import {
   ensureTopics,
   KIT_MIGRATIONS_DIR,
   runMigrations,
+  withTransaction,
 } from '@reservex/kit';
 import { createTestDatabase, type TestDatabase, testInfra } from '@reservex/kit/testing';
 import { LotteryOrder, lotteryKey } from '@reservex/ticket-service/queue-lottery';
@@ -100,16 +101,10 @@ describe('the invariant checker', () => {
     // Each booking goes the way the services take it, one transaction per step, so the history replayed from the
     // WAL holds legal moves and a consistent state after every commit: made PENDING with its seats HELD, then
     // confirmed (SOLD) or ended (released).
-    const step = async (...statements: Array<[string, unknown[]]>) => {
-      const client = await ticket.connect();
-      try {
-        await client.query('BEGIN');
-        for (const [sql, params] of statements) await client.query(sql, params);
-        await client.query('COMMIT');
-      } finally {
-        client.release();
-      }
-    };
+    const step = (...statements: Array<[string, unknown[]]>) =>
+      withTransaction(ticket, async (tx) => {
+        for (const [sql, params] of statements) await tx.query(sql, params);
+      });
     const seatsTo = (ids: string[], status: string, holder: string | null): [string, unknown[]] => [
       'UPDATE seats SET status = $2, reservation_id = $3 WHERE id = ANY($1::uuid[])',
       [ids, status, holder],
@@ -788,26 +783,21 @@ describe('the invariant checker', () => {
     // A booking of one seat, cancelled in one transaction and its seat released in the next: for a moment the seat
     // was HELD for a reservation that had ended, and nobody could book it.
     const split = randomUUID();
-    const client = await ticket.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(
+    await withTransaction(ticket, async (tx) => {
+      await tx.query(
         `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, settle_by)
          VALUES ($1, $2, 'w', 'PENDING', 100, 'KRW', now() + interval '1 minute', now() + interval '1 minute')`,
         [split, eventId],
       );
-      await client.query('INSERT INTO reservation_seats (reservation_id, seat_id) VALUES ($1, $2)', [
+      await tx.query('INSERT INTO reservation_seats (reservation_id, seat_id) VALUES ($1, $2)', [
         split,
         seats[3],
       ]);
-      await client.query("UPDATE seats SET status = 'HELD', reservation_id = $2 WHERE id = $1", [
+      await tx.query("UPDATE seats SET status = 'HELD', reservation_id = $2 WHERE id = $1", [
         seats[3],
         split,
       ]);
-      await client.query('COMMIT');
-    } finally {
-      client.release();
-    }
+    });
     const clean = (await check(eventId)).get('history-consistent')!;
     assert.equal(clean.verdict, 'PASS', JSON.stringify(clean.examples));
     await ticket.query(
