@@ -17,7 +17,10 @@ interface Mutant {
   represents: string;
   patch: string;
   /** What must catch it: mocha test files, or a scenario (with its arguments). */
-  caughtBy: TestsCheck | { scenario: string; args?: string[] } | { script: string; args?: string[] };
+  caughtBy:
+    | TestsCheck
+    | { scenario: string; args?: string[]; env?: Record<string, string> }
+    | { script: string; args?: string[] };
 }
 
 interface TestsCheck {
@@ -121,7 +124,12 @@ function check(dir: string, m: Mutant, repetition = 0): { exit: number; seconds:
     cwd: dir,
     stdio: process.env.MUTANTS_VERBOSE ? 'inherit' : 'ignore',
     // The checks run against this checkout's infrastructure, not a second one of the worktree's own.
-    env: { ...process.env, RESERVEX_INFRA_DIR: process.env.RESERVEX_INFRA_DIR ?? join(ROOT, '.infra') },
+    // A scenario may need the infrastructure in another shape (PG_CLUSTER=3 for a node loss).
+    env: {
+      ...process.env,
+      RESERVEX_INFRA_DIR: process.env.RESERVEX_INFRA_DIR ?? join(ROOT, '.infra'),
+      ...('env' in m.caughtBy ? m.caughtBy.env : {}),
+    },
   });
   const seconds = Math.round((Date.now() - started) / 1000);
   if ('scenario' in m.caughtBy) {
@@ -138,6 +146,16 @@ function check(dir: string, m: Mutant, repetition = 0): { exit: number; seconds:
     exit: 'tests' in m.caughtBy ? judgedByTests(join(dir, 'mutant-tests.json')) : (run.status ?? 1),
     seconds,
   };
+}
+
+/**
+ * A check that needs the infrastructure in another shape (a PostgreSQL cluster for a node loss): what runs now is
+ * stopped, the other shape comes up for the check, and afterwards the first comes back, as nightly does by hand.
+ */
+function reshapeInfrastructure(from: NodeJS.ProcessEnv, to: NodeJS.ProcessEnv): void {
+  const cli = join(ROOT, 'stack', 'src', 'infra', 'cli.ts');
+  spawnSync(process.execPath, [cli, 'down', '--quiet'], { stdio: 'inherit', env: from });
+  spawnSync(process.execPath, [cli, 'up', '--quiet'], { stdio: 'inherit', env: to });
 }
 
 function main(argv: string[]): number {
@@ -183,6 +201,8 @@ function main(argv: string[]): number {
   let survived = 0;
   for (const m of chosen) {
     const dir = worktree(m.id);
+    const shape = 'env' in m.caughtBy ? m.caughtBy.env : undefined;
+    if (shape !== undefined) reshapeInfrastructure(process.env, { ...process.env, ...shape });
     try {
       const applied = spawnSync('git', ['apply', join(ROOT, 'mutants', m.patch)], {
         cwd: dir,
@@ -222,6 +242,7 @@ function main(argv: string[]): number {
       console.log(`${exit === 0 ? 'SURVIVED' : 'KILLED  '} ${m.id} by ${by} (${seconds} s)`);
     } finally {
       removeWorktree(dir);
+      if (shape !== undefined) reshapeInfrastructure({ ...process.env, ...shape }, process.env);
     }
   }
   const killed = chosen.length - survived;

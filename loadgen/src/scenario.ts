@@ -139,7 +139,15 @@ export const scenarioSchema = z.strictObject({
     .partialRecord(z.enum(SERVICES), z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string()))
     .default({}),
   /** What the infrastructure must be for this scenario to mean anything: checked before the run starts. */
-  requires: z.strictObject({ kafkaNodes: z.union([z.literal(1), z.literal(3)]).optional() }).default({}),
+  requires: z
+    .strictObject({
+      kafkaNodes: z.union([z.literal(1), z.literal(3)]).optional(),
+      /** PG_CLUSTER: 3 for PostgreSQL under Patroni, one standby synchronous. */
+      pgCluster: z.union([z.literal(1), z.literal(3)]).optional(),
+      /** REDIS_SENTINEL: 3 for a Redis master and replica under three sentinels. */
+      redisSentinel: z.union([z.literal(1), z.literal(3)]).optional(),
+    })
+    .default({}),
   /** Services run as several replicas behind HAProxy (docs/deploy.md); `--replicas` on the command line wins. */
   replicas: z
     .partialRecord(

@@ -24,6 +24,7 @@ import {
   type RunChanges,
 } from '../src/invariants/index.ts';
 import { JOIN_STAMP_TOLERANCE_MS } from '../src/invariants/waiting-room-checks.ts';
+import type { AcknowledgedBooking } from '../src/run/recorder.ts';
 import { CAPTURED_TABLES, ChangeCapture } from '../src/wal/change-capture.ts';
 
 const logger = createLogger('invariants-test', 'silent');
@@ -233,6 +234,7 @@ describe('the invariant checker', () => {
     refusals?: Refusal[],
     changes?: RunChanges,
     options: Partial<CheckerOptions> = {},
+    acknowledged?: AcknowledgedBooking[],
   ): Promise<Map<string, CheckResult>> {
     const results = await checkInvariants(
       {
@@ -248,7 +250,7 @@ describe('the invariant checker', () => {
         refusals,
         ...options,
       },
-      changes ?? { log: await history.read() },
+      { changes: changes ?? { log: await history.read() }, acknowledged },
     );
     return new Map(results.map((r) => [r.name, r]));
   }
@@ -778,6 +780,55 @@ describe('the invariant checker', () => {
     assert.equal(results.get('seat-limit-per-fan')?.verdict, 'PASS');
   });
 
+  it('history-consistent names a window the WAL lost in a failover and judges again after it, still catching what happens later', async () => {
+    const { eventId, seats, confirmed } = await healthyEvent();
+    const whole = (await history.read()).get('ticket')!;
+    // The slot went with the primary right after the confirmed booking was made: its creation is not in the log.
+    const made = whole.find((c) => c.table === 'reservations' && c.row.id === confirmed)!.xid;
+    const at = whole.findIndex((c) => c.xid === made);
+    const gapFrom = whole[at - 1]?.committedAt ?? new Date(0);
+    const gap = {
+      table: '',
+      kind: 'gap' as const,
+      row: {},
+      xid: 0,
+      committedAt: new Date(gapFrom.getTime() + 4000),
+      gapFrom,
+    };
+    const lostWindow = [...whole.slice(0, at), ...whole.slice(at).filter((c) => c.xid !== made)];
+    const withGap = [...whole.slice(0, at), gap, ...whole.slice(at).filter((c) => c.xid !== made)];
+    const judged = async (log: typeof whole) =>
+      (await check(eventId, undefined, { log: new Map([['ticket', log]]) })).get('history-consistent')!;
+
+    // Read as if nothing were missing, the booking's confirmation looks like a seat sold for a booking that does
+    // not list it: the window has to be known to be judged fairly.
+    assert.equal((await judged(lostWindow)).verdict, 'FAIL');
+    const named = await judged(withGap);
+    assert.equal(named.verdict, 'PASS', named.detail);
+    assert.match(
+      named.detail,
+      /the WAL from .* \(4\.0 s\) could not be read \(the slot was lost with the primary\)/,
+    );
+
+    // After the gap, a seat put in a second live booking is still caught.
+    const second = randomUUID();
+    await withTransaction(ticket, async (tx) => {
+      await tx.query(
+        `INSERT INTO reservations (id, event_id, user_id, status, amount, currency, expires_at, settle_by)
+         VALUES ($1, $2, 'x', 'PENDING', 100, 'KRW', now() + interval '1 minute', now() + interval '1 minute')`,
+        [second, eventId],
+      );
+      await tx.query('INSERT INTO reservation_seats (reservation_id, seat_id) VALUES ($1, $2)', [
+        second,
+        seats[0],
+      ]);
+    });
+    const later = (await history.read()).get('ticket')!.slice(whole.length);
+    const caught = await judged([...withGap, ...later]);
+    assert.equal(caught.verdict, 'FAIL', caught.detail);
+    assert.match(JSON.stringify(caught.examples), new RegExp(second));
+  });
+
   it("history-consistent catches a seat written outside its reservation's transaction, though every edge is legal and the final state is clean", async () => {
     const { eventId, seats } = await healthyEvent();
     // A booking of one seat, cancelled in one transaction and its seat released in the next: for a moment the seat
@@ -1056,6 +1107,37 @@ describe('the invariant checker', () => {
       JSON.stringify(results.get('refusals-left-nothing')!.examples),
       /no longer holds the seats it was made for/,
     );
+  });
+
+  it('acknowledged-kept (RPO) checks what fans were answered: it catches a booking that is gone, a confirmed one no longer confirmed, and one whose payment vanished, and skips on a re-check', async () => {
+    const { eventId, seats, confirmed, failed, refunded } = await healthyEvent();
+    const now = Date.now();
+    const acknowledged: AcknowledgedBooking[] = [
+      { id: confirmed, seatIds: seats.slice(0, 2), at: now, confirmedAt: now },
+      { id: failed, seatIds: [seats[2]!], at: now },
+      { id: refunded, seatIds: [seats[3]!], at: now, confirmedAt: now, fanCancelledAt: now },
+    ];
+    const clean = (await check(eventId, undefined, undefined, {}, acknowledged)).get('acknowledged-kept')!;
+    assert.equal(clean.verdict, 'PASS', clean.detail);
+    assert.match(clean.detail, /3 booking\(s\) acknowledged to fans, 2 shown CONFIRMED/);
+    assert.equal((await check(eventId)).get('acknowledged-kept')?.verdict, 'SKIP');
+
+    // What a promoted standby without the last commits looks like: a booking its fan was answered for is not
+    // there, a confirmation went back, and a captured payment is missing.
+    const lost = randomUUID();
+    await ticket.query("UPDATE reservations SET status = 'PENDING' WHERE id = $1", [confirmed]);
+    await payment.query('DELETE FROM payments WHERE reservation_id = $1', [refunded]);
+    const r = (
+      await check(eventId, undefined, { unavailable: 'not judged here' }, {}, [
+        ...acknowledged,
+        { id: lost, seatIds: [seats[0]!], at: now },
+      ])
+    ).get('acknowledged-kept')!;
+    assert.equal(r.verdict, 'FAIL', r.detail);
+    const examples = JSON.stringify(r.examples);
+    assert.match(examples, new RegExp(`${lost}.*acknowledged to its fan, and gone`));
+    assert.match(examples, new RegExp(`${confirmed}.*shown CONFIRMED to its fan, now PENDING`));
+    assert.match(examples, new RegExp(`${refunded}.*payment-service has no payment`));
   });
 
   it('admission-required catches one admission used for two bookings, when the database no longer guards it', async () => {

@@ -12,7 +12,7 @@ export { startRedis, stopRedis } from './infra/local-redis.ts';
 export { ensurePackage } from './infra/os-packages.ts';
 export { type InfraSettings, readInfraSettings } from './infra/settings.ts';
 export { replicaPort } from './load-balancer.ts';
-export type { ProcessTarget, UnexpectedExit } from './process-target.ts';
+export type { Failover, ProcessTarget, UnexpectedExit } from './process-target.ts';
 export { parseReplicas, ReplicasError } from './replicas.ts';
 export { ensureStack, type StackOptions, type StartedStack } from './stack.ts';
 export { INFRA, type InfraName, SERVICES, type ServiceName, type TargetName } from './target-names.ts';

@@ -14,6 +14,21 @@ export interface ProcessTarget {
   resume(): void;
   /** For a replicated service: start or stop replicas until there are `n` (replica churn). */
   scaleTo?(n: number): Promise<void>;
+  /**
+   * For replicated infrastructure, after a kill: which node was lost, which took over and how long the failover
+   * took, as the report shows it.
+   */
+  lastFailover?(): Failover | undefined;
+}
+
+export interface Failover {
+  lost: string;
+  /** The node that took over, or undefined when none did within the wait. */
+  promoted?: string;
+  /** From the kill until the router reached a primary (a master) that takes writes. */
+  seconds?: number;
+  /** Epoch milliseconds of the kill. */
+  at: number;
 }
 
 export interface UnexpectedExit {

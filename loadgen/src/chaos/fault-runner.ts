@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StartedStack, TargetName } from '@reservex/stack';
+import type { Failover, StartedStack, TargetName } from '@reservex/stack';
 import { describeFault, type Fault } from './faults.ts';
 
 /** The payment provider's own switches, through its API. */
@@ -19,6 +19,8 @@ export interface FaultRecord {
   error?: string;
   /** What a probe saw while the fault lasted: evidence that it took effect. */
   observed?: string;
+  /** For replicated infrastructure: the node lost, the one that took over, and how long that took. */
+  failover?: Failover;
 }
 
 /**
@@ -110,6 +112,12 @@ export class FaultRunner {
         case 'stop': {
           const target = this.#target(fault.target);
           await (fault.action === 'kill' ? target.kill(fault.signal) : target.stop());
+          const failover = target.lastFailover?.();
+          if (failover !== undefined) {
+            record.failover = failover;
+            record.observed = describeFailover(failover);
+            this.#log(`chaos: ${record.observed}`);
+          }
           if (fault.downSeconds === undefined) {
             this.#downUntilStarted.set(fault.target, record);
             return;
@@ -179,4 +187,10 @@ export class FaultRunner {
       this.#log(`chaos: FAILED to inject or undo "${record.label}": ${record.error}`);
     }
   }
+}
+
+export function describeFailover(f: Failover): string {
+  return f.promoted === undefined
+    ? `lost node ${f.lost}; no other node took writes within a minute`
+    : `lost node ${f.lost}; ${f.promoted} took writes ${f.seconds} s after the kill`;
 }

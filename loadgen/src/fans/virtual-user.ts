@@ -296,6 +296,7 @@ async function book(ctx: RunContext, fan: Fan, admissionToken: string | undefine
       otherSeatIds = other === undefined ? [] : [other.id];
       rec.reservations++;
       rec.reservedSeats += seatIds.length;
+      rec.bookingAcknowledged(reservation.id, seatIds);
       break;
     }
     if (res.status === 409) {
@@ -341,7 +342,7 @@ async function book(ctx: RunContext, fan: Fan, admissionToken: string | undefine
   }
   switch (current.status) {
     case 'CONFIRMED':
-      rec.confirmedAfter(Date.now() - reservedAt, current.seats.length);
+      rec.confirmedAfter(Date.now() - reservedAt, current.seats.length, current.id);
       if (misbehaves.has('cancel-confirmed') || random() < s.abandonment.cancelAfterPaying)
         await cancelPaidBooking(ctx, auth, current.id, random, misbehaves.has('cancel-confirmed'));
       break;
@@ -376,11 +377,11 @@ async function cancelPaidBooking(
   );
   if (judged) judge(rec, 'cancel-confirmed', res, cancelAnswered);
   if (res === undefined) return void rec.fansGaveUp++;
-  if (res.status === 200) return void rec.paidBookingCancelled(res.body?.seats.length ?? 0);
+  if (res.status === 200) return void rec.paidBookingCancelled(res.body?.seats.length ?? 0, id);
   // A retry after a lost answer finds the booking already cancelled: the first attempt went through.
   const now = await http.get<Reservation>(`${t.ticket}/api/reservations/${id}`, { token: auth });
   if (res.status === 409 && now.body?.status === 'CANCELLED') {
-    return void rec.paidBookingCancelled(now.body.seats.length);
+    return void rec.paidBookingCancelled(now.body.seats.length, id);
   }
   rec.error(`cancel after paying ${res.status}`);
 }

@@ -18,15 +18,23 @@ export const historyConsistent: InvariantCheck = {
       eventId,
     ]);
     const replay = replayHistory(log, eventId, rows[0]?.limit ?? Infinity);
-    // Changes to rows made before the capture began cannot be judged: say how many, never pass over them quietly.
+    // Changes to rows made before the capture began, or before a window it lost, cannot be judged: say how many,
+    // never pass over them quietly.
     const blind =
       replay.unseen === 0
         ? ''
-        : `; ${replay.unseen} change(s) to rows made before the change capture began could not be judged`;
+        : `; ${replay.unseen} change(s) to rows made before the change capture began${replay.gaps.length > 0 ? ' or before a window it lost' : ''} could not be judged`;
+    // A window lost with a failed primary's slot is named, with how long it was, in a pass as in a failure.
+    const lost = replay.gaps
+      .map(
+        (g) =>
+          `; the WAL from ${g.from?.toISOString() ?? 'the start'} to ${g.to.toISOString()}${g.from === undefined ? '' : ` (${((g.to.getTime() - g.from.getTime()) / 1000).toFixed(1)} s)`} could not be read (the slot was lost with the primary) and rows were judged again from their next change after it`,
+      )
+      .join('');
     return verdict(
       replay.findings,
-      `${replay.reservationMoves} reservation move(s) and ${replay.seatChanges} seat change(s) in ${replay.transactions} transaction(s) replayed from the WAL: every edge legal, and after every commit no seat in two live reservations, no seat apart from its reservation and no fan over the limit${blind}`,
-      (n) => `${n} moment(s) in the history that the final state no longer shows${blind}`,
+      `${replay.reservationMoves} reservation move(s) and ${replay.seatChanges} seat change(s) in ${replay.transactions} transaction(s) replayed from the WAL: every edge legal, and after every commit no seat in two live reservations, no seat apart from its reservation and no fan over the limit${blind}${lost}`,
+      (n) => `${n} moment(s) in the history that the final state no longer shows${blind}${lost}`,
     );
   },
 };

@@ -39,6 +39,8 @@ export interface HistoryReplay {
   seatChanges: number;
   /** Changes to rows the log never saw created (made before the capture began): their edges cannot be judged. */
   unseen: number;
+  /** Windows the log could not see (a failover lost the slot), from the last commit read to the new slot. */
+  gaps: Array<{ from: Date | undefined; to: Date }>;
   findings: HistoryFinding[];
 }
 
@@ -75,8 +77,16 @@ export function replayHistory(log: readonly RowChange[], eventId: string, limit:
     reservationMoves: 0,
     seatChanges: 0,
     unseen: 0,
+    gaps: [],
     findings: [],
   };
+  /**
+   * After a gap the replay starts over, as from a capture that began then: rows are judged from their next change
+   * on, and a booking made before the gap is not judged against seats it listed then (the log lost that).
+   */
+  let afterGap = false;
+  const madeSinceGap = new Set<string>();
+  const judgeable = (reservationId: string) => !afterGap || madeSinceGap.has(reservationId);
 
   const live = (id: string | undefined) => id !== undefined && LIVE.has(reservations.get(id)?.status ?? '');
   const becameLive = (id: string, r: Reservation) => {
@@ -95,6 +105,16 @@ export function replayHistory(log: readonly RowChange[], eventId: string, limit:
 
   let i = 0;
   while (i < log.length) {
+    const first = log[i]!;
+    if (first.kind === 'gap') {
+      out.gaps.push({ from: first.gapFrom, to: first.committedAt });
+      for (const state of [seats, reservations, listed, listing, liveOfFan]) state.clear();
+      overLimit.clear();
+      madeSinceGap.clear();
+      afterGap = true;
+      i++;
+      continue;
+    }
     const xid = log[i]!.xid;
     const at = log[i]!.committedAt;
     const touchedSeats = new Set<string>();
@@ -146,6 +166,7 @@ export function replayHistory(log: readonly RowChange[], eventId: string, limit:
           status: c.row.status ?? '',
         };
         reservations.set(id, after);
+        if (c.kind === 'insert') madeSinceGap.add(id);
         touchedReservations.add(id);
         if (c.kind === 'update' && before === undefined) {
           if (after.event === eventId) out.unseen++;
@@ -182,7 +203,7 @@ export function replayHistory(log: readonly RowChange[], eventId: string, limit:
       const seat = seats.get(id);
       if (seat === undefined || seat.event !== eventId) continue;
       const expected = HOLDER_STATUS[seat.status];
-      if (expected !== undefined && seat.holder !== null) {
+      if (expected !== undefined && seat.holder !== null && judgeable(seat.holder)) {
         const holder = reservations.get(seat.holder);
         if (holder?.status !== expected)
           find(
@@ -217,7 +238,7 @@ export function replayHistory(log: readonly RowChange[], eventId: string, limit:
     const fans = new Set<string>();
     for (const id of touchedReservations) {
       const r = reservations.get(id);
-      if (r === undefined || r.event !== eventId) continue;
+      if (r === undefined || r.event !== eventId || !judgeable(id)) continue;
       fans.add(`${r.event}|${r.user}`);
       const want = r.status === 'PENDING' ? 'HELD' : r.status === 'CONFIRMED' ? 'SOLD' : undefined;
       for (const seatId of listed.get(id) ?? []) {

@@ -1,7 +1,9 @@
 import { harnessPool } from '@reservex/stack';
 import { Redis } from 'ioredis';
 import type { Refusal } from '../fans/misbehaviour-kinds.ts';
+import type { AcknowledgedBooking } from '../run/recorder.ts';
 import type { ChangeLog } from '../wal/change-capture.ts';
+import { acknowledgedKept } from './acknowledged-kept.ts';
 import { confirmedIffCaptured } from './confirmed-iff-captured.ts';
 import { endedInTime, type TimelinessRules } from './ended-in-time.ts';
 import { everyMessageDelivered } from './every-message-delivered.ts';
@@ -53,6 +55,7 @@ export const INVARIANTS: readonly InvariantCheck[] = [
   admissionsFollowController,
   refusalsLeftNothing,
   historyConsistent,
+  acknowledgedKept,
 ];
 
 export interface CheckerOptions {
@@ -76,13 +79,21 @@ export interface CheckerOptions {
 /** The run's change log, or why there is none: it is not kept in the report, so a re-check has none. */
 export type RunChanges = { log: ChangeLog } | { unavailable: string };
 
+/** What only the run itself knows, and a re-check from its report does not. */
+export interface RunEvidence {
+  changes: RunChanges;
+  /** The bookings the fans were answered for (the recorder's); absent on a re-check. */
+  acknowledged?: readonly AcknowledgedBooking[];
+}
+
 /** Runs every invariant against the databases and Kafka directly; none of the services' code is involved. */
 export async function checkInvariants(
   o: CheckerOptions,
-  changes: RunChanges = {
-    unavailable: 'a re-check reads no change log: the run kept it only while it lasted',
+  evidence: RunEvidence = {
+    changes: { unavailable: 'a re-check reads no change log: the run kept it only while it lasted' },
   },
 ): Promise<CheckResult[]> {
+  const { changes } = evidence;
   const ticket = harnessPool(o.ticketDb, 2);
   const payment = harnessPool(o.paymentDb, 2);
   const account = harnessPool(o.accountDb, 1);
@@ -112,6 +123,7 @@ export async function checkInvariants(
       redis,
       redisPrefix: o.redisPrefix ?? 'ticket:',
       refusals: o.refusals,
+      acknowledged: evidence.acknowledged,
       changes: 'log' in changes ? changes.log : undefined,
       changesUnavailable: 'unavailable' in changes ? changes.unavailable : undefined,
       rules: o.rules,

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Refusal } from '../fans/misbehaviour-kinds.ts';
+import type { AcknowledgedBooking } from '../run/recorder.ts';
 import type { ChangeLog } from '../wal/change-capture.ts';
 import type { TimelinessRules } from './ended-in-time.ts';
 
@@ -18,6 +19,8 @@ export interface CheckContext {
   redisPrefix: string;
   /** Requests the run saw refused, which must have left nothing behind. */
   refusals: readonly Refusal[] | undefined;
+  /** The bookings the run's fans were answered for, and what they were shown of them; absent on a re-check. */
+  acknowledged: readonly AcknowledgedBooking[] | undefined;
   /** What the databases wrote during the run, from their WAL (the run's change capture); absent on a re-check. */
   changes: ChangeLog | undefined;
   /** Why there is no change log, for the checks that need one. */

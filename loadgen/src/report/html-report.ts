@@ -1,5 +1,5 @@
 import type { PrometheusSeries } from './prometheus-charts.ts';
-import { browserFanRows, type RunReport } from './run-report.ts';
+import { browserFanRows, describeFailoverFigures, type RunReport } from './run-report.ts';
 
 export interface Line {
   name: string;
@@ -211,7 +211,7 @@ ${
     ? `<h2>Faults</h2><p>Shaded on every chart. Recovery: from the end of the fault until no message waited in an outbox and no hold was overdue.</p><table><tr><th>at (s)</th><th>fault</th><th>over at (s)</th><th>drained after (s)</th></tr>${report.faults
         .map(
           (f) =>
-            `<tr><td>${f.atSecond}</td><td>${escapeHtml(f.label)}${f.error ? ` <span class="verdict FAIL">${escapeHtml(f.error)}</span>` : ''}</td><td>${f.endedAtSecond ?? '—'}</td><td>${f.recoverySeconds ?? 'not within the run'}</td></tr>`,
+            `<tr><td>${f.atSecond}</td><td>${escapeHtml(f.label)}${f.error ? ` <span class="verdict FAIL">${escapeHtml(f.error)}</span>` : ''}${f.failover ? `<br>${escapeHtml(describeFailoverFigures(f.failover))}` : ''}</td><td>${f.endedAtSecond ?? '—'}</td><td>${f.recoverySeconds ?? 'not within the run'}</td></tr>`,
         )
         .join('')}</table>`
     : ''

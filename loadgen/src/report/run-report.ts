@@ -38,6 +38,19 @@ export interface FaultReport {
   error?: string;
   /** For network faults: what the affected service reported while it lasted. */
   observed?: string;
+  /** For the loss of a replicated primary: what took over, and the RTO and RPO figures measured around it. */
+  failover?: FailoverReport;
+}
+
+export interface FailoverReport {
+  lost: string;
+  promoted: string | null;
+  /** From the kill until a node took writes through the router. */
+  writesBackSeconds: number | null;
+  /** RTO: from the kill until the first booking written on the new primary (PostgreSQL losses only). */
+  firstBookingSeconds: number | null;
+  /** Bookings the fans were answered for before the kill, and how many of those confirmed: RPO's sample. */
+  acknowledgedBefore: { bookings: number; confirmed: number };
 }
 
 export interface RunReport {
@@ -382,7 +395,7 @@ export function renderSummary(report: RunReport): string {
       lines.push(
         `    ${String(f.atSecond).padStart(6)}s  ${f.label}; over at ${f.endedAtSecond ?? '—'}s; drained ${
           f.recoverySeconds === null ? 'not within the run' : `${f.recoverySeconds} s later`
-        }${f.error === undefined ? '' : `; ERROR ${f.error}`}${f.observed === undefined ? '' : `\n             seen: ${f.observed}`}`,
+        }${f.error === undefined ? '' : `; ERROR ${f.error}`}${f.observed === undefined ? '' : `\n             seen: ${f.observed}`}${f.failover === undefined ? '' : `\n             ${describeFailoverFigures(f.failover)}`}`,
       );
   }
   for (const e of report.unexpectedExits)
@@ -429,4 +442,17 @@ export function browserFanRows(b: BrowserFansReport | null | undefined): Array<[
     ['seat map INP p50 / p95 / max', d(b.seatMap.inpMs)],
     ['seat map CLS p50 / p95 / max', d(b.seatMap.cls, '')],
   ];
+}
+
+/** RTO and RPO's sample of one lost primary, as the summary and the HTML report print them. */
+export function describeFailoverFigures(f: FailoverReport): string {
+  const back =
+    f.promoted === null
+      ? 'no node took writes within a minute'
+      : `${f.promoted} took writes ${f.writesBackSeconds} s after the loss`;
+  const rto =
+    f.firstBookingSeconds === null
+      ? ''
+      : `; first booking on it ${f.firstBookingSeconds} s after the loss (RTO)`;
+  return `failover: ${f.lost} lost, ${back}${rto}; ${f.acknowledgedBefore.bookings} booking(s) acknowledged before the loss (${f.acknowledgedBefore.confirmed} confirmed), each looked for by acknowledged-kept (RPO)`;
 }

@@ -3,9 +3,10 @@ import { harnessPool, type Targets } from '@reservex/stack';
 import { DEFAULT_RULES, type TimelinessRules } from '../invariants/ended-in-time.ts';
 import { type CheckResult, checkInvariants, type RunChanges } from '../invariants/index.ts';
 import { type PrometheusSeries, prometheusSeries } from '../report/prometheus-charts.ts';
-import type { CheckTarget } from '../report/run-report.ts';
+import type { CheckTarget, FailoverReport } from '../report/run-report.ts';
 import type { Scenario } from '../scenario.ts';
 import type { ChangeCapture } from '../wal/change-capture.ts';
+import { failoverFigures } from './failover-figures.ts';
 import { type PaymentFigures, paymentFigures } from './payment-figures.ts';
 import { awaitQuiescence, type QuiescenceResult } from './quiescence.ts';
 import type { Recorder } from './recorder.ts';
@@ -32,6 +33,8 @@ export interface Judgement {
   facts: RunFacts;
   prometheus: PrometheusSeries;
   soldSeats: number | undefined;
+  /** For each fault record, index for index: the failover's figures when it lost a replicated primary. */
+  failovers: Array<FailoverReport | undefined>;
 }
 
 /**
@@ -77,7 +80,10 @@ export async function judgeRun(
         to: new Date(r.endedAt ?? Date.now()).toISOString(),
       })),
   };
-  const invariants = await checkInvariants(check, changes);
+  const invariants = await checkInvariants(check, {
+    changes,
+    acknowledged: [...recorder.acknowledged.values()],
+  });
   const payments = await paymentFigures({
     ticketDb: targets.ticketDb,
     paymentDb: targets.paymentDb,
@@ -100,7 +106,8 @@ export async function judgeRun(
   });
   if ('unavailable' in prometheus) o.log(`charts from the harness's samples only: ${prometheus.unavailable}`);
   const soldSeats = await soldSeatsOf(targets.ticketDb, eventId);
-  return { quiescence, settledAt, check, invariants, payments, facts, prometheus, soldSeats };
+  const failovers = await failoverFigures(targets.ticketDb, eventId, crowd.faults?.records ?? [], recorder);
+  return { quiescence, settledAt, check, invariants, payments, facts, prometheus, soldSeats, failovers };
 }
 
 const PAYMENT_SIDE: readonly string[] = ['payment-service', 'payment-provider'];

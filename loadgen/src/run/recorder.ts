@@ -23,6 +23,18 @@ export interface SecondSample {
   confirmLatencyP99: number;
 }
 
+/** A booking as the system acknowledged it to its fan: the record RPO is judged against (acknowledged-kept). */
+export interface AcknowledgedBooking {
+  id: string;
+  seatIds: string[];
+  /** Epoch milliseconds of the 202 that acknowledged it. */
+  at: number;
+  /** When the fan was shown it CONFIRMED, if they were. */
+  confirmedAt?: number;
+  /** When the fan's own cancellation of it was acknowledged, if they cancelled it. */
+  fanCancelledAt?: number;
+}
+
 export class Recorder {
   readonly startedAt = Date.now();
   readonly capacity: number;
@@ -67,6 +79,8 @@ export class Recorder {
   firstSaleAt: number | undefined;
   soldOutAt: number | undefined;
   readonly http = new Map<string, number>();
+  /** Every booking the system acknowledged to a fan, by id, with what the fan was later shown of it. */
+  readonly acknowledged = new Map<string, AcknowledgedBooking>();
   readonly confirmLatencies: number[] = [];
   readonly queueWaits: number[] = [];
   /**
@@ -112,7 +126,13 @@ export class Recorder {
     this.transientErrors.set(key, (this.transientErrors.get(key) ?? 0) + 1);
   }
 
-  confirmedAfter(ms: number, seats: number): void {
+  bookingAcknowledged(id: string, seatIds: string[]): void {
+    this.acknowledged.set(id, { id, seatIds, at: Date.now() });
+  }
+
+  confirmedAfter(ms: number, seats: number, id?: string): void {
+    const booking = id === undefined ? undefined : this.acknowledged.get(id);
+    if (booking !== undefined) booking.confirmedAt = Date.now();
     this.confirmed++;
     this.soldSeats += seats;
     this.confirmLatencies.push(ms);
@@ -122,7 +142,9 @@ export class Recorder {
   }
 
   /** A fan cancelled a booking it had paid for: its seats are back on sale, so no longer counted as sold. */
-  paidBookingCancelled(seats: number): void {
+  paidBookingCancelled(seats: number, id?: string): void {
+    const booking = id === undefined ? undefined : this.acknowledged.get(id);
+    if (booking !== undefined) booking.fanCancelledAt = Date.now();
     this.cancelledAfterPaying++;
     this.soldSeats -= seats;
   }

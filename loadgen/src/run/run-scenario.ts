@@ -103,11 +103,24 @@ async function captureChanges(o: RunOptions): Promise<ChangeCapture | { unavaila
 function whatTheRunMustOwn(o: RunOptions): { targets: TargetName[]; proxied: boolean } {
   const { scenario } = o;
   const crashed = faultTargets(scenario.faults);
-  const kafkaNodes = readInfraSettings(process.env, true).kafka.nodes;
-  if (scenario.requires.kafkaNodes !== undefined && scenario.requires.kafkaNodes !== kafkaNodes)
-    throw new Error(
-      `${scenario.name} needs a Kafka of ${scenario.requires.kafkaNodes} broker(s), and this one has ${kafkaNodes}: npm run infra:down, then run it with KAFKA_CLUSTER_SIZE=${scenario.requires.kafkaNodes}`,
-    );
+  const infra = readInfraSettings(process.env, true);
+  const has = {
+    kafkaNodes: infra.kafka.nodes,
+    pgCluster: infra.postgres.cluster === undefined ? 1 : 3,
+    redisSentinel: infra.redis.sentinel === undefined ? 1 : 3,
+  } as const;
+  const variable = {
+    kafkaNodes: 'KAFKA_CLUSTER_SIZE',
+    pgCluster: 'PG_CLUSTER',
+    redisSentinel: 'REDIS_SENTINEL',
+  };
+  for (const key of Object.keys(variable) as Array<keyof typeof variable>) {
+    const wanted = scenario.requires[key];
+    if (wanted !== undefined && wanted !== has[key])
+      throw new Error(
+        `${scenario.name} needs ${variable[key]}=${wanted}, and this infrastructure has ${variable[key]}=${has[key]}: npm run infra:down, then npm run infra:up and the scenario with ${variable[key]}=${wanted}`,
+      );
+  }
   const configured = Object.keys(scenario.serviceEnv) as ServiceName[];
   const proxied = scenario.faults.some((f) => f.action === 'network');
   if (o.external && (crashed.length > 0 || proxied))

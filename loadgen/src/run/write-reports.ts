@@ -44,7 +44,7 @@ export function writeReports(
     facts: judged.facts,
     expectations: checkExpectations(o.scenario.expect, judged.facts),
     redelivered: crowd.redelivered?.byTopic ?? null,
-    faults: (crowd.faults?.records ?? []).map((r) => ({
+    faults: (crowd.faults?.records ?? []).map((r, i) => ({
       label: r.label,
       fault: r.fault,
       startedAt: new Date(r.startedAt).toISOString(),
@@ -57,6 +57,7 @@ export function writeReports(
             (judged.settledAt === undefined ? null : Math.round((judged.settledAt - r.endedAt) / 100) / 10)),
       ...(r.error === undefined ? {} : { error: r.error }),
       ...(r.observed === undefined ? {} : { observed: r.observed }),
+      ...(judged.failovers[i] === undefined ? {} : { failover: judged.failovers[i] }),
     })),
     unexpectedExits: (stack?.unexpectedExits ?? []).map((e) => ({
       target: e.target,

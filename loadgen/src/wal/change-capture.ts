@@ -24,15 +24,17 @@ const STALE_AFTER_SECONDS = 6 * 3600;
  * so the slot holds back no more WAL than a second's worth. Needs wal_level=logical and a role with REPLICATION
  * (the infrastructure scripts set both).
  */
+interface Source {
+  target: CaptureTarget;
+  /** The slot's and the publication's name: slots are the whole server's, so one per database. */
+  name: string;
+  pool: pg.Pool;
+  decoder: PgOutputDecoder;
+  changes: RowChange[];
+}
+
 export class ChangeCapture {
-  readonly #sources: Array<{
-    target: CaptureTarget;
-    /** The slot's and the publication's name: slots are the whole server's, so one per database. */
-    name: string;
-    pool: pg.Pool;
-    decoder: PgOutputDecoder;
-    changes: RowChange[];
-  }>;
+  readonly #sources: Source[];
   #timer: NodeJS.Timeout | undefined;
   #reading: Promise<void> = Promise.resolve();
   #error: Error | undefined;
@@ -115,11 +117,29 @@ export class ChangeCapture {
           if (rows.length < 20000) break;
         }
       } catch (error) {
+        const message = (error as Error).message;
         // A database that is down for a moment (a crash scenario) is read again at the next tick: the slot keeps
-        // what was not read. Anything else is kept to fail the run with.
-        if (!databaseAway((error as Error).message)) this.#error ??= error as Error;
+        // what was not read. A slot that is gone went with a primary that was lost: PostgreSQL 15 does not carry
+        // a logical slot over to the standby it promotes. The log goes on from a new slot on the new primary, and
+        // says which window it could not see. Anything else is kept to fail the run with.
+        if (slotLost(message)) await this.#resume(source).catch(() => {});
+        else if (!databaseAway(message)) this.#error ??= error as Error;
       }
     }
+  }
+
+  /** A new slot of the same name on the server that answers now; its publication came over with the data. */
+  async #resume(source: Source): Promise<void> {
+    await source.pool.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [source.name]);
+    const last = source.changes.findLast((c) => c.kind !== 'gap')?.committedAt;
+    source.changes.push({
+      table: '',
+      kind: 'gap',
+      row: {},
+      xid: 0,
+      committedAt: new Date(),
+      ...(last === undefined ? {} : { gapFrom: last }),
+    });
   }
 
   async #drop(): Promise<void> {
@@ -139,6 +159,10 @@ export class ChangeCapture {
  * A read that failed because the database is away for a moment (killed, restarting, recovering from a crash), not
  * because of anything the capture did: PostgreSQL's own words for it, and the socket's.
  */
+export function slotLost(message: string): boolean {
+  return /replication slot ".*" does not exist/i.test(message);
+}
+
 export function databaseAway(message: string): boolean {
   return /connect|terminat|ECONNREFUSED|ECONNRESET|shutting down|starting up|recovery mode|not yet accepting|timeout/i.test(
     message,

@@ -8,7 +8,13 @@
 /** One row written by one transaction, in the order the transaction wrote it. */
 export interface RowChange {
   table: string;
-  kind: 'insert' | 'update' | 'delete';
+  /**
+   * `gap` is no row change but a window the log could not see: the slot was lost with its server (a failover),
+   * and the log goes on from a new slot on the new primary. `committedAt` is when the new slot began, `gapFrom`
+   * the last commit read before it.
+   */
+  kind: 'insert' | 'update' | 'delete' | 'gap';
+  gapFrom?: Date;
   /** The new row (insert, update), or the key of the deleted one. */
   row: Record<string, string | null>;
   xid: number;

@@ -4,12 +4,15 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { compose, dockerEngineReachable } from './docker-mode.ts';
-import { checkAll } from './health.ts';
+import { stopRouter } from './ha-router.ts';
+import { type ComponentHealth, checkAll } from './health.ts';
 import { startEdge, stopEdge } from './local-edge.ts';
 import { startKafka, stopKafka } from './local-kafka.ts';
+import { describeMember, pgMembers, startPgCluster, stopPgCluster } from './local-pg-cluster.ts';
 import { startPostgres, stopPostgres } from './local-postgres.ts';
 import { startPrometheus, stopPrometheus } from './local-prometheus.ts';
 import { startRedis, stopRedis } from './local-redis.ts';
+import { redisRoles, sentinelMaster, startRedisSentinel, stopRedisSentinel } from './local-redis-sentinel.ts';
 import { InfraError } from './processes.ts';
 import { type InfraSettings, readInfraSettings } from './settings.ts';
 
@@ -20,7 +23,15 @@ const USAGE = `usage: node stack/src/infra/cli.ts <up|status|down|reset> [--quie
   down    stop everything, keep the data
   reset   stop everything and delete the data (the edge's cache too)
 environment: RESERVEX_INFRA_MODE=docker|local, PG_PORT, REDIS_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, PROMETHEUS_PORT,
-  EDGE_PORT, TICKET_URL (where the edge forwards to)`;
+  EDGE_PORT, TICKET_URL (where the edge forwards to)
+  KAFKA_CLUSTER_SIZE=3   three Kafka brokers
+  PG_CLUSTER=3           three PostgreSQL nodes under Patroni (etcd on ETCD_PORT, REST on PATRONI_PORT…+2), one
+                         standby synchronous; HAProxy on PG_PORT forwards to the primary
+  REDIS_SENTINEL=3       a Redis master and replica watched by three sentinels (SENTINEL_PORT…+2); HAProxy on
+                         REDIS_PORT forwards to the master
+  PG_UNSAFE_ASYNC_COMMIT=true, PG_UNSAFE_ASYNC_STANDBY=true   durability traded away, by name: a crash or a
+                         failover can then lose acknowledged commits
+  Switching a size needs infra:down first.`;
 
 type Mode = 'docker' | 'local';
 
@@ -38,8 +49,8 @@ async function up(s: InfraSettings, mode: Mode, log: (m: string) => void) {
     return;
   }
   // Sequential on purpose: on two cores, starting the JVM beside initdb only slows both.
-  await startPostgres(s, log);
-  await startRedis(s, log);
+  await (s.postgres.cluster === undefined ? startPostgres(s, log) : startPgCluster(s, log));
+  await (s.redis.sentinel === undefined ? startRedis(s, log) : startRedisSentinel(s, log));
   await startKafka(s, log);
   await startPrometheus(s, log);
   // Last, and without waiting for ticket-service: until the origin answers, the edge answers 502.
@@ -54,17 +65,47 @@ async function down(s: InfraSettings, mode: Mode) {
   await stopEdge(s);
   await stopPrometheus(s);
   await stopKafka(s);
-  await stopRedis(s);
-  await stopPostgres(s);
+  await stopRouter(s);
+  await (s.redis.sentinel === undefined ? stopRedis(s) : stopRedisSentinel(s));
+  await (s.postgres.cluster === undefined ? stopPostgres(s) : stopPgCluster(s));
 }
 
 async function status(s: InfraSettings, mode: Mode): Promise<boolean> {
   const results = await checkAll(s);
+  if (mode === 'local') results.push(...(await nodeRoles(s)));
   for (const r of results) {
     console.log(`${r.healthy ? 'ok  ' : 'FAIL'} ${r.component.padEnd(10)} ${r.detail}`);
   }
   console.log(`mode: ${mode}`);
   return results.every((r) => r.healthy);
+}
+
+/** Each replicated node's role, as Patroni and the Redis nodes and sentinels say it. */
+async function nodeRoles(s: InfraSettings): Promise<ComponentHealth[]> {
+  const lines: ComponentHealth[] = [];
+  if (s.postgres.cluster !== undefined) {
+    const members = await pgMembers(s);
+    const leader = members.some((m) => m.role === 'leader' && m.state === 'running');
+    const synchronous = members.some((m) => m.role === 'sync_standby');
+    lines.push({
+      component: 'pg-nodes',
+      healthy: leader && (synchronous || !s.postgres.cluster.synchronousStandby),
+      detail:
+        members.length === 0
+          ? 'no Patroni answers'
+          : `${members.map(describeMember).join(', ')}${s.postgres.cluster.synchronousStandby ? '' : '; UNSAFE: standbys asynchronous'}`,
+    });
+  }
+  if (s.redis.sentinel !== undefined) {
+    const roles = await redisRoles(s);
+    const master = await sentinelMaster(s);
+    lines.push({
+      component: 'redis-nodes',
+      healthy: roles.filter((r) => r.role === 'master').length === 1 && master !== undefined,
+      detail: `${roles.map((r) => `${r.port} ${r.role}`).join(', ')}; the sentinels name ${master ?? 'no'} master`,
+    });
+  }
+  return lines;
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -14,7 +14,7 @@ import {
 } from './processes.ts';
 import type { InfraSettings } from './settings.ts';
 
-function postgresBinDir(): string | undefined {
+export function postgresBinDir(): string | undefined {
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return undefined;
   const versions = readdirSync(base)
@@ -24,7 +24,7 @@ function postgresBinDir(): string | undefined {
 }
 
 /** PostgreSQL refuses to run as root, so as root it runs as the `postgres` user that the OS package creates. */
-function serverAccount(): { uid?: number; gid?: number } {
+export function serverAccount(): { uid?: number; gid?: number } {
   if (process.getuid?.() !== 0) return {};
   const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
@@ -125,7 +125,10 @@ export async function startPostgres(s: InfraSettings, log: (m: string) => void):
     () => canConnectAsSuperuser(socketDir, s.postgres.port),
     30_000,
   );
-  await provisionDatabases(socketDir, s);
+  await provisionDatabases(
+    { host: socketDir, port: s.postgres.port, user: 'postgres', database: 'postgres' },
+    s,
+  );
 }
 
 const STATEMENTS = 'pg_stat_statements';
@@ -173,13 +176,9 @@ async function canConnectAsSuperuser(socketDir: string, port: number): Promise<b
   }
 }
 
-async function provisionDatabases(socketDir: string, s: InfraSettings): Promise<void> {
-  const client = new pg.Client({
-    host: socketDir,
-    port: s.postgres.port,
-    user: 'postgres',
-    database: 'postgres',
-  });
+/** The service role and databases, made through a superuser connection (`superuser`). */
+export async function provisionDatabases(superuser: pg.ClientConfig, s: InfraSettings): Promise<void> {
+  const client = new pg.Client(superuser);
   await client.connect();
   try {
     const role = pg.escapeIdentifier(s.postgres.user);

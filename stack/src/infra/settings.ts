@@ -13,8 +13,21 @@ export interface InfraSettings {
     databases: readonly string[];
     /** 'on' unless PG_UNSAFE_ASYNC_COMMIT=true: an acknowledged commit can then vanish in a crash. */
     synchronousCommit: 'on' | 'off';
+    /**
+     * PG_CLUSTER=3: three PostgreSQL nodes under Patroni (etcd as its store), on `nodes[i].port`, each with its
+     * REST API on `nodes[i].restPort`; HAProxy listens on `port` and forwards to whichever node Patroni calls the
+     * primary. Undefined (the default, PG_CLUSTER=1): one server on `port`.
+     */
+    cluster?: PgCluster;
   };
-  redis: { port: number };
+  redis: {
+    port: number;
+    /**
+     * REDIS_SENTINEL=3: a master and a replica (`nodePorts`) watched by three sentinels (`sentinelPorts`), behind
+     * HAProxy on `port`, which forwards to whichever node says `role:master`. Undefined (the default): one server.
+     */
+    sentinel?: { nodePorts: number[]; sentinelPorts: number[]; masterName: string };
+  };
   kafka: {
     port: number;
     controllerPort: number;
@@ -41,6 +54,18 @@ export interface InfraSettings {
   edge: { port: number; ticketUrl: string };
 }
 
+export interface PgCluster {
+  nodes: Array<{ name: string; port: number; restPort: number }>;
+  etcd: { clientPort: number; peerPort: number };
+  /**
+   * True unless PG_UNSAFE_ASYNC_STANDBY=true: a commit is acknowledged only once a standby has its WAL, and only
+   * that standby may be promoted, so losing the primary loses no acknowledged commit (RPO 0).
+   */
+  synchronousStandby: boolean;
+  superuserPassword: string;
+  replicationPassword: string;
+}
+
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -58,11 +83,41 @@ function unsafeAsyncCommit(env: NodeJS.ProcessEnv): boolean {
   throw new InfraError(`PG_UNSAFE_ASYNC_COMMIT must be true or false, got "${raw}"`);
 }
 
-function clusterSize(env: NodeJS.ProcessEnv): 1 | 3 {
-  const raw = env.KAFKA_CLUSTER_SIZE;
+function unsafeAsyncStandby(env: NodeJS.ProcessEnv): boolean {
+  const raw = env.PG_UNSAFE_ASYNC_STANDBY;
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new InfraError(`PG_UNSAFE_ASYNC_STANDBY must be true or false, got "${raw}"`);
+}
+
+function oneOrThree(env: NodeJS.ProcessEnv, name: string): 1 | 3 {
+  const raw = env[name];
   if (raw === undefined || raw === '' || raw === '1') return 1;
   if (raw === '3') return 3;
-  throw new InfraError(`KAFKA_CLUSTER_SIZE must be 1 or 3, got "${raw}"`);
+  throw new InfraError(`${name} must be 1 or 3, got "${raw}"`);
+}
+
+function pgCluster(env: NodeJS.ProcessEnv, pgPort: number): PgCluster | undefined {
+  if (oneOrThree(env, 'PG_CLUSTER') === 1) return undefined;
+  const restBase = port(env, 'PATRONI_PORT', 8008);
+  const etcdPort = port(env, 'ETCD_PORT', 2379);
+  return {
+    nodes: [1, 2, 3].map((i) => ({ name: `pg${i}`, port: pgPort + i, restPort: restBase + i - 1 })),
+    etcd: { clientPort: etcdPort, peerPort: etcdPort + 1 },
+    synchronousStandby: !unsafeAsyncStandby(env),
+    superuserPassword: env.PG_SUPERUSER_PASSWORD ?? 'reservex-superuser',
+    replicationPassword: env.PG_REPLICATION_PASSWORD ?? 'reservex-replication',
+  };
+}
+
+function redisSentinel(env: NodeJS.ProcessEnv, redisPort: number): InfraSettings['redis']['sentinel'] {
+  if (oneOrThree(env, 'REDIS_SENTINEL') === 1) return undefined;
+  const sentinelBase = port(env, 'SENTINEL_PORT', 26379);
+  return {
+    nodePorts: [redisPort + 1, redisPort + 2],
+    sentinelPorts: [sentinelBase, sentinelBase + 1, sentinelBase + 2],
+    masterName: 'reservex',
+  };
 }
 
 /** Every broker's address, for clients to bootstrap from: one that is down is skipped. */
@@ -74,25 +129,28 @@ export const SERVICE_DATABASES = ['account', 'ticket', 'payment', 'provider'] as
 
 export function readInfraSettings(env: NodeJS.ProcessEnv, quiet: boolean): InfraSettings {
   const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
+  const pgPort = port(env, 'PG_PORT', 5432);
+  const redisPort = port(env, 'REDIS_PORT', 6379);
   return {
     repoRoot,
     stateDir: resolve(env.RESERVEX_INFRA_DIR ?? resolve(repoRoot, '.infra')),
     quiet,
     postgres: {
-      port: port(env, 'PG_PORT', 5432),
+      port: pgPort,
       user: env.PG_USER ?? 'reservex',
       password: env.PG_PASSWORD ?? 'reservex',
       databases: SERVICE_DATABASES,
       synchronousCommit: unsafeAsyncCommit(env) ? 'off' : 'on',
+      cluster: pgCluster(env, pgPort),
     },
-    redis: { port: port(env, 'REDIS_PORT', 6379) },
+    redis: { port: redisPort, sentinel: redisSentinel(env, redisPort) },
     kafka: {
       port: port(env, 'KAFKA_PORT', 9092),
       controllerPort: port(env, 'KAFKA_CONTROLLER_PORT', 9093),
       // Pinned: the jars come from Maven Central at exactly this version (infra/kafka/pom.xml).
       version: '4.1.1',
       heapMb: 768,
-      nodes: clusterSize(env),
+      nodes: oneOrThree(env, 'KAFKA_CLUSTER_SIZE'),
       proxiedListeners: [
         { name: 'TICKET', port: 19192, advertisedPort: 29192 },
         { name: 'PAYMENT', port: 19193, advertisedPort: 29193 },

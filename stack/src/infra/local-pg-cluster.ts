@@ -1,0 +1,325 @@
+import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { startRouter } from './ha-router.ts';
+import { postgresBinDir, provisionDatabases, serverAccount } from './local-postgres.ts';
+import { ensurePackage } from './os-packages.ts';
+import { patroniDynamicConfig, patroniNodeConfig } from './patroni-config.ts';
+import {
+  assertPortFree,
+  InfraError,
+  isAlive,
+  managed,
+  runningPid,
+  startDetached,
+  stopProcess,
+  waitUntil,
+} from './processes.ts';
+import type { InfraSettings, PgCluster } from './settings.ts';
+
+type PgNode = PgCluster['nodes'][number];
+
+/** What Patroni says of one member: `leader`, `sync_standby` or `replica`, and its state. */
+export interface PgMember {
+  name: string;
+  role: string;
+  state: string;
+  timeline?: number;
+  lag?: number | string;
+}
+
+function clusterOf(s: InfraSettings): PgCluster {
+  if (s.postgres.cluster === undefined)
+    throw new InfraError('PostgreSQL is not run as a cluster (PG_CLUSTER=3)');
+  return s.postgres.cluster;
+}
+
+export function etcdProcess(s: InfraSettings) {
+  return managed(s.stateDir, 'etcd');
+}
+
+export function patroniProcess(s: InfraSettings, node: PgNode) {
+  return managed(s.stateDir, `patroni-${node.name}`);
+}
+
+function clusterDir(s: InfraSettings) {
+  return join(s.stateDir, 'data', 'pg-cluster');
+}
+
+function nodePaths(s: InfraSettings, node: PgNode) {
+  const run = join(s.stateDir, 'run', 'pg-cluster');
+  return {
+    dataDir: join(clusterDir(s), node.name),
+    socketDir: join(run, `${node.name}-socket`),
+    pgpass: join(run, `${node.name}.pgpass`),
+    config: join(run, `${node.name}.yml`),
+  };
+}
+
+/** Directories the postgres account owns: as root, PostgreSQL and Patroni run as that account. */
+function ownedDir(path: string, account: { uid?: number; gid?: number }) {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  if (account.uid !== undefined) chownSync(path, account.uid, account.gid ?? account.uid);
+}
+
+async function startEtcd(s: InfraSettings, c: PgCluster, log: (m: string) => void): Promise<void> {
+  const proc = etcdProcess(s);
+  if (runningPid(proc) !== undefined) return;
+  ensurePackage(['/usr/bin/etcd'], ['etcd-server'], log);
+  await assertPortFree(proc, c.etcd.clientPort, 'ETCD_PORT');
+  const client = `http://127.0.0.1:${c.etcd.clientPort}`;
+  const peer = `http://127.0.0.1:${c.etcd.peerPort}`;
+  const dataDir = join(s.stateDir, 'data', 'etcd');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  startDetached(proc, '/usr/bin/etcd', [
+    '--name',
+    'reservex-dcs',
+    '--data-dir',
+    dataDir,
+    '--listen-client-urls',
+    client,
+    '--advertise-client-urls',
+    client,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `reservex-dcs=${peer}`,
+  ]);
+  await waitUntil(
+    proc,
+    '/health',
+    async () => (await fetch(`${client}/health`, { signal: AbortSignal.timeout(2000) })).ok,
+    30_000,
+  );
+}
+
+/**
+ * Starts one node's Patroni, which starts its PostgreSQL: the first node with an empty cluster runs initdb, every
+ * other one (a lost node coming back included) clones the primary with pg_basebackup and follows it.
+ */
+export async function startPatroniNode(s: InfraSettings, node: PgNode): Promise<void> {
+  const c = clusterOf(s);
+  const proc = patroniProcess(s, node);
+  if (runningPid(proc) !== undefined) return;
+  const bin = postgresBinDir();
+  if (bin === undefined)
+    throw new InfraError('PostgreSQL server binaries not found under /usr/lib/postgresql');
+  await assertPortFree(proc, node.port, 'PG_PORT (its nodes listen on PG_PORT + 1 … + 3)');
+  await assertPortFree(proc, node.restPort, 'PATRONI_PORT');
+  const account = serverAccount();
+  const paths = nodePaths(s, node);
+  mkdirSync(join(s.stateDir, 'data'), { recursive: true });
+  ownedDir(clusterDir(s), account);
+  ownedDir(join(s.stateDir, 'run', 'pg-cluster'), account);
+  ownedDir(paths.socketDir, account);
+  writeFileSync(
+    paths.config,
+    patroniNodeConfig(c, node, { ...paths, binDir: bin }, s.postgres.synchronousCommit),
+    { mode: 0o600 },
+  );
+  if (account.uid !== undefined) chownSync(paths.config, account.uid, account.gid ?? account.uid);
+  startDetached(proc, '/usr/bin/patroni', [paths.config], { ...account, cwd: clusterDir(s) });
+  await waitUntil(proc, 'its REST API', () => patroniAnswers(node), 30_000);
+}
+
+async function patroniAnswers(node: PgNode): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${node.restPort}/health`, { signal: AbortSignal.timeout(2000) });
+  await res.body?.cancel();
+  return res.status > 0;
+}
+
+/** The members as the first Patroni that answers sees them (its /cluster), or none when none answers. */
+export async function pgMembers(s: InfraSettings): Promise<PgMember[]> {
+  for (const node of clusterOf(s).nodes) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${node.restPort}/cluster`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      if (!res.ok) continue;
+      const body = (await res.json()) as { members?: PgMember[] };
+      return (body.members ?? []).map((m) => ({
+        name: m.name,
+        role: m.role,
+        state: m.state,
+        ...(m.timeline === undefined ? {} : { timeline: m.timeline }),
+        ...(m.lag === undefined ? {} : { lag: m.lag }),
+      }));
+    } catch {}
+  }
+  return [];
+}
+
+/** The node Patroni holds as the primary now, if any. */
+export async function pgPrimary(s: InfraSettings): Promise<PgNode | undefined> {
+  const leader = (await pgMembers(s)).find((m) => m.role === 'leader' && m.state === 'running');
+  return clusterOf(s).nodes.find((n) => n.name === leader?.name);
+}
+
+/**
+ * Brings the cluster up: etcd, the three Patronis, the router on PG_PORT, the service role and databases; and
+ * waits for a synchronous standby, so that a sale never starts on a primary that acknowledges alone.
+ */
+export async function startPgCluster(s: InfraSettings, log: (m: string) => void): Promise<void> {
+  const c = clusterOf(s);
+  ensurePackage(['/usr/lib/postgresql'], ['postgresql'], log);
+  ensurePackage(['/usr/bin/patroni'], ['patroni'], log);
+  await startEtcd(s, c, log);
+  for (const node of c.nodes) {
+    if (runningPid(patroniProcess(s, node)) === undefined) log(`starting Patroni node ${node.name}`);
+    await startPatroniNode(s, node);
+  }
+  const primary = await waitFor('a primary', 120_000, () => pgPrimary(s));
+  await reconcileDynamicConfig(s, c, primary, log);
+  await startRouter(s, log);
+  const superuser = {
+    host: '127.0.0.1',
+    port: s.postgres.port,
+    user: 'postgres',
+    password: c.superuserPassword,
+    database: 'postgres',
+  };
+  await waitFor('the primary through the router', 30_000, async () => {
+    const client = new pg.Client({ ...superuser, connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      const { rows } = await client.query('SELECT pg_is_in_recovery() AS standby');
+      return rows[0]?.standby === false ? true : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  });
+  await provisionDatabases(superuser, s);
+  await waitForStandbys(s, log);
+}
+
+/** Every node streams from the primary, one of them synchronously when asked for. */
+export async function waitForStandbys(s: InfraSettings, log: (m: string) => void): Promise<void> {
+  const c = clusterOf(s);
+  await waitFor('every standby streaming', 180_000, async () => {
+    const members = await pgMembers(s);
+    const standbys = members.filter(
+      (m) => m.role !== 'leader' && (m.state === 'running' || m.state === 'streaming'),
+    );
+    const synchronous = members.some((m) => m.role === 'sync_standby');
+    return standbys.length === c.nodes.length - 1 && (synchronous || !c.synchronousStandby)
+      ? true
+      : undefined;
+  });
+  log(`PostgreSQL cluster: ${(await pgMembers(s)).map(describeMember).join(', ')}`);
+}
+
+export function describeMember(m: PgMember): string {
+  return `${m.name} ${m.role} ${m.state}${m.timeline === undefined ? '' : ` (timeline ${m.timeline})`}`;
+}
+
+/**
+ * Settings kept in etcd outlive the configuration files that first wrote them: the ones this run asks for are
+ * set through Patroni's REST API when they differ, so switching PG_UNSAFE_ASYNC_STANDBY takes effect at once.
+ */
+async function reconcileDynamicConfig(
+  s: InfraSettings,
+  c: PgCluster,
+  primary: PgNode,
+  log: (m: string) => void,
+): Promise<void> {
+  const url = `http://127.0.0.1:${primary.restPort}/config`;
+  const current = (await (await fetch(url, { signal: AbortSignal.timeout(5000) })).json()) as {
+    synchronous_mode?: boolean;
+    ignore_slots?: unknown;
+    postgresql?: { parameters?: { synchronous_commit?: string } };
+  };
+  const wanted = patroniDynamicConfig(c, s.postgres.synchronousCommit);
+  const patch = {
+    synchronous_mode: wanted.synchronous_mode,
+    ignore_slots: wanted.ignore_slots,
+    postgresql: { parameters: { synchronous_commit: wanted.postgresql.parameters.synchronous_commit } },
+  };
+  const now = {
+    synchronous_mode: current.synchronous_mode,
+    ignore_slots: current.ignore_slots,
+    postgresql: { parameters: { synchronous_commit: current.postgresql?.parameters?.synchronous_commit } },
+  };
+  if (JSON.stringify(now) === JSON.stringify(patch)) return;
+  log(
+    `setting synchronous_mode=${patch.synchronous_mode}, synchronous_commit=${patch.postgresql.parameters.synchronous_commit} and the harness's slots left alone, in the cluster's configuration`,
+  );
+  const res = await fetch(url, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(patch),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) throw new InfraError(`Patroni refused the configuration: ${res.status} ${await res.text()}`);
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const found = await probe().catch(() => undefined);
+    if (found !== undefined) return found;
+    await sleep(500);
+  }
+  throw new InfraError(
+    `the PostgreSQL cluster did not reach "${what}" within ${timeoutMs / 1000}s; read the patroni-*.log files`,
+  );
+}
+
+/**
+ * A node lost as a machine is: its Patroni and its PostgreSQL (which Patroni starts in a process group of its
+ * own) killed with SIGKILL at once, and its data directory deleted, as the disk of a dead machine is gone with it.
+ */
+export async function loseNode(s: InfraSettings, node: PgNode): Promise<void> {
+  const paths = nodePaths(s, node);
+  const postmaster = postmasterPid(paths.dataDir);
+  const patroni = runningPid(patroniProcess(s, node));
+  // Patroni starts PostgreSQL in a process group of its own, led by a helper rather than the postmaster.
+  const groups = new Set(
+    [patroni, postmaster].flatMap((pid) => (pid === undefined ? [] : [processGroup(pid)])),
+  );
+  for (const group of groups) {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {}
+  }
+  const deadline = Date.now() + 30_000;
+  while ([patroni, postmaster].some((p) => p !== undefined && isAlive(p)) && Date.now() < deadline)
+    await sleep(50);
+  // Backends die with their postmaster; give them the moment it takes before the directory moves.
+  await sleep(300);
+  rmSync(paths.dataDir, { recursive: true, force: true });
+}
+
+/** The process group of `pid` (the fifth field of /proc/PID/stat, after the parenthesised command name). */
+function processGroup(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    return Number.isInteger(group) && group > 0 ? group : pid;
+  } catch {
+    return pid;
+  }
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Patroni stops its PostgreSQL cleanly on SIGTERM (a fast shutdown), then etcd goes. */
+export async function stopPgCluster(s: InfraSettings): Promise<void> {
+  const c = clusterOf(s);
+  // Replicas first, so the primary does not wait on a synchronous standby that is going away.
+  const primary = await pgPrimary(s).catch(() => undefined);
+  const order = [...c.nodes.filter((n) => n !== primary), ...(primary === undefined ? [] : [primary])];
+  for (const node of order) await stopProcess(patroniProcess(s, node), 60_000, 'SIGTERM');
+  await stopProcess(etcdProcess(s));
+}
