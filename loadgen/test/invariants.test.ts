@@ -1115,7 +1115,7 @@ describe('the invariant checker', () => {
     const acknowledged: AcknowledgedBooking[] = [
       { id: confirmed, seatIds: seats.slice(0, 2), at: now, confirmedAt: now },
       { id: failed, seatIds: [seats[2]!], at: now },
-      { id: refunded, seatIds: [seats[3]!], at: now, confirmedAt: now, fanCancelledAt: now },
+      { id: refunded, seatIds: [seats[3]!], at: now, confirmedAt: now, cancelAskedAt: now },
     ];
     const clean = (await check(eventId, undefined, undefined, {}, acknowledged)).get('acknowledged-kept')!;
     assert.equal(clean.verdict, 'PASS', clean.detail);

@@ -97,6 +97,15 @@ export class InfraProcess implements ProcessTarget {
     await sleep(500);
   }
 
+  /**
+   * After a death nobody here caused: what is left of it goes, and it starts again. A replicated one only starts
+   * its missing nodes: a kill there would be the loss of the primary's node.
+   */
+  async recover(): Promise<void> {
+    if (this.#nodePids() === undefined) await this.kill('SIGKILL');
+    await this.start();
+  }
+
   stop(): Promise<void> {
     return this.kill('SIGTERM');
   }

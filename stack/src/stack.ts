@@ -136,10 +136,7 @@ function watchInfrastructure(
       if (!target.diedOnItsOwn()) continue;
       unexpectedExits.push({ target: target.name, at: Date.now(), detail: 'stopped on its own' });
       log(`UNEXPECTED: ${target.name} stopped on its own; starting it again`);
-      void target
-        .kill('SIGKILL')
-        .then(() => target.start())
-        .catch(() => {});
+      void target.recover().catch(() => {});
     }
   }, 1000);
 }

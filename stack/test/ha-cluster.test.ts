@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { haRouterConfig } from '../src/infra/ha-router.ts';
 import { PATRONI_TIMING, patroniNodeConfig } from '../src/infra/patroni-config.ts';
@@ -64,6 +69,66 @@ describe('replicated PostgreSQL and Redis (PG_CLUSTER=3, REDIS_SENTINEL=3)', () 
       JSON.parse(patroniNodeConfig(unsafe, unsafe.nodes[0]!, PATHS, 'on')).bootstrap.dcs.synchronous_mode,
       false,
     );
+  });
+
+  it('replicate through links as long as PG_LINK_DELAY_MS says, and only replication: clients reach the nodes directly', () => {
+    const { c: direct } = cluster({});
+    assert.equal(direct.linkDelayMs, 0);
+    assert.equal(
+      JSON.parse(patroniNodeConfig(direct, direct.nodes[0]!, PATHS, 'on')).postgresql.connect_address,
+      '127.0.0.1:5433',
+    );
+    const { s, c } = cluster({ PG_LINK_DELAY_MS: '10' });
+    assert.equal(c.linkDelayMs, 10);
+    assert.equal(
+      JSON.parse(patroniNodeConfig(c, c.nodes[0]!, PATHS, 'on')).postgresql.connect_address,
+      '127.0.0.1:5443',
+    );
+    assert.match(haRouterConfig(s), /server pg1 127\.0\.0\.1:5433 check/);
+    assert.throws(
+      () => cluster({ PG_LINK_DELAY_MS: '-1' }),
+      /PG_LINK_DELAY_MS must be a whole number of milliseconds/,
+    );
+  });
+
+  it('a delaying link passes every byte through, in order, both ways', async () => {
+    const echo = createServer((socket) => socket.pipe(socket)).listen(0, '127.0.0.1');
+    await once(echo, 'listening');
+    const target = (echo.address() as { port: number }).port;
+    const listen = 40_000 + Math.floor(Math.random() * 20_000);
+    const link = spawn(process.execPath, [
+      join(import.meta.dirname, '..', 'src', 'infra', 'link-delay.ts'),
+      String(listen),
+      String(target),
+      '5',
+    ]);
+    try {
+      // The link takes a moment to listen.
+      const connect = () =>
+        new Promise<Socket | undefined>((resolve) => {
+          const socket = createConnection({ port: listen, host: '127.0.0.1' });
+          socket.once('connect', () => resolve(socket));
+          socket.once('error', () => resolve(undefined));
+        });
+      let client = await connect();
+      for (let tries = 0; client === undefined && tries < 50; tries++) {
+        await sleep(100);
+        client = await connect();
+      }
+      assert.ok(client, 'the link never listened');
+      const sent = Array.from({ length: 200 }, (_, i) => `${i};`).join('');
+      let received = '';
+      client.on('data', (chunk) => {
+        received += chunk.toString();
+      });
+      for (let i = 0; i < 200; i++) client.write(`${i};`);
+      while (received.length < sent.length) await sleep(20);
+      assert.equal(received, sent);
+      client.destroy();
+    } finally {
+      link.kill();
+      echo.close();
+    }
   });
 
   it("fail over within the RTO goal: Patroni's own rule holds and the leader key lives at most 20 s", () => {

@@ -369,6 +369,8 @@ async function cancelPaidBooking(
 ) {
   const { http, recorder: rec, targets: t } = ctx;
   await sleep(1000 + random() * 2000);
+  // From the first try on: an answer lost on the way back may leave it cancelled without the fan knowing.
+  rec.cancellationAsked(id);
   const res = await patiently(
     rec,
     random,
@@ -377,11 +379,11 @@ async function cancelPaidBooking(
   );
   if (judged) judge(rec, 'cancel-confirmed', res, cancelAnswered);
   if (res === undefined) return void rec.fansGaveUp++;
-  if (res.status === 200) return void rec.paidBookingCancelled(res.body?.seats.length ?? 0, id);
+  if (res.status === 200) return void rec.paidBookingCancelled(res.body?.seats.length ?? 0);
   // A retry after a lost answer finds the booking already cancelled: the first attempt went through.
   const now = await http.get<Reservation>(`${t.ticket}/api/reservations/${id}`, { token: auth });
   if (res.status === 409 && now.body?.status === 'CANCELLED') {
-    return void rec.paidBookingCancelled(now.body.seats.length, id);
+    return void rec.paidBookingCancelled(now.body.seats.length);
   }
   rec.error(`cancel after paying ${res.status}`);
 }

@@ -4,7 +4,7 @@ import { type InvariantCheck, verdict } from './types.ts';
 /**
  * RPO, judged from the harness's own record of what fans were told, not from the databases' view of themselves:
  * every booking a fan got a 202 for still exists with its seats, and every booking a fan was shown CONFIRMED is
- * still CONFIRMED (or cancelled by that fan), with its payment captured at payment-service and a capture in the
+ * still CONFIRMED (or cancelled at that fan's own request), with its payment captured at payment-service and a capture in the
  * provider's ledger. A failover that promoted a standby without the last acknowledged commits fails here, even
  * when the lost rows leave the survivors consistent among themselves.
  */
@@ -22,10 +22,10 @@ export const acknowledgedKept: InvariantCheck = {
     const ids = acknowledged.map((b) => b.id);
     const [bookings, payments] = await Promise.all([
       ticket.query(
-        `SELECT r.id::text, r.status,
+        `SELECT r.id::text, r.status, r.reason,
                 COALESCE(array_agg(rs.seat_id::text ORDER BY rs.seat_id) FILTER (WHERE rs.seat_id IS NOT NULL), '{}') AS seats
          FROM reservations r LEFT JOIN reservation_seats rs ON rs.reservation_id = r.id
-         WHERE r.event_id = $1 AND r.id = ANY($2::uuid[]) GROUP BY r.id`,
+         WHERE r.event_id = $1 AND r.id = ANY($2::uuid[]) GROUP BY r.id, r.status, r.reason`,
         [eventId, ids],
       ),
       payment.query(
@@ -55,7 +55,7 @@ export const acknowledgedKept: InvariantCheck = {
         violations.push({ ...seen, problem: `acknowledged for seats ${b.seatIds}, now lists ${row.seats}` });
       if (b.confirmedAt === undefined) continue;
       const confirmed = { ...seen, confirmedAt: new Date(b.confirmedAt).toISOString() };
-      const fanCancelled = b.fanCancelledAt !== undefined;
+      const fanCancelled = b.cancelAskedAt !== undefined && row.reason === 'user-cancelled';
       if (row.status !== 'CONFIRMED' && !(fanCancelled && row.status === 'CANCELLED'))
         violations.push({ ...confirmed, problem: `shown CONFIRMED to its fan, now ${row.status}` });
       const statuses = paymentStatuses.get(b.id) ?? [];

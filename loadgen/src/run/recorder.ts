@@ -31,8 +31,8 @@ export interface AcknowledgedBooking {
   at: number;
   /** When the fan was shown it CONFIRMED, if they were. */
   confirmedAt?: number;
-  /** When the fan's own cancellation of it was acknowledged, if they cancelled it. */
-  fanCancelledAt?: number;
+  /** When its fan first asked to cancel it, if they did: a CANCELLED booking is then theirs to have ended. */
+  cancelAskedAt?: number;
 }
 
 export class Recorder {
@@ -142,9 +142,12 @@ export class Recorder {
   }
 
   /** A fan cancelled a booking it had paid for: its seats are back on sale, so no longer counted as sold. */
-  paidBookingCancelled(seats: number, id?: string): void {
-    const booking = id === undefined ? undefined : this.acknowledged.get(id);
-    if (booking !== undefined) booking.fanCancelledAt = Date.now();
+  cancellationAsked(id: string): void {
+    const booking = this.acknowledged.get(id);
+    if (booking !== undefined) booking.cancelAskedAt ??= Date.now();
+  }
+
+  paidBookingCancelled(seats: number): void {
     this.cancelledAfterPaying++;
     this.soldSeats -= seats;
   }

@@ -10,6 +10,7 @@ import {
   assertPortFree,
   InfraError,
   isAlive,
+  isPortOpen,
   managed,
   runningPid,
   startDetached,
@@ -41,6 +42,32 @@ export function etcdProcess(s: InfraSettings) {
 
 export function patroniProcess(s: InfraSettings, node: PgNode) {
   return managed(s.stateDir, `patroni-${node.name}`);
+}
+
+function linkProcess(s: InfraSettings, node: PgNode) {
+  return managed(s.stateDir, `pg-link-${node.name}`);
+}
+
+/** The delaying replication link in front of each node, when PG_LINK_DELAY_MS asks for one. */
+async function startLinks(s: InfraSettings, c: PgCluster): Promise<void> {
+  if (c.linkDelayMs === 0) return;
+  const script = join(import.meta.dirname, 'link-delay.ts');
+  for (const node of c.nodes) {
+    const proc = linkProcess(s, node);
+    if (runningPid(proc) !== undefined) continue;
+    await assertPortFree(
+      proc,
+      node.linkPort,
+      'PG_PORT (its replication links listen on PG_PORT + 11 … + 13)',
+    );
+    startDetached(proc, process.execPath, [
+      script,
+      String(node.linkPort),
+      String(node.port),
+      String(c.linkDelayMs),
+    ]);
+    await waitUntil(proc, `listening on ${node.linkPort}`, () => isPortOpen(node.linkPort), 10_000);
+  }
 }
 
 function clusterDir(s: InfraSettings) {
@@ -167,6 +194,7 @@ export async function startPgCluster(s: InfraSettings, log: (m: string) => void)
   ensurePackage(['/usr/lib/postgresql'], ['postgresql'], log);
   ensurePackage(['/usr/bin/patroni'], ['patroni'], log);
   await startEtcd(s, c, log);
+  await startLinks(s, c);
   for (const node of c.nodes) {
     if (runningPid(patroniProcess(s, node)) === undefined) log(`starting Patroni node ${node.name}`);
     await startPatroniNode(s, node);
@@ -321,5 +349,6 @@ export async function stopPgCluster(s: InfraSettings): Promise<void> {
   const primary = await pgPrimary(s).catch(() => undefined);
   const order = [...c.nodes.filter((n) => n !== primary), ...(primary === undefined ? [] : [primary])];
   for (const node of order) await stopProcess(patroniProcess(s, node), 60_000, 'SIGTERM');
+  for (const node of c.nodes) await stopProcess(linkProcess(s, node));
   await stopProcess(etcdProcess(s));
 }

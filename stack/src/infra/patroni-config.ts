@@ -74,7 +74,8 @@ export function patroniNodeConfig(
     },
     postgresql: {
       listen: `127.0.0.1:${node.port}`,
-      connect_address: `127.0.0.1:${node.port}`,
+      // Where the other nodes replicate from this one: through the delaying link when there is one.
+      connect_address: `127.0.0.1:${c.linkDelayMs > 0 ? node.linkPort : node.port}`,
       data_dir: paths.dataDir,
       bin_dir: paths.binDir,
       pgpass: paths.pgpass,

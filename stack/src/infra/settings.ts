@@ -55,7 +55,13 @@ export interface InfraSettings {
 }
 
 export interface PgCluster {
-  nodes: Array<{ name: string; port: number; restPort: number }>;
+  /** `linkPort`: where the other nodes reach this one for replication, through a link of `linkDelayMs`. */
+  nodes: Array<{ name: string; port: number; restPort: number; linkPort: number }>;
+  /**
+   * PG_LINK_DELAY_MS (0 by default): one-way latency of the replication links, as between machines rather than
+   * on one loopback. Replication then goes through a delaying proxy per node (link-delay.ts); clients never do.
+   */
+  linkDelayMs: number;
   etcd: { clientPort: number; peerPort: number };
   /**
    * True unless PG_UNSAFE_ASYNC_STANDBY=true: a commit is acknowledged only once a standby has its WAL, and only
@@ -83,6 +89,15 @@ function unsafeAsyncCommit(env: NodeJS.ProcessEnv): boolean {
   throw new InfraError(`PG_UNSAFE_ASYNC_COMMIT must be true or false, got "${raw}"`);
 }
 
+function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 1000)
+    throw new InfraError(`${name} must be a whole number of milliseconds from 0 to 1000, got "${raw}"`);
+  return value;
+}
+
 function unsafeAsyncStandby(env: NodeJS.ProcessEnv): boolean {
   const raw = env.PG_UNSAFE_ASYNC_STANDBY;
   if (raw === undefined || raw === '' || raw === 'false') return false;
@@ -102,7 +117,13 @@ function pgCluster(env: NodeJS.ProcessEnv, pgPort: number): PgCluster | undefine
   const restBase = port(env, 'PATRONI_PORT', 8008);
   const etcdPort = port(env, 'ETCD_PORT', 2379);
   return {
-    nodes: [1, 2, 3].map((i) => ({ name: `pg${i}`, port: pgPort + i, restPort: restBase + i - 1 })),
+    nodes: [1, 2, 3].map((i) => ({
+      name: `pg${i}`,
+      port: pgPort + i,
+      restPort: restBase + i - 1,
+      linkPort: pgPort + 10 + i,
+    })),
+    linkDelayMs: milliseconds(env, 'PG_LINK_DELAY_MS', 0),
     etcd: { clientPort: etcdPort, peerPort: etcdPort + 1 },
     synchronousStandby: !unsafeAsyncStandby(env),
     superuserPassword: env.PG_SUPERUSER_PASSWORD ?? 'reservex-superuser',
