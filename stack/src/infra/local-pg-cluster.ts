@@ -234,9 +234,9 @@ export async function waitForStandbys(s: InfraSettings, log: (m: string) => void
       (m) => m.role !== 'leader' && (m.state === 'running' || m.state === 'streaming'),
     );
     const synchronous = members.some((m) => m.role === 'sync_standby');
-    return standbys.length === c.nodes.length - 1 && (synchronous || !c.synchronousStandby)
-      ? true
-      : undefined;
+    // As the cluster is configured to be (its dynamic configuration), which is what Patroni acts on.
+    const wanted = patroniDynamicConfig(c, s.postgres.synchronousCommit).synchronous_mode;
+    return standbys.length === c.nodes.length - 1 && (synchronous || !wanted) ? true : undefined;
   });
   log(`PostgreSQL cluster: ${(await pgMembers(s)).map(describeMember).join(', ')}`);
 }
