@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startKafka } from './infra/local-kafka.ts';
-import { loseNode, patroniProcess, pgPrimary, startPatroniNode } from './infra/local-pg-cluster.ts';
+import { loseNode, patroniProcess, startPatroniNode } from './infra/local-pg-cluster.ts';
 import { startPostgres } from './infra/local-postgres.ts';
 import { startRedis } from './infra/local-redis.ts';
 import { loseRedisMaster, redisNodeProcess, startRedisNode } from './infra/local-redis-sentinel.ts';
+import { pgPrimary } from './infra/patroni-rest.ts';
 import { isAlive, managed, runningPid } from './infra/processes.ts';
 import type { InfraSettings } from './infra/settings.ts';
 import { routerPrimary } from './node-loss.ts';

@@ -8,11 +8,12 @@ import { stopRouter } from './ha-router.ts';
 import { type ComponentHealth, checkAll } from './health.ts';
 import { startEdge, stopEdge } from './local-edge.ts';
 import { startKafka, stopKafka } from './local-kafka.ts';
-import { describeMember, pgMembers, startPgCluster, stopPgCluster } from './local-pg-cluster.ts';
+import { startPgCluster, stopPgCluster } from './local-pg-cluster.ts';
 import { startPostgres, stopPostgres } from './local-postgres.ts';
 import { startPrometheus, stopPrometheus } from './local-prometheus.ts';
 import { startRedis, stopRedis } from './local-redis.ts';
 import { redisRoles, sentinelMaster, startRedisSentinel, stopRedisSentinel } from './local-redis-sentinel.ts';
+import { describeMember, pgMembers } from './patroni-rest.ts';
 import { InfraError } from './processes.ts';
 import { type InfraSettings, readInfraSettings } from './settings.ts';
 

@@ -3,71 +3,34 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startRouter } from './ha-router.ts';
+import { startEtcd, stopEtcd } from './local-etcd.ts';
 import { postgresBinDir, provisionDatabases, serverAccount } from './local-postgres.ts';
 import { ensurePackage } from './os-packages.ts';
 import { patroniDynamicConfig, patroniNodeConfig } from './patroni-config.ts';
 import {
+  clusterOf,
+  describeMember,
+  type PgNode,
+  patroniAnswers,
+  pgMembers,
+  pgPrimary,
+  reconcileDynamicConfig,
+} from './patroni-rest.ts';
+import {
   assertPortFree,
   InfraError,
   isAlive,
-  isPortOpen,
   managed,
   runningPid,
   startDetached,
   stopProcess,
   waitUntil,
 } from './processes.ts';
-import type { InfraSettings, PgCluster } from './settings.ts';
-
-type PgNode = PgCluster['nodes'][number];
-
-/** What Patroni says of one member: `leader`, `sync_standby` or `replica`, and its state. */
-export interface PgMember {
-  name: string;
-  role: string;
-  state: string;
-  timeline?: number;
-  lag?: number | string;
-}
-
-function clusterOf(s: InfraSettings): PgCluster {
-  if (s.postgres.cluster === undefined)
-    throw new InfraError('PostgreSQL is not run as a cluster (PG_CLUSTER=3)');
-  return s.postgres.cluster;
-}
-
-export function etcdProcess(s: InfraSettings) {
-  return managed(s.stateDir, 'etcd');
-}
+import { startLinks, stopLinks } from './replication-links.ts';
+import type { InfraSettings } from './settings.ts';
 
 export function patroniProcess(s: InfraSettings, node: PgNode) {
   return managed(s.stateDir, `patroni-${node.name}`);
-}
-
-function linkProcess(s: InfraSettings, node: PgNode) {
-  return managed(s.stateDir, `pg-link-${node.name}`);
-}
-
-/** The delaying replication link in front of each node, when PG_LINK_DELAY_MS asks for one. */
-async function startLinks(s: InfraSettings, c: PgCluster): Promise<void> {
-  if (c.linkDelayMs === 0) return;
-  const script = join(import.meta.dirname, 'link-delay.ts');
-  for (const node of c.nodes) {
-    const proc = linkProcess(s, node);
-    if (runningPid(proc) !== undefined) continue;
-    await assertPortFree(
-      proc,
-      node.linkPort,
-      'PG_PORT (its replication links listen on PG_PORT + 11 … + 13)',
-    );
-    startDetached(proc, process.execPath, [
-      script,
-      String(node.linkPort),
-      String(node.port),
-      String(c.linkDelayMs),
-    ]);
-    await waitUntil(proc, `listening on ${node.linkPort}`, () => isPortOpen(node.linkPort), 10_000);
-  }
 }
 
 function clusterDir(s: InfraSettings) {
@@ -88,39 +51,6 @@ function nodePaths(s: InfraSettings, node: PgNode) {
 function ownedDir(path: string, account: { uid?: number; gid?: number }) {
   mkdirSync(path, { recursive: true, mode: 0o700 });
   if (account.uid !== undefined) chownSync(path, account.uid, account.gid ?? account.uid);
-}
-
-async function startEtcd(s: InfraSettings, c: PgCluster, log: (m: string) => void): Promise<void> {
-  const proc = etcdProcess(s);
-  if (runningPid(proc) !== undefined) return;
-  ensurePackage(['/usr/bin/etcd'], ['etcd-server'], log);
-  await assertPortFree(proc, c.etcd.clientPort, 'ETCD_PORT');
-  const client = `http://127.0.0.1:${c.etcd.clientPort}`;
-  const peer = `http://127.0.0.1:${c.etcd.peerPort}`;
-  const dataDir = join(s.stateDir, 'data', 'etcd');
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  startDetached(proc, '/usr/bin/etcd', [
-    '--name',
-    'reservex-dcs',
-    '--data-dir',
-    dataDir,
-    '--listen-client-urls',
-    client,
-    '--advertise-client-urls',
-    client,
-    '--listen-peer-urls',
-    peer,
-    '--initial-advertise-peer-urls',
-    peer,
-    '--initial-cluster',
-    `reservex-dcs=${peer}`,
-  ]);
-  await waitUntil(
-    proc,
-    '/health',
-    async () => (await fetch(`${client}/health`, { signal: AbortSignal.timeout(2000) })).ok,
-    30_000,
-  );
 }
 
 /**
@@ -150,39 +80,6 @@ export async function startPatroniNode(s: InfraSettings, node: PgNode): Promise<
   if (account.uid !== undefined) chownSync(paths.config, account.uid, account.gid ?? account.uid);
   startDetached(proc, '/usr/bin/patroni', [paths.config], { ...account, cwd: clusterDir(s) });
   await waitUntil(proc, 'its REST API', () => patroniAnswers(node), 30_000);
-}
-
-async function patroniAnswers(node: PgNode): Promise<boolean> {
-  const res = await fetch(`http://127.0.0.1:${node.restPort}/health`, { signal: AbortSignal.timeout(2000) });
-  await res.body?.cancel();
-  return res.status > 0;
-}
-
-/** The members as the first Patroni that answers sees them (its /cluster), or none when none answers. */
-export async function pgMembers(s: InfraSettings): Promise<PgMember[]> {
-  for (const node of clusterOf(s).nodes) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${node.restPort}/cluster`, {
-        signal: AbortSignal.timeout(2000),
-      });
-      if (!res.ok) continue;
-      const body = (await res.json()) as { members?: PgMember[] };
-      return (body.members ?? []).map((m) => ({
-        name: m.name,
-        role: m.role,
-        state: m.state,
-        ...(m.timeline === undefined ? {} : { timeline: m.timeline }),
-        ...(m.lag === undefined ? {} : { lag: m.lag }),
-      }));
-    } catch {}
-  }
-  return [];
-}
-
-/** The node Patroni holds as the primary now, if any. */
-export async function pgPrimary(s: InfraSettings): Promise<PgNode | undefined> {
-  const leader = (await pgMembers(s)).find((m) => m.role === 'leader' && m.state === 'running');
-  return clusterOf(s).nodes.find((n) => n.name === leader?.name);
 }
 
 /**
@@ -239,50 +136,6 @@ export async function waitForStandbys(s: InfraSettings, log: (m: string) => void
     return standbys.length === c.nodes.length - 1 && (synchronous || !wanted) ? true : undefined;
   });
   log(`PostgreSQL cluster: ${(await pgMembers(s)).map(describeMember).join(', ')}`);
-}
-
-export function describeMember(m: PgMember): string {
-  return `${m.name} ${m.role} ${m.state}${m.timeline === undefined ? '' : ` (timeline ${m.timeline})`}`;
-}
-
-/**
- * Settings kept in etcd outlive the configuration files that first wrote them: the ones this run asks for are
- * set through Patroni's REST API when they differ, so switching PG_UNSAFE_ASYNC_STANDBY takes effect at once.
- */
-async function reconcileDynamicConfig(
-  s: InfraSettings,
-  c: PgCluster,
-  primary: PgNode,
-  log: (m: string) => void,
-): Promise<void> {
-  const url = `http://127.0.0.1:${primary.restPort}/config`;
-  const current = (await (await fetch(url, { signal: AbortSignal.timeout(5000) })).json()) as {
-    synchronous_mode?: boolean;
-    ignore_slots?: unknown;
-    postgresql?: { parameters?: { synchronous_commit?: string } };
-  };
-  const wanted = patroniDynamicConfig(c, s.postgres.synchronousCommit);
-  const patch = {
-    synchronous_mode: wanted.synchronous_mode,
-    ignore_slots: wanted.ignore_slots,
-    postgresql: { parameters: { synchronous_commit: wanted.postgresql.parameters.synchronous_commit } },
-  };
-  const now = {
-    synchronous_mode: current.synchronous_mode,
-    ignore_slots: current.ignore_slots,
-    postgresql: { parameters: { synchronous_commit: current.postgresql?.parameters?.synchronous_commit } },
-  };
-  if (JSON.stringify(now) === JSON.stringify(patch)) return;
-  log(
-    `setting synchronous_mode=${patch.synchronous_mode}, synchronous_commit=${patch.postgresql.parameters.synchronous_commit} and the harness's slots left alone, in the cluster's configuration`,
-  );
-  const res = await fetch(url, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(patch),
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!res.ok) throw new InfraError(`Patroni refused the configuration: ${res.status} ${await res.text()}`);
 }
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -349,6 +202,6 @@ export async function stopPgCluster(s: InfraSettings): Promise<void> {
   const primary = await pgPrimary(s).catch(() => undefined);
   const order = [...c.nodes.filter((n) => n !== primary), ...(primary === undefined ? [] : [primary])];
   for (const node of order) await stopProcess(patroniProcess(s, node), 60_000, 'SIGTERM');
-  for (const node of c.nodes) await stopProcess(linkProcess(s, node));
-  await stopProcess(etcdProcess(s));
+  await stopLinks(s, c);
+  await stopEtcd(s);
 }
