@@ -30,8 +30,8 @@ environment: RESERVEX_INFRA_MODE=docker|local, PG_PORT, REDIS_PORT, KAFKA_PORT, 
                          standby synchronous; HAProxy on PG_PORT forwards to the primary
   REDIS_SENTINEL=3       a Redis master and replica watched by three sentinels (SENTINEL_PORT…+2); HAProxy on
                          REDIS_PORT forwards to the master
-  PG_LINK_DELAY_MS=N     with PG_CLUSTER=3: replication between the nodes through links N ms long each way, as
-                         between machines (clients are not delayed)
+  PG_LINK_DELAY_MS=N     with PG_CLUSTER=3: the standbys' stream N ms behind the primary each way, as between
+                         machines; what is in flight goes with a lost node (clients are not delayed)
   PG_UNSAFE_ASYNC_COMMIT=true, PG_UNSAFE_ASYNC_STANDBY=true   durability traded away, by name: a crash or a
                          failover can then lose acknowledged commits
   Switching a size needs infra:down first.`;

@@ -26,7 +26,7 @@ import {
   stopProcess,
   waitUntil,
 } from './processes.ts';
-import { startLinks, stopLinks } from './replication-links.ts';
+import { loseLink, startLink, stopLinks } from './replication-links.ts';
 import type { InfraSettings } from './settings.ts';
 
 export function patroniProcess(s: InfraSettings, node: PgNode) {
@@ -78,6 +78,7 @@ export async function startPatroniNode(s: InfraSettings, node: PgNode): Promise<
     { mode: 0o600 },
   );
   if (account.uid !== undefined) chownSync(paths.config, account.uid, account.gid ?? account.uid);
+  await startLink(s, c, node);
   startDetached(proc, '/usr/bin/patroni', [paths.config], { ...account, cwd: clusterDir(s) });
   await waitUntil(proc, 'its REST API', () => patroniAnswers(node), 30_000);
 }
@@ -91,7 +92,6 @@ export async function startPgCluster(s: InfraSettings, log: (m: string) => void)
   ensurePackage(['/usr/lib/postgresql'], ['postgresql'], log);
   ensurePackage(['/usr/bin/patroni'], ['patroni'], log);
   await startEtcd(s, c, log);
-  await startLinks(s, c);
   for (const node of c.nodes) {
     if (runningPid(patroniProcess(s, node)) === undefined) log(`starting Patroni node ${node.name}`);
     await startPatroniNode(s, node);
@@ -167,10 +167,11 @@ export async function loseNode(s: InfraSettings, node: PgNode): Promise<void> {
       process.kill(-group, 'SIGKILL');
     } catch {}
   }
+  await loseLink(s, node);
   const deadline = Date.now() + 30_000;
   while ([patroni, postmaster].some((p) => p !== undefined && isAlive(p)) && Date.now() < deadline)
     await sleep(50);
-  // Backends die with their postmaster; give them the moment it takes before the directory moves.
+  // Backends die with their postmaster; give them the moment it takes before the directory goes.
   await sleep(300);
   rmSync(paths.dataDir, { recursive: true, force: true });
 }

@@ -58,8 +58,9 @@ export interface PgCluster {
   /** `linkPort`: where the other nodes reach this one for replication, through a link of `linkDelayMs`. */
   nodes: Array<{ name: string; port: number; restPort: number; linkPort: number }>;
   /**
-   * PG_LINK_DELAY_MS (0 by default): one-way latency of the replication links, as between machines rather than
-   * on one loopback. Replication then goes through a delaying proxy per node (link-delay.ts); clients never do.
+   * PG_LINK_DELAY_MS (0 by default): the standbys' replication stream runs this far behind the primary, as between
+   * machines rather than on one loopback; what is in flight when a node is lost is lost with it, as its unsent WAL
+   * would be. Replication goes through a delaying proxy per node (link-delay.ts); clients never do.
    */
   linkDelayMs: number;
   etcd: { clientPort: number; peerPort: number };
