@@ -35,7 +35,9 @@ export function patroniDynamicConfig(c: PgCluster, synchronousCommit: 'on' | 'of
     // know of at every change of members unless told to leave them alone.
     ignore_slots: [{ type: 'logical', plugin: 'pgoutput' }],
     postgresql: {
-      use_pg_rewind: false,
+      // A node that was the primary may have written past the point its successor took over (at the least its
+      // shutdown checkpoint, when the cluster is stopped): pg_rewind brings it back in line as a standby.
+      use_pg_rewind: true,
       use_slots: true,
       parameters: {
         synchronous_commit: synchronousCommit,
@@ -85,6 +87,9 @@ export function patroniNodeConfig(
         replication: { username: 'replicator', password: c.replicationPassword },
       },
       parameters: { unix_socket_directories: paths.socketDir },
+      // And when it cannot be rewound, it is cloned again from the primary: a standby's data is the primary's.
+      remove_data_directory_on_rewind_failure: true,
+      remove_data_directory_on_diverged_timelines: true,
       pg_hba: [
         'local all all trust',
         'host replication all 127.0.0.1/32 scram-sha-256',

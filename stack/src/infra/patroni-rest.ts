@@ -70,22 +70,28 @@ export async function reconcileDynamicConfig(
   const current = (await (await fetch(url, { signal: AbortSignal.timeout(5000) })).json()) as {
     synchronous_mode?: boolean;
     ignore_slots?: unknown;
-    postgresql?: { parameters?: { synchronous_commit?: string } };
+    postgresql?: { use_pg_rewind?: boolean; parameters?: { synchronous_commit?: string } };
   };
   const wanted = patroniDynamicConfig(c, s.postgres.synchronousCommit);
   const patch = {
     synchronous_mode: wanted.synchronous_mode,
     ignore_slots: wanted.ignore_slots,
-    postgresql: { parameters: { synchronous_commit: wanted.postgresql.parameters.synchronous_commit } },
+    postgresql: {
+      use_pg_rewind: wanted.postgresql.use_pg_rewind,
+      parameters: { synchronous_commit: wanted.postgresql.parameters.synchronous_commit },
+    },
   };
   const now = {
     synchronous_mode: current.synchronous_mode,
     ignore_slots: current.ignore_slots,
-    postgresql: { parameters: { synchronous_commit: current.postgresql?.parameters?.synchronous_commit } },
+    postgresql: {
+      use_pg_rewind: current.postgresql?.use_pg_rewind,
+      parameters: { synchronous_commit: current.postgresql?.parameters?.synchronous_commit },
+    },
   };
   if (JSON.stringify(now) === JSON.stringify(patch)) return;
   log(
-    `setting synchronous_mode=${patch.synchronous_mode}, synchronous_commit=${patch.postgresql.parameters.synchronous_commit} and the harness's slots left alone, in the cluster's configuration`,
+    `setting synchronous_mode=${patch.synchronous_mode}, synchronous_commit=${patch.postgresql.parameters.synchronous_commit} pg_rewind on and the harness's slots left alone, in the cluster's configuration`,
   );
   const res = await fetch(url, {
     method: 'PATCH',
