@@ -160,8 +160,10 @@ export async function startRedisSentinel(s: InfraSettings, log: (m: string) => v
   const c = sentinelOf(s);
   ensurePackage(['/usr/bin/redis-server'], ['redis-server'], log);
   ensurePackage(['/usr/bin/redis-sentinel'], ['redis-sentinel'], log);
-  for (let i = 0; i < c.nodePorts.length; i++) await startRedisNode(s, i);
+  // Sentinels first: they remember which node was the master when they stopped (their files), and each node
+  // asks them before it starts, so a stopped cluster comes back with the same master.
   for (let i = 0; i < c.sentinelPorts.length; i++) await startSentinel(s, i);
+  for (let i = 0; i < c.nodePorts.length; i++) await startRedisNode(s, i);
   await startRouter(s, log);
   await waitUntil(
     redisNodeProcess(s, 0),
