@@ -18,11 +18,6 @@ export function routerProcess(s: InfraSettings) {
   return managed(s.stateDir, 'ha-router');
 }
 
-/** True when PostgreSQL or Redis runs replicated, and so the clients' port is the router's. */
-export function routerNeeded(s: InfraSettings): boolean {
-  return s.postgres.cluster !== undefined || s.redis.sentinel !== undefined;
-}
-
 /**
  * HAProxy in TCP mode on the ports the clients already use (PG_PORT, REDIS_PORT), forwarding to whichever node
  * is the primary now, so no client needs to know there is a cluster. PostgreSQL's primary is the node whose
