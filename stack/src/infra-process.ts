@@ -64,7 +64,6 @@ export class InfraProcess implements ProcessTarget {
       const i = await loseRedisMaster(s);
       lost = `redis-node${i + 1}`;
     }
-    this.#failover = { lost, at };
     const promoted = await routerPrimary(s, this.name === 'postgres' ? 'postgres' : 'redis', lost, 60_000);
     this.#failover = {
       lost,

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { clusterSuperuser } from './infra/patroni-rest.ts';
 import type { InfraSettings } from './infra/settings.ts';
 
 /** Which node answers a write through the router now, asked as a client would: undefined when none does. */
@@ -9,11 +10,7 @@ async function writerBehindRouter(s: InfraSettings, kind: 'postgres' | 'redis'):
     const c = s.postgres.cluster;
     if (c === undefined) return undefined;
     const client = new pg.Client({
-      host: '127.0.0.1',
-      port: s.postgres.port,
-      user: 'postgres',
-      password: c.superuserPassword,
-      database: 'postgres',
+      ...clusterSuperuser(s),
       connectionTimeoutMillis: 1000,
       query_timeout: 2000,
     });

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { haRouterConfig } from '../src/infra/ha-router.ts';
 import { PATRONI_TIMING, patroniNodeConfig } from '../src/infra/patroni-config.ts';
+import { clusterSuperuser } from '../src/infra/patroni-rest.ts';
 import { readInfraSettings } from '../src/infra/settings.ts';
 
 const PATHS = { dataDir: '/d', socketDir: '/s', pgpass: '/p', binDir: '/usr/lib/postgresql/15/bin' };
@@ -159,13 +160,7 @@ describe('replicated PostgreSQL and Redis (PG_CLUSTER=3, REDIS_SENTINEL=3)', () 
 
     it('has a synchronous standby streaming, and the router reaches the primary', async () => {
       const c = s.postgres.cluster!;
-      const client = new pg.Client({
-        host: '127.0.0.1',
-        port: s.postgres.port,
-        user: 'postgres',
-        password: c.superuserPassword,
-        database: 'postgres',
-      });
+      const client = new pg.Client(clusterSuperuser(s));
       await client.connect();
       try {
         const primary = await client.query('SELECT pg_is_in_recovery() AS standby');

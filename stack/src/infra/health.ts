@@ -23,7 +23,8 @@ async function withDeadline<T>(ms: number, what: string, work: Promise<T>): Prom
   }
 }
 
-export async function pingRedis(port: number): Promise<string> {
+/** One connection to the Redis (or sentinel) on `port` for `work`, closed after it; no retries, no reconnects. */
+export async function withRedis<T>(port: number, work: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis({
     port,
     host: '127.0.0.1',
@@ -35,10 +36,14 @@ export async function pingRedis(port: number): Promise<string> {
   redis.on('error', () => {});
   try {
     await redis.connect();
-    return await redis.ping();
+    return await work(redis);
   } finally {
     redis.disconnect();
   }
+}
+
+export function pingRedis(port: number): Promise<string> {
+  return withRedis(port, (redis) => redis.ping());
 }
 
 export async function prometheusReady(port: number): Promise<boolean> {

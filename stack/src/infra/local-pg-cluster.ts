@@ -9,6 +9,7 @@ import { ensurePackage } from './os-packages.ts';
 import { patroniDynamicConfig, patroniNodeConfig } from './patroni-config.ts';
 import {
   clusterOf,
+  clusterSuperuser,
   describeMember,
   type PgNode,
   patroniAnswers,
@@ -99,13 +100,7 @@ export async function startPgCluster(s: InfraSettings, log: (m: string) => void)
   const primary = await waitFor('a primary', 120_000, () => pgPrimary(s));
   await reconcileDynamicConfig(s, c, primary, log);
   await startRouter(s, log);
-  const superuser = {
-    host: '127.0.0.1',
-    port: s.postgres.port,
-    user: 'postgres',
-    password: c.superuserPassword,
-    database: 'postgres',
-  };
+  const superuser = clusterSuperuser(s);
   await waitFor('the primary through the router', 30_000, async () => {
     const client = new pg.Client({ ...superuser, connectionTimeoutMillis: 2000 });
     try {

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { startRouter } from './ha-router.ts';
-import { pingRedis } from './health.ts';
+import { pingRedis, withRedis } from './health.ts';
+import { startRedisServer } from './local-redis.ts';
 import { ensurePackage } from './os-packages.ts';
 import {
   assertPortFree,
@@ -43,24 +43,14 @@ function nodeDataDir(s: InfraSettings, i: number) {
  */
 export async function sentinelMaster(s: InfraSettings): Promise<number | undefined> {
   for (const port of sentinelOf(s).sentinelPorts) {
-    const client = new Redis({
+    const addr = await withRedis(
       port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      const addr = (await client.call('SENTINEL', 'get-master-addr-by-name', sentinelOf(s).masterName)) as
-        | [string, string]
-        | null;
-      if (addr !== null) return Number(addr[1]);
-    } catch {
-    } finally {
-      client.disconnect();
-    }
+      (sentinel) =>
+        sentinel.call('SENTINEL', 'get-master-addr-by-name', sentinelOf(s).masterName) as Promise<
+          [string, string] | null
+        >,
+    ).catch(() => null);
+    if (addr !== null) return Number(addr[1]);
   }
   return undefined;
 }
@@ -68,25 +58,13 @@ export async function sentinelMaster(s: InfraSettings): Promise<number | undefin
 /** `role` of each data node as it says itself (`master`, `slave`), or `down`. */
 export async function redisRoles(s: InfraSettings): Promise<Array<{ port: number; role: string }>> {
   return Promise.all(
-    sentinelOf(s).nodePorts.map(async (port) => {
-      const client = new Redis({
-        port,
-        host: '127.0.0.1',
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        const info = await client.info('replication');
-        return { port, role: /role:(\w+)/.exec(info)?.[1] ?? '?' };
-      } catch {
-        return { port, role: 'down' };
-      } finally {
-        client.disconnect();
-      }
-    }),
+    sentinelOf(s).nodePorts.map(async (port) => ({
+      port,
+      role: await withRedis(port, (node) => node.info('replication')).then(
+        (info) => /role:(\w+)/.exec(info)?.[1] ?? '?',
+        () => 'down',
+      ),
+    })),
   );
 }
 
@@ -103,26 +81,12 @@ export async function startRedisNode(s: InfraSettings, i: number): Promise<void>
   await assertPortFree(proc, port, 'REDIS_PORT (its nodes listen on REDIS_PORT + 1 and + 2)');
   const known = await sentinelMaster(s);
   const master = known ?? c.nodePorts[0]!;
-  const dataDir = nodeDataDir(s, i);
-  mkdirSync(dataDir, { recursive: true });
-  startDetached(proc, 'redis-server', [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dataDir,
-    '--appendonly',
-    'yes',
-    '--appendfsync',
-    'always',
-    '--save',
-    '',
-    '--maxclients',
-    '60000',
-    ...(master === port ? [] : ['--replicaof', '127.0.0.1', String(master)]),
-  ]);
-  await waitUntil(proc, 'PING', async () => (await pingRedis(port)) === 'PONG', 15_000);
+  await startRedisServer(
+    proc,
+    port,
+    nodeDataDir(s, i),
+    master === port ? [] : ['--replicaof', '127.0.0.1', String(master)],
+  );
 }
 
 /**

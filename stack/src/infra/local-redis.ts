@@ -2,7 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pingRedis } from './health.ts';
 import { ensurePackage } from './os-packages.ts';
-import { assertPortFree, managed, runningPid, startDetached, stopProcess, waitUntil } from './processes.ts';
+import {
+  assertPortFree,
+  type ManagedProcess,
+  managed,
+  runningPid,
+  startDetached,
+  stopProcess,
+  waitUntil,
+} from './processes.ts';
 import type { InfraSettings } from './settings.ts';
 
 export function redisProcess(s: InfraSettings) {
@@ -14,11 +22,23 @@ export async function startRedis(s: InfraSettings, log: (m: string) => void): Pr
   if (runningPid(proc) !== undefined) return;
   ensurePackage(['redis-server', '/usr/bin/redis-server'], ['redis-server'], log);
   await assertPortFree(proc, s.redis.port, 'REDIS_PORT');
-  const dataDir = join(s.stateDir, 'data', 'redis');
+  await startRedisServer(proc, s.redis.port, join(s.stateDir, 'data', 'redis'));
+}
+
+/**
+ * One redis-server, as durable in every shape (a single server, a replicated node): `extra` adds to it, such as
+ * `--replicaof`. Waits until it answers PING.
+ */
+export async function startRedisServer(
+  proc: ManagedProcess,
+  port: number,
+  dataDir: string,
+  extra: readonly string[] = [],
+): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   startDetached(proc, 'redis-server', [
     '--port',
-    String(s.redis.port),
+    String(port),
     '--bind',
     '127.0.0.1',
     '--dir',
@@ -33,8 +53,9 @@ export async function startRedis(s: InfraSettings, log: (m: string) => void): Pr
     '',
     '--maxclients',
     '60000',
+    ...extra,
   ]);
-  await waitUntil(proc, 'PING', async () => (await pingRedis(s.redis.port)) === 'PONG', 15_000);
+  await waitUntil(proc, 'PING', async () => (await pingRedis(port)) === 'PONG', 15_000);
 }
 
 export function stopRedis(s: InfraSettings) {

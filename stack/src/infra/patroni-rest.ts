@@ -19,6 +19,17 @@ export function clusterOf(s: InfraSettings): PgCluster {
   return s.postgres.cluster;
 }
 
+/** The cluster's superuser, through the router: whichever node is the primary now. */
+export function clusterSuperuser(s: InfraSettings) {
+  return {
+    host: '127.0.0.1',
+    port: s.postgres.port,
+    user: 'postgres',
+    password: clusterOf(s).superuserPassword,
+    database: 'postgres',
+  };
+}
+
 export async function patroniAnswers(node: PgNode): Promise<boolean> {
   const res = await fetch(`http://127.0.0.1:${node.restPort}/health`, { signal: AbortSignal.timeout(2000) });
   await res.body?.cancel();

@@ -73,37 +73,32 @@ export interface PgCluster {
   replicationPassword: string;
 }
 
+/** A whole number from the environment within `range`; `what` says it, range included, in the error. */
+function integer(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  range: readonly [number, number],
+  what: string,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < range[0] || value > range[1])
+    throw new InfraError(`${name} must be ${what}, got "${raw}"`);
+  return value;
+}
+
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new InfraError(`${name} must be a TCP port between 1 and 65535, got "${raw}"`);
-  }
-  return value;
+  return integer(env, name, fallback, [1, 65535], 'a TCP port between 1 and 65535');
 }
 
-function unsafeAsyncCommit(env: NodeJS.ProcessEnv): boolean {
-  const raw = env.PG_UNSAFE_ASYNC_COMMIT;
+/** An opt-in named in the environment: `true`, or `false` / unset. */
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
   if (raw === undefined || raw === '' || raw === 'false') return false;
   if (raw === 'true') return true;
-  throw new InfraError(`PG_UNSAFE_ASYNC_COMMIT must be true or false, got "${raw}"`);
-}
-
-function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 1000)
-    throw new InfraError(`${name} must be a whole number of milliseconds from 0 to 1000, got "${raw}"`);
-  return value;
-}
-
-function unsafeAsyncStandby(env: NodeJS.ProcessEnv): boolean {
-  const raw = env.PG_UNSAFE_ASYNC_STANDBY;
-  if (raw === undefined || raw === '' || raw === 'false') return false;
-  if (raw === 'true') return true;
-  throw new InfraError(`PG_UNSAFE_ASYNC_STANDBY must be true or false, got "${raw}"`);
+  throw new InfraError(`${name} must be true or false, got "${raw}"`);
 }
 
 function oneOrThree(env: NodeJS.ProcessEnv, name: string): 1 | 3 {
@@ -124,9 +119,15 @@ function pgCluster(env: NodeJS.ProcessEnv, pgPort: number): PgCluster | undefine
       restPort: restBase + i - 1,
       linkPort: pgPort + 10 + i,
     })),
-    linkDelayMs: milliseconds(env, 'PG_LINK_DELAY_MS', 0),
+    linkDelayMs: integer(
+      env,
+      'PG_LINK_DELAY_MS',
+      0,
+      [0, 1000],
+      'a whole number of milliseconds from 0 to 1000',
+    ),
     etcd: { clientPort: etcdPort, peerPort: etcdPort + 1 },
-    synchronousStandby: !unsafeAsyncStandby(env),
+    synchronousStandby: !flag(env, 'PG_UNSAFE_ASYNC_STANDBY'),
     superuserPassword: env.PG_SUPERUSER_PASSWORD ?? 'reservex-superuser',
     replicationPassword: env.PG_REPLICATION_PASSWORD ?? 'reservex-replication',
   };
@@ -162,7 +163,7 @@ export function readInfraSettings(env: NodeJS.ProcessEnv, quiet: boolean): Infra
       user: env.PG_USER ?? 'reservex',
       password: env.PG_PASSWORD ?? 'reservex',
       databases: SERVICE_DATABASES,
-      synchronousCommit: unsafeAsyncCommit(env) ? 'off' : 'on',
+      synchronousCommit: flag(env, 'PG_UNSAFE_ASYNC_COMMIT') ? 'off' : 'on',
       cluster: pgCluster(env, pgPort),
     },
     redis: { port: redisPort, sentinel: redisSentinel(env, redisPort) },
