@@ -424,6 +424,44 @@ describe('the waiting room queue in Redis', () => {
     assert.equal(again.number, 3, 'a dropped fan may join again, at the back');
   });
 
+  it('one admission step costs Redis a few commands however many places it walks, fans it admits or slots it frees', async () => {
+    const eventId = await openQueue({ admitPerSecond: 100_000 });
+    const fans = 3000;
+    const joined = await Promise.all(Array.from({ length: fans }, (_, i) => store.join(eventId, `fan-${i}`)));
+    // One fan in two is there; the others have gone, and are dropped at their turn.
+    await store.heartbeat(
+      eventId,
+      new Map(
+        joined.flatMap((j, i) =>
+          i % 2 === 0 ? [[j.number, { userId: `fan-${i}`, expectMs: 0 }] as const] : [],
+        ),
+      ),
+    );
+    let last: TickResult | undefined;
+    const walking = await commandsOn(eventId, () =>
+      waitFor(async () => {
+        last = await tick(eventId, 60_000, 300);
+        return last.served >= fans ? last : undefined;
+      }),
+    );
+    const steps = walking.filter((c) => c === 'evalsha' || c === 'eval').length;
+    const stats = await store.snapshot(eventId);
+    assert.equal(stats.admittedTotal, fans / 2);
+    assert.equal(stats.droppedTotal, fans / 2);
+    assert.ok(
+      walking.length <= steps * 30,
+      `${walking.length} commands in ${steps} steps walking ${fans} places: a step's cost grew with its places`,
+    );
+    // Past the slot time every admission lapses at the next step, in as few commands.
+    await new Promise((r) => setTimeout(r, 400));
+    const freeing = await commandsOn(eventId, async () => {
+      last = await tick(eventId, 60_000, 300);
+    });
+    assert.equal(last?.lapsed, fans / 2);
+    assert.equal(last?.active, 0);
+    assert.ok(freeing.length <= 30, `${freeing.length} commands to free ${fans / 2} slots`);
+  });
+
   it('pause stops admissions and resume continues them; each tick says whether the queue is paused', async () => {
     const eventId = await openQueue();
     for (let i = 0; i < 20; i++) await join(eventId, `fan-${i}`);

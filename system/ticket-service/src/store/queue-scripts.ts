@@ -51,6 +51,22 @@ return answer({n})
 `;
 
 /**
+ * A command over many members reads or writes them all at once, but Lua's stack holds only a few thousand values:
+ * `many` sends them in chunks of CHUNK members (each chunk one command) and joins the answers.
+ */
+const MANY = `
+local CHUNK = 1000
+local function many(command, key, args, width)
+  local out, step = {}, CHUNK * width
+  for i = 1, #args, step do
+    local part = call(command, key, unpack(args, i, math.min(i + step - 1, #args)))
+    if type(part) == 'table' then for j = 1, #part do out[#out + 1] = part[j] end end
+  end
+  return out
+end
+`;
+
+/**
  * One admission step. KEYS: cfg, seq, served, owners, seen, active, admitted, stats, issued, acked, gaps, tickets
  * ARGV: tickId, graceMs, slotMs, maxSteps, base, lotteryKey, n(base), n(base + 1)…
  * Seals the pre-queue at the first step after the opening (its size, and publishes the lottery's key), admitting
@@ -59,9 +75,11 @@ return answer({n})
  * place, skipping (dropping) anyone who has not said they are there. The join number standing at each place comes
  * from the caller (the lottery's order, for the pre-queue's places from `base` on); behind the pre-queue the place
  * is the number. Presence and owners are kept by join number, so a pre-queue fan is known before their place is.
+ * What a step costs Redis does not grow with the places it walks or the fans it admits or lets go: the places are
+ * read a batch at a time (HMGET, ZMSCORE, SMISMEMBER), and the admissions and lapses written in one command per key.
  * Returns {admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed, count}.
  */
-export const TICK = `${COUNTED}${NOW}
+export const TICK = `${COUNTED}${NOW}${MANY}
 local cfg, seq, served_key, owners, seen, active, admitted, stats, issued, acked, gaps, tickets =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 local graceMs, slotMs, maxSteps, base = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -83,21 +101,35 @@ local pre_size = tonumber(c[9])
 -- A slot whose time is up is kept while its user is still there (a poll, an open stream or a reservation
 -- attempt within the grace), up to the slot time after admission; otherwise it goes to the next person.
 local lapsedUsers = 0
-for _, u in ipairs(call('ZRANGEBYSCORE', active, '-inf', now)) do
-  local number = string.match(call('HGET', tickets, u) or '', '^(%d+)') or ''
-  local seenAt = tonumber(call('ZSCORE', seen, number) or '0')
-  local token = call('HGET', admitted, u)
-  local record = token and call('HGET', issued, token) or ''
-  local endsAt = tonumber(string.match(record, '|(%d+)$') or '0') + slotMs
-  local keepUntil = math.min(seenAt + graceMs, endsAt)
-  if keepUntil > now then
-    call('ZADD', active, keepUntil, u)
-  else
-    call('ZREM', active, u)
-    call('HDEL', admitted, u)
-    call('ZREM', acked, u)
-    lapsedUsers = lapsedUsers + 1
+local due = call('ZRANGEBYSCORE', active, '-inf', now)
+if #due > 0 then
+  local numbers, tokens, token_of = {}, {}, {}
+  for i, ticket in ipairs(many('HMGET', tickets, due, 1)) do numbers[i] = string.match(ticket or '', '^(%d+)') or '' end
+  local seen_at = many('ZMSCORE', seen, numbers, 1)
+  for i, token in ipairs(many('HMGET', admitted, due, 1)) do
+    if token then
+      tokens[#tokens + 1] = token
+      token_of[i] = #tokens
+    end
   end
+  local records = many('HMGET', issued, tokens, 1)
+  local kept, gone = {}, {}
+  for i, u in ipairs(due) do
+    local record = token_of[i] and records[token_of[i]] or ''
+    local endsAt = tonumber(string.match(record, '|(%d+)$') or '0') + slotMs
+    local keepUntil = math.min(tonumber(seen_at[i] or '0') + graceMs, endsAt)
+    if keepUntil > now then
+      kept[#kept + 1] = keepUntil
+      kept[#kept + 1] = u
+    else
+      gone[#gone + 1] = u
+    end
+  end
+  many('ZADD', active, kept, 2)
+  many('ZREM', active, gone, 1)
+  many('HDEL', admitted, gone, 1)
+  many('ZREM', acked, gone, 1)
+  lapsedUsers = #gone
 end
 
 local last = tonumber(c[5] or now)
@@ -114,33 +146,61 @@ end
 credit = math.min(credit + (now - last) / 1000 * rate, math.max(rate, 1))
 local free = tonumber(c[3]) - call('ZCARD', active)
 local n_admitted, n_dropped, steps = 0, 0, 0
-while credit >= 1 and free > 0 and served < last_number and steps < maxSteps do
-  local place = served + 1
-  local number = place
-  if place <= pre_size then
-    number = tonumber(ARGV[6 + place - base + 1])
-    -- The caller did not reach this far (another instance moved the queue on meanwhile): the next step will.
-    if not number then break end
+local held, tokens, records = {}, {}, {}
+-- Each batch reads twice what the credit could still admit (at least 64 places), and twice the last batch after
+-- that: a batch that did not use the credit up was mostly people who had gone.
+local reach = math.max(64, 2 * math.floor(math.min(credit, free)))
+local ended = false
+while not ended and credit >= 1 and free > 0 and served < last_number and steps < maxSteps do
+  local places, numbers = {}, {}
+  for place = served + 1, served + math.min(reach, CHUNK, maxSteps - steps, last_number - served) do
+    local number = place
+    if place <= pre_size then
+      number = tonumber(ARGV[6 + place - base + 1])
+      -- The caller did not reach this far (another instance moved the queue on meanwhile): the next step will.
+      if not number then
+        ended = true
+        break
+      end
+    end
+    places[#places + 1] = place
+    numbers[#numbers + 1] = number
   end
-  steps = steps + 1
-  served = place
-  local u = call('HGET', owners, number)
-  local seenAt = tonumber(call('ZSCORE', seen, number) or '0')
-  if u and now - seenAt <= graceMs then
-    local token_id = ARGV[1] .. '.' .. place
-    -- Held for one grace period at first; each step after that keeps it only while the user is still seen.
-    call('ZADD', active, now + math.min(graceMs, slotMs), u)
-    call('HSET', admitted, u, token_id)
-    -- The admission log: who was let in, at which place, when. The invariant checker reads it.
-    call('HSET', issued, token_id, u .. '|' .. place .. '|' .. now)
-    credit = credit - 1
-    free = free - 1
-    n_admitted = n_admitted + 1
-  elseif call('SISMEMBER', gaps, number) == 0 then
-    -- Not there when their turn came: skipped, and it costs no credit and blocks nobody.
-    n_dropped = n_dropped + 1
+  if #numbers == 0 then break end
+  local owner_of = call('HMGET', owners, unpack(numbers))
+  local seen_at = call('ZMSCORE', seen, unpack(numbers))
+  local absent = {}
+  for i, place in ipairs(places) do
+    if credit < 1 or free <= 0 then break end
+    steps = steps + 1
+    served = place
+    local u = owner_of[i]
+    if u and now - tonumber(seen_at[i] or '0') <= graceMs then
+      local token_id = ARGV[1] .. '.' .. place
+      -- Held for one grace period at first; each step after that keeps it only while the user is still seen.
+      held[#held + 1] = now + math.min(graceMs, slotMs)
+      held[#held + 1] = u
+      tokens[#tokens + 1] = u
+      tokens[#tokens + 1] = token_id
+      -- The admission log: who was let in, at which place, when. The invariant checker reads it.
+      records[#records + 1] = token_id
+      records[#records + 1] = u .. '|' .. place .. '|' .. now
+      credit = credit - 1
+      free = free - 1
+      n_admitted = n_admitted + 1
+    else
+      absent[#absent + 1] = numbers[i]
+    end
   end
+  -- Not there when their turn came: skipped, and it costs no credit and blocks nobody. A gap is a number given back.
+  for _, in_gaps in ipairs(many('SMISMEMBER', gaps, absent, 1)) do
+    if in_gaps == 0 then n_dropped = n_dropped + 1 end
+  end
+  reach = reach * 2
 end
+many('ZADD', active, held, 2)
+many('HSET', admitted, tokens, 2)
+many('HSET', issued, records, 2)
 call('SET', served_key, served)
 call('HSET', cfg, 'lastTick', now, 'credit', credit)
 if n_admitted > 0 then call('HINCRBY', stats, 'admitted', n_admitted) end
