@@ -66,18 +66,21 @@ describe('the waiting room queue in Redis', () => {
   async function commandsOn(eventId: string, work: () => Promise<unknown>): Promise<string[]> {
     const monitor = await redis.monitor();
     const seen: string[] = [];
+    // MONITOR's feed trails the replies a little: a read of a key nothing else touches marks the end.
+    const end = store.key(eventId, 'end-of-work');
+    let ended = false;
     monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args.some((a) => a.includes(eventId))) seen.push(args[0]!.toLowerCase());
+      if (args[1] === end) ended = true;
+      else if (args.some((a) => a.includes(eventId))) seen.push(args[0]!.toLowerCase());
     });
     try {
       await work();
-      // MONITOR's feed trails the replies a little: a command that marks the end.
-      await redis.get(store.key(eventId, 'end-of-work'));
-      await waitFor(async () => seen.includes('get'), { what: 'the monitor to catch up' });
+      await redis.get(end);
+      await waitFor(async () => ended, { what: 'the monitor to catch up' });
     } finally {
       monitor.disconnect();
     }
-    return seen.filter((c) => c !== 'get');
+    return seen;
   }
 
   // The script's own mechanics, at the operator's rate: the controller is switched off unless a test says so.
@@ -438,9 +441,11 @@ describe('the waiting room queue in Redis', () => {
       ),
     );
     let last: TickResult | undefined;
+    let lapsed = 0;
     const walking = await commandsOn(eventId, () =>
       waitFor(async () => {
         last = await tick(eventId, 60_000, 300);
+        lapsed += last.lapsed;
         return last.served >= fans ? last : undefined;
       }),
     );
@@ -452,14 +457,15 @@ describe('the waiting room queue in Redis', () => {
       walking.length <= steps * 30,
       `${walking.length} commands in ${steps} steps walking ${fans} places: a step's cost grew with its places`,
     );
-    // Past the slot time every admission lapses at the next step, in as few commands.
+    // Past the slot time every admission lapses at the next step, in as few commands (a slow machine may have
+    // freed some during the walk already).
     await new Promise((r) => setTimeout(r, 400));
     const freeing = await commandsOn(eventId, async () => {
       last = await tick(eventId, 60_000, 300);
     });
-    assert.equal(last?.lapsed, fans / 2);
+    assert.equal(lapsed + (last?.lapsed ?? 0), fans / 2);
     assert.equal(last?.active, 0);
-    assert.ok(freeing.length <= 30, `${freeing.length} commands to free ${fans / 2} slots`);
+    assert.ok(freeing.length <= 30, `${freeing.length} commands to free ${last?.lapsed} slots`);
   });
 
   it('pause stops admissions and resume continues them; each tick says whether the queue is paused', async () => {

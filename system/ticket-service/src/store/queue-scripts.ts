@@ -8,7 +8,7 @@ import { MAX_PRE_QUEUE } from '../domain/queue-lottery.ts';
  * the caller adds it to what the call cost Redis (waiting_room_redis_commands_total), since what a script runs
  * inside varies with the data. A bare redis.call would go uncounted.
  */
-const COUNTED = `
+export const COUNTED = `
 local calls = 0
 local function call(...)
   calls = calls + 1
@@ -20,7 +20,7 @@ local function answer(values)
 end
 `;
 
-const NOW = `
+export const NOW = `
 local function now_ms()
   local t = call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -75,8 +75,9 @@ end
  * place, skipping (dropping) anyone who has not said they are there. The join number standing at each place comes
  * from the caller (the lottery's order, for the pre-queue's places from `base` on); behind the pre-queue the place
  * is the number. Presence and owners are kept by join number, so a pre-queue fan is known before their place is.
- * What a step costs Redis does not grow with the places it walks or the fans it admits or lets go: the places are
- * read a batch at a time (HMGET, ZMSCORE, SMISMEMBER), and the admissions and lapses written in one command per key.
+ * What a step costs Redis hardly grows with the places it walks or the fans it admits or lets go: the places are
+ * read a batch at a time (HMGET, ZMSCORE, SMISMEMBER), and the admissions and lapses written with one command per key
+ * for each 1,000 members.
  * Returns {admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed, count}.
  */
 export const TICK = `${COUNTED}${NOW}${MANY}
