@@ -453,8 +453,10 @@ describe('the waiting room queue in Redis', () => {
     const stats = await store.snapshot(eventId);
     assert.equal(stats.admittedTotal, fans / 2);
     assert.equal(stats.droppedTotal, fans / 2);
+    // About 16 commands a step, three for each batch of places read and one for each key written per 1,000 members:
+    // under 50 here. Place by place it would be thousands.
     assert.ok(
-      walking.length <= steps * 30,
+      walking.length <= steps * 50,
       `${walking.length} commands in ${steps} steps walking ${fans} places: a step's cost grew with its places`,
     );
     // Past the slot time every admission lapses at the next step, in as few commands (a slow machine may have
@@ -465,7 +467,7 @@ describe('the waiting room queue in Redis', () => {
     });
     assert.equal(lapsed + (last?.lapsed ?? 0), fans / 2);
     assert.equal(last?.active, 0);
-    assert.ok(freeing.length <= 30, `${freeing.length} commands to free ${last?.lapsed} slots`);
+    assert.ok(freeing.length <= 50, `${freeing.length} commands to free ${last?.lapsed} slots`);
   });
 
   it('pause stops admissions and resume continues them; each tick says whether the queue is paused', async () => {
