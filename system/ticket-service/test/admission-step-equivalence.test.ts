@@ -2,23 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { testInfra } from '@reservex/kit/testing';
 import { Redis } from 'ioredis';
-import { TICK } from '../src/store/queue-scripts.ts';
+import { TICK, TICK_KEYS } from '../src/store/queue-scripts.ts';
 import { PLACE_BY_PLACE_TICK } from './place-by-place-tick.ts';
 
-const KEYS = [
-  'cfg',
-  'seq',
-  'served',
-  'owners',
-  'seen',
-  'active',
-  'admitted',
-  'stats',
-  'issued',
-  'acked',
-  'gaps',
-  'tickets',
-] as const;
 const GRACE_MS = 20_000;
 const SLOT_MS = 60_000;
 // Every time in a state lies in the middle of a 10-second grid, so the two steps, run a few milliseconds apart,
@@ -153,7 +139,7 @@ describe('the batched admission step against the place-by-place one', () => {
             ...args,
           );
         await load.exec();
-        const keys = KEYS.map((name) => `${prefix}{${tag}}:${name}`);
+        const keys = TICK_KEYS.map((name) => `${prefix}{${tag}}:${name}`);
         const answer = (await redis.eval(script, keys.length, ...keys, ...queue.args)) as Array<
           number | string
         >;

@@ -80,6 +80,22 @@ end
  * for each 1,000 members.
  * Returns {admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed, count}.
  */
+/** TICK's keys, in the order the script reads them. */
+export const TICK_KEYS = [
+  'cfg',
+  'seq',
+  'served',
+  'owners',
+  'seen',
+  'active',
+  'admitted',
+  'stats',
+  'issued',
+  'acked',
+  'gaps',
+  'tickets',
+] as const;
+
 export const TICK = `${COUNTED}${NOW}${MANY}
 local cfg, seq, served_key, owners, seen, active, admitted, stats, issued, acked, gaps, tickets =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { COLD_START_RATE, type ControlStep } from '../domain/admission-control.ts';
 import { parseAdmissionRecord } from '../domain/admission-record.ts';
 import type { Lottery, LotteryOrder } from '../domain/queue-lottery.ts';
-import { HEARTBEAT, JOIN, REJOIN, SPEND_ADMISSION, TICK } from './queue-scripts.ts';
+import { HEARTBEAT, JOIN, REJOIN, SPEND_ADMISSION, TICK, TICK_KEYS } from './queue-scripts.ts';
 import type { RedisCommandCounter, RedisPurpose } from './redis-commands.ts';
 
 const scripts = {
@@ -189,21 +189,7 @@ export function queueStore(redis: Redis, prefix: string, commands: RedisCommandC
       const r = await run(
         'tick',
         scripts.TICK,
-        keys(
-          eventId,
-          'cfg',
-          'seq',
-          'served',
-          'owners',
-          'seen',
-          'active',
-          'admitted',
-          'stats',
-          'issued',
-          'acked',
-          'gaps',
-          'tickets',
-        ),
+        keys(eventId, ...TICK_KEYS),
         seed(),
         graceMs,
         slotMs,
