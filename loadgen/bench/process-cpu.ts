@@ -113,3 +113,13 @@ export function cpuWaitedMicroseconds(
     return undefined;
   }
 }
+
+/**
+ * What `run` cost ticket-service in CPU seconds, every thread of every process of it (/proc counts the crypto and
+ * GC threads too, which a rate of requests a second does not see), with its idle work over the same stretch.
+ */
+export async function ticketCpuOf<T>(run: () => Promise<T>): Promise<{ value: T; cpuSeconds: number }> {
+  const before = cpuSnapshot();
+  const value = await run();
+  return { value, cpuSeconds: cpuBetween(before, cpuSnapshot()).get('ticket-service') ?? 0 };
+}

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { type BenchQueueReport, benchQueueShape } from '../src/sizing/report-shapes.ts';
 import { type BenchStack, benchStack, log } from './bench-stack.ts';
 import { cannon, cannonRow, mustHaveSucceeded } from './cannon.ts';
+import { ticketCpuOf } from './process-cpu.ts';
 import {
   type CommandsByPurpose,
   type CountedJoins,
@@ -36,6 +37,10 @@ const CROWD_ADMIT_PER_SECOND = Math.max(1, Math.round(FANS / 400));
 /** What the other queues' admission steps send before the crowd comes, to take out of its window. */
 const BASELINE_SECONDS = 5;
 const LOAD_SECONDS = 10;
+/** The paced rates of own-place reads whose CPU per read is set against the saturated one (loadFactor). */
+const LOAD_FACTOR_RATES = [100, 300, 1000, 3000] as const;
+/** The quiet stretch over which the process's idle work is measured, to take out of the paced runs. */
+const IDLE_SECONDS = 8;
 
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -71,26 +76,31 @@ function queues(stack: BenchStack) {
       return id;
     },
     /** Every fan joins the queue once, each with the token given, as fast as 64 connections go; counted. */
-    joinAll(label: string, eventId: string, tokens: readonly string[] = stack.tokens) {
-      return countJoins(stack.ticketProcesses, async () =>
-        mustHaveSucceeded(
-          await cannon({
-            label,
-            url: targets.ticket,
-            method: 'POST',
-            path: () => `/api/events/${eventId}/queue`,
-            tokens,
-            body: '{}',
-            connections: 64,
-            amount: tokens.length,
-          }),
+    async joinAll(label: string, eventId: string, tokens: readonly string[] = stack.tokens) {
+      const { value, cpuSeconds } = await ticketCpuOf(() =>
+        countJoins(stack.ticketProcesses, async () =>
+          mustHaveSucceeded(
+            await cannon({
+              label,
+              url: targets.ticket,
+              method: 'POST',
+              path: () => `/api/events/${eventId}/queue`,
+              tokens,
+              body: '{}',
+              connections: 64,
+              amount: tokens.length,
+            }),
+          ),
         ),
       );
+      return { ...value, cpuSeconds };
     },
   };
 }
 
 type Queues = ReturnType<typeof queues>;
+/** Joins counted, with what they cost ticket-service in CPU seconds. */
+type CostedJoins = CountedJoins & { cpuSeconds: number };
 
 /**
  * Joins on a process that has served none yet (its hot paths still to compile), then `ROUNDS` rounds on a process
@@ -98,8 +108,8 @@ type Queues = ReturnType<typeof queues>;
  * (what `joinsPerSecond` is: a join that is its token's first signed request), then join a second with the same
  * tokens, now verified, as a real fan's is when the event page asks where they stand before the join button shows.
  */
-async function joinRounds(stack: BenchStack, room: Queues, first: CountedJoins) {
-  const rounds: { cold: CountedJoins; warm: CountedJoins }[] = [];
+async function joinRounds(stack: BenchStack, room: Queues, first: CostedJoins) {
+  const rounds: { cold: CostedJoins; warm: CostedJoins }[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
     const fresh = await stack.signInAgain();
     const cold = await room.joinAll(`join, new token (${r})`, await room.paused(), fresh);
@@ -110,6 +120,7 @@ async function joinRounds(stack: BenchStack, room: Queues, first: CountedJoins) 
     first,
     rounds,
     joinsPerSecond: median(rounds.map((r) => r.cold.result.requestsPerSecond)),
+    cpuSecondsPerJoin: median(rounds.map((r) => r.cold.cpuSeconds / Math.max(1, r.cold.joins))),
     warmPerSecond: median(rounds.map((r) => r.warm.result.requestsPerSecond)),
     perJoin: commandsPerJoin([first, ...rounds.flatMap((r) => [r.cold, r.warm])]),
   };
@@ -168,11 +179,54 @@ async function placeReads(stack: BenchStack, room: Queues) {
   const eventId = await room.paused();
   const fans = await joinCrowd(stack.http, stack.targets.ticket, eventId, stack.tokens);
   const before = await countedCommands(stack.ticketProcesses);
-  const reads = mustHaveSucceeded(
-    await ownPlaceReads({ ticketUrl: stack.targets.ticket, eventId, fans, seconds: LOAD_SECONDS }),
+  const { value: reads, cpuSeconds } = await ticketCpuOf(async () =>
+    mustHaveSucceeded(
+      await ownPlaceReads({ ticketUrl: stack.targets.ticket, eventId, fans, seconds: LOAD_SECONDS }),
+    ),
   );
   const after = await countedCommands(stack.ticketProcesses);
-  return { reads, placePerRead: ((after.place ?? 0) - (before.place ?? 0)) / Math.max(1, reads.total) };
+  const cpuSecondsPerRead = cpuSeconds / Math.max(1, reads.total);
+  return {
+    reads,
+    placePerRead: ((after.place ?? 0) - (before.place ?? 0)) / Math.max(1, reads.total),
+    cpuSecondsPerRead,
+    loadFactor: await loadFactor(stack, eventId, fans, cpuSecondsPerRead),
+  };
+}
+
+/**
+ * What a request costs a process that is not saturated, as a multiple of what it costs one that is. Saturated, a
+ * process handles many requests per turn of its event loop (one wake-up, one write of many answers, one hand-off to
+ * the crypto threads); a replica of a sale sized for its peak spends most of the sale far below it, each request
+ * then paying those costs alone. The same own-place reads, paced at each of LOAD_FACTOR_RATES, CPU net of the
+ * process's idle work over the same time, divided by the saturated CPU per read.
+ */
+async function loadFactor(
+  stack: BenchStack,
+  eventId: string,
+  fans: Awaited<ReturnType<typeof joinCrowd>>,
+  saturatedCpuPerRead: number,
+) {
+  const idle = await ticketCpuOf(() => sleep(IDLE_SECONDS * 1000));
+  const idleCores = idle.cpuSeconds / IDLE_SECONDS;
+  const points: { perSecond: number; factor: number }[] = [];
+  for (const perSecond of LOAD_FACTOR_RATES) {
+    const started = performance.now();
+    const { value: paced, cpuSeconds } = await ticketCpuOf(async () =>
+      mustHaveSucceeded(
+        await ownPlaceReads({
+          ticketUrl: stack.targets.ticket,
+          eventId,
+          fans,
+          seconds: LOAD_SECONDS,
+          perSecond,
+        }),
+      ),
+    );
+    const net = cpuSeconds - idleCores * ((performance.now() - started) / 1000);
+    points.push({ perSecond, factor: Math.max(1, net / Math.max(1, paced.total) / saturatedCpuPerRead) });
+  }
+  return { idleCores, points };
 }
 
 /** One Redis's ceilings on this server, in the same run: the JOIN script (median of three runs), and a GET. */
@@ -207,6 +261,23 @@ function printThroughput(processes: number, joins: Joins, reads: Reads, status: 
   console.log(cannonRow(reads.reads));
   console.log(cannonRow(status.origin));
   console.log(`${cannonRow(status.edge)}  edge served ${(status.edgeHitRatio * 100).toFixed(1)}% itself`);
+  // CPU seconds per request against a core's worth per request at the measured rate: above 1, the process used
+  // more than one core (its crypto and GC threads), and a rate alone underprices a request.
+  const perRequest = (label: string, cpuSeconds: number, perSecond: number) =>
+    console.log(
+      `  ${label.padEnd(30)} ${(cpuSeconds * 1000).toFixed(3)} ms CPU  (1 ÷ its rate: ${(1000 / perSecond).toFixed(3)} ms; ×${(cpuSeconds * perSecond).toFixed(2)})`,
+    );
+  console.log('\nticket-service CPU per request (every thread, from /proc)');
+  perRequest('join, new token (median)', joins.cpuSecondsPerJoin, joins.joinsPerSecond);
+  perRequest('own place', reads.cpuSecondsPerRead, reads.reads.requestsPerSecond);
+  perRequest(
+    'status at the origin',
+    status.origin.originCpuSeconds / Math.max(1, status.origin.total),
+    status.origin.requestsPerSecond,
+  );
+  console.log(
+    `  own place, paced (net of ${reads.loadFactor.idleCores.toFixed(3)} cores idle): ${reads.loadFactor.points.map((p) => `${p.perSecond}/s ×${p.factor.toFixed(2)}`).join(', ')} the saturated CPU per read`,
+  );
 }
 
 function printRedisCosts(joins: Joins, reads: Reads, status: Status, crowd: Crowd) {
@@ -257,6 +328,7 @@ function writeReport(joins: Joins, reads: Reads, crowd: WaitingCost, status: Sta
     at: new Date().toISOString(),
     joinsPerSecond: joins.joinsPerSecond,
     reads: { requestsPerSecond: reads.reads.requestsPerSecond },
+    loadFactor: reads.loadFactor.points,
     redis: {
       perJoin: joins.perJoin,
       perWaitingFanSecond: crowd.perWaitingFanSecond,

@@ -1,4 +1,5 @@
 import { type CannonResult, cannon } from './cannon.ts';
+import { ticketCpuOf } from './process-cpu.ts';
 import { countedCommands } from './redis-costs.ts';
 
 /** Answered without the origin: a hit, or a stale answer served while one request refreshes it (nginx). */
@@ -24,7 +25,7 @@ export async function edgeUp(edgeUrl: string): Promise<boolean> {
   }
 }
 
-export type StatusRun = CannonResult & { statusCommandsPerSecond: number };
+export type StatusRun = CannonResult & { statusCommandsPerSecond: number; originCpuSeconds: number };
 
 /**
  * GET …/queue/status as fast as 64 connections ask it, straight at ticket-service and then through the edge (no
@@ -41,17 +42,23 @@ export async function statusAtOriginAndEdge(o: {
 }): Promise<{ origin: StatusRun; edge: StatusRun; edgeHitRatio: number }> {
   const run = async (label: string, url: string): Promise<StatusRun> => {
     const before = await countedCommands(o.processes);
-    const result = await cannon({
-      label,
-      url,
-      path: () => `/api/events/${o.eventId}/queue/status`,
-      connections: 64,
-      seconds: o.seconds,
-      countHeader: 'x-cache-status',
-    });
+    const { value: result, cpuSeconds } = await ticketCpuOf(() =>
+      cannon({
+        label,
+        url,
+        path: () => `/api/events/${o.eventId}/queue/status`,
+        connections: 64,
+        seconds: o.seconds,
+        countHeader: 'x-cache-status',
+      }),
+    );
     const after = await countedCommands(o.processes);
     // Per second of the load, as its rate is.
-    return { ...result, statusCommandsPerSecond: ((after.status ?? 0) - (before.status ?? 0)) / o.seconds };
+    return {
+      ...result,
+      statusCommandsPerSecond: ((after.status ?? 0) - (before.status ?? 0)) / o.seconds,
+      originCpuSeconds: cpuSeconds,
+    };
   };
   const origin = await run('status  at the origin', o.origin);
   const edge = await run('status  through the edge', o.edge);

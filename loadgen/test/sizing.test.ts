@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { costsFrom } from '../src/sizing/costs.ts';
 import { crowdProfileOf } from '../src/sizing/crowd-profile.ts';
 import { figure, SizingInputError } from '../src/sizing/figure.ts';
+import { loadFactorAt } from '../src/sizing/load-factor.ts';
 import { HEADROOM_DEFAULTS, type Headroom, type OnSale, sizeOnSale } from '../src/sizing/on-sale-sizing.ts';
 import { newestRun, readBenchQueue, readBenchSaga, readRun } from '../src/sizing/report-files.ts';
 import { benchQueueShape, benchSagaShape, runReportShape } from '../src/sizing/report-shapes.ts';
@@ -273,6 +274,43 @@ describe('npm run sizing', () => {
   });
 });
 
+describe("a request's cost below saturation", () => {
+  const points = [
+    { perSecond: 100, factor: 2 },
+    { perSecond: 300, factor: 1.5 },
+    { perSecond: 1000, factor: 1.2 },
+  ];
+
+  it('reads the factor along straight lines between the paced points, and down to 1 at the saturated rate', () => {
+    assert.equal(loadFactorAt(points, 5000, 100), 2);
+    close(loadFactorAt(points, 5000, 200), 1.75, 'halfway from 100/s to 300/s');
+    close(loadFactorAt(points, 5000, 650), 1.35, 'halfway from 300/s to 1,000/s');
+    close(loadFactorAt(points, 5000, 3000), 1.1, 'halfway from 1,000/s to the saturated 5,000/s');
+    assert.equal(loadFactorAt(points, 5000, 5000), 1);
+    assert.equal(loadFactorAt(points, 5000, 9000), 1);
+  });
+
+  it("keeps the slowest point's factor below it, and leaves out points at or past the saturated rate", () => {
+    assert.equal(loadFactorAt(points, 5000, 10), 2);
+    close(
+      loadFactorAt(points, 800, 550),
+      1.25,
+      'halfway from 300/s to a saturated 800/s, past which 1,000/s is left out',
+    );
+  });
+
+  it('refuses a bench report whose paced rates do not rise, or that has fewer than two', () => {
+    const q = json('bench-queue.json');
+    assert.equal(benchQueueShape.safeParse({ ...q, loadFactor: [...points].reverse() }).success, false);
+    assert.equal(benchQueueShape.safeParse({ ...q, loadFactor: points.slice(0, 1) }).success, false);
+    assert.equal(
+      benchQueueShape.safeParse({ ...q, loadFactor: [{ perSecond: 50, factor: 0.5 }, ...points] }).success,
+      false,
+    );
+    assert.equal(benchQueueShape.safeParse(q).success, true);
+  });
+});
+
 describe("the model's prediction of a run's services", () => {
   const scaleOut = (edit: (r: z.input<typeof runReportShape>) => void = () => {}) => {
     const r: z.input<typeof runReportShape> = json(SCALE_OUT);
@@ -283,13 +321,17 @@ describe("the model's prediction of a run's services", () => {
   it("prices the run's own work with the benches' costs and each process's idle over the sampled stretch", () => {
     const p = predictRun(costs(), scaleOut(), source('scale-out run', SCALE_OUT));
     const ticket = p.services.find((s) => s.service === 'ticket-service')!;
-    // 20,000 joins ÷ 3,000/s + 40,000 place reads ÷ 4,000/s + 300 status reads ÷ 5,000/s + 1,600 × 1.5 ms, and
-    // three processes at 0.02 cores idle over the 150 s stretch (30 CPU-s ÷ 0.2 cores).
+    // 20,000 joins ÷ 3,000/s + 40,000 place reads ÷ 4,000/s + 300 status reads ÷ 5,000/s + 1,600 × 1.5 ms, at the
+    // factor for 61,900 requests over three replicas and 150 s (137.6/s: 1.5 at 100/s, 1.2 at 1,000/s), and three
+    // processes at 0.02 cores idle over the 150 s stretch (36 CPU-s ÷ 0.24 cores).
+    const perReplicaSecond = 61_900 / (3 * 150);
+    const factor = 1.5 - (0.3 * (perReplicaSecond - 100)) / 900;
     close(
       ticket.predictedCpuSeconds.value,
-      20_000 / 3000 + 10 + 0.06 + 2.4 + 3 * 0.02 * 150,
+      (20_000 / 3000 + 10 + 0.06 + 2.4) * factor + 3 * 0.02 * 150,
       'ticket-service CPU-s',
     );
+    assert.match(ticket.predictedCpuSeconds.from, /× 1\.49, a request.s cost at 138 requests\/s per replica/);
     close(ticket.stretchSeconds, 150, 'stretch');
     const payment = p.services.find((s) => s.service === 'payment-service')!;
     close(payment.predictedCpuSeconds.value, 1600 * 0.0012 + 2 * 0.01 * 150, 'payment-service CPU-s');
@@ -301,8 +343,8 @@ describe("the model's prediction of a run's services", () => {
     const p = predictRun(
       costs(),
       scaleOut((r) => {
-        r.processes.services['ticket-service']!.cpuSeconds = 40;
-        r.processes.services['ticket-service']!.meanCores = 40 / 150;
+        r.processes.services['ticket-service']!.cpuSeconds = 25;
+        r.processes.services['ticket-service']!.meanCores = 25 / 150;
       }),
       source('scale-out run', SCALE_OUT),
     );

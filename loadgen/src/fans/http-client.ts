@@ -10,13 +10,17 @@ export interface Reply<T = unknown> {
 }
 
 /**
- * Keep-alive connection pools for the whole load generator, on undici: one for fans arriving (queue joins), one
- * for fans already in the queue (their polls), one for everything an admitted fan does. A fan's own browser has
- * its own connections, and a server reads every connection in turn; one pool is one first-come queue for the whole
- * crowd instead. With one pool, the opening's herd of polls queued ahead of the admitted fans' seat-map reads and
- * bookings (at 200,000 fans they never reached the server); with joins and polls in one, the herd of 200,000
- * joins held every joined fan's first poll back for a minute, past the heartbeat grace, and 18,547 fans were
- * dropped as gone at their turn. Every answer is counted by status, so the report can say what the crowd saw.
+ * Keep-alive connection pools for the whole load generator, on undici: one for fans signing in, one for fans
+ * arriving (queue joins), one for fans already in the queue (their polls), one for everything an admitted fan does.
+ * A fan's own browser has its own connections, and a server reads every connection in turn; one pool is one
+ * first-come queue for the whole crowd instead.
+ * - With one pool, the opening's herd of polls queued ahead of the admitted fans' seat-map reads and bookings (at
+ *   200,000 fans they never reached the server).
+ * - With joins and polls in one, the herd of 200,000 joins held every joined fan's first poll back for a minute,
+ *   past the heartbeat grace, and 18,547 fans were dropped as gone at their turn.
+ * - With sign-ins and bookings in one, the arriving herd's logins (a password hash each) held the admitted fans'
+ *   bookings back for about 25 s at scale-out's opening, and admissions lapsed unused.
+ * Every answer is counted by status, so the report can say what the crowd saw.
  */
 export function httpClient(recorder: Recorder, connections = 256) {
   const pool = () => ({
@@ -24,9 +28,15 @@ export function httpClient(recorder: Recorder, connections = 256) {
     // Every connection busy and as many requests again ready to go: more, queued in the client, only weigh.
     gate: new RequestGate(2 * connections),
   });
-  const [arriving, waiting, booking] = [pool(), pool(), pool()];
+  const [signingIn, arriving, waiting, booking] = [pool(), pool(), pool(), pool()];
   const poolFor = (method: string, url: string) =>
-    /\/queue(\/|$|\?)/.test(url) ? (method === 'POST' ? arriving : waiting) : booking;
+    /\/api\/auth\//.test(url)
+      ? signingIn
+      : /\/queue(\/|$|\?)/.test(url)
+        ? method === 'POST'
+          ? arriving
+          : waiting
+        : booking;
   async function send<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
@@ -69,7 +79,7 @@ export function httpClient(recorder: Recorder, connections = 256) {
     patch: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('PATCH', url, o),
     del: <T>(url: string, o?: Parameters<typeof send>[2]) => send<T>('DELETE', url, o),
     close: async () => {
-      await Promise.all([arriving, waiting, booking].map((p) => p.agent.close()));
+      await Promise.all([signingIn, arriving, waiting, booking].map((p) => p.agent.close()));
     },
   };
 }

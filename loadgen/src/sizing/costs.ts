@@ -1,5 +1,6 @@
 import { RESERVATION_SAGA } from '@reservex/contracts';
 import { type Figure, figure, type ReportSource, ratio, SizingInputError } from './figure.ts';
+import type { LoadFactor } from './load-factor.ts';
 import type { BenchQueueReport, BenchSagaReport } from './report-shapes.ts';
 
 /** A replicated service of the saga: what it costs per unit of work and idle, measured on this machine. */
@@ -29,6 +30,8 @@ export interface Costs {
     placeReadsPerReplicaSecond: Figure;
     /** The shared status a second straight from one process: what edge misses cost the origin. */
     statusReadsPerReplicaSecond: Figure;
+    /** What a request costs a replica below saturation, against the costs above (which are a saturated one's). */
+    loadFactor: LoadFactor;
   };
   paymentService: ServiceCosts;
   paymentProvider: ServiceCosts;
@@ -120,6 +123,11 @@ export function costsFrom(queue: Measured<BenchQueueReport>, saga: Measured<Benc
       joinsPerReplicaSecond: figure(q.joinsPerSecond, `${qf} joinsPerSecond`),
       placeReadsPerReplicaSecond: figure(q.reads.requestsPerSecond, `${qf} reads.requestsPerSecond`),
       statusReadsPerReplicaSecond: figure(q.edge.originStatusPerSecond, `${qf} edge.originStatusPerSecond`),
+      loadFactor: {
+        points: q.loadFactor,
+        saturatedPerSecond: figure(q.reads.requestsPerSecond, `${qf} reads.requestsPerSecond`),
+        from: `${qf} loadFactor`,
+      },
       cpuSecondsPerBooking: figure(
         perBooking['ticket-service'],
         `${sf} saturation.cpuSecondsPerBooking.ticket-service`,

@@ -13,6 +13,16 @@ export const benchQueueShape = z.object({
   joinsPerSecond: positive,
   /** A fan's own place (GET …/queue/me, with their queue ticket), what fans near the front ask the origin: a second, one process. */
   reads: z.object({ requestsPerSecond: positive }),
+  /**
+   * A request's CPU on one process paced at `perSecond`, as a multiple of its CPU on a saturated one (own-place
+   * reads, net of idle work), by rising rate: what the rates above underprice on a replica that is not saturated.
+   */
+  loadFactor: z
+    .array(z.object({ perSecond: positive, factor: z.number().min(1) }))
+    .min(2)
+    .refine((points) => points.every((p, i) => i === 0 || p.perSecond > points[i - 1]!.perSecond), {
+      message: 'the rates must rise',
+    }),
   redis: z.object({
     perJoin: atLeastZero,
     /**

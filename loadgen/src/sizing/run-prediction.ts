@@ -1,5 +1,6 @@
 import type { Costs } from './costs.ts';
 import { type Figure, figure, type ReportSource, SizingInputError } from './figure.ts';
+import { type LoadFactor, loadFactorAt } from './load-factor.ts';
 import type { RunReportFigures } from './report-shapes.ts';
 import { serviceDemand, short } from './service-demand.ts';
 
@@ -59,7 +60,10 @@ export function predictRun(
     signIns: 0,
   });
   const priced = {
-    'ticket-service': { work: demand.ticketService, idle: costs.ticketService.idleCoresPerProcess },
+    'ticket-service': {
+      work: belowSaturation(costs.ticketService.loadFactor, demand.ticketService, run, w),
+      idle: costs.ticketService.idleCoresPerProcess,
+    },
     'payment-service': { work: demand.paymentService, idle: costs.paymentService.idleCoresPerProcess },
     'payment-provider': { work: demand.paymentProvider, idle: costs.paymentProvider.idleCoresPerProcess },
   };
@@ -109,4 +113,27 @@ export function predictRun(
       'misbehaving fans and the harness redelivering messages, where the scenario has them',
     ],
   };
+}
+
+/**
+ * ticket-service's work priced at the rate its replicas ran at, not at saturation: its requests (joins, reads near
+ * the front, edge misses, reservations) a second per replica over the stretch the run sampled, and the bench's factor
+ * for that rate.
+ */
+function belowSaturation(
+  load: LoadFactor,
+  work: Figure,
+  run: RunReportFigures,
+  w: RunReportFigures['waitingRoom'],
+): Figure {
+  const measured = run.processes.services['ticket-service'];
+  if (measured === undefined || !(measured.meanCores > 0)) return work;
+  const stretch = measured.cpuSeconds / measured.meanCores;
+  const requests = w.joins + w.near.originRequests + w.far.originRequests + run.outcomes.reservations;
+  const perReplicaSecond = requests / (measured.replicas * stretch);
+  const factor = loadFactorAt(load.points, load.saturatedPerSecond.value, perReplicaSecond);
+  return figure(
+    work.value * factor,
+    `(${work.from}) × ${short(factor)}, a request's cost at ${short(perReplicaSecond)} requests/s per replica against a saturated one's (${load.from})`,
+  );
 }

@@ -1,4 +1,5 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { hmacKey } from './hmac-key.ts';
 
 export interface Admission {
   userId: string;
@@ -18,9 +19,9 @@ const ISSUER = 'reservex-waiting-room';
  * before it expires.
  */
 export function admissionTokens(secret: string) {
-  const key = new TextEncoder().encode(secret);
+  const key = hmacKey(secret);
   return {
-    sign(a: Admission, ttlSeconds: number): Promise<string> {
+    async sign(a: Admission, ttlSeconds: number): Promise<string> {
       return new SignJWT({ evt: a.eventId, ...(a.number === undefined ? {} : { num: a.number }) })
         .setProtectedHeader({ alg: 'HS256', typ: 'admission+jwt' })
         .setIssuer(ISSUER)
@@ -28,7 +29,7 @@ export function admissionTokens(secret: string) {
         .setJti(a.tokenId)
         .setIssuedAt()
         .setExpirationTime(`${ttlSeconds}s`)
-        .sign(key);
+        .sign(await key);
     },
 
     async verify(
@@ -38,7 +39,7 @@ export function admissionTokens(secret: string) {
     ): Promise<Admission | AdmissionFailure> {
       if (token === undefined || token === '') return 'missing';
       try {
-        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'] });
+        const { payload } = await jwtVerify(token, await key, { issuer: ISSUER, algorithms: ['HS256'] });
         if (payload.sub !== userId) return 'wrong-user';
         if (payload.evt !== eventId) return 'wrong-event';
         if (typeof payload.jti !== 'string') return 'invalid';

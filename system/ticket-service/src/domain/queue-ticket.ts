@@ -1,4 +1,5 @@
 import { jwtVerify, SignJWT } from 'jose';
+import { hmacKey } from './hmac-key.ts';
 
 /** A fan's place in one event's queue, as their join gave it: their join number, signed. */
 export interface QueueTicket {
@@ -22,16 +23,16 @@ const TICKET_HOURS = 24;
  * the shared status from the edge, needs no origin at all.
  */
 export function queueTickets(secret: string) {
-  const key = new TextEncoder().encode(secret);
+  const key = hmacKey(secret);
   return {
-    sign(t: QueueTicket): Promise<string> {
+    async sign(t: QueueTicket): Promise<string> {
       return new SignJWT({ evt: t.eventId, num: t.number })
         .setProtectedHeader({ alg: 'HS256', typ: TYPE })
         .setIssuer(ISSUER)
         .setSubject(t.userId)
         .setIssuedAt()
         .setExpirationTime(`${TICKET_HOURS}h`)
-        .sign(key);
+        .sign(await key);
     },
 
     async verify(
@@ -41,7 +42,7 @@ export function queueTickets(secret: string) {
     ): Promise<QueueTicket | QueueTicketFailure> {
       if (token === undefined || token === '') return 'missing';
       try {
-        const { payload, protectedHeader } = await jwtVerify(token, key, {
+        const { payload, protectedHeader } = await jwtVerify(token, await key, {
           issuer: ISSUER,
           algorithms: ['HS256'],
           typ: TYPE,
