@@ -27,8 +27,6 @@ export async function cannon(o: {
   /** Headers of the i-th request's own, such as the X-Queue-Ticket of the fan whose token it carries. */
   headersOf?: (i: number) => Record<string, string>;
   connections: number;
-  /** An open load at this many requests a second in all, rather than as fast as the connections go. */
-  perSecond?: number;
   seconds?: number;
   amount?: number;
   /** A response header to tally the answers by, such as the edge's X-Cache-Status. */
@@ -51,7 +49,6 @@ export async function cannon(o: {
   const instance = autocannon({
     url: o.url,
     connections: o.connections,
-    ...(o.perSecond === undefined ? {} : { overallRate: o.perSecond }),
     ...(o.amount === undefined ? { duration: o.seconds ?? 10 } : { amount: o.amount }),
     requests: [
       {

@@ -37,10 +37,8 @@ const CROWD_ADMIT_PER_SECOND = Math.max(1, Math.round(FANS / 400));
 /** What the other queues' admission steps send before the crowd comes, to take out of its window. */
 const BASELINE_SECONDS = 5;
 const LOAD_SECONDS = 10;
-/** The paced rates of own-place reads whose CPU per read is set against the saturated one (loadFactor). */
-const LOAD_FACTOR_RATES = [100, 300, 1000, 3000] as const;
-/** The quiet stretch over which the process's idle work is measured, to take out of the paced runs. */
-const IDLE_SECONDS = 8;
+/** The quiet stretch over which the process's idle work is measured: /proc counts hundredths of a second. */
+const IDLE_SECONDS = 20;
 
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -185,48 +183,21 @@ async function placeReads(stack: BenchStack, room: Queues) {
     ),
   );
   const after = await countedCommands(stack.ticketProcesses);
-  const cpuSecondsPerRead = cpuSeconds / Math.max(1, reads.total);
   return {
     reads,
     placePerRead: ((after.place ?? 0) - (before.place ?? 0)) / Math.max(1, reads.total),
-    cpuSecondsPerRead,
-    loadFactor: await loadFactor(stack, eventId, fans, cpuSecondsPerRead),
+    cpuSecondsPerRead: cpuSeconds / Math.max(1, reads.total),
+    idleCores: await idleCores(),
   };
 }
 
 /**
- * What a request costs a process that is not saturated, as a multiple of what it costs one that is. Saturated, a
- * process handles many requests per turn of its event loop (one wake-up, one write of many answers, one hand-off to
- * the crypto threads); a replica of a sale sized for its peak spends most of the sale far below it, each request
- * then paying those costs alone. The same own-place reads, paced at each of LOAD_FACTOR_RATES, CPU net of the
- * process's idle work over the same time, divided by the saturated CPU per read.
+ * One process's cores while no request comes, its waiting rooms (the bench's paused queues) ticking: what a
+ * ticket-service replica of a sale costs between requests, which bench:saga's stack, with no queue, does not show.
  */
-async function loadFactor(
-  stack: BenchStack,
-  eventId: string,
-  fans: Awaited<ReturnType<typeof joinCrowd>>,
-  saturatedCpuPerRead: number,
-) {
+async function idleCores() {
   const idle = await ticketCpuOf(() => sleep(IDLE_SECONDS * 1000));
-  const idleCores = idle.cpuSeconds / IDLE_SECONDS;
-  const points: { perSecond: number; factor: number }[] = [];
-  for (const perSecond of LOAD_FACTOR_RATES) {
-    const started = performance.now();
-    const { value: paced, cpuSeconds } = await ticketCpuOf(async () =>
-      mustHaveSucceeded(
-        await ownPlaceReads({
-          ticketUrl: stack.targets.ticket,
-          eventId,
-          fans,
-          seconds: LOAD_SECONDS,
-          perSecond,
-        }),
-      ),
-    );
-    const net = cpuSeconds - idleCores * ((performance.now() - started) / 1000);
-    points.push({ perSecond, factor: Math.max(1, net / Math.max(1, paced.total) / saturatedCpuPerRead) });
-  }
-  return { idleCores, points };
+  return idle.cpuSeconds / IDLE_SECONDS;
 }
 
 /** One Redis's ceilings on this server, in the same run: the JOIN script (median of three runs), and a GET. */
@@ -275,9 +246,7 @@ function printThroughput(processes: number, joins: Joins, reads: Reads, status: 
     status.origin.originCpuSeconds / Math.max(1, status.origin.total),
     status.origin.requestsPerSecond,
   );
-  console.log(
-    `  own place, paced (net of ${reads.loadFactor.idleCores.toFixed(3)} cores idle): ${reads.loadFactor.points.map((p) => `${p.perSecond}/s ×${p.factor.toFixed(2)}`).join(', ')} the saturated CPU per read`,
-  );
+  console.log(`  idle, its waiting rooms ticking       ${reads.idleCores.toFixed(3)} cores`);
 }
 
 function printRedisCosts(joins: Joins, reads: Reads, status: Status, crowd: Crowd) {
@@ -328,7 +297,7 @@ function writeReport(joins: Joins, reads: Reads, crowd: WaitingCost, status: Sta
     at: new Date().toISOString(),
     joinsPerSecond: joins.joinsPerSecond,
     reads: { requestsPerSecond: reads.reads.requestsPerSecond },
-    loadFactor: reads.loadFactor.points,
+    idleCores: reads.idleCores,
     redis: {
       perJoin: joins.perJoin,
       perWaitingFanSecond: crowd.perWaitingFanSecond,

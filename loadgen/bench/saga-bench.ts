@@ -28,11 +28,23 @@ const PHASE_SECONDS = Number(env.BENCH_PHASE_SECONDS ?? 15);
 const FAILURE_RATE = Number(env.BENCH_FAILURE_RATE ?? 0.1);
 /** Only the saturation phase, for profiling a change quickly (no curve, no pgbench). */
 const SATURATION_ONLY = env.BENCH_SATURATION_ONLY === '1';
+/** Bookings a second, far below the peak, at which what a booking costs is set against its saturated cost. */
+const LOAD_FACTOR_RATES = [10, 30, 100] as const;
+/**
+ * Each paced phase's length: at 10 a second a 15 s phase cost payment-service about a third of a CPU second, less
+ * than its idle work over the same time, which is taken out of it; its factor came out below the one at 30 a second.
+ */
+const LOAD_FACTOR_SECONDS = 40;
 const SETTLE_TIMEOUT_MS = 180_000;
 const SECTION = { rows: 100, seatsPerRow: 100 };
 const DATABASES = ['ticket', 'payment', 'provider'] as const;
-/** How long the bench watches the stack doing nothing, to learn what each service costs idle. */
-const IDLE_SECONDS = 5;
+/**
+ * How long the bench watches the stack doing nothing, to learn what each service costs idle. /proc counts CPU in
+ * hundredths of a second and an idle service's work comes in bursts (a consumer's poll, a relay's pass), so 5 s gave
+ * payment-service 0.034 cores in one run and 0.044 in another: a quarter of what the sizing check predicts for a
+ * scale-out run's replicas, which spend most of it idle.
+ */
+const IDLE_SECONDS = 20;
 /**
  * account-service's default scrypt cost (PASSWORD_SCRYPT_LOG2N in its config.ts, OWASP's floor): what a fan's
  * sign-in costs in production, where the load runs' fans have cheap hashes (FAN_PASSWORD_LOG2N).
@@ -74,6 +86,8 @@ interface Phase {
 
 interface Measured {
   phase: Phase;
+  /** From the first snapshot to the last: the offered load, the saga settling, and a second after. */
+  seconds: number;
   cpuSeconds: Map<string, number>;
   /** PostgreSQL sessions' CPU seconds by the database they served. */
   postgresCpuSeconds: Map<string, number>;
@@ -238,7 +252,7 @@ async function walWritten(db: pg.Pool): Promise<number> {
 async function main() {
   const random = seededRandom(SEED);
   log(
-    `seed ${SEED}; ${FANS} fans; saturation at ${OVERLOAD_RATE}/s offered, then 25/50/75/100% of the peak found, ${PHASE_SECONDS} s each; gateway 5–20 ms, ${FAILURE_RATE * 100}% declined`,
+    `seed ${SEED}; ${FANS} fans; saturation at ${OVERLOAD_RATE}/s offered, then 25/50/75/100% of the peak found, ${PHASE_SECONDS} s each, then ${LOAD_FACTOR_RATES.join('/')}/s, ${Math.max(PHASE_SECONDS, LOAD_FACTOR_SECONDS)} s each; gateway 5–20 ms, ${FAILURE_RATE * 100}% declined`,
   );
   const stack = await benchStack(FANS);
   const { targets, http, tokens } = stack;
@@ -261,8 +275,8 @@ async function main() {
   const monitor = startSelfMonitor();
   let fanTurn = 0;
 
-  async function measure(label: string, rate: number): Promise<Measured> {
-    const wanted = Math.ceil(rate * PHASE_SECONDS);
+  async function measure(label: string, rate: number, seconds = PHASE_SECONDS): Promise<Measured> {
+    const wanted = Math.ceil(rate * seconds);
     const sections = Array.from(
       { length: Math.ceil(wanted / (SECTION.rows * SECTION.seatsPerRow)) },
       (_, i) => ({ name: `S${i + 1}`, ...SECTION, price: 100000 }),
@@ -274,6 +288,7 @@ async function main() {
       map.body.map((s) => s.id),
       random,
     );
+    const startedAt = performance.now();
     const before = {
       cpu: cpuSnapshot(),
       postgres: postgresCpuByDatabase(),
@@ -283,9 +298,9 @@ async function main() {
       wal: await walWritten(ticketDb),
     };
     const arrivals: Arrival[] = [];
-    log(`${label}: ${rate.toFixed(0)} bookings/s offered for ${PHASE_SECONDS} s`);
+    log(`${label}: ${rate.toFixed(0)} bookings/s offered for ${seconds} s`);
     const waitedFrom = { us: cpuWaitedMicroseconds(), at: performance.now() };
-    const { lateMsMax } = await openArrivals(rate, PHASE_SECONDS, async (i, dueAt) => {
+    const { lateMsMax } = await openArrivals(rate, seconds, async (i, dueAt) => {
       // One fan books one seat at a time; each fan comes back every FANS arrivals, well under the seat limit.
       const token = tokens[fanTurn++ % tokens.length]!;
       const res = await http.post<{ id?: string }>(`${targets.ticket}/api/reservations`, {
@@ -319,6 +334,7 @@ async function main() {
     // The refunds and confirmation messages that follow the last settlement.
     await new Promise((r) => setTimeout(r, 1000));
     const after = {
+      at: performance.now(),
       cpu: cpuSnapshot(),
       postgres: postgresCpuByDatabase(),
       statements: await statementSnapshot(serverDb, DATABASES),
@@ -393,6 +409,7 @@ async function main() {
     );
     return {
       phase,
+      seconds: (after.at - startedAt) / 1000,
       cpuSeconds: cpuBetween(before.cpu, after.cpu),
       postgresCpuSeconds: cpuBetween(before.postgres, after.postgres),
       statements:
@@ -426,10 +443,13 @@ async function main() {
     for (const share of [0.25, 0.5, 0.75, 1]) {
       curve.push((await measure(`${share * 100}% of peak`, sagasAtPeak * share)).phase);
     }
+    const paced: Measured[] = [];
+    for (const rate of LOAD_FACTOR_RATES)
+      paced.push(await measure(`paced at ${rate}/s`, rate, Math.max(PHASE_SECONDS, LOAD_FACTOR_SECONDS)));
     const pgbench = await bookingPgbench(targets, PHASE_SECONDS);
     const tpcb = await pgbenchN(targets, PHASE_SECONDS);
     const self = monitor.stop();
-    report(saturation, curve, pgbench, tpcb, self);
+    report(saturation, curve, loadFactors(saturation, paced), pgbench, tpcb, self);
   } finally {
     monitor.stop();
     redis.disconnect();
@@ -438,9 +458,31 @@ async function main() {
     await stack.stop();
   }
 
+  /**
+   * What a booking costs each saga service on a process far below saturation, as a multiple of its saturated cost:
+   * each paced phase's CPU, net of the process's idle work over the phase, per booking made. Saturated, a consumer
+   * takes many messages per fetch and a relay publishes many rows per pass; a replica of a sale spends most of it far
+   * below that, each booking paying them alone (the sizing check prices scale-out's replicas with it).
+   */
+  function loadFactors(saturation: Measured, paced: readonly Measured[]) {
+    const per = (m: Measured, service: string) =>
+      Math.max(0, (m.cpuSeconds.get(service) ?? 0) - (idle.components[service]?.cores ?? 0) * m.seconds) /
+      Math.max(1, m.phase.booked);
+    return Object.fromEntries(
+      (['ticket-service', 'payment-service', 'payment-provider'] as const).map((service) => [
+        service,
+        paced.map((m) => ({
+          perSecond: m.phase.offeredPerSecond,
+          factor: Math.max(1, per(m, service) / Math.max(per(saturation, service), Number.MIN_VALUE)),
+        })),
+      ]),
+    );
+  }
+
   function report(
     saturation: Measured,
     curve: Phase[],
+    loadFactor: ReturnType<typeof loadFactors>,
     pgbench: Awaited<ReturnType<typeof bookingPgbench>>,
     tpcb: Awaited<ReturnType<typeof pgbenchN>>,
     self: ReturnType<typeof monitor.stop>,
@@ -491,6 +533,13 @@ async function main() {
     );
     printProfile(saturation);
     console.log(
+      '\na booking below saturation, as a multiple of its saturated CPU (net of each process idle)',
+    );
+    for (const [service, points] of Object.entries(loadFactor))
+      console.log(
+        `  ${service.padEnd(18)} ${points.map((p) => `${p.perSecond}/s ×${p.factor.toFixed(2)}`).join(', ')}`,
+      );
+    console.log(
       `\nload generator: ${Math.round(self.cpuShareOfOneCore * 100)}% of a core (peak ${Math.round(self.peakCpuShareOfOneCore * 100)}%), event loop p99 ${self.eventLoopDelayMs.p99} ms${self.bottleneck ? ` — NOT PUBLISHABLE: ${self.bottleneck}` : ''}`,
     );
     const out = {
@@ -519,6 +568,7 @@ async function main() {
       idle,
       signIn,
       curve,
+      loadFactor,
       pgbench,
       pgbenchN: { ...tpcb, confirmedShare: ofTpcb },
       loadGenerator: self,

@@ -143,17 +143,14 @@ export function ownPlaceReads(o: {
   eventId: string;
   fans: readonly JoinedFan[];
   seconds: number;
-  /** Paced at this many a second over 256 connections (fans each on their own); else as fast as 64 go. */
-  perSecond?: number;
 }) {
   return cannon({
-    label: `own place  GET /api/events/:id/queue/me${o.perSecond === undefined ? '' : ` at ${o.perSecond}/s`}`,
+    label: 'own place  GET /api/events/:id/queue/me',
     url: o.ticketUrl,
     path: () => `/api/events/${o.eventId}/queue/me`,
     tokens: o.fans.map((fan) => fan.token),
     headersOf: (i) => ({ 'x-queue-ticket': o.fans[i % o.fans.length]!.ticket }),
-    connections: o.perSecond === undefined ? 64 : 256,
-    ...(o.perSecond === undefined ? {} : { perSecond: o.perSecond }),
+    connections: 64,
     seconds: o.seconds,
   });
 }

@@ -9,6 +9,8 @@ export interface ServiceCosts {
   cpuSecondsPerBooking: Figure;
   /** Cores one process uses while nothing is offered: timers, relays, consumers' polls. */
   idleCoresPerProcess: Figure;
+  /** What a booking costs a replica below saturation, against `cpuSecondsPerBooking` (a saturated one's). */
+  loadFactor: LoadFactor;
 }
 
 export interface TopicCosts {
@@ -30,8 +32,6 @@ export interface Costs {
     placeReadsPerReplicaSecond: Figure;
     /** The shared status a second straight from one process: what edge misses cost the origin. */
     statusReadsPerReplicaSecond: Figure;
-    /** What a request costs a replica below saturation, against the costs above (which are a saturated one's). */
-    loadFactor: LoadFactor;
   };
   paymentService: ServiceCosts;
   paymentProvider: ServiceCosts;
@@ -89,6 +89,19 @@ function idleOf(saga: BenchSagaReport, component: string, file: string): Figure 
   return figure(idle.cores / idle.processes, `${file} idle.components.${component} (cores ÷ processes)`);
 }
 
+function sagaLoadFactor(
+  saga: BenchSagaReport,
+  service: keyof BenchSagaReport['loadFactor'],
+  bookedPerSecond: Figure,
+  file: string,
+): LoadFactor {
+  return {
+    points: saga.loadFactor[service],
+    saturatedPerSecond: bookedPerSecond,
+    from: `${file} loadFactor.${service}`,
+  };
+}
+
 /** The per-unit costs and capacities, from bench:queue's and bench:saga's reports. */
 export function costsFrom(queue: Measured<BenchQueueReport>, saga: Measured<BenchSagaReport>): Costs {
   const q = queue.report;
@@ -123,16 +136,12 @@ export function costsFrom(queue: Measured<BenchQueueReport>, saga: Measured<Benc
       joinsPerReplicaSecond: figure(q.joinsPerSecond, `${qf} joinsPerSecond`),
       placeReadsPerReplicaSecond: figure(q.reads.requestsPerSecond, `${qf} reads.requestsPerSecond`),
       statusReadsPerReplicaSecond: figure(q.edge.originStatusPerSecond, `${qf} edge.originStatusPerSecond`),
-      loadFactor: {
-        points: q.loadFactor,
-        saturatedPerSecond: figure(q.reads.requestsPerSecond, `${qf} reads.requestsPerSecond`),
-        from: `${qf} loadFactor`,
-      },
+      loadFactor: sagaLoadFactor(s, 'ticket-service', bookedPerSecond, sf),
       cpuSecondsPerBooking: figure(
         perBooking['ticket-service'],
         `${sf} saturation.cpuSecondsPerBooking.ticket-service`,
       ),
-      idleCoresPerProcess: idleOf(s, 'ticket-service', sf),
+      idleCoresPerProcess: figure(q.idleCores, `${qf} idleCores`),
     },
     paymentService: {
       cpuSecondsPerBooking: figure(
@@ -140,6 +149,7 @@ export function costsFrom(queue: Measured<BenchQueueReport>, saga: Measured<Benc
         `${sf} saturation.cpuSecondsPerBooking.payment-service`,
       ),
       idleCoresPerProcess: idleOf(s, 'payment-service', sf),
+      loadFactor: sagaLoadFactor(s, 'payment-service', bookedPerSecond, sf),
     },
     paymentProvider: {
       cpuSecondsPerBooking: figure(
@@ -147,6 +157,7 @@ export function costsFrom(queue: Measured<BenchQueueReport>, saga: Measured<Benc
         `${sf} saturation.cpuSecondsPerBooking.payment-provider`,
       ),
       idleCoresPerProcess: idleOf(s, 'payment-provider', sf),
+      loadFactor: sagaLoadFactor(s, 'payment-provider', bookedPerSecond, sf),
     },
     accountService: {
       cpuSecondsPerSignIn: figure(

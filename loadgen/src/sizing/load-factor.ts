@@ -1,15 +1,15 @@
 import type { Figure } from './figure.ts';
 
-/** A request's CPU on a process paced at `perSecond`, as a multiple of its CPU on a saturated process. */
+/** A unit of work's CPU on a process paced at `perSecond`, as a multiple of its CPU on a saturated process. */
 export interface LoadPoint {
   perSecond: number;
   factor: number;
 }
 
 /**
- * The factor at a process's request rate, from bench:queue's paced points (rising rates), read along straight lines
- * between them. Below the slowest point, that point's factor: a process slower still pays at least as much per
- * request, so this underprices rather than guesses. Past the fastest, the factor falls along a line to 1 at the
+ * The factor at a process's rate, from bench:saga's paced points (rising rates), read along straight lines between
+ * them. Below the slowest point, that point's factor: a process slower still pays at least as much per unit, so this
+ * underprices rather than guesses. Past the fastest, the factor falls along a line to 1 at the
  * saturated rate, and stays 1 beyond it.
  */
 export function loadFactorAt(

@@ -6,6 +6,14 @@ import { z } from 'zod';
 const positive = z.number().positive();
 const atLeastZero = z.number().nonnegative();
 
+/** What a unit of work costs a process paced at each rate, as a multiple of its saturated cost; rising rates. */
+const loadPoints = z
+  .array(z.object({ perSecond: positive, factor: z.number().min(1) }))
+  .min(2)
+  .refine((points) => points.every((p, i) => i === 0 || p.perSecond > points[i - 1]!.perSecond), {
+    message: 'the rates must rise',
+  });
+
 /** reports/bench-queue.json, written by `npm run bench:queue` (loadgen/bench/queue-bench.ts). */
 export const benchQueueShape = z.object({
   at: z.string().optional(),
@@ -14,15 +22,10 @@ export const benchQueueShape = z.object({
   /** A fan's own place (GET …/queue/me, with their queue ticket), what fans near the front ask the origin: a second, one process. */
   reads: z.object({ requestsPerSecond: positive }),
   /**
-   * A request's CPU on one process paced at `perSecond`, as a multiple of its CPU on a saturated one (own-place
-   * reads, net of idle work), by rising rate: what the rates above underprice on a replica that is not saturated.
+   * One ticket-service process's cores while no request comes, its waiting rooms ticking (the bench's paused queues):
+   * what a replica of a sale costs between requests, which bench:saga's stack, with no queue, does not show.
    */
-  loadFactor: z
-    .array(z.object({ perSecond: positive, factor: z.number().min(1) }))
-    .min(2)
-    .refine((points) => points.every((p, i) => i === 0 || p.perSecond > points[i - 1]!.perSecond), {
-      message: 'the rates must rise',
-    }),
+  idleCores: atLeastZero,
   redis: z.object({
     perJoin: atLeastZero,
     /**
@@ -79,6 +82,12 @@ export const benchSagaShape = z.object({
       z.string(),
       z.object({ messagesPerBooking: atLeastZero, partitions: z.number().int().positive() }),
     ),
+  }),
+  /** A booking's CPU per service on one process paced at each rate, against its saturated CPU per booking. */
+  loadFactor: z.object({
+    'ticket-service': loadPoints,
+    'payment-service': loadPoints,
+    'payment-provider': loadPoints,
   }),
   idle: z.object({
     seconds: positive,
