@@ -41,8 +41,8 @@ const DATABASES = ['ticket', 'payment', 'provider'] as const;
 /**
  * How long the bench watches the stack doing nothing, to learn what each service costs idle. /proc counts CPU in
  * hundredths of a second and an idle service's work comes in bursts (a consumer's poll, a relay's pass), so 5 s gave
- * payment-service 0.034 cores in one run and 0.044 in another: a quarter of what the sizing check predicts for a
- * scale-out run's replicas, which spend most of it idle.
+ * payment-service 0.034 cores in one run and 0.044 in the next. Idle is most of what the sizing check predicts for
+ * scale-out's payment-service replicas, so that swing moved the prediction by a fifth.
  */
 const IDLE_SECONDS = 20;
 /**

@@ -274,7 +274,7 @@ describe('npm run sizing', () => {
   });
 });
 
-describe("a request's cost below saturation", () => {
+describe('what a unit of work costs below saturation', () => {
   const points = [
     { perSecond: 100, factor: 2 },
     { perSecond: 300, factor: 1.5 },
