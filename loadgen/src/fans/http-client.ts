@@ -29,14 +29,11 @@ export function httpClient(recorder: Recorder, connections = 256) {
     gate: new RequestGate(2 * connections),
   });
   const [signingIn, arriving, waiting, booking] = [pool(), pool(), pool(), pool()];
-  const poolFor = (method: string, url: string) =>
-    /\/api\/auth\//.test(url)
-      ? signingIn
-      : /\/queue(\/|$|\?)/.test(url)
-        ? method === 'POST'
-          ? arriving
-          : waiting
-        : booking;
+  const poolFor = (method: string, url: string) => {
+    if (/\/api\/auth\//.test(url)) return signingIn;
+    if (/\/queue(\/|$|\?)/.test(url)) return method === 'POST' ? arriving : waiting;
+    return booking;
+  };
   async function send<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,

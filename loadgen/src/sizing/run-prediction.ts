@@ -66,30 +66,24 @@ export function predictRun(
   const bookings = run.outcomes.reservations;
   const priced = {
     'ticket-service': {
-      work: belowSaturation(costs.ticketService.loadFactor, demand.ticketService, run, 'ticket-service', [
-        requests,
-        'requests',
-      ]),
+      work: demand.ticketService,
       idle: costs.ticketService.idleCoresPerProcess,
+      load: costs.ticketService.loadFactor,
+      units: [requests, 'requests'],
     },
     'payment-service': {
-      work: belowSaturation(costs.paymentService.loadFactor, demand.paymentService, run, 'payment-service', [
-        bookings,
-        'reservations',
-      ]),
+      work: demand.paymentService,
       idle: costs.paymentService.idleCoresPerProcess,
+      load: costs.paymentService.loadFactor,
+      units: [bookings, 'reservations'],
     },
     'payment-provider': {
-      work: belowSaturation(
-        costs.paymentProvider.loadFactor,
-        demand.paymentProvider,
-        run,
-        'payment-provider',
-        [bookings, 'reservations'],
-      ),
+      work: demand.paymentProvider,
       idle: costs.paymentProvider.idleCoresPerProcess,
+      load: costs.paymentProvider.loadFactor,
+      units: [bookings, 'reservations'],
     },
-  };
+  } satisfies Record<string, { work: Figure; idle: Figure; load: LoadFactor; units: [number, string] }>;
   const services: ServicePrediction[] = [];
   for (const service of [...JUDGED, ...SHOWN]) {
     const judged = (JUDGED as readonly string[]).includes(service);
@@ -103,7 +97,8 @@ export function predictRun(
     if (!(measured.meanCores > 0))
       throw new SizingInputError(`${f}: processes.services.${service}.meanCores is ${measured.meanCores}`);
     const stretchSeconds = measured.cpuSeconds / measured.meanCores;
-    const { work, idle } = priced[service];
+    const { idle, load, units } = priced[service];
+    const work = belowSaturation(load, priced[service].work, units, measured.replicas * stretchSeconds);
     const idleSeconds = idle.value * measured.replicas * stretchSeconds;
     const predicted = figure(
       work.value + idleSeconds,
@@ -147,14 +142,10 @@ export function predictRun(
 function belowSaturation(
   load: LoadFactor,
   work: Figure,
-  run: RunReportFigures,
-  service: string,
   [units, what]: [number, string],
+  replicaSeconds: number,
 ): Figure {
-  const measured = run.processes.services[service];
-  if (measured === undefined || !(measured.meanCores > 0)) return work;
-  const stretch = measured.cpuSeconds / measured.meanCores;
-  const perReplicaSecond = units / (measured.replicas * stretch);
+  const perReplicaSecond = units / replicaSeconds;
   const factor = loadFactorAt(load.points, load.saturatedPerSecond.value, perReplicaSecond);
   return figure(
     work.value * factor,

@@ -66,20 +66,6 @@ local function many(command, key, args, width)
 end
 `;
 
-/**
- * One admission step. KEYS: cfg, seq, served, owners, seen, active, admitted, stats, issued, acked, gaps, tickets
- * ARGV: tickId, graceMs, slotMs, maxSteps, base, lotteryKey, n(base), n(base + 1)…
- * Seals the pre-queue at the first step after the opening (its size, and publishes the lottery's key), admitting
- * nothing that step. After that it frees the slots of no-shows and lapsed tokens, then admits as many as the rate
- * credit and the free slots allow (the rate: the operator's, or the admission controller's when lower), place by
- * place, skipping (dropping) anyone who has not said they are there. The join number standing at each place comes
- * from the caller (the lottery's order, for the pre-queue's places from `base` on); behind the pre-queue the place
- * is the number. Presence and owners are kept by join number, so a pre-queue fan is known before their place is.
- * What a step costs Redis hardly grows with the places it walks or the fans it admits or lets go: the places are
- * read a batch at a time (HMGET, ZMSCORE, SMISMEMBER), and the admissions and lapses written with one command per key
- * for each 1,000 members.
- * Returns {admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed, count}.
- */
 /** TICK's keys, in the order the script reads them. */
 export const TICK_KEYS = [
   'cfg',
@@ -96,6 +82,20 @@ export const TICK_KEYS = [
   'tickets',
 ] as const;
 
+/**
+ * One admission step. KEYS: cfg, seq, served, owners, seen, active, admitted, stats, issued, acked, gaps, tickets
+ * ARGV: tickId, graceMs, slotMs, maxSteps, base, lotteryKey, n(base), n(base + 1)…
+ * Seals the pre-queue at the first step after the opening (its size, and publishes the lottery's key), admitting
+ * nothing that step. After that it frees the slots of no-shows and lapsed tokens, then admits as many as the rate
+ * credit and the free slots allow (the rate: the operator's, or the admission controller's when lower), place by
+ * place, skipping (dropping) anyone who has not said they are there. The join number standing at each place comes
+ * from the caller (the lottery's order, for the pre-queue's places from `base` on); behind the pre-queue the place
+ * is the number. Presence and owners are kept by join number, so a pre-queue fan is known before their place is.
+ * What a step costs Redis hardly grows with the places it walks or the fans it admits or lets go: the places are
+ * read a batch at a time (HMGET, ZMSCORE, SMISMEMBER), and the admissions and lapses written with one command per key
+ * for each 1,000 members.
+ * Returns {admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed, count}.
+ */
 export const TICK = `${COUNTED}${NOW}${MANY}
 local cfg, seq, served_key, owners, seen, active, admitted, stats, issued, acked, gaps, tickets =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
