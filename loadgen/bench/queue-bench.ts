@@ -120,6 +120,16 @@ async function joinRounds(stack: BenchStack, room: Queues, first: CostedJoins) {
     joinsPerSecond: median(rounds.map((r) => r.cold.result.requestsPerSecond)),
     cpuSecondsPerJoin: median(rounds.map((r) => r.cold.cpuSeconds / Math.max(1, r.cold.joins))),
     warmPerSecond: median(rounds.map((r) => r.warm.result.requestsPerSecond)),
+    // The same fans, the same kind of join, a round apart: what differs is whether the token's signature is checked.
+    tokenCheckSeconds: Math.max(
+      0,
+      median(
+        rounds.map(
+          (r) =>
+            r.cold.cpuSeconds / Math.max(1, r.cold.joins) - r.warm.cpuSeconds / Math.max(1, r.warm.joins),
+        ),
+      ),
+    ),
     perJoin: commandsPerJoin([first, ...rounds.flatMap((r) => [r.cold, r.warm])]),
   };
 }
@@ -246,6 +256,9 @@ function printThroughput(processes: number, joins: Joins, reads: Reads, status: 
     status.origin.originCpuSeconds / Math.max(1, status.origin.total),
     status.origin.requestsPerSecond,
   );
+  console.log(
+    `  an access token's signature     ${(joins.tokenCheckSeconds * 1000).toFixed(3)} ms CPU  (a join with a new token less one with a checked token, median)`,
+  );
   console.log(`  idle, its waiting rooms ticking       ${reads.idleCores.toFixed(3)} cores`);
 }
 
@@ -298,6 +311,7 @@ function writeReport(joins: Joins, reads: Reads, crowd: WaitingCost, status: Sta
     joinsPerSecond: joins.joinsPerSecond,
     reads: { requestsPerSecond: reads.reads.requestsPerSecond },
     idleCores: reads.idleCores,
+    tokenCheckSeconds: joins.tokenCheckSeconds,
     redis: {
       perJoin: joins.perJoin,
       perWaitingFanSecond: crowd.perWaitingFanSecond,

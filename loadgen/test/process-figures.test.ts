@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { processFigures } from '../src/report/process-figures.ts';
+import { processFigures, waitingRoomFigures } from '../src/report/process-figures.ts';
 import type { ProcessSample } from '../src/run/process-sampler.ts';
 
 const START = 1_800_000_000_000;
@@ -10,6 +10,7 @@ function sample(second: number, cpu: number | undefined): ProcessSample {
     at: START + second * 1000,
     cpuSeconds: cpu === undefined ? {} : { 'ticket-service': cpu },
     ticketRoutes: {},
+    tokenChecks: {},
     redisByPurpose: {},
     redisCommands: undefined,
     processes: { 'ticket-service': 1 },
@@ -46,5 +47,24 @@ describe("the services' CPU, from their own counters sampled during a run", () =
       figures.timeline.map((w) => w.cores['ticket-service']),
       [0.4, 0.6],
     );
+  });
+});
+
+describe("ticket-service's work over a run, from its own counters", () => {
+  const counted = (second: number, routes: Record<string, number>, tokens: Record<string, number>) => ({
+    ...sample(second, second),
+    ticketRoutes: routes,
+    tokenChecks: tokens,
+  });
+  const fans = { arrived: 0, far: { seconds: 0 }, near: { seconds: 0 }, edge: { requests: 0, hits: 0 } };
+
+  it('counts every route it answered and every token check made over the run, not since each process started', () => {
+    const taken = [
+      counted(0, { '/api/reservations': 5 }, { signature: 100, remembered: 7 }),
+      counted(5, { '/api/reservations': 9, '/api/events/:id/seats': 3 }, { signature: 130, remembered: 20 }),
+    ];
+    const figures = waitingRoomFigures(taken, processFigures(taken, START, 5), fans);
+    assert.deepEqual(figures.requestsByRoute, { '/api/reservations': 4, '/api/events/:id/seats': 3 });
+    assert.deepEqual(figures.tokenChecks, { signature: 30, remembered: 13 });
   });
 });

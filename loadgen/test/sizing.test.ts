@@ -196,12 +196,15 @@ describe('the sizing model', () => {
 });
 
 describe("the sizing's reports", () => {
-  it("takes the newest run report that has the blocks it reads, passing over older runs' reports", () => {
+  it("takes the newest run report that has the blocks it reads, passing over older runs' reports and unpublishable ones", () => {
     const dir = tempReports([MILLION]);
     try {
       const old = json(MILLION);
       delete old.processes;
       writeFileSync(join(dir, 'million-2026-12-07T00-00-00-000Z.json'), JSON.stringify(old));
+      const bottleneck = join(dir, 'million-2026-12-07T01-00-00-000Z.json');
+      writeFileSync(bottleneck, JSON.stringify({ ...json(MILLION), figuresPublishable: false }));
+      assert.throws(() => readRun(bottleneck, 'million run'), /load generator was the bottleneck/);
       const run = newestRun(dir, 'million', 'million run');
       assert.equal(run.source.file, join(dir, MILLION));
       assert.equal(run.arrivalWindow.value, 120);
@@ -330,17 +333,19 @@ describe("the model's prediction of a run's services", () => {
   it("prices the run's own work with the benches' costs and each process's idle over the sampled stretch", () => {
     const p = predictRun(costs(), scaleOut(), source('scale-out run', SCALE_OUT));
     const ticket = p.services.find((s) => s.service === 'ticket-service')!;
-    // 20,000 joins ÷ 3,000/s + 40,000 place reads ÷ 4,000/s + 300 status reads ÷ 5,000/s + 1,600 × 1.5 ms, at the
-    // factor for 61,900 requests over three replicas and 150 s (137.6/s: between 1.2 at 100/s and 1 at the saturated
-    // 250 reservations/s, 225 confirmed × 3,000 booked ÷ 2,700 confirmed), and three processes at 0.02 cores idle
-    // over the 150 s stretch (30 CPU-s ÷ 0.2 cores).
+    // 20,000 joins ÷ 3,000/s + 40,000 place reads ÷ 4,000/s + 300 status reads ÷ 5,000/s + 1,600 × 1.5 ms, and
+    // 8,000 signature checks × 0.12 ms (29,600 checked, less one in each join and each booking), at the factor for
+    // 61,900 requests over three replicas and 150 s (137.6/s: between 1.2 at 100/s and 1 at the saturated 250
+    // reservations/s, 225 confirmed × 3,000 booked ÷ 2,700 confirmed), and three processes at 0.02 cores idle over
+    // the 150 s stretch (30 CPU-s ÷ 0.2 cores).
     const perReplicaSecond = 61_900 / (3 * 150);
     const factor = 1.2 - (0.2 * (perReplicaSecond - 100)) / 150;
     close(
       ticket.predictedCpuSeconds.value,
-      (20_000 / 3000 + 10 + 0.06 + 2.4) * factor + 3 * 0.02 * 150,
+      (20_000 / 3000 + 10 + 0.06 + 2.4 + 8000 * 0.00012) * factor + 3 * 0.02 * 150,
       'ticket-service CPU-s',
     );
+    assert.match(ticket.predictedCpuSeconds.from, /8,000 token checks × 0\.12 ms \(.*tokenCheckSeconds\)/);
     assert.match(ticket.predictedCpuSeconds.from, /× 1\.15, its cost at 138 requests\/s per replica/);
     close(ticket.stretchSeconds, 150, 'stretch');
     const payment = p.services.find((s) => s.service === 'payment-service')!;
@@ -362,6 +367,26 @@ describe("the model's prediction of a run's services", () => {
     assert.equal(p.pass, false);
     assert.equal(p.services.find((s) => s.service === 'ticket-service')?.pass, false);
     assert.equal(p.services.find((s) => s.service === 'payment-service')?.pass, true);
+  });
+
+  it('prices no further check where every token was checked once, and refuses a run that did not count them', () => {
+    const once = predictRun(
+      costs(),
+      scaleOut((r) => {
+        r.waitingRoom.tokenChecks = { signature: 21_000, remembered: 0 };
+      }),
+      source('scale-out run', SCALE_OUT),
+    );
+    assert.doesNotMatch(once.services[0]!.predictedCpuSeconds.from, /token checks/);
+    assert.throws(
+      () =>
+        predictRun(
+          costs(),
+          scaleOut((r) => delete r.waitingRoom.tokenChecks),
+          source('scale-out run', SCALE_OUT),
+        ),
+      /no waitingRoom\.tokenChecks.*scenario:scale-out again/,
+    );
   });
 
   it('refuses a run that sampled no CPU for a service it judges', () => {

@@ -9,6 +9,8 @@ function figures(farPerFanMinute: number | null, steadyCores: number | null): Wa
   return {
     fansArrived: 1000,
     joins: 1000,
+    requestsByRoute: {},
+    tokenChecks: { signature: 1000, remembered: 0 },
     far: { fanMinutes: 100, originRequests: (farPerFanMinute ?? 0) * 100, perFanMinute: farPerFanMinute },
     near: { fanMinutes: 10, originRequests: 30, perFanMinute: 3 },
     redis: {

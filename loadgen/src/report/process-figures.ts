@@ -22,6 +22,13 @@ export interface ProcessFigures {
 export interface WaitingRoomFigures {
   fansArrived: number;
   joins: number;
+  /** Every answer ticket-service gave over the run, by route template: the work no waiting-room figure names. */
+  requestsByRoute: Record<string, number>;
+  /**
+   * ticket-service's access-token checks: signatures verified, and tokens remembered from an earlier check. Each
+   * process remembers its own, so a fan reaching several replicas has their signature checked on each.
+   */
+  tokenChecks: { signature: number; remembered: number };
   far: { fanMinutes: number; originRequests: number; perFanMinute: number | null };
   near: { fanMinutes: number; originRequests: number; perFanMinute: number | null };
   redis: {
@@ -151,6 +158,8 @@ export function waitingRoomFigures(
     waitingFanSeconds +=
       ((samples[i - 1]!.waiting + samples[i]!.waiting) / 2) * windowSeconds(samples, i - 1);
   const joins = routeGrowth(QUEUE_ROUTES.join);
+  const requestsByRoute: Record<string, number> = {};
+  for (const route of Object.keys(last?.ticketRoutes ?? {})) requestsByRoute[route] = routeGrowth(route);
   const farMinutes = fans.far.seconds / 60;
   const nearMinutes = fans.near.seconds / 60;
   const farRequests = routeGrowth(QUEUE_ROUTES.status);
@@ -170,6 +179,11 @@ export function waitingRoomFigures(
   return {
     fansArrived: fans.arrived,
     joins,
+    requestsByRoute,
+    tokenChecks: {
+      signature: grown(first?.tokenChecks.signature, last?.tokenChecks.signature),
+      remembered: grown(first?.tokenChecks.remembered, last?.tokenChecks.remembered),
+    },
     far: {
       fanMinutes: round(farMinutes, 1),
       originRequests: farRequests,

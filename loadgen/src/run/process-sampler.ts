@@ -9,6 +9,8 @@ export interface ProcessSample {
   cpuSeconds: Record<string, number>;
   /** ticket-service's answers so far, by route template, summed over its replicas. */
   ticketRoutes: Record<string, number>;
+  /** ticket-service's access-token checks so far, by how (access_token_checks_total): signature or remembered. */
+  tokenChecks: Record<string, number>;
   /** ticket-service's Redis commands so far, by purpose (waiting_room_redis_commands_total). */
   redisByPurpose: Record<string, number>;
   /** Redis's own count of the commands it processed (INFO stats); undefined when it could not say. */
@@ -81,6 +83,7 @@ export function startProcessSampler(o: {
         at,
         cpuSeconds: {},
         ticketRoutes: {},
+        tokenChecks: {},
         redisByPurpose: {},
         redisCommands: undefined,
         processes: {},
@@ -107,6 +110,7 @@ export function startProcessSampler(o: {
             if (service !== 'ticket-service') return;
             add(sample.ticketRoutes, metricSums(text, 'http_server_request_duration_seconds_count', 'route'));
             add(sample.redisByPurpose, metricSums(text, 'waiting_room_redis_commands_total', 'purpose'));
+            add(sample.tokenChecks, metricSums(text, 'access_token_checks_total', 'how'));
           }),
         ),
       );

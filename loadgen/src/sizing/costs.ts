@@ -32,6 +32,8 @@ export interface Costs {
     placeReadsPerReplicaSecond: Figure;
     /** The shared status a second straight from one process: what edge misses cost the origin. */
     statusReadsPerReplicaSecond: Figure;
+    /** An access token's signature checked once more, on a replica the fan had not reached before. */
+    cpuSecondsPerTokenCheck: Figure;
   };
   paymentService: ServiceCosts;
   paymentProvider: ServiceCosts;
@@ -136,6 +138,7 @@ export function costsFrom(queue: Measured<BenchQueueReport>, saga: Measured<Benc
       joinsPerReplicaSecond: figure(q.joinsPerSecond, `${qf} joinsPerSecond`),
       placeReadsPerReplicaSecond: figure(q.reads.requestsPerSecond, `${qf} reads.requestsPerSecond`),
       statusReadsPerReplicaSecond: figure(q.edge.originStatusPerSecond, `${qf} edge.originStatusPerSecond`),
+      cpuSecondsPerTokenCheck: figure(q.tokenCheckSeconds, `${qf} tokenCheckSeconds`),
       loadFactor: sagaLoadFactor(s, 'ticket-service', bookedPerSecond, sf),
       cpuSecondsPerBooking: figure(
         perBooking['ticket-service'],

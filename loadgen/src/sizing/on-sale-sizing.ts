@@ -231,6 +231,9 @@ export function sizeOnSale(costs: Costs, crowd: CrowdProfile, sale: OnSale, head
     statusReads: peak.statusReadsPerSecond.value,
     reservations: peak.reservationsPerSecond.value,
     signIns: peak.signInsPerSecond.value,
+    // A balancer that keeps each fan on one replica checks each token once (docs/scale.md); round robin checks it
+    // again on each replica a fan near the front reaches, which the sizing check prices from the run's own count.
+    tokenChecks: 0,
   });
   const service = (name: string, busy: Figure, c: Pick<ServiceCosts, 'idleCoresPerProcess'>) =>
     replicas(name, busy, c.idleCoresPerProcess, headroom);

@@ -83,6 +83,10 @@ export interface MeasuredRun extends Measured<RunReportFigures> {
 /** One scenario run's report, with the arrival window of the scenario it ran. */
 export function readRun(file: string, kind: ReportKind): MeasuredRun {
   const report = parsed(runReportShape, readJson(file, kind), file, kind);
+  if (report.figuresPublishable === false)
+    throw new SizingInputError(
+      `${file}: the load generator was the bottleneck of that run (figuresPublishable false), so its figures are the generator's, not the services'; run ${REPORT_COMMANDS[kind]} again`,
+    );
   const source = sourceOf(kind, file, report.startedAt);
   let arrival = report.scenario.arrival;
   let from = `${file} scenario.arrival`;
@@ -109,7 +113,8 @@ export function readRun(file: string, kind: ReportKind): MeasuredRun {
 
 /**
  * The newest `<scenario>-*.json` under `dir` that holds the blocks the sizing reads (`processes` and
- * `waitingRoom`); a report of a run made before them is passed over, and none at all is an error naming the command.
+ * `waitingRoom`) from a run whose figures are publishable; a report of a run made before those blocks, or one whose
+ * load generator was the bottleneck, is passed over, and none at all is an error naming the command.
  */
 export function newestRun(dir: string, scenario: string, kind: ReportKind): MeasuredRun {
   const candidates = existsSync(dir)
@@ -120,9 +125,10 @@ export function newestRun(dir: string, scenario: string, kind: ReportKind): Meas
     : [];
   for (const file of candidates) {
     const json = readJson(file, kind) as Record<string, unknown>;
-    if (json.processes !== undefined && json.waitingRoom !== undefined) return readRun(file, kind);
+    if (json.processes !== undefined && json.waitingRoom !== undefined && json.figuresPublishable !== false)
+      return readRun(file, kind);
   }
   throw new SizingInputError(
-    `no ${join(dir, `${scenario}-*.json`)} with a processes and a waitingRoom block${candidates.length > 0 ? ` (${candidates.length} older report(s) without them)` : ''}: run ${REPORT_COMMANDS[kind]} first`,
+    `no ${join(dir, `${scenario}-*.json`)} with a processes and a waitingRoom block from a publishable run${candidates.length > 0 ? ` (${candidates.length} report(s) of older runs or of runs whose load generator was the bottleneck)` : ''}: run ${REPORT_COMMANDS[kind]} first`,
   );
 }

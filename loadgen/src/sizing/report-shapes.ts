@@ -26,6 +26,12 @@ export const benchQueueShape = z.object({
    * what a replica of a sale costs between requests, which bench:saga's stack, with no queue, does not show.
    */
   idleCores: atLeastZero,
+  /**
+   * CPU seconds one process spends checking an access token's signature: a join with a token it has not seen, less
+   * a join with one it has (from /proc, the median of the bench's rounds). What a fan costs each further replica
+   * their requests reach, each process remembering only the tokens it checked itself.
+   */
+  tokenCheckSeconds: atLeastZero,
   redis: z.object({
     perJoin: atLeastZero,
     /**
@@ -133,6 +139,8 @@ export const runReportShape = z.object({
     arrival: z.object({ beforeOpenSeconds: atLeastZero.default(0), overSeconds: atLeastZero }).optional(),
   }),
   startedAt: z.string(),
+  /** False when the load generator was the bottleneck: then the figures are the generator's (run-report.ts). */
+  figuresPublishable: z.boolean().optional(),
   soldSeats: atLeastZero,
   outcomes: z.object({ fansArrived: atLeastZero, reservations: atLeastZero, confirmed: atLeastZero }),
   /** One sample per fan admitted: its count is the admissions the fans saw. */
@@ -149,6 +157,8 @@ export const runReportShape = z.object({
     far: fanTime,
     near: fanTime,
     edge: z.object({ requests: atLeastZero, hits: atLeastZero, hitRatio: atLeastZero }),
+    /** ticket-service's access-token checks, by how; runs before 2026-12-07 did not count them. */
+    tokenChecks: z.object({ signature: atLeastZero, remembered: atLeastZero }).optional(),
   }),
 });
 export type RunReportFigures = z.infer<typeof runReportShape>;

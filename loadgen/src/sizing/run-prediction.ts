@@ -51,6 +51,13 @@ export function predictRun(
 ): RunPrediction {
   const f = source.file;
   const w = run.waitingRoom;
+  if (w.tokenChecks === undefined)
+    throw new SizingInputError(
+      `${f} has no waitingRoom.tokenChecks: the run predates ticket-service counting its token checks; run npm run scenario:scale-out again`,
+    );
+  // The benches priced one signature check in each join and each booking; the rest are a fan's token checked on
+  // a further replica (the balancer spreads a fan's requests, and each process remembers only its own checks).
+  const furtherChecks = Math.max(0, w.tokenChecks.signature - w.joins - run.outcomes.reservations);
   const demand = serviceDemand(costs, {
     joins: w.joins,
     placeReads: w.near.originRequests,
@@ -58,6 +65,7 @@ export function predictRun(
     reservations: run.outcomes.reservations,
     // Not judged: fans may have signed in before the stretch was sampled.
     signIns: 0,
+    tokenChecks: furtherChecks,
   });
   // Each service's work at the rate its replicas ran at: the saga's bookings, and ticket-service's requests, each
   // taken for one of bench:saga's paced bookings (one request reaching the process, as a booking is).
@@ -129,7 +137,6 @@ export function predictRun(
       'fans following their reservation until the saga decides (GET /api/reservations/:id)',
       'reservations refused with 409 (a seat already taken) and the retries after them',
       'misbehaving fans and the harness redelivering messages, where the scenario has them',
-      "a fan's access token checked once on each replica their requests reach (each process keeps its own checked tokens)",
     ],
   };
 }

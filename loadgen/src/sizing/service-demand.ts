@@ -14,6 +14,11 @@ export interface Work {
   /** Reservations made, declined payments included. */
   reservations: number;
   signIns: number;
+  /**
+   * Access tokens checked again: beyond the check a join and a booking each include as the benches priced them, one
+   * for each further replica a fan's requests reach (each process remembers only what it checked).
+   */
+  tokenChecks: number;
 }
 
 export interface ServiceDemand {
@@ -42,8 +47,17 @@ export function serviceDemand(costs: Costs, work: Work): ServiceDemand {
   const place = coreSecondsPer(t.placeReadsPerReplicaSecond).value;
   const status = coreSecondsPer(t.statusReadsPerReplicaSecond).value;
   const booking = t.cpuSecondsPerBooking.value;
+  const check = t.cpuSecondsPerTokenCheck.value;
   const ticket =
-    work.joins * join + work.placeReads * place + work.statusReads * status + work.reservations * booking;
+    work.joins * join +
+    work.placeReads * place +
+    work.statusReads * status +
+    work.reservations * booking +
+    work.tokenChecks * check;
+  const checks =
+    work.tokenChecks > 0
+      ? ` + ${short(work.tokenChecks)} token checks × ${short(check * 1000)} ms (${t.cpuSecondsPerTokenCheck.from})`
+      : '';
   const perBooking = (cost: Figure, service: string) =>
     figure(
       work.reservations * cost.value,
@@ -52,7 +66,7 @@ export function serviceDemand(costs: Costs, work: Work): ServiceDemand {
   return {
     ticketService: figure(
       ticket,
-      `ticket-service: ${short(work.joins)} joins ÷ ${short(t.joinsPerReplicaSecond.value)}/s (${t.joinsPerReplicaSecond.from}) + ${short(work.placeReads)} place reads ÷ ${short(t.placeReadsPerReplicaSecond.value)}/s (${t.placeReadsPerReplicaSecond.from}) + ${short(work.statusReads)} status reads ÷ ${short(t.statusReadsPerReplicaSecond.value)}/s (${t.statusReadsPerReplicaSecond.from}) + ${short(work.reservations)} reservations × ${short(booking * 1000)} ms (${t.cpuSecondsPerBooking.from})`,
+      `ticket-service: ${short(work.joins)} joins ÷ ${short(t.joinsPerReplicaSecond.value)}/s (${t.joinsPerReplicaSecond.from}) + ${short(work.placeReads)} place reads ÷ ${short(t.placeReadsPerReplicaSecond.value)}/s (${t.placeReadsPerReplicaSecond.from}) + ${short(work.statusReads)} status reads ÷ ${short(t.statusReadsPerReplicaSecond.value)}/s (${t.statusReadsPerReplicaSecond.from}) + ${short(work.reservations)} reservations × ${short(booking * 1000)} ms (${t.cpuSecondsPerBooking.from})${checks}`,
     ),
     paymentService: perBooking(costs.paymentService.cpuSecondsPerBooking, 'payment-service'),
     paymentProvider: perBooking(costs.paymentProvider.cpuSecondsPerBooking, 'payment-provider'),

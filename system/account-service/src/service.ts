@@ -1,5 +1,13 @@
 import { join } from 'node:path';
-import { accessTokenVerifier, runMigrations, type Service, serviceBase, sheddingFrom } from '@reservex/kit';
+import {
+  accessTokenVerifier,
+  countTokenChecks,
+  runMigrations,
+  type Service,
+  serviceBase,
+  sheddingFrom,
+  VERIFIED_TOKEN_CACHE,
+} from '@reservex/kit';
 import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import type { AccountConfig } from './config.ts';
@@ -46,7 +54,11 @@ export function createAccountService(config: AccountConfig): AccountService {
     async start() {
       redis.connect().catch((error) => logger.warn({ err: error }, 'Redis not reachable yet; reconnecting'));
       // The account service verifies its own tokens from the same public keys it publishes.
-      const verify = accessTokenVerifier(keys.verifyKeys);
+      const verify = accessTokenVerifier(
+        keys.verifyKeys,
+        VERIFIED_TOKEN_CACHE,
+        countTokenChecks(metrics.registry),
+      );
       const useCases = accountUseCases({
         pool,
         throttle: loginThrottle(

@@ -1,6 +1,8 @@
 import type { RequestHandler } from 'express';
 import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import { Counter, type Registry } from 'prom-client';
 import './express-locals.ts';
+import { metricOnce } from './metrics.ts';
 import { type Principal, ROLES, type Role } from './principal.ts';
 import { ForbiddenProblem, UnauthorizedProblem } from './problem.ts';
 
@@ -25,6 +27,32 @@ export interface VerifiedTokenCache {
   seconds: number;
 }
 
+/** What the services keep: 250,000 tokens take about 100 MB (see accessTokenVerifier). */
+export const VERIFIED_TOKEN_CACHE: VerifiedTokenCache = { size: 250_000, seconds: 300 };
+
+/** How a token was accepted or refused: its signature checked, or found among the tokens checked before. */
+export type TokenCheck = 'signature' | 'remembered';
+
+/**
+ * Counts the verifier's checks (access_token_checks_total{how}). Each process remembers its own checked tokens, so
+ * a fan whose requests a balancer spreads over several replicas has their signature checked on each: the sizing
+ * check reads this counter for what that cost (docs/scale.md).
+ */
+export function countTokenChecks(registry: Registry): (how: TokenCheck) => void {
+  const counter = metricOnce(
+    registry,
+    'access_token_checks_total',
+    () =>
+      new Counter({
+        name: 'access_token_checks_total',
+        help: 'Access tokens checked, by how: their Ed25519 signature verified, or remembered from an earlier check',
+        labelNames: ['how'] as const,
+        registers: [registry],
+      }),
+  );
+  return (how) => counter.inc({ how });
+}
+
 /**
  * A fan sends the same token with every request: checking its Ed25519 signature costs about 126 µs of CPU here,
  * a measured share of ticket-service's CPU per booking (bench:saga), and a whole core for a stadium's crowd
@@ -34,15 +62,20 @@ export interface VerifiedTokenCache {
  */
 export function accessTokenVerifier(
   keys: JWTVerifyGetKey,
-  cache: VerifiedTokenCache = { size: 250_000, seconds: 300 },
+  cache: VerifiedTokenCache = VERIFIED_TOKEN_CACHE,
+  counted: (how: TokenCheck) => void = () => {},
 ): AccessTokenVerifier {
   const verified = new Map<string, { principal: Principal; until: number }>();
   const check = checker(keys);
   return async (token) => {
     const now = Date.now();
     const known = verified.get(token);
-    if (known !== undefined && known.until > now) return known.principal;
+    if (known !== undefined && known.until > now) {
+      counted('remembered');
+      return known.principal;
+    }
     if (known !== undefined) verified.delete(token);
+    counted('signature');
     const { principal, expiresAt } = await check(token);
     if (cache.size > 0) {
       if (verified.size >= cache.size) verified.delete(verified.keys().next().value!);

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { exportJWK, generateKeyPair, type JWTVerifyGetKey, SignJWT } from 'jose';
+import { Registry } from 'prom-client';
 import {
   ACCESS_TOKEN_AUDIENCE,
   ACCESS_TOKEN_ISSUER,
   accessTokenVerifier,
   authenticate,
+  countTokenChecks,
   createHttpApp,
   listen,
 } from '../src/index.ts';
@@ -71,6 +73,21 @@ describe('access token verifier', () => {
     await uncached(token);
     await uncached(token);
     assert.equal(s.lookups() - before, 2);
+  });
+
+  it('counts each check by how it was made: a signature verified, or a token remembered', async () => {
+    const s = await signer();
+    const registry = new Registry();
+    const verify = accessTokenVerifier(s.keys, { size: 10, seconds: 30 }, countTokenChecks(registry));
+    const [a, b] = await Promise.all([s.sign('10m'), s.sign('11m')]);
+    for (const t of [a, a, a, b]) await verify(t);
+    const counts = Object.fromEntries(
+      (await registry.getSingleMetric('access_token_checks_total')!.get()).values.map((v) => [
+        v.labels.how,
+        v.value,
+      ]),
+    );
+    assert.deepEqual(counts, { signature: 2, remembered: 2 });
   });
 
   it('forgets the oldest token when full', async () => {

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import {
   accessTokenVerifier,
+  countTokenChecks,
   remoteKeySet,
   type Service,
   sagaServiceBase,
   sheddingFrom,
+  VERIFIED_TOKEN_CACHE,
 } from '@reservex/kit';
 import type { PaymentConfig } from './config.ts';
 import { providerClient } from './gateway/provider-client.ts';
@@ -92,7 +94,11 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
           shedding: sheddingFrom(config, pool),
           routes: paymentRoutes(
             pool,
-            accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL)),
+            accessTokenVerifier(
+              remoteKeySet(config.ACCOUNT_JWKS_URL),
+              VERIFIED_TOKEN_CACHE,
+              countTokenChecks(metrics.registry),
+            ),
             providerFaults({ url: config.PROVIDER_URL, apiKey: config.PROVIDER_API_KEY, timeoutMs: 5000 }),
           ),
         }),

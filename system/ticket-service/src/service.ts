@@ -3,11 +3,13 @@ import { TOPICS } from '@reservex/contracts';
 import {
   accessTokenVerifier,
   ConsumerBacklog,
+  countTokenChecks,
   type MessageConsumer,
   remoteKeySet,
   type Service,
   sagaServiceBase,
   sheddingFrom,
+  VERIFIED_TOKEN_CACHE,
 } from '@reservex/kit';
 import { Redis } from 'ioredis';
 import type { TicketConfig } from './config.ts';
@@ -130,7 +132,11 @@ export function createTicketService(config: TicketConfig): TicketService {
         client
           .connect()
           .catch((error) => logger.warn({ err: error }, 'Redis not reachable yet; reconnecting'));
-      const verify = accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL));
+      const verify = accessTokenVerifier(
+        remoteKeySet(config.ACCOUNT_JWKS_URL),
+        VERIFIED_TOKEN_CACHE,
+        countTokenChecks(metrics.registry),
+      );
       const app = base.httpApp({
         openapi: ticketOpenApi(),
         // The waiting room is where a crowd is meant to wait: its routes read Redis, and are never shed. A booking

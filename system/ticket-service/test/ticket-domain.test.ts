@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { SignJWT } from 'jose';
+import { jwtVerify, SignJWT } from 'jose';
 import { parseAdmissionRecord } from '../src/domain/admission-record.ts';
 import { admissionTokens } from '../src/domain/admission-token.ts';
 import { capacityOf, rowLabel, seatsFromLayout } from '../src/domain/event-layout.ts';
+import { hs256Jwt } from '../src/domain/hs256-jwt.ts';
+import { queueTickets } from '../src/domain/queue-ticket.ts';
 
 /** ticket-service's small domain pieces, alone: no server, no database. */
 describe('ticket domain (pure)', () => {
@@ -49,35 +51,106 @@ describe('ticket domain (pure)', () => {
     const admission = { userId: 'u1', eventId: 'e1', tokenId: 't1' };
 
     it('verify for their own user and event, and give back the token id', async () => {
-      const token = await tokens.sign(admission, 60);
-      assert.deepEqual(await tokens.verify(token, 'u1', 'e1'), admission);
+      const token = tokens.sign(admission, 60);
+      assert.deepEqual(tokens.verify(token, 'u1', 'e1'), admission);
     });
 
     it('name what is wrong: missing, someone else’s, another event’s, expired, forged', async () => {
-      const token = await tokens.sign(admission, 60);
-      assert.equal(await tokens.verify(undefined, 'u1', 'e1'), 'missing');
-      assert.equal(await tokens.verify('', 'u1', 'e1'), 'missing');
-      assert.equal(await tokens.verify(token, 'u2', 'e1'), 'wrong-user');
-      assert.equal(await tokens.verify(token, 'u1', 'e2'), 'wrong-event');
-      assert.equal(await tokens.verify(await tokens.sign(admission, -1), 'u1', 'e1'), 'expired');
-      assert.equal(
-        await admissionTokens('another-secret-of-enough-length!').verify(token, 'u1', 'e1'),
-        'invalid',
-      );
-      assert.equal(await tokens.verify(`${token.slice(0, -2)}xx`, 'u1', 'e1'), 'invalid');
+      const token = tokens.sign(admission, 60);
+      assert.equal(tokens.verify(undefined, 'u1', 'e1'), 'missing');
+      assert.equal(tokens.verify('', 'u1', 'e1'), 'missing');
+      assert.equal(tokens.verify(token, 'u2', 'e1'), 'wrong-user');
+      assert.equal(tokens.verify(token, 'u1', 'e2'), 'wrong-event');
+      assert.equal(tokens.verify(tokens.sign(admission, -1), 'u1', 'e1'), 'expired');
+      assert.equal(admissionTokens('another-secret-of-enough-length!').verify(token, 'u1', 'e1'), 'invalid');
+      assert.equal(tokens.verify(`${token.slice(0, -2)}xx`, 'u1', 'e1'), 'invalid');
     });
 
     it('refuse a correctly signed token from another issuer, or one with no token id', async () => {
       const key = new TextEncoder().encode('a-secret-of-enough-length-for-hs256');
       const sign = (issuer: string, jti?: string) => {
         const jwt = new SignJWT({ evt: 'e1' })
-          .setProtectedHeader({ alg: 'HS256' })
+          .setProtectedHeader({ alg: 'HS256', typ: 'admission+jwt' })
           .setIssuer(issuer)
           .setSubject('u1');
         return (jti === undefined ? jwt : jwt.setJti(jti)).setExpirationTime('60s').sign(key);
       };
-      assert.equal(await tokens.verify(await sign('someone-else', 't1'), 'u1', 'e1'), 'invalid');
-      assert.equal(await tokens.verify(await sign('reservex-waiting-room'), 'u1', 'e1'), 'invalid');
+      assert.equal(tokens.verify(await sign('someone-else', 't1'), 'u1', 'e1'), 'invalid');
+      assert.equal(tokens.verify(await sign('reservex-waiting-room'), 'u1', 'e1'), 'invalid');
+    });
+  });
+
+  describe('the waiting room’s HS256 tokens', () => {
+    const SECRET = 'a-secret-of-enough-length-for-hs256';
+    const jwt = hs256Jwt(SECRET);
+    const key = new TextEncoder().encode(SECRET);
+    const b64 = (json: unknown) => Buffer.from(JSON.stringify(json)).toString('base64url');
+
+    it('are standard JWTs: jose reads ours, and ours read a token jose signed', async () => {
+      const ours = jwt.sign('queue-ticket+jwt', { iss: 'w', sub: 'u1', num: 3 }, 60);
+      const { payload, protectedHeader } = await jwtVerify(ours, key, { issuer: 'w', algorithms: ['HS256'] });
+      assert.deepEqual([protectedHeader.typ, payload.sub, payload.num], ['queue-ticket+jwt', 'u1', 3]);
+      const theirs = await new SignJWT({ num: 4 })
+        .setProtectedHeader({ alg: 'HS256', typ: 'queue-ticket+jwt' })
+        .setIssuer('w')
+        .setSubject('u2')
+        .setExpirationTime('60s')
+        .sign(key);
+      const claims = jwt.verify(theirs, 'queue-ticket+jwt', 'w');
+      assert.ok(typeof claims === 'object');
+      assert.deepEqual([claims.sub, claims.num], ['u2', 4]);
+    });
+
+    it('refuse another type, another issuer, a changed claim, another key, alg none, a second spelling of the signature', () => {
+      const token = jwt.sign('queue-ticket+jwt', { iss: 'w', sub: 'u1' }, 60);
+      const [head, body, signature] = token.split('.') as [string, string, string];
+      assert.equal(jwt.verify(token, 'admission+jwt', 'w'), 'invalid');
+      assert.equal(jwt.verify(token, 'queue-ticket+jwt', 'x'), 'invalid');
+      const changed = b64({ iss: 'w', sub: 'u2', exp: Math.floor(Date.now() / 1000) + 60 });
+      assert.equal(jwt.verify(`${head}.${changed}.${signature}`, 'queue-ticket+jwt', 'w'), 'invalid');
+      assert.equal(
+        hs256Jwt('another-secret-of-enough-length!').verify(token, 'queue-ticket+jwt', 'w'),
+        'invalid',
+      );
+      const none = b64({ alg: 'none', typ: 'queue-ticket+jwt' });
+      assert.equal(jwt.verify(`${none}.${body}.`, 'queue-ticket+jwt', 'w'), 'invalid');
+      assert.equal(jwt.verify(`${none}.${body}.${signature}`, 'queue-ticket+jwt', 'w'), 'invalid');
+      // 32 bytes in 43 characters leave two bits over: a last character that differs only there decodes the same.
+      const last = signature.at(-1)!;
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const twin = alphabet[alphabet.indexOf(last) ^ 1]!;
+      assert.deepEqual(
+        Buffer.from(signature.slice(0, -1) + twin, 'base64url'),
+        Buffer.from(signature, 'base64url'),
+      );
+      assert.equal(
+        jwt.verify(`${head}.${body}.${signature.slice(0, -1)}${twin}`, 'queue-ticket+jwt', 'w'),
+        'invalid',
+      );
+      assert.equal(jwt.verify(`${token}.x`, 'queue-ticket+jwt', 'w'), 'invalid');
+      assert.equal(typeof jwt.verify(token, 'queue-ticket+jwt', 'w'), 'object');
+    });
+
+    it('are expired at their exp, and not yet good before their nbf', () => {
+      const now = Date.now();
+      const token = jwt.sign('t', { iss: 'w' }, 60, now);
+      assert.equal(typeof jwt.verify(token, 't', 'w', now + 59_000), 'object');
+      assert.equal(jwt.verify(token, 't', 'w', now + 61_000), 'expired');
+      const later = jwt.sign('t', { iss: 'w', nbf: Math.floor(now / 1000) + 30 }, 60, now);
+      assert.equal(jwt.verify(later, 't', 'w', now), 'invalid');
+      assert.equal(typeof jwt.verify(later, 't', 'w', now + 31_000), 'object');
+    });
+
+    it('keep queue tickets and admission tokens apart, though one key signs both', () => {
+      const tickets = queueTickets(SECRET);
+      const tokens = admissionTokens(SECRET);
+      const ticket = tickets.sign({ userId: 'u1', eventId: 'e1', number: 7 });
+      const admission = tokens.sign({ userId: 'u1', eventId: 'e1', tokenId: 't1', number: 7 }, 60);
+      assert.deepEqual(tickets.verify(ticket, 'u1', 'e1'), { userId: 'u1', eventId: 'e1', number: 7 });
+      assert.equal(tickets.verify(admission, 'u1', 'e1'), 'invalid');
+      assert.equal(tokens.verify(ticket, 'u1', 'e1'), 'invalid');
+      assert.equal(tickets.verify(ticket, 'u2', 'e1'), 'wrong-user');
+      assert.equal(tickets.verify(ticket, 'u1', 'e2'), 'wrong-event');
     });
   });
 });

@@ -1,5 +1,4 @@
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { hmacKey } from './hmac-key.ts';
+import { hs256Jwt } from './hs256-jwt.ts';
 
 export interface Admission {
   userId: string;
@@ -12,6 +11,8 @@ export interface Admission {
 export type AdmissionFailure = 'missing' | 'invalid' | 'expired' | 'wrong-user' | 'wrong-event';
 
 const ISSUER = 'reservex-waiting-room';
+/** A type apart from queue tickets, which the same key signs: neither passes for the other. */
+const TYPE = 'admission+jwt';
 
 /**
  * A short-lived token bound to one user and one event. It is HMAC-signed (only ticket-service makes and checks
@@ -19,39 +20,35 @@ const ISSUER = 'reservex-waiting-room';
  * before it expires.
  */
 export function admissionTokens(secret: string) {
-  const key = hmacKey(secret);
+  const jwt = hs256Jwt(secret);
   return {
-    async sign(a: Admission, ttlSeconds: number): Promise<string> {
-      return new SignJWT({ evt: a.eventId, ...(a.number === undefined ? {} : { num: a.number }) })
-        .setProtectedHeader({ alg: 'HS256', typ: 'admission+jwt' })
-        .setIssuer(ISSUER)
-        .setSubject(a.userId)
-        .setJti(a.tokenId)
-        .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`)
-        .sign(await key);
+    sign(a: Admission, ttlSeconds: number): string {
+      return jwt.sign(
+        TYPE,
+        {
+          iss: ISSUER,
+          sub: a.userId,
+          jti: a.tokenId,
+          evt: a.eventId,
+          ...(a.number === undefined ? {} : { num: a.number }),
+        },
+        ttlSeconds,
+      );
     },
 
-    async verify(
-      token: string | undefined,
-      userId: string,
-      eventId: string,
-    ): Promise<Admission | AdmissionFailure> {
+    verify(token: string | undefined, userId: string, eventId: string): Admission | AdmissionFailure {
       if (token === undefined || token === '') return 'missing';
-      try {
-        const { payload } = await jwtVerify(token, await key, { issuer: ISSUER, algorithms: ['HS256'] });
-        if (payload.sub !== userId) return 'wrong-user';
-        if (payload.evt !== eventId) return 'wrong-event';
-        if (typeof payload.jti !== 'string') return 'invalid';
-        return {
-          userId,
-          eventId,
-          tokenId: payload.jti,
-          ...(typeof payload.num === 'number' ? { number: payload.num } : {}),
-        };
-      } catch (error) {
-        return error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid';
-      }
+      const claims = jwt.verify(token, TYPE, ISSUER);
+      if (typeof claims === 'string') return claims;
+      if (claims.sub !== userId) return 'wrong-user';
+      if (claims.evt !== eventId) return 'wrong-event';
+      if (typeof claims.jti !== 'string') return 'invalid';
+      return {
+        userId,
+        eventId,
+        tokenId: claims.jti,
+        ...(typeof claims.num === 'number' ? { number: claims.num } : {}),
+      };
     },
   };
 }

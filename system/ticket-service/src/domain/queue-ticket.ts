@@ -1,5 +1,4 @@
-import { jwtVerify, SignJWT } from 'jose';
-import { hmacKey } from './hmac-key.ts';
+import { hs256Jwt } from './hs256-jwt.ts';
 
 /** A fan's place in one event's queue, as their join gave it: their join number, signed. */
 export interface QueueTicket {
@@ -14,7 +13,7 @@ export type QueueTicketFailure = 'missing' | 'invalid' | 'wrong-user' | 'wrong-e
 const ISSUER = 'reservex-waiting-room';
 const TYPE = 'queue-ticket+jwt';
 /** Longer than any sale's wait: a ticket dies with its turn, not with a clock. */
-const TICKET_HOURS = 24;
+const TICKET_SECONDS = 24 * 3600;
 
 /**
  * The fan keeps their place themselves: the join hands out a signed ticket (HMAC, the waiting room's own key, a
@@ -23,44 +22,21 @@ const TICKET_HOURS = 24;
  * the shared status from the edge, needs no origin at all.
  */
 export function queueTickets(secret: string) {
-  const key = hmacKey(secret);
+  const jwt = hs256Jwt(secret);
   return {
-    async sign(t: QueueTicket): Promise<string> {
-      return new SignJWT({ evt: t.eventId, num: t.number })
-        .setProtectedHeader({ alg: 'HS256', typ: TYPE })
-        .setIssuer(ISSUER)
-        .setSubject(t.userId)
-        .setIssuedAt()
-        .setExpirationTime(`${TICKET_HOURS}h`)
-        .sign(await key);
+    sign(t: QueueTicket): string {
+      return jwt.sign(TYPE, { iss: ISSUER, sub: t.userId, evt: t.eventId, num: t.number }, TICKET_SECONDS);
     },
 
-    async verify(
-      token: string | undefined,
-      userId: string,
-      eventId: string,
-    ): Promise<QueueTicket | QueueTicketFailure> {
+    verify(token: string | undefined, userId: string, eventId: string): QueueTicket | QueueTicketFailure {
       if (token === undefined || token === '') return 'missing';
-      try {
-        const { payload, protectedHeader } = await jwtVerify(token, await key, {
-          issuer: ISSUER,
-          algorithms: ['HS256'],
-          typ: TYPE,
-        });
-        if (payload.sub !== userId) return 'wrong-user';
-        if (payload.evt !== eventId) return 'wrong-event';
-        const number = payload.num;
-        if (
-          protectedHeader.typ !== TYPE ||
-          typeof number !== 'number' ||
-          !Number.isInteger(number) ||
-          number < 1
-        )
-          return 'invalid';
-        return { userId, eventId, number };
-      } catch {
-        return 'invalid';
-      }
+      const claims = jwt.verify(token, TYPE, ISSUER);
+      if (typeof claims === 'string') return 'invalid';
+      if (claims.sub !== userId) return 'wrong-user';
+      if (claims.evt !== eventId) return 'wrong-event';
+      const number = claims.num;
+      if (typeof number !== 'number' || !Number.isInteger(number) || number < 1) return 'invalid';
+      return { userId, eventId, number };
     },
   };
 }

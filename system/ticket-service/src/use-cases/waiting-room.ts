@@ -285,7 +285,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
       place,
       pollAfterSeconds: 1,
       soldOut: gone,
-      admissionToken: await tokens.sign({ userId, eventId, tokenId: admission.tokenId, number }, ttl),
+      admissionToken: tokens.sign({ userId, eventId, tokenId: admission.tokenId, number }, ttl),
       admissionExpiresAt: new Date(endsAt).toISOString(),
       admissionLapsesAt: new Date(admission.lapsesAt).toISOString(),
     };
@@ -294,7 +294,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
   /** The join number a fan holds: from their signed ticket, or from Redis for a client that shows none. */
   async function numberOf(principal: Principal, eventId: string, ticket: string | undefined) {
     if (ticket === undefined) return (await store.joinedOf(eventId, principal.userId))?.number;
-    const verdict = await options.tickets.verify(ticket, principal.userId, eventId);
+    const verdict = options.tickets.verify(ticket, principal.userId, eventId);
     if (typeof verdict === 'string') throw new QueueTicketRefused(verdict);
     return verdict.number;
   }
@@ -361,7 +361,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
       waitObserved.delete(`${eventId}/${principal.userId}`);
       return {
         ...view,
-        queueTicket: await options.tickets.sign({
+        queueTicket: options.tickets.sign({
           userId: principal.userId,
           eventId,
           number: joined.number,
@@ -396,7 +396,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
       token: string | undefined,
     ): Promise<{ tokenId: string } | undefined> {
       if (event.queue === undefined) return undefined;
-      const verdict = await tokens.verify(token, principal.userId, event.id);
+      const verdict = tokens.verify(token, principal.userId, event.id);
       if (typeof verdict === 'string')
         throw new ForbiddenProblem(ADMISSION_REFUSALS[verdict], `admission-${verdict}`);
       // A reservation attempt is a sign of life too: it keeps the slot through a run of 409s.
