@@ -334,19 +334,18 @@ describe("the model's prediction of a run's services", () => {
     const p = predictRun(costs(), scaleOut(), source('scale-out run', SCALE_OUT));
     const ticket = p.services.find((s) => s.service === 'ticket-service')!;
     // 20,000 joins ÷ 3,000/s + 40,000 place reads ÷ 4,000/s + 300 status reads ÷ 5,000/s + 1,600 × 1.5 ms, and
-    // 8,000 signature checks × 0.12 ms (29,600 checked, less one in each join and each booking), at the factor for
-    // 61,900 requests over three replicas and 150 s (137.6/s: between 1.2 at 100/s and 1 at the saturated 250
-    // reservations/s, 225 confirmed × 3,000 booked ÷ 2,700 confirmed), and three processes at 0.02 cores idle over
-    // the 150 s stretch (30 CPU-s ÷ 0.2 cores).
-    const perReplicaSecond = 61_900 / (3 * 150);
-    const factor = 1.2 - (0.2 * (perReplicaSecond - 100)) / 150;
-    close(
-      ticket.predictedCpuSeconds.value,
-      (20_000 / 3000 + 10 + 0.06 + 2.4 + 8000 * 0.00012) * factor + 3 * 0.02 * 150,
-      'ticket-service CPU-s',
-    );
+    // 8,000 signature checks × 0.12 ms (29,600 checked, less one in each join and each booking): 20.09 CPU-s at
+    // saturation, 13,391 bookings' worth at 1.5 ms each, over three replicas and 150 s (29.8/s: between 1.5 at 10/s
+    // and 1.2 at 100/s), and three processes at 0.02 cores idle over the 150 s stretch (36 CPU-s ÷ 0.24 cores).
+    const work = 20_000 / 3000 + 10 + 0.06 + 2.4 + 8000 * 0.00012;
+    const perReplicaSecond = work / 0.0015 / (3 * 150);
+    const factor = 1.5 - (0.3 * (perReplicaSecond - 10)) / 90;
+    close(ticket.predictedCpuSeconds.value, work * factor + 3 * 0.02 * 150, 'ticket-service CPU-s');
     assert.match(ticket.predictedCpuSeconds.from, /8,000 token checks × 0\.12 ms \(.*tokenCheckSeconds\)/);
-    assert.match(ticket.predictedCpuSeconds.from, /× 1\.15, its cost at 138 requests\/s per replica/);
+    assert.match(
+      ticket.predictedCpuSeconds.from,
+      /× 1\.43, its cost at 29\.8 bookings' worth of saturated CPU\/s per replica/,
+    );
     close(ticket.stretchSeconds, 150, 'stretch');
     const payment = p.services.find((s) => s.service === 'payment-service')!;
     // 1,600 reservations over two replicas and 150 s (5.3/s): below the slowest paced point, its factor (1.5).

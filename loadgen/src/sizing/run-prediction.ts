@@ -67,17 +67,21 @@ export function predictRun(
     signIns: 0,
     tokenChecks: furtherChecks,
   });
-  // Each service's work at the rate its replicas ran at: the saga's bookings, and ticket-service's requests, each
-  // taken for one of bench:saga's paced bookings (one request reaching the process, as a booking is).
-  // bench:queue's paced reads would match ticket-service's work better, but gave ×1.05 to ×2.99 at the same rate.
-  const requests = w.joins + w.near.originRequests + w.far.originRequests + run.outcomes.reservations;
+  // Each service's work at the load its replicas ran at, on the axis of bench:saga's paced bookings: how far below
+  // saturation a process runs is how much of a core its work takes at saturated prices, whatever the unit. For the
+  // saga's services that is their reservations a second. ticket-service's work is mostly joins and reads, each a
+  // fraction of a booking's CPU (0.1–0.3 ms against 1.4), so it is counted in bookings' worth of saturated CPU:
+  // counted one booking a request, 170 light requests a second read as a process busier than 100 bookings a second,
+  // where the same CPU is a process at about 30. bench:queue's paced reads would measure ticket-service's own factor,
+  // but gave ×1.05 to ×2.99 at the same rate.
   const bookings = run.outcomes.reservations;
+  const ticketBookingsWorth = demand.ticketService.value / costs.ticketService.cpuSecondsPerBooking.value;
   const priced = {
     'ticket-service': {
       work: demand.ticketService,
       idle: costs.ticketService.idleCoresPerProcess,
       load: costs.ticketService.loadFactor,
-      units: [requests, 'requests'],
+      units: [ticketBookingsWorth, "bookings' worth of saturated CPU"],
     },
     'payment-service': {
       work: demand.paymentService,
