@@ -71,6 +71,10 @@ const waiting = new Set<string>(WAITING_PURPOSES);
 const grown = (before: number | undefined, after: number | undefined) =>
   after === undefined ? 0 : before === undefined || after < before ? after : after - before;
 
+/** Each counter's growth between two samples, by its label. */
+const grownEach = (before: Record<string, number> | undefined, after: Record<string, number> | undefined) =>
+  Object.fromEntries(Object.keys(after ?? {}).map((k) => [k, grown(before?.[k], after?.[k])]));
+
 const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 const median = (xs: number[]) => {
@@ -146,10 +150,9 @@ export function waitingRoomFigures(
   const samples = taken.filter((s) => s.complete);
   const first = samples[0];
   const last = samples.at(-1);
-  const routeGrowth = (route: string) => grown(first?.ticketRoutes[route], last?.ticketRoutes[route]);
-  const byPurpose: Record<string, number> = {};
-  for (const purpose of Object.keys(last?.redisByPurpose ?? {}))
-    byPurpose[purpose] = grown(first?.redisByPurpose[purpose], last?.redisByPurpose[purpose]);
+  const byPurpose = grownEach(first?.redisByPurpose, last?.redisByPurpose);
+  const requestsByRoute = grownEach(first?.ticketRoutes, last?.ticketRoutes);
+  const tokenChecks = grownEach(first?.tokenChecks, last?.tokenChecks);
   const waitingCommands = Object.entries(byPurpose)
     .filter(([p]) => waiting.has(p))
     .reduce((n, [, v]) => n + v, 0);
@@ -157,13 +160,12 @@ export function waitingRoomFigures(
   for (let i = 1; i < samples.length; i++)
     waitingFanSeconds +=
       ((samples[i - 1]!.waiting + samples[i]!.waiting) / 2) * windowSeconds(samples, i - 1);
-  const joins = routeGrowth(QUEUE_ROUTES.join);
-  const requestsByRoute: Record<string, number> = {};
-  for (const route of Object.keys(last?.ticketRoutes ?? {})) requestsByRoute[route] = routeGrowth(route);
+  const answered = (route: string) => requestsByRoute[route] ?? 0;
+  const joins = answered(QUEUE_ROUTES.join);
   const farMinutes = fans.far.seconds / 60;
   const nearMinutes = fans.near.seconds / 60;
-  const farRequests = routeGrowth(QUEUE_ROUTES.status);
-  const nearRequests = routeGrowth(QUEUE_ROUTES.me) + routeGrowth(QUEUE_ROUTES.stream);
+  const farRequests = answered(QUEUE_ROUTES.status);
+  const nearRequests = answered(QUEUE_ROUTES.me) + answered(QUEUE_ROUTES.stream);
 
   const ticket = processes.timeline.map((w) => ({ ...w, cores: w.cores['ticket-service'] ?? 0 }));
   const mostWaiting = Math.max(0, ...ticket.map((w) => w.waiting));
@@ -180,10 +182,7 @@ export function waitingRoomFigures(
     fansArrived: fans.arrived,
     joins,
     requestsByRoute,
-    tokenChecks: {
-      signature: grown(first?.tokenChecks.signature, last?.tokenChecks.signature),
-      remembered: grown(first?.tokenChecks.remembered, last?.tokenChecks.remembered),
-    },
+    tokenChecks: { signature: tokenChecks.signature ?? 0, remembered: tokenChecks.remembered ?? 0 },
     far: {
       fanMinutes: round(farMinutes, 1),
       originRequests: farRequests,

@@ -109,8 +109,8 @@ export function predictRun(
     if (!(measured.meanCores > 0))
       throw new SizingInputError(`${f}: processes.services.${service}.meanCores is ${measured.meanCores}`);
     const stretchSeconds = measured.cpuSeconds / measured.meanCores;
-    const { idle, load, units } = priced[service];
-    const work = belowSaturation(load, priced[service].work, units, measured.replicas * stretchSeconds);
+    const { work: saturated, idle, load, units } = priced[service];
+    const work = belowSaturation(load, saturated, units, measured.replicas * stretchSeconds);
     const idleSeconds = idle.value * measured.replicas * stretchSeconds;
     const predicted = figure(
       work.value + idleSeconds,

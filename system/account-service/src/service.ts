@@ -6,7 +6,6 @@ import {
   type Service,
   serviceBase,
   sheddingFrom,
-  VERIFIED_TOKEN_CACHE,
 } from '@reservex/kit';
 import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
@@ -54,11 +53,7 @@ export function createAccountService(config: AccountConfig): AccountService {
     async start() {
       redis.connect().catch((error) => logger.warn({ err: error }, 'Redis not reachable yet; reconnecting'));
       // The account service verifies its own tokens from the same public keys it publishes.
-      const verify = accessTokenVerifier(
-        keys.verifyKeys,
-        VERIFIED_TOKEN_CACHE,
-        countTokenChecks(metrics.registry),
-      );
+      const verify = accessTokenVerifier(keys.verifyKeys, { counted: countTokenChecks(metrics.registry) });
       const useCases = accountUseCases({
         pool,
         throttle: loginThrottle(

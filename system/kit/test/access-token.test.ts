@@ -49,7 +49,7 @@ describe('access token verifier', () => {
 
   it('checks a token’s signature once, then trusts it for the cache window', async () => {
     const s = await signer();
-    const verify = accessTokenVerifier(s.keys, { size: 10, seconds: 30 });
+    const verify = accessTokenVerifier(s.keys, { cache: { size: 10, seconds: 30 } });
     const token = await s.sign('10m');
     for (let i = 0; i < 5; i++) assert.equal((await verify(token)).userId, 'u1');
     assert.equal(s.lookups(), 1);
@@ -61,13 +61,13 @@ describe('access token verifier', () => {
 
   it('never trusts a token past its expiry, and remembers nothing when the cache is off', async () => {
     const s = await signer();
-    const verify = accessTokenVerifier(s.keys, { size: 10, seconds: 30 });
+    const verify = accessTokenVerifier(s.keys, { cache: { size: 10, seconds: 30 } });
     const soon = await s.sign(Math.floor(Date.now() / 1000) + 1);
     await verify(soon);
     await new Promise((r) => setTimeout(r, 1100));
     await assert.rejects(verify(soon), /expired/);
 
-    const uncached = accessTokenVerifier(s.keys, { size: 0, seconds: 30 });
+    const uncached = accessTokenVerifier(s.keys, { cache: { size: 0, seconds: 30 } });
     const token = await s.sign('10m');
     const before = s.lookups();
     await uncached(token);
@@ -78,7 +78,10 @@ describe('access token verifier', () => {
   it('counts each check by how it was made: a signature verified, or a token remembered', async () => {
     const s = await signer();
     const registry = new Registry();
-    const verify = accessTokenVerifier(s.keys, { size: 10, seconds: 30 }, countTokenChecks(registry));
+    const verify = accessTokenVerifier(s.keys, {
+      cache: { size: 10, seconds: 30 },
+      counted: countTokenChecks(registry),
+    });
     const [a, b] = await Promise.all([s.sign('10m'), s.sign('11m')]);
     for (const t of [a, a, a, b]) await verify(t);
     const counts = Object.fromEntries(
@@ -92,7 +95,7 @@ describe('access token verifier', () => {
 
   it('forgets the oldest token when full', async () => {
     const s = await signer();
-    const verify = accessTokenVerifier(s.keys, { size: 2, seconds: 30 });
+    const verify = accessTokenVerifier(s.keys, { cache: { size: 2, seconds: 30 } });
     const [a, b, c] = await Promise.all([s.sign('10m'), s.sign('11m'), s.sign('12m')]);
     for (const t of [a, b, c]) await verify(t);
     const before = s.lookups();
@@ -105,7 +108,7 @@ describe('access token verifier', () => {
 
   it('refuses a token without an expiry or without a subject with 401 problem+json, however well signed', async () => {
     const s = await signer();
-    const verify = accessTokenVerifier(s.keys, { size: 10, seconds: 30 });
+    const verify = accessTokenVerifier(s.keys, { cache: { size: 10, seconds: 30 } });
     const server = await listen(
       createHttpApp({
         ...testAppOptions('token-test'),

@@ -6,7 +6,6 @@ import {
   type Service,
   sagaServiceBase,
   sheddingFrom,
-  VERIFIED_TOKEN_CACHE,
 } from '@reservex/kit';
 import type { PaymentConfig } from './config.ts';
 import { providerClient } from './gateway/provider-client.ts';
@@ -94,11 +93,9 @@ export function createPaymentService(config: PaymentConfig): PaymentService {
           shedding: sheddingFrom(config, pool),
           routes: paymentRoutes(
             pool,
-            accessTokenVerifier(
-              remoteKeySet(config.ACCOUNT_JWKS_URL),
-              VERIFIED_TOKEN_CACHE,
-              countTokenChecks(metrics.registry),
-            ),
+            accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL), {
+              counted: countTokenChecks(metrics.registry),
+            }),
             providerFaults({ url: config.PROVIDER_URL, apiKey: config.PROVIDER_API_KEY, timeoutMs: 5000 }),
           ),
         }),

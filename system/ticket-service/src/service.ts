@@ -9,7 +9,6 @@ import {
   type Service,
   sagaServiceBase,
   sheddingFrom,
-  VERIFIED_TOKEN_CACHE,
 } from '@reservex/kit';
 import { Redis } from 'ioredis';
 import type { TicketConfig } from './config.ts';
@@ -132,11 +131,9 @@ export function createTicketService(config: TicketConfig): TicketService {
         client
           .connect()
           .catch((error) => logger.warn({ err: error }, 'Redis not reachable yet; reconnecting'));
-      const verify = accessTokenVerifier(
-        remoteKeySet(config.ACCOUNT_JWKS_URL),
-        VERIFIED_TOKEN_CACHE,
-        countTokenChecks(metrics.registry),
-      );
+      const verify = accessTokenVerifier(remoteKeySet(config.ACCOUNT_JWKS_URL), {
+        counted: countTokenChecks(metrics.registry),
+      });
       const app = base.httpApp({
         openapi: ticketOpenApi(),
         // The waiting room is where a crowd is meant to wait: its routes read Redis, and are never shed. A booking
