@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import { Counter, type Registry } from 'prom-client';
+import { BoundedMap } from './bounded-map.ts';
 import './express-locals.ts';
 import { metricOnce } from './metrics.ts';
 import { type Principal, ROLES, type Role } from './principal.ts';
@@ -20,8 +21,13 @@ export function remoteKeySet(jwksUrl: string): JWTVerifyGetKey {
   return createRemoteJWKSet(new URL(jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 });
 }
 
+interface Remembered {
+  principal: Principal;
+  until: number;
+}
+
 export interface VerifiedTokenCache {
-  /** Tokens remembered at most; the oldest is forgotten first. */
+  /** Tokens remembered at most (2 at least, 0 for none); those least recently used are forgotten first. */
   size: number;
   /** How long a verified token is trusted without checking its signature again (never past its expiry). */
   seconds: number;
@@ -69,22 +75,18 @@ export function accessTokenVerifier(
     counted = () => {},
   }: { cache?: VerifiedTokenCache; counted?: (how: TokenCheck) => void } = {},
 ): AccessTokenVerifier {
-  const verified = new Map<string, { principal: Principal; until: number }>();
+  const verified = cache.size > 0 ? new BoundedMap<string, Remembered>(Math.max(2, cache.size)) : undefined;
   const check = checker(keys);
   return async (token) => {
     const now = Date.now();
-    const known = verified.get(token);
+    const known = verified?.get(token);
     if (known !== undefined && known.until > now) {
       counted('remembered');
       return known.principal;
     }
-    if (known !== undefined) verified.delete(token);
     counted('signature');
     const { principal, expiresAt } = await check(token);
-    if (cache.size > 0) {
-      if (verified.size >= cache.size) verified.delete(verified.keys().next().value!);
-      verified.set(token, { principal, until: Math.min(expiresAt, now + cache.seconds * 1000) });
-    }
+    verified?.set(token, { principal, until: Math.min(expiresAt, now + cache.seconds * 1000) });
     return principal;
   };
 }

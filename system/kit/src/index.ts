@@ -2,6 +2,7 @@ export * from './access-token.ts';
 export * from './background-loop.ts';
 export * from './background-worker.ts';
 export * from './backoff.ts';
+export * from './bounded-map.ts';
 export * from './config.ts';
 export * from './consumer-backlog.ts';
 export * from './cors.ts';

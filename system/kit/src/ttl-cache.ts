@@ -1,35 +1,29 @@
+import { BoundedMap } from './bounded-map.ts';
+
 /**
  * Values kept for a while per key, with concurrent misses for one key sharing one load: the waiting room asks
- * for the same event's settings thousands of times a second, and the database should see one query.
+ * for the same event's settings thousands of times a second, and the database should see one query. At most
+ * `maxEntries` are kept, the least recently used forgotten first (BoundedMap: a constant cost per call).
  */
 export class TtlCache<K, V> {
   readonly #ttlMs: number;
-  readonly #maxEntries: number;
-  readonly #entries = new Map<K, { value: V; at: number }>();
+  readonly #entries: BoundedMap<K, { value: V; at: number }>;
   readonly #loading = new Map<K, Promise<V>>();
 
   constructor(options: { ttlMs: number; maxEntries?: number }) {
     this.#ttlMs = options.ttlMs;
-    this.#maxEntries = options.maxEntries ?? 100_000;
+    this.#entries = new BoundedMap(options.maxEntries ?? 100_000);
   }
 
   peek(key: K): V | undefined {
     const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
-    if (Date.now() - entry.at >= this.#ttlMs) {
-      this.#entries.delete(key);
-      return undefined;
-    }
+    // A lapsed entry stays until it is written again or its generation is forgotten: deleting it here and setting
+    // it again is the pattern that makes a large Map slow (bounded-map.ts).
+    if (entry === undefined || Date.now() - entry.at >= this.#ttlMs) return undefined;
     return entry.value;
   }
 
   set(key: K, value: V): void {
-    // Oldest first out: Map keeps insertion order.
-    if (this.#entries.size >= this.#maxEntries && !this.#entries.has(key)) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
-    this.#entries.delete(key);
     this.#entries.set(key, { value, at: Date.now() });
   }
 
