@@ -43,4 +43,35 @@ describe('the request gate', () => {
     assert.equal(await gate.run(async () => 'next'), 'next');
     assert.equal(gate.active, 0);
   });
+
+  it('keeps arrival order and its count through a line of thousands, as the line is cut behind its front', async () => {
+    const gate = new RequestGate(1);
+    const started: number[] = [];
+    const releases: Array<() => void> = [];
+    const runs = Array.from({ length: 5000 }, (_, n) =>
+      gate.run(async () => {
+        started.push(n);
+        await new Promise<void>((resolve) => releases.push(resolve));
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    let inLine = 4999;
+    for (let done = 0; done < 5000; done++) {
+      // A newcomer joins the back while the front is served: it must not be lost when the line is cut.
+      if (done === 3000) {
+        runs.push(gate.run(async () => void started.push(5000)));
+        inLine++;
+      }
+      assert.equal(gate.waiting, inLine);
+      releases[done]!();
+      await new Promise((r) => setImmediate(r));
+      inLine--;
+    }
+    await Promise.all(runs);
+    assert.deepEqual(
+      started,
+      Array.from({ length: 5001 }, (_, n) => n),
+    );
+    assert.equal(gate.active, 0);
+  });
 });

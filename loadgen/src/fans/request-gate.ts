@@ -6,7 +6,13 @@
  */
 export class RequestGate {
   readonly #limit: number;
-  readonly #waiting: Array<() => void> = [];
+  /**
+   * In line from `#head` on. Taken from the front by moving `#head`, not by `shift()`: V8 moves every element left
+   * for a shift of a large array, and with the 300,000 joins of a million-fan opening in line that was 72% of the
+   * generator's CPU (a profile of 2026-12-07). The array is cut once the front half is used up.
+   */
+  #waiting: Array<(() => void) | undefined> = [];
+  #head = 0;
   #active = 0;
 
   constructor(limit: number) {
@@ -18,7 +24,7 @@ export class RequestGate {
   }
 
   get waiting(): number {
-    return this.#waiting.length;
+    return this.#waiting.length - this.#head;
   }
 
   async run<T>(work: () => Promise<T>): Promise<T> {
@@ -28,9 +34,19 @@ export class RequestGate {
     try {
       return await work();
     } finally {
-      const next = this.#waiting.shift();
+      const next = this.#next();
       if (next === undefined) this.#active--;
       else next();
     }
+  }
+
+  #next(): (() => void) | undefined {
+    if (this.#head === this.#waiting.length) return undefined;
+    const next = this.#waiting[this.#head];
+    this.#waiting[this.#head++] = undefined;
+    if (this.#head === this.#waiting.length) [this.#waiting, this.#head] = [[], 0];
+    else if (this.#head >= 1024 && this.#head * 2 >= this.#waiting.length)
+      [this.#waiting, this.#head] = [this.#waiting.slice(this.#head), 0];
+    return next;
   }
 }
