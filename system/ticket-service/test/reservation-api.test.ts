@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { TOPICS } from '@reservex/contracts';
+import { seatMap } from '../src/store/seats.ts';
 import { anEvent, startTicketStack, type TicketStack } from './ticket-fixture.ts';
 
 describe('ticket-service API', () => {
@@ -108,6 +109,46 @@ describe('ticket-service API', () => {
         Number(after.headers.get('x-seat-map-version')) > Number(first.headers.get('x-seat-map-version')),
       );
       assert.notEqual(after.body.find((s: { id: string }) => s.id === event.seatIds[0]).status, 'AVAILABLE');
+    });
+
+    it('a seat map brought up to date seat by seat is the map read whole, through holds, a sale and a release', async () => {
+      const event = await stack.createEvent(
+        anEvent({
+          sections: [
+            { name: 'Floor', rows: 3, seatsPerRow: 4, price: 250_000 },
+            { name: 'Upper', rows: 12, seatsPerRow: 2, price: 99_000 },
+          ],
+        }),
+      );
+      const mapNow = async () => (await stack.ticket.get(`/api/events/${event.id}/seats`)).body;
+      const wholeNow = async () => (await seatMap(stack.ticketDb, event.id)).seats;
+      assert.deepEqual(await mapNow(), await wholeNow());
+      const [first, second, third] = [event.seatIds[1]!, event.seatIds[17]!, event.seatIds[30]!];
+      await stack.reserve(fan.token, event.id, [first, second, third]);
+      const held = await mapNow();
+      assert.equal(held.filter((s: { status: string }) => s.status === 'HELD').length, 3);
+      assert.deepEqual(held, await wholeNow());
+      // The saga's own ends, written as it writes them: one seat sold, one given back.
+      await stack.ticketDb.query(
+        `UPDATE seats SET status = 'SOLD', changed_seq = nextval('seat_change_seq') WHERE id = $1`,
+        [first],
+      );
+      await stack.ticketDb.query(
+        `UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, changed_seq = nextval('seat_change_seq')
+         WHERE id = $1`,
+        [third],
+      );
+      const settled = await mapNow();
+      assert.deepEqual(
+        settled
+          .filter((s: { status: string }) => s.status !== 'AVAILABLE')
+          .map((s: { id: string; status: string }) => [s.id, s.status]),
+        [
+          [first, 'SOLD'],
+          [second, 'HELD'],
+        ],
+      );
+      assert.deepEqual(settled, await wholeNow());
     });
   });
 

@@ -1,5 +1,5 @@
 import type { Pool } from '@reservex/kit';
-import { seatMap, seatMapVersion } from '../store/seats.ts';
+import { type Seat, STATUS_LETTERS, seatMap, seatMapVersion, seatStatuses } from '../store/seats.ts';
 
 interface Snapshot {
   version: number;
@@ -8,15 +8,24 @@ interface Snapshot {
   checkedAt: number;
 }
 
+/** An event's seats as last read, each already serialised, so a change re-serialises only the seats it touched. */
+interface Layout {
+  seats: Seat[];
+  parts: string[];
+  letters: string;
+}
+
 /**
  * The seat map under a flash crowd: at most one cheap version query per event per `ttlMs`, however many
- * people ask, and the full map is read again only when a seat has changed. The body is serialised once and
- * shared; clients that send If-None-Match get a 304.
+ * people ask. When a seat has changed, only the statuses are read again (one letter a seat), and only the seats
+ * whose status moved are serialised again: at 50,000 seats the whole map took 150 ms of CPU to read and serialise,
+ * twice a second through a sale. The body is shared; clients that send If-None-Match get a 304.
  */
 export class SeatMaps {
   readonly #pool: Pool;
   readonly #ttlMs: number;
   readonly #snapshots = new Map<string, Snapshot>();
+  readonly #layouts = new Map<string, Layout>();
   readonly #inFlight = new Map<string, Promise<Snapshot>>();
 
   constructor(pool: Pool, ttlMs: number) {
@@ -40,14 +49,51 @@ export class SeatMaps {
       cached.checkedAt = Date.now();
       return cached;
     }
-    const map = await seatMap(this.#pool, eventId);
+    const { version, layout } = await this.#read(eventId);
     const snapshot = {
-      version: map.version,
-      etag: `"seats-${map.version}"`,
-      body: JSON.stringify(map.seats),
+      version,
+      etag: `"seats-${version}"`,
+      body: `[${layout.parts.join(',')}]`,
       checkedAt: Date.now(),
     };
     this.#snapshots.set(eventId, snapshot);
     return snapshot;
   }
+
+  /** The statuses over the layout already held, or the whole map where none is held or it no longer fits. */
+  async #read(eventId: string): Promise<{ version: number; layout: Layout }> {
+    const held = this.#layouts.get(eventId);
+    if (held !== undefined) {
+      const { version, letters } = await seatStatuses(this.#pool, eventId);
+      if (letters.length === held.seats.length && changeStatuses(held, letters))
+        return { version, layout: held };
+    }
+    const map = await seatMap(this.#pool, eventId);
+    const layout = {
+      seats: map.seats,
+      parts: map.seats.map((seat) => JSON.stringify(seat)),
+      letters: map.seats.map((seat) => seat.status[0]).join(''),
+    };
+    this.#layouts.set(eventId, layout);
+    return { version: map.version, layout };
+  }
+}
+
+/** Applies the statuses read to the layout; false, changing nothing, if a letter names no status known here. */
+function changeStatuses(layout: Layout, letters: string): boolean {
+  const changed: Array<[number, Seat['status']]> = [];
+  for (let i = 0; i < letters.length; i++) {
+    const letter = letters[i] as string;
+    if (letter === layout.letters[i]) continue;
+    const status = STATUS_LETTERS[letter];
+    if (status === undefined) return false;
+    changed.push([i, status]);
+  }
+  for (const [i, status] of changed) {
+    const seat = layout.seats[i] as Seat;
+    seat.status = status;
+    layout.parts[i] = JSON.stringify(seat);
+  }
+  layout.letters = letters;
+  return true;
 }
