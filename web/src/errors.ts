@@ -33,15 +33,22 @@ export function describeError(error: unknown, t: Translate): string {
   return t('error.other', { detail: fields === '' ? error.message : `${error.message} (${fields})` });
 }
 
-/** A call that is safe to repeat, retried while the API sheds load or the network is away, as Retry-After says. */
-export async function withRetry<T>(call: () => Promise<T>, onWait?: (seconds: number) => void): Promise<T> {
+/**
+ * A call that is safe to repeat, retried while the API sheds load or the network is away, as Retry-After says. A
+ * queue join gives more tries: under a herd ticket-service turns joins away on purpose, for longer the busier it is.
+ */
+export async function withRetry<T>(
+  call: () => Promise<T>,
+  onWait?: (seconds: number) => void,
+  retries = 8,
+): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await call();
     } catch (error) {
       const transient = error instanceof ApiError && (error.status === 503 || error.status === 0);
-      if (!transient || attempt >= 8) throw error;
-      const seconds = Math.min(30, error.retryAfterSeconds ?? 2 ** Math.min(attempt, 4));
+      if (!transient || attempt >= retries) throw error;
+      const seconds = Math.min(60, error.retryAfterSeconds ?? 2 ** Math.min(attempt, 4));
       onWait?.(seconds);
       await new Promise((r) => setTimeout(r, seconds * 1000 * (0.8 + Math.random() * 0.4)));
     }

@@ -90,4 +90,17 @@ describe('web: every API answer becomes a message with a next step', () => {
     );
     assert.equal(conflicts, 1, 'a 409 is an answer, not a reason to try again');
   });
+
+  it('gives up after the tries it is given, and a join may be given more', async () => {
+    const turnedAway = (count: { n: number }) => async () => {
+      count.n += 1;
+      throw new ApiError(503, 'overloaded', 'busy', 0.001);
+    };
+    const usual = { n: 0 };
+    await assert.rejects(withRetry(turnedAway(usual)), /busy/);
+    assert.equal(usual.n, 9);
+    const join = { n: 0 };
+    await assert.rejects(withRetry(turnedAway(join), undefined, 20), /busy/);
+    assert.equal(join.n, 21);
+  });
 });

@@ -98,7 +98,9 @@ async function joinQueue(ctx: RunContext, fan: Fan, impatient?: () => Promise<vo
     rec,
     random,
     () => http.post<JoinAnswer>(`${t.ticket}/api/events/${ctx.eventId}/queue`, { token: auth }),
-    { maxAttempts: 10, until: ctx.deadline },
+    // A waiting room's page keeps trying while the service turns joins away under a herd, as the page does
+    // (web/src/fan/queue-panel.tsx): it says when to come back, later the busier it is.
+    { maxAttempts: 40, until: ctx.deadline },
   );
   if (joined === undefined) {
     rec.fansGaveUp++;

@@ -7,6 +7,7 @@ export * from './config.ts';
 export * from './consumer-backlog.ts';
 export * from './cors.ts';
 export * from './db.ts';
+export * from './event-loop-pressure.ts';
 export * from './health.ts';
 export * from './http-app.ts';
 export * from './http-server.ts';

@@ -1,7 +1,21 @@
 import type { RequestHandler } from 'express';
 import type pg from 'pg';
 import { Counter, type Registry } from 'prom-client';
+import { yieldRetryAfterSeconds } from './event-loop-pressure.ts';
 import { ServiceUnavailableProblem } from './problem.ts';
+
+/**
+ * Requests that give way to the rest when the process is saturated (kit's eventLoopPressure): the waiting room's
+ * joins, which a herd can send faster than one process serves them, ahead of the bookings of fans already admitted.
+ */
+export interface Yielding {
+  matches: (method: string, path: string) => boolean;
+  /** The share of them to refuse now (0 to 1). */
+  share: () => number;
+  /** Retry-After at a small share; it grows with the share (yieldRetryAfterSeconds). */
+  retryAfterSeconds: number;
+  random?: () => number;
+}
 
 export interface LoadShedderOptions {
   registry: Registry;
@@ -26,6 +40,8 @@ export interface LoadShedderOptions {
    * the database queue, so that reads and polls are shed first (the SRE book's criticality).
    */
   critical?: (method: string, path: string) => boolean;
+  /** Checked before `exempt`: a yielding route may be one the other two signals never shed. */
+  yields?: Yielding;
   now?: () => number;
 }
 
@@ -56,7 +72,29 @@ export function loadShedder(options: LoadShedderOptions): RequestHandler {
     return now() - queuedSince > options.maxQueueMs;
   };
 
+  const gaveWay = (yielding: Yielding, method: string, path: string) => {
+    if (!yielding.matches(method, path)) return undefined;
+    const share = yielding.share();
+    const random = yielding.random ?? Math.random;
+    return share > 0 && random() < share
+      ? yieldRetryAfterSeconds(share, yielding.retryAfterSeconds, random)
+      : undefined;
+  };
+
   return (req, res, next) => {
+    const retryAfter =
+      options.yields === undefined ? undefined : gaveWay(options.yields, req.method, req.path);
+    if (retryAfter !== undefined) {
+      shed.inc({ reason: 'event-loop' });
+      next(
+        new ServiceUnavailableProblem(
+          retryAfter,
+          'The service is saturated and gives its time to requests already under way; try again after the time Retry-After gives',
+          'overloaded',
+        ),
+      );
+      return;
+    }
     // Only the service says which routes are never shed (by path): a header the client chooses, such as Accept:
     // text/event-stream, would let any request past the shedder and out of the count.
     if (options.exempt?.(req.path) === true) {
@@ -98,7 +136,7 @@ export function loadShedder(options: LoadShedderOptions): RequestHandler {
 export function sheddingFrom(
   config: { HTTP_MAX_IN_FLIGHT: number; HTTP_SHED_QUEUE_MS: number; HTTP_SHED_RETRY_AFTER_SECONDS: number },
   pool: LoadShedderOptions['pool'],
-  rules: Pick<LoadShedderOptions, 'exempt' | 'critical'> = {},
+  rules: Pick<LoadShedderOptions, 'exempt' | 'critical' | 'yields'> = {},
 ): Omit<LoadShedderOptions, 'registry'> {
   return {
     pool,

@@ -9,6 +9,9 @@ describe('shedding at the edge', () => {
   let pool: pg.Pool;
   const releases: Array<() => void> = [];
   const metrics = createServiceMetrics('shed-test');
+  // What the event loop's pressure says, and the dice, as each test sets them.
+  let yieldShare = 0;
+  let dice = 0.5;
 
   before(async () => {
     // A real pool of one connection to PostgreSQL: its queue of waiters is the signal.
@@ -23,6 +26,12 @@ describe('shedding at the edge', () => {
         retryAfterSeconds: 3,
         exempt: (path) => path.startsWith('/queue'),
         critical: (method) => method === 'POST',
+        yields: {
+          matches: (method, path) => method === 'POST' && path === '/queue',
+          share: () => yieldShare,
+          retryAfterSeconds: 4,
+          random: () => dice,
+        },
       },
       routes: (app) => {
         app.get('/slow', async (_req, res) => {
@@ -36,6 +45,9 @@ describe('shedding at the edge', () => {
         app.post('/book', async (_req, res) => {
           const { rows } = await pool.query('SELECT 1 AS one');
           res.status(201).json(rows[0]);
+        });
+        app.post('/queue', (_req, res) => {
+          res.status(201).json({ number: 1 });
         });
         app.get('/queue/me', (_req, res) => {
           res.json({ waiting: true });
@@ -109,5 +121,28 @@ describe('shedding at the edge', () => {
     assert.equal((await first).status, 200);
     assert.equal((await second).status, 200);
     assert.equal((await http.get('/db', stream)).status, 200);
+  });
+
+  it('a yielding route gives way in the share the pressure says, told to come back later the larger the share', async () => {
+    const http = httpClient(server.url);
+    yieldShare = 0;
+    dice = 0;
+    assert.equal((await http.post('/queue', {})).status, 201, 'no pressure, nothing refused');
+    yieldShare = 0.5;
+    dice = 0.3;
+    const refused = await http.post('/queue', {});
+    assert.equal(refused.status, 503);
+    assert.equal(refused.body.type, 'https://reservex.dev/problems/overloaded');
+    // 4 s stretched by 1 / (1 − 0.5), times the jitter 0.5 + 0.3.
+    assert.equal(refused.headers.get('retry-after'), '7');
+    dice = 0.7;
+    assert.equal((await http.post('/queue', {})).status, 201, 'the dice above the share: served');
+    yieldShare = 0.9;
+    dice = 0;
+    assert.equal((await http.get('/queue/me')).status, 200, 'a route that does not yield is served');
+    assert.equal((await http.post('/book', {})).status, 201, 'nor is a booking refused');
+    yieldShare = 0;
+    const shed = await metrics.registry.getSingleMetricAsString('http_requests_shed_total');
+    assert.match(shed, /reason="event-loop",service="shed-test"} 1/);
   });
 });

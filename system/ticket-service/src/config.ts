@@ -28,6 +28,14 @@ export const ticketConfigSchema = sagaConfigSchema
      */
     HOLD_PUBLISH_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
     SEAT_MAP_CACHE_MS: z.coerce.number().int().min(0).default(500),
+    /**
+     * The event loop's utilisation above which queue joins give way to the rest (503 with a Retry-After that grows
+     * with the share refused): a herd of joins then cannot starve the bookings of fans already admitted
+     * (docs/overload.md). 1 never refuses one.
+     */
+    JOIN_YIELD_UTILISATION: z.coerce.number().min(0.5).max(1).default(0.9),
+    /** Retry-After for a join refused while few are; the larger the share refused, the longer (at most 60 s). */
+    JOIN_YIELD_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(60).default(3),
     REDIS_KEY_PREFIX: z.string().default('ticket:'),
     /** A Redis command that gets no answer in this time fails, rather than hold a request while Redis is away. */
     REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),

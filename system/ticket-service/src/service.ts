@@ -4,6 +4,7 @@ import {
   accessTokenVerifier,
   ConsumerBacklog,
   countTokenChecks,
+  eventLoopPressure,
   type MessageConsumer,
   remoteKeySet,
   type Service,
@@ -35,6 +36,7 @@ import { HoldExpiry } from './workers/hold-expiry.ts';
 
 export const SERVICE_NAME = 'ticket-service';
 const MIGRATIONS_DIR = join(import.meta.dirname, '..', 'migrations');
+const QUEUE_JOIN = /^\/api\/events\/[^/]+\/queue$/;
 
 export interface TicketService extends Service {
   holdExpiry: HoldExpiry;
@@ -85,6 +87,7 @@ export function createTicketService(config: TicketConfig): TicketService {
     periodMs: config.ADMISSION_CONTROL_PERIOD_MS,
     queues: ticker,
   });
+  const pressure = eventLoopPressure({ target: config.JOIN_YIELD_UTILISATION });
   const room = waitingRoom({
     pool,
     store,
@@ -141,6 +144,11 @@ export function createTicketService(config: TicketConfig): TicketService {
         shedding: sheddingFrom(config, pool, {
           exempt: (path) => /^\/api\/events\/[^/]+\/queue/.test(path),
           critical: (method, path) => method === 'POST' && path === '/api/reservations',
+          yields: {
+            matches: (method, path) => method === 'POST' && QUEUE_JOIN.test(path),
+            share: pressure.share,
+            retryAfterSeconds: config.JOIN_YIELD_RETRY_AFTER_SECONDS,
+          },
         }),
         readinessChecks: [{ name: 'redis', check: async () => void (await redis.ping()) }],
         routes: (app) => {
@@ -177,6 +185,7 @@ export function createTicketService(config: TicketConfig): TicketService {
         { name: 'admission ticker', run: () => ticker.stop() },
         { name: 'admission controller', run: () => controller.stop() },
         { name: 'redis', run: async () => void (await Promise.all([redis.quit(), tickerRedis.quit()])) },
+        { name: 'event loop pressure', run: async () => pressure.stop() },
       ]),
   };
 }

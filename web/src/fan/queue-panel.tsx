@@ -11,6 +11,8 @@ import { lookAgainMs, lookFromEdge, retryAfterFailureMs } from './queue-wait.ts'
 
 /** How often screen readers hear the place in line: every change would talk over everything else. */
 const ANNOUNCE_EVERY_MS = 20_000;
+/** A join turned away under a herd is tried again as often as this before the page says so (errors.ts). */
+const JOIN_RETRIES = 40;
 
 const EXPIRED: QueueStatus = { state: 'expired', position: null, etaSeconds: null };
 
@@ -44,7 +46,11 @@ export function QueuePanel(props: { eventId: string; onAdmitted: (status: QueueS
     setBusy(true);
     setError(undefined);
     try {
-      const joined = await withRetry(() => request<QueueJoin>('ticket', base, { method: 'POST' }));
+      const joined = await withRetry(
+        () => request<QueueJoin>('ticket', base, { method: 'POST' }),
+        undefined,
+        JOIN_RETRIES,
+      );
       const { queueTicket, number, draw, ask: next, ...shown } = joined;
       const kept = { userId, eventId: props.eventId, queueTicket, number, draw };
       keptPlaces().keep(kept);
