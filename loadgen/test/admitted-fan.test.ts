@@ -27,6 +27,8 @@ async function oneSeatVenue() {
     req.on('end', () => {
       res.setHeader('content-type', 'application/json');
       if (req.method === 'GET' && req.url === '/api/events/e/seats') return res.end(JSON.stringify([seat]));
+      if (req.method === 'GET' && req.url === '/api/events/e/seats/availability')
+        return res.end(JSON.stringify({ version: 1, statuses: seat.status[0] }));
       if (req.method === 'POST' && req.url === '/api/reservations') {
         const { seatIds } = JSON.parse(body) as { seatIds: string[] };
         bookings.push(seatIds);

@@ -48,4 +48,23 @@ describe('the load generator watching itself', () => {
     assert.ok(peakAtSeconds !== undefined && peakAtSeconds >= 2, `peak at ${peakAtSeconds} s`);
     assert.ok(peakCpuShareOfOneCore > 0.5, `peak ${peakCpuShareOfOneCore} of a core`);
   });
+
+  it('counts the garbage collector’s pauses, a full collection apart from young ones', async () => {
+    const monitor = startSelfMonitor(50);
+    // Garbage, and a collection of everything the process holds, forced where V8 lets a test do so.
+    let kept: number[][] = [];
+    for (let i = 0; i < 200_000; i++) kept.push([i, i]);
+    kept = [];
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    await new Promise((r) => setTimeout(r, 50));
+    const { gc } = monitor.stop();
+    assert.ok(gc !== undefined);
+    assert.ok(gc.major.count >= 1, `full collections: ${gc.major.count}`);
+    assert.ok(gc.minor.count >= 1, `young collections: ${gc.minor.count}`);
+    assert.ok(gc.shareOfWall > 0 && gc.shareOfWall < 1, `share ${gc.shareOfWall}`);
+    assert.equal(kept.length, 0);
+  });
 });

@@ -350,6 +350,11 @@ export function renderSummary(report: RunReport): string {
       'load generator CPU / event-loop delay',
       `${Math.round(g.cpuShareOfOneCore * 100)}% of a core (peak ${Math.round(g.peakCpuShareOfOneCore * 100)}%${g.peakAtSeconds === undefined ? '' : ` at ${g.peakAtSeconds} s`}); delay p50 / p99 / max ${g.eventLoopDelayMs.p50} / ${g.eventLoopDelayMs.p99} / ${g.eventLoopDelayMs.max} ms`,
     );
+    if (g.gc !== undefined)
+      row(
+        'load generator GC pauses',
+        `${(g.gc.shareOfWall * 100).toFixed(1)}% of the run; full ${g.gc.major.count} (${g.gc.major.ms} ms), young ${g.gc.minor.count} (${g.gc.minor.ms} ms)`,
+      );
     if (g.bottleneck !== null) row('figures', `NOT PUBLISHABLE: ${g.bottleneck}`);
   }
   for (const [k, v] of browserFanRows(report.browserFans)) row(k, v);

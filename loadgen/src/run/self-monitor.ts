@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 /**
  * The load generator watching itself: its CPU time and its event loop's delay over the run. A run where the
@@ -13,8 +13,19 @@ export interface LoadGeneratorFigures {
   /** When that window ended, in seconds from the start of the watch: the opening's herd, or later. */
   peakAtSeconds?: number;
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /**
+   * The garbage collector's pauses of the JavaScript thread over the run: its share of the wall time, and the
+   * full (mark-compact) collections apart, since they grow with everything the generator holds (a million fans).
+   */
+  gc?: GcPauses;
   /** Why the figures of this run are not to be published, or null when the generator kept up. */
   bottleneck: string | null;
+}
+
+export interface GcPauses {
+  shareOfWall: number;
+  major: { count: number; ms: number };
+  minor: { count: number; ms: number };
 }
 
 /** Past these the generator, not the system, sets the pace: timers fire late and answers wait to be read. */
@@ -36,6 +47,16 @@ export function judgeLoadGenerator(
 export function startSelfMonitor(windowMs = 5000, cpuUsage = process.cpuUsage) {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
+  const gc = { major: { count: 0, ms: 0 }, minor: { count: 0, ms: 0 } };
+  const gcWatch = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      const into = kind === constants.NODE_PERFORMANCE_GC_MAJOR ? gc.major : gc.minor;
+      into.count++;
+      into.ms += entry.duration;
+    }
+  });
+  gcWatch.observe({ entryTypes: ['gc'] });
   const started = { cpu: cpuUsage(), at: performance.now() };
   let window = { ...started };
   let peak = 0;
@@ -57,6 +78,9 @@ export function startSelfMonitor(windowMs = 5000, cpuUsage = process.cpuUsage) {
     stop(): LoadGeneratorFigures {
       clearInterval(timer);
       histogram.disable();
+      gcWatch.disconnect();
+      const wallMs = Math.max(1, performance.now() - started.at);
+      const pauses = (p: { count: number; ms: number }) => ({ count: p.count, ms: Math.round(p.ms) });
       const ms = (ns: number) => Math.round(ns / 1e5) / 10;
       closeWindow();
       const figures = {
@@ -67,6 +91,11 @@ export function startSelfMonitor(windowMs = 5000, cpuUsage = process.cpuUsage) {
           p50: ms(histogram.percentile(50)),
           p99: ms(histogram.percentile(99)),
           max: ms(histogram.max),
+        },
+        gc: {
+          shareOfWall: Math.round(((gc.major.ms + gc.minor.ms) / wallMs) * 1000) / 1000,
+          major: pauses(gc.major),
+          minor: pauses(gc.minor),
         },
       };
       return { ...figures, bottleneck: judgeLoadGenerator(figures) };

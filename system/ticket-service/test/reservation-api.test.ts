@@ -149,6 +149,15 @@ describe('ticket-service API', () => {
         ],
       );
       assert.deepEqual(settled, await wholeNow());
+      // The statuses alone: the same snapshot, a letter a seat in the map's order, and 304 while unchanged.
+      const availability = await stack.ticket.get(`/api/events/${event.id}/seats/availability`);
+      assert.equal(availability.status, 200);
+      assert.equal(availability.body.statuses, settled.map((s: { status: string }) => s.status[0]).join(''));
+      assert.equal(availability.body.version, Number(availability.headers.get('x-seat-map-version')));
+      const unchanged = await stack.ticket.get(`/api/events/${event.id}/seats/availability`, {
+        headers: { 'if-none-match': availability.headers.get('etag')! },
+      });
+      assert.equal(unchanged.status, 304);
     });
   });
 

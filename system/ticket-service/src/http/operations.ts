@@ -5,6 +5,7 @@ import {
   queueJoinView,
   queueStatusView,
   reservationView,
+  seatAvailabilityView,
   seatMapView,
   sharedQueueStatusView,
 } from './views.ts';
@@ -124,6 +125,30 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
           requestBody: { eventId: '$request.path.id', seatIds: ['$response.body#/0/id'] },
         },
       },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/events/:id/seats/availability',
+    operationId: 'getSeatAvailability',
+    summary: "The seat map's statuses alone, one letter a seat",
+    description:
+      'For a client that holds the seat map: the same snapshot as GET …/seats (the same X-Seat-Map-Version), its statuses in the same order, a few bytes a seat instead of a hundred. ETag and If-None-Match as for the map.',
+    tag: 'events',
+    caller: 'anyone',
+    params: idParam,
+    headers: [
+      {
+        name: 'If-None-Match',
+        required: false,
+        description: 'The ETag of the availability the caller holds',
+        schema: z.string(),
+      },
+    ],
+    responses: {
+      200: { description: 'The statuses', schema: seatAvailabilityView },
+      304: { description: 'Unchanged since If-None-Match' },
+      404: problem('No such event'),
     },
   },
   {

@@ -17,6 +17,16 @@ export const seatView = z.object({
 
 export const seatMapView = z.array(seatView.extend({ status: z.enum(['AVAILABLE', 'HELD', 'SOLD']) }));
 
+export const seatAvailabilityView = z.object({
+  version: z.number().int().min(0),
+  statuses: z
+    .string()
+    .regex(/^[AHS]*$/)
+    .describe(
+      "One letter a seat, in the seat map's order: A available, H held, S sold (the first letter of its status)",
+    ),
+});
+
 export const reservationView = z.object({
   id: z.uuid(),
   eventId: z.uuid(),

@@ -5,6 +5,8 @@ interface Snapshot {
   version: number;
   etag: string;
   body: string;
+  /** Every seat's status as its first letter, in the map's order: the availability a client of the map refreshes. */
+  statuses: string;
   checkedAt: number;
 }
 
@@ -54,6 +56,7 @@ export class SeatMaps {
       version,
       etag: `"seats-${version}"`,
       body: `[${layout.parts.join(',')}]`,
+      statuses: layout.letters,
       checkedAt: Date.now(),
     };
     this.#snapshots.set(eventId, snapshot);
