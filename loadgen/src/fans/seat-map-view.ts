@@ -1,11 +1,6 @@
+import { withStatuses } from '@reservex/ticket-service/seat-statuses';
 import type { HttpClient } from './http-client.ts';
 import type { MapSeat } from './seat-choice.ts';
-
-const STATUS_OF_LETTER: Readonly<Record<string, MapSeat['status']>> = {
-  A: 'AVAILABLE',
-  H: 'HELD',
-  S: 'SOLD',
-};
 
 /**
  * The seat map as fans see it through a CDN edge: one shared copy, revalidated against the origin (with
@@ -70,17 +65,10 @@ export class SeatMapView {
     );
     if (res.status === 304) return true;
     if (res.status !== 200) return true; // the map held stands, as a page's would; the next look asks again
-    const { statuses } = res.body;
-    if (statuses.length !== this.#seats.length) return false;
-    // A new array, and new objects for the seats that moved: a copy handed out before stays as it was, and the
-    // fans' shared index of the map (seat-choice.ts, keyed by the array) is built again for the new one.
-    const seats = this.#seats.slice();
-    for (let i = 0; i < statuses.length; i++) {
-      const status = STATUS_OF_LETTER[statuses[i] as string];
-      if (status === undefined) return false;
-      const seat = seats[i] as MapSeat;
-      if (seat.status !== status) seats[i] = { ...seat, status };
-    }
+    // A copy handed out before stays as it was, and the fans' shared index of the map (seat-choice.ts, keyed by
+    // the array) is built again for the new one.
+    const seats = withStatuses(this.#seats, res.body.statuses);
+    if (seats === undefined) return false;
     this.#seats = seats;
     this.#etag = String(res.headers.etag ?? '');
     return true;

@@ -1,4 +1,5 @@
 import type { Queryable } from '@reservex/kit';
+import type { SeatStatus } from '../domain/seat-statuses.ts';
 
 export interface Seat {
   id: string;
@@ -6,7 +7,7 @@ export interface Seat {
   row: string;
   number: number;
   price: number;
-  status: 'AVAILABLE' | 'HELD' | 'SOLD';
+  status: SeatStatus;
 }
 
 /**
@@ -90,17 +91,10 @@ export async function seatMap(db: Queryable, eventId: string): Promise<{ version
   return { version, seats };
 }
 
-/** One letter per status, the first of its name: what `seatStatuses` answers with. */
-export const STATUS_LETTERS: Readonly<Record<string, Seat['status']>> = {
-  A: 'AVAILABLE',
-  H: 'HELD',
-  S: 'SOLD',
-};
-
 /**
- * Every seat's status as one letter, in the seat map's order, and the version they stand at, in one statement (one
- * snapshot): at 50,000 seats one string of 50,000 letters, where the whole map is 50,000 rows of seven columns to
- * parse. Only the statuses change once an event exists.
+ * Every seat's status as one letter (the first of its name, domain/seat-statuses.ts), in the seat map's order, and
+ * the version they stand at, in one statement (one snapshot): at 50,000 seats one string of 50,000 letters, where
+ * the whole map is 50,000 rows of seven columns to parse. Only the statuses change once an event exists.
  */
 export async function seatStatuses(
   db: Queryable,

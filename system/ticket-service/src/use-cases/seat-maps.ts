@@ -1,5 +1,6 @@
 import type { Pool } from '@reservex/kit';
-import { type Seat, STATUS_LETTERS, seatMap, seatMapVersion, seatStatuses } from '../store/seats.ts';
+import { STATUS_OF_LETTER } from '../domain/seat-statuses.ts';
+import { type Seat, seatMap, seatMapVersion, seatStatuses } from '../store/seats.ts';
 
 interface Snapshot {
   version: number;
@@ -88,7 +89,7 @@ function changeStatuses(layout: Layout, letters: string): boolean {
   for (let i = 0; i < letters.length; i++) {
     const letter = letters[i] as string;
     if (letter === layout.letters[i]) continue;
-    const status = STATUS_LETTERS[letter];
+    const status = STATUS_OF_LETTER[letter];
     if (status === undefined) return false;
     changed.push([i, status]);
   }
