@@ -44,15 +44,24 @@ export function httpClient(recorder: Recorder, connections = 256) {
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const { agent, gate } = poolFor(method, url);
+    const sent = () =>
+      request(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        dispatcher: agent,
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
     try {
       return await gate.run(async () => {
-        const res = await request(url, {
-          method,
-          headers,
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
-          dispatcher: agent,
-          headersTimeout: 30_000,
-          bodyTimeout: 30_000,
+        const res = await sent().catch((error: Error & { code?: string }) => {
+          // The connection closed under the request: most often a kept-alive one the server closed for being idle as
+          // the request went out on it. A GET is idempotent, so it is sent once more, on a fresh connection, as
+          // browsers do (RFC 9112, 9.3.1); anything else is the caller's to judge.
+          if (method !== 'GET' || error.code !== 'UND_ERR_SOCKET') throw error;
+          recorder.closedKeepAliveRetries++;
+          return sent();
         });
         recorder.countHttp(res.statusCode, res.headers['retry-after'] !== undefined);
         const text = await res.body.text();

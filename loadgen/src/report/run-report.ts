@@ -75,7 +75,14 @@ export interface RunReport {
   http: Record<string, number>;
   outcomes: Record<string, number>;
   /** What the fans' apps went through: retries after transient answers, and those who gave up. */
-  fans: { retries: number; gaveUp: number; transientErrors: Record<string, number>; shed503: number };
+  fans: {
+    retries: number;
+    gaveUp: number;
+    transientErrors: Record<string, number>;
+    shed503: number;
+    /** GETs sent again on a fresh connection after a kept-alive one closed under them (http-client.ts). */
+    closedKeepAliveRetries?: number;
+  };
   /** Payments in doubt and how fast they were resolved, and the money at the provider. */
   payments: PaymentFigures | null;
   /** Paying fans served, and captures wasted (docs/overload.md). */
@@ -273,6 +280,7 @@ export function buildReport(input: {
     },
     fans: {
       retries: r.fanRetries,
+      closedKeepAliveRetries: r.closedKeepAliveRetries,
       gaveUp: r.fansGaveUp,
       transientErrors: Object.fromEntries(r.transientErrors),
       shed503: r.shed503,
@@ -342,7 +350,7 @@ export function renderSummary(report: RunReport): string {
       Object.entries(report.fans.transientErrors)
         .map(([k, v]) => `${k}: ${v}`)
         .join(', ') || 'none'
-    })`,
+    }; GETs sent again after a kept-alive connection closed: ${report.fans.closedKeepAliveRetries ?? 0})`,
   );
   const g = report.loadGenerator;
   if (g !== null && g !== undefined) {

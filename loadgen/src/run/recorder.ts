@@ -70,6 +70,8 @@ export class Recorder {
   readonly refusals: Refusal[] = [];
   /** Requests a fan's app sent again after a transient answer (no answer, 429, 502–504). */
   fanRetries = 0;
+  /** GETs sent again on a fresh connection after a kept-alive one closed under them (http-client.ts). */
+  closedKeepAliveRetries = 0;
   /** Fans whose journey ended because the API kept failing past their patience. */
   fansGaveUp = 0;
   /** Transient answers fans saw, by status (0 is no answer at all). */
