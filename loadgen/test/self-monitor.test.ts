@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { judgeLoadGenerator, startSelfMonitor } from '../src/run/self-monitor.ts';
 
 describe('the load generator watching itself', () => {
@@ -51,10 +52,23 @@ describe('the load generator watching itself', () => {
 
   it('counts the garbage collector’s pauses, a full collection apart from young ones', async () => {
     const monitor = startSelfMonitor(50);
-    // Garbage, and a collection of everything the process holds, forced where V8 lets a test do so.
+    // Garbage until the young generation has been collected at least once, however large it is in this process.
+    let young = 0;
+    const watch = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries())
+        if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR)
+          young++;
+    });
+    watch.observe({ entryTypes: ['gc'] });
     let kept: number[][] = [];
-    for (let i = 0; i < 200_000; i++) kept.push([i, i]);
+    for (let round = 0; round < 200 && young === 0; round++) {
+      kept = [];
+      for (let i = 0; i < 200_000; i++) kept.push([i, i]);
+      await new Promise((r) => setImmediate(r));
+    }
+    watch.disconnect();
     kept = [];
+    // And a collection of everything the process holds, forced where V8 lets a test do so.
     const { setFlagsFromString } = await import('node:v8');
     const { runInNewContext } = await import('node:vm');
     setFlagsFromString('--expose-gc');
