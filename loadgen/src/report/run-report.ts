@@ -361,7 +361,7 @@ export function renderSummary(report: RunReport): string {
     if (g.gc !== undefined)
       row(
         'load generator GC pauses',
-        `${(g.gc.shareOfWall * 100).toFixed(1)}% of the run; full ${g.gc.major.count} (${g.gc.major.ms} ms), young ${g.gc.minor.count} (${g.gc.minor.ms} ms)`,
+        `${(g.gc.shareOfWall * 100).toFixed(1)}% of the run; full (with their incremental steps) ${g.gc.major.count} (${g.gc.major.ms} ms), young ${g.gc.minor.count} (${g.gc.minor.ms} ms)`,
       );
     if (g.bottleneck !== null) row('figures', `NOT PUBLISHABLE: ${g.bottleneck}`);
   }

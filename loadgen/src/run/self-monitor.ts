@@ -15,7 +15,8 @@ export interface LoadGeneratorFigures {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   /**
    * The garbage collector's pauses of the JavaScript thread over the run: its share of the wall time, and the
-   * full (mark-compact) collections apart, since they grow with everything the generator holds (a million fans).
+   * young collections (scavenges) apart from the full ones' pauses (mark-compact, with its incremental steps),
+   * since those grow with everything the generator holds (a million fans).
    */
   gc?: GcPauses;
   /** Why the figures of this run are not to be published, or null when the generator kept up. */
@@ -51,7 +52,8 @@ export function startSelfMonitor(windowMs = 5000, cpuUsage = process.cpuUsage) {
   const gcWatch = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
-      const into = kind === constants.NODE_PERFORMANCE_GC_MAJOR ? gc.major : gc.minor;
+      // Incremental marking steps and weak callbacks are parts of a full collection, counted with it.
+      const into = kind === constants.NODE_PERFORMANCE_GC_MINOR ? gc.minor : gc.major;
       into.count++;
       into.ms += entry.duration;
     }
