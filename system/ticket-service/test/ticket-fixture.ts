@@ -56,7 +56,7 @@ export function anEvent(
  */
 /**
  * A ticket-service for a test, not started: the test's variables over defaults that suit tests (the hold sweep
- * every 100 ms, no seat-map cache, Redis keys and a consumer group of the test's own, under `prefix`).
+ * every 100 ms, no seat-map cache, joins never giving way, Redis keys and a consumer group of the test's own, under `prefix`).
  */
 export function testTicketService(prefix: string, env: Record<string, string>): TicketService {
   return createTicketService(
@@ -66,6 +66,9 @@ export function testTicketService(prefix: string, env: Record<string, string>): 
       KAFKA_GROUP_ID: `${prefix}ticket`,
       HOLD_EXPIRY_INTERVAL_MS: '100',
       SEAT_MAP_CACHE_MS: '0',
+      // The test's stacks share one event loop with the test and each other: joins giving way to a loop that other
+      // tests keep busy would make them fail at random. join-yield.test.ts turns it on for itself.
+      JOIN_YIELD_UTILISATION: '1',
       ...env,
     }),
   );
