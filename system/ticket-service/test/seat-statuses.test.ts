@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
 import { type SeatStatus, withStatuses } from '../src/domain/seat-statuses.ts';
-
-interface Seat {
-  id: string;
-  section: string;
-  row: string;
-  number: number;
-  price: number;
-  status: SeatStatus;
-}
+import type { Seat } from '../src/store/seats.ts';
 
 const seat = (id: string, status: SeatStatus): Seat => ({
   id,

@@ -1,7 +1,7 @@
 import { type AccessTokenVerifier, authenticate, parseInput, requireRole } from '@reservex/kit';
-import type { Express } from 'express';
+import type { Express, Request, Response } from 'express';
 import type { EventUseCases } from '../use-cases/events.ts';
-import type { SeatMaps } from '../use-cases/seat-maps.ts';
+import type { SeatMapSnapshot, SeatMaps } from '../use-cases/seat-maps.ts';
 import { idParam, listQuery, newEventBody } from './schemas.ts';
 
 export function eventRoutes(deps: {
@@ -26,34 +26,42 @@ export function eventRoutes(deps: {
       res.json(await events.get(id));
     });
 
-    app.get('/api/events/:id/seats', async (req, res) => {
-      const { id } = parseInput(idParam, req.params);
-      await events.get(id);
-      const snapshot = await seatMaps.get(id);
-      res.setHeader('ETag', snapshot.etag);
-      res.setHeader('X-Seat-Map-Version', String(snapshot.version));
-      res.setHeader('Cache-Control', 'no-cache');
-      if (req.get('if-none-match') === snapshot.etag) {
-        res.status(304).end();
-        return;
-      }
-      res.type('application/json').send(snapshot.body);
-    });
+    /** A snapshot of the seat map under its ETag: 304 when the caller holds it, else `send`. */
+    const snapshotRoute =
+      (
+        etagOf: (snapshot: SeatMapSnapshot) => string,
+        send: (res: Response, snapshot: SeatMapSnapshot) => void,
+      ) =>
+      async (req: Request, res: Response) => {
+        const { id } = parseInput(idParam, req.params);
+        await events.get(id);
+        const snapshot = await seatMaps.get(id);
+        const etag = etagOf(snapshot);
+        res.setHeader('ETag', etag);
+        res.setHeader('X-Seat-Map-Version', String(snapshot.version));
+        res.setHeader('Cache-Control', 'no-cache');
+        if (req.get('if-none-match') === etag) {
+          res.status(304).end();
+          return;
+        }
+        send(res, snapshot);
+      };
+
+    app.get(
+      '/api/events/:id/seats',
+      snapshotRoute(
+        (snapshot) => snapshot.etag,
+        (res, snapshot) => res.type('application/json').send(snapshot.body),
+      ),
+    );
 
     // The map's statuses alone, for a client that holds the map: 50,000 letters where the map is 6 MB.
-    app.get('/api/events/:id/seats/availability', async (req, res) => {
-      const { id } = parseInput(idParam, req.params);
-      await events.get(id);
-      const snapshot = await seatMaps.get(id);
-      const etag = `"statuses-${snapshot.version}"`;
-      res.setHeader('ETag', etag);
-      res.setHeader('X-Seat-Map-Version', String(snapshot.version));
-      res.setHeader('Cache-Control', 'no-cache');
-      if (req.get('if-none-match') === etag) {
-        res.status(304).end();
-        return;
-      }
-      res.json({ version: snapshot.version, statuses: snapshot.statuses });
-    });
+    app.get(
+      '/api/events/:id/seats/availability',
+      snapshotRoute(
+        ({ version }) => `"statuses-${version}"`,
+        (res, { version, statuses }) => res.json({ version, statuses }),
+      ),
+    );
   };
 }

@@ -35,6 +35,14 @@ const onCreated = (operationId: string, description: string) => ({
   description,
 });
 
+/** The conditional read of a seat map's snapshot: 304 when the caller holds this one. */
+const ifNoneMatch = (what: string) => ({
+  name: 'If-None-Match',
+  required: false,
+  description: `The ETag of the ${what} the caller holds`,
+  schema: z.string(),
+});
+
 const POLL_HINT = { description: 'Seconds until the next poll is useful', schema: { type: 'integer' } };
 
 /** Every operation ticket-service serves: the OpenAPI document is built from this list, and a test holds the routes to it. */
@@ -104,14 +112,7 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     tag: 'events',
     caller: 'anyone',
     params: idParam,
-    headers: [
-      {
-        name: 'If-None-Match',
-        required: false,
-        description: 'The ETag of the snapshot the caller holds',
-        schema: z.string(),
-      },
-    ],
+    headers: [ifNoneMatch('snapshot')],
     responses: {
       200: { description: 'The seat map', schema: seatMapView },
       304: { description: 'Unchanged since If-None-Match' },
@@ -137,14 +138,7 @@ export const TICKET_OPERATIONS: OperationSpec[] = [
     tag: 'events',
     caller: 'anyone',
     params: idParam,
-    headers: [
-      {
-        name: 'If-None-Match',
-        required: false,
-        description: 'The ETag of the availability the caller holds',
-        schema: z.string(),
-      },
-    ],
+    headers: [ifNoneMatch('availability')],
     responses: {
       200: { description: 'The statuses', schema: seatAvailabilityView },
       304: { description: 'Unchanged since If-None-Match' },

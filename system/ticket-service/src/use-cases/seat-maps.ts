@@ -1,8 +1,8 @@
 import type { Pool } from '@reservex/kit';
-import { STATUS_OF_LETTER } from '../domain/seat-statuses.ts';
+import { withStatuses } from '../domain/seat-statuses.ts';
 import { type Seat, seatMap, seatMapVersion, seatStatuses } from '../store/seats.ts';
 
-interface Snapshot {
+export interface SeatMapSnapshot {
   version: number;
   etag: string;
   body: string;
@@ -27,16 +27,16 @@ interface Layout {
 export class SeatMaps {
   readonly #pool: Pool;
   readonly #ttlMs: number;
-  readonly #snapshots = new Map<string, Snapshot>();
+  readonly #snapshots = new Map<string, SeatMapSnapshot>();
   readonly #layouts = new Map<string, Layout>();
-  readonly #inFlight = new Map<string, Promise<Snapshot>>();
+  readonly #inFlight = new Map<string, Promise<SeatMapSnapshot>>();
 
   constructor(pool: Pool, ttlMs: number) {
     this.#pool = pool;
     this.#ttlMs = ttlMs;
   }
 
-  get(eventId: string): Promise<Snapshot> {
+  get(eventId: string): Promise<SeatMapSnapshot> {
     const cached = this.#snapshots.get(eventId);
     if (cached !== undefined && Date.now() - cached.checkedAt < this.#ttlMs) return Promise.resolve(cached);
     let pending = this.#inFlight.get(eventId);
@@ -47,7 +47,7 @@ export class SeatMaps {
     return pending;
   }
 
-  async #refresh(eventId: string, cached: Snapshot | undefined): Promise<Snapshot> {
+  async #refresh(eventId: string, cached: SeatMapSnapshot | undefined): Promise<SeatMapSnapshot> {
     if (cached !== undefined && (await seatMapVersion(this.#pool, eventId)) === cached.version) {
       cached.checkedAt = Date.now();
       return cached;
@@ -69,8 +69,16 @@ export class SeatMaps {
     const held = this.#layouts.get(eventId);
     if (held !== undefined) {
       const { version, letters } = await seatStatuses(this.#pool, eventId);
-      if (letters.length === held.seats.length && changeStatuses(held, letters))
-        return { version, layout: held };
+      const seats = withStatuses(held.seats, letters);
+      if (seats !== undefined) {
+        // withStatuses makes a new object for each seat that moved, and only for those.
+        const parts = held.parts.map((part, i) =>
+          seats[i] === held.seats[i] ? part : JSON.stringify(seats[i]),
+        );
+        const layout = { seats, parts, letters };
+        this.#layouts.set(eventId, layout);
+        return { version, layout };
+      }
     }
     const map = await seatMap(this.#pool, eventId);
     const layout = {
@@ -81,23 +89,4 @@ export class SeatMaps {
     this.#layouts.set(eventId, layout);
     return { version: map.version, layout };
   }
-}
-
-/** Applies the statuses read to the layout; false, changing nothing, if a letter names no status known here. */
-function changeStatuses(layout: Layout, letters: string): boolean {
-  const changed: Array<[number, Seat['status']]> = [];
-  for (let i = 0; i < letters.length; i++) {
-    const letter = letters[i] as string;
-    if (letter === layout.letters[i]) continue;
-    const status = STATUS_OF_LETTER[letter];
-    if (status === undefined) return false;
-    changed.push([i, status]);
-  }
-  for (const [i, status] of changed) {
-    const seat = layout.seats[i] as Seat;
-    seat.status = status;
-    layout.parts[i] = JSON.stringify(seat);
-  }
-  layout.letters = letters;
-  return true;
 }
