@@ -152,5 +152,18 @@ describe('ticket domain (pure)', () => {
       assert.equal(tickets.verify(ticket, 'u2', 'e1'), 'wrong-user');
       assert.equal(tickets.verify(ticket, 'u1', 'e2'), 'wrong-event');
     });
+
+    it('carry when the fan joined, when the join said; a ticket without it is still good', () => {
+      const tickets = queueTickets(SECRET);
+      const dated = tickets.sign({ userId: 'u1', eventId: 'e1', number: 7, joinedAt: 1_700_000_000_123 });
+      assert.deepEqual(tickets.verify(dated, 'u1', 'e1'), {
+        userId: 'u1',
+        eventId: 'e1',
+        number: 7,
+        joinedAt: 1_700_000_000_123,
+      });
+      const undated = tickets.sign({ userId: 'u1', eventId: 'e1', number: 7 });
+      assert.equal((tickets.verify(undated, 'u1', 'e1') as { joinedAt?: number }).joinedAt, undefined);
+    });
   });
 });

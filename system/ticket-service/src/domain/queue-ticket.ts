@@ -6,6 +6,8 @@ export interface QueueTicket {
   eventId: string;
   /** The join number: the place itself after the opening, or a number in the pre-queue's lottery. */
   number: number;
+  /** When they joined (ms): how long their wait was, once their turn comes, without asking Redis. */
+  joinedAt?: number;
 }
 
 export type QueueTicketFailure = 'missing' | 'invalid' | 'wrong-user' | 'wrong-event';
@@ -25,7 +27,12 @@ export function queueTickets(secret: string) {
   const jwt = hs256Jwt(secret);
   return {
     sign(t: QueueTicket): string {
-      return jwt.sign(TYPE, { iss: ISSUER, sub: t.userId, evt: t.eventId, num: t.number }, TICKET_SECONDS);
+      const at = t.joinedAt === undefined ? {} : { at: t.joinedAt };
+      return jwt.sign(
+        TYPE,
+        { iss: ISSUER, sub: t.userId, evt: t.eventId, num: t.number, ...at },
+        TICKET_SECONDS,
+      );
     },
 
     verify(token: string | undefined, userId: string, eventId: string): QueueTicket | QueueTicketFailure {
@@ -36,7 +43,10 @@ export function queueTickets(secret: string) {
       if (claims.evt !== eventId) return 'wrong-event';
       const number = claims.num;
       if (typeof number !== 'number' || !Number.isInteger(number) || number < 1) return 'invalid';
-      return { userId, eventId, number };
+      // A ticket signed before tickets said when (one of an earlier version, mid-sale) is still good without it.
+      const at = claims.at;
+      const joinedAt = typeof at === 'number' && Number.isInteger(at) && at > 0 ? { joinedAt: at } : {};
+      return { userId, eventId, number, ...joinedAt };
     },
   };
 }

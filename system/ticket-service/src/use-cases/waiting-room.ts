@@ -107,6 +107,8 @@ export function waitingRoom(options: WaitingRoomOptions) {
   const settings = new TtlCache<string, QueueSettingsRow | undefined>({ ttlMs: 5000 });
   const soldOut = new TtlCache<string, boolean>({ ttlMs: 1000 });
   const waitObserved = new TtlCache<string, true>({ ttlMs: 3600_000 });
+  // When an admission was given never changes: read from Redis once per token, not on every look of an admitted fan.
+  const admittedAts = new TtlCache<string, number>({ ttlMs: 3600_000, maxEntries: 100_000 });
   const etaRates = new TtlCache<string, number>({ ttlMs: 1000 });
   const lotteries = new TtlCache<string, Lottery | undefined>({ ttlMs: 1000 });
   // Per event, for as long as a sale lasts: the draws' cipher (joins), and the sealed order (an instance that has
@@ -252,7 +254,12 @@ export function waitingRoom(options: WaitingRoomOptions) {
    * A fan's own place: their join number from the signed ticket they show (or, for a client that keeps none, from
    * Redis), their place from the lottery, and, once their turn has come, their admission. Asking is a sign of life.
    */
-  async function fanStatus(userId: string, eventId: string, number: number): Promise<FanStatus> {
+  async function fanStatus(
+    userId: string,
+    eventId: string,
+    number: number,
+    joinedAt?: number,
+  ): Promise<FanStatus> {
     const settings = await requireQueue(eventId);
     const place = (await orderOf(eventId, 'place'))?.placeOf(number) ?? null;
     const rate = await etaRate(eventId, settings, 'place');
@@ -274,11 +281,11 @@ export function waitingRoom(options: WaitingRoomOptions) {
     if (waitObserved.peek(key) === undefined) {
       waitObserved.set(key, true);
       await store.acknowledge(eventId, userId);
-      const joined = await store.joinedOf(eventId, userId);
-      if (joined !== undefined) ticker.observeWait(eventId, (Date.now() - joined.joinedAt) / 1000);
+      const joined = joinedAt ?? (await store.joinedOf(eventId, userId))?.joinedAt;
+      if (joined !== undefined) ticker.observeWait(eventId, (Date.now() - joined) / 1000);
     }
     // The token lives as long as the admission could; Redis decides, on each use, whether it lapsed sooner.
-    const endsAt = (await store.admittedAt(eventId, admission.tokenId)) + options.slotMs;
+    const endsAt = (await admittedAtOf(eventId, admission.tokenId)) + options.slotMs;
     const ttl = Math.max(1, Math.floor((endsAt - Date.now()) / 1000));
     return {
       ...queueView(place, current, true, rate),
@@ -291,12 +298,25 @@ export function waitingRoom(options: WaitingRoomOptions) {
     };
   }
 
-  /** The join number a fan holds: from their signed ticket, or from Redis for a client that shows none. */
-  async function numberOf(principal: Principal, eventId: string, ticket: string | undefined) {
-    if (ticket === undefined) return (await store.joinedOf(eventId, principal.userId))?.number;
+  async function admittedAtOf(eventId: string, tokenId: string): Promise<number> {
+    const key = `${eventId}/${tokenId}`;
+    const known = admittedAts.peek(key);
+    if (known !== undefined) return known;
+    const at = await store.admittedAt(eventId, tokenId);
+    if (at > 0) admittedAts.set(key, at);
+    return at;
+  }
+
+  /** The join a fan holds: from their signed ticket, or from Redis for a client that shows none. */
+  async function joinOf(
+    principal: Principal,
+    eventId: string,
+    ticket: string | undefined,
+  ): Promise<{ number: number; joinedAt?: number } | undefined> {
+    if (ticket === undefined) return await store.joinedOf(eventId, principal.userId);
     const verdict = options.tickets.verify(ticket, principal.userId, eventId);
     if (typeof verdict === 'string') throw new QueueTicketRefused(verdict);
-    return verdict.number;
+    return verdict;
   }
 
   return {
@@ -365,6 +385,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
           userId: principal.userId,
           eventId,
           number: joined.number,
+          joinedAt: joined.joinedAt,
         }),
         number: joined.number,
         draw,
@@ -379,10 +400,13 @@ export function waitingRoom(options: WaitingRoomOptions) {
      */
     async status(principal: Principal, eventId: string, ticket: string | undefined) {
       await requireQueue(eventId);
-      const number = await numberOf(principal, eventId, ticket);
-      return number === undefined
+      const joined = await joinOf(principal, eventId, ticket);
+      return joined === undefined
         ? undefined
-        : { number, ...(await fanStatus(principal.userId, eventId, number)) };
+        : {
+            number: joined.number,
+            ...(await fanStatus(principal.userId, eventId, joined.number, joined.joinedAt)),
+          };
     },
 
     /**
