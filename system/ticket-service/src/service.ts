@@ -146,7 +146,11 @@ export function createTicketService(config: TicketConfig): TicketService {
           critical: (method, path) => method === 'POST' && path === '/api/reservations',
           yields: {
             matches: (method, path) => method === 'POST' && QUEUE_JOIN.test(path),
-            share: pressure.share,
+            // Joins give way to the fans inside, about to book. With nobody inside (a pre-queue filling before the
+            // opening) there is nothing to give way to, and turning joins away only brings them back as retries:
+            // 800,000 joiners of a million-fan pre-queue, shed 0.9 of the time, spent the service's core on 4 million
+            // refusals and 203,239 of them gave up.
+            share: () => (ticker.admitting ? pressure.share() : 0),
             retryAfterSeconds: config.JOIN_YIELD_RETRY_AFTER_SECONDS,
           },
         }),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { waitFor } from '@reservex/kit/testing';
-import { anEvent, startTicketStack, type TicketStack } from './ticket-fixture.ts';
+import { admissionFor, anEvent, startTicketStack, type TicketStack } from './ticket-fixture.ts';
 
 /** Keeps this process's event loop busy (ticket-service runs in it) in slices, so its timers still run between. */
 async function busyLoop(ms: number) {
@@ -21,11 +21,17 @@ describe('joins give way when ticket-service is saturated', () => {
   });
   after(async () => stack?.stop());
 
-  it('a busy loop turns joins away with 503 and Retry-After, serves the rest, and joins again once it is idle', async () => {
-    const event = await stack.createEvent({
+  const queuedEvent = () =>
+    stack.createEvent({
       ...anEvent({ seats: 4 }),
       queue: { opensAt: new Date(Date.now() - 60_000).toISOString(), admitPerSecond: 1, maxActive: 1 },
     } as never);
+  /** Someone inside, about to book: what joins give way to. */
+  const admitOne = async (eventId: string) => admissionFor(stack, (await stack.newUser()).token, eventId);
+
+  it('a busy loop turns joins away with 503 and Retry-After while a fan is inside, serves the rest, and joins again once it is idle', async () => {
+    const event = await queuedEvent();
+    await admitOne(event.id);
     const fans = await Promise.all(Array.from({ length: 30 }, () => stack.newUser()));
     await busyLoop(800);
     const [joins, seats] = await Promise.all([
@@ -50,5 +56,29 @@ describe('joins give way when ticket-service is saturated', () => {
           (await stack.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token })).status === 201,
         { what: 'a join served once the loop is idle', timeoutMs: 15_000 },
       );
+  });
+
+  it('turns no join away while nobody is inside, however busy: there is no one to give way to', async () => {
+    // The other test's fan may still hold their slot in this process's ticker: a stack of its own.
+    const own = await startTicketStack({
+      ticket: { JOIN_YIELD_UTILISATION: '0.5', JOIN_YIELD_RETRY_AFTER_SECONDS: '2' },
+    });
+    try {
+      const event = await own.createEvent({
+        ...anEvent({ seats: 4 }),
+        queue: { opensAt: new Date(Date.now() - 60_000).toISOString(), admitPerSecond: 1, maxActive: 1 },
+      } as never);
+      const fans = await Promise.all(Array.from({ length: 30 }, () => own.newUser()));
+      await busyLoop(800);
+      const joins = await Promise.all(
+        fans.map((fan) => own.ticket.post(`/api/events/${event.id}/queue`, { token: fan.token })),
+      );
+      assert.deepEqual(
+        joins.map((j) => j.status),
+        fans.map(() => 201),
+      );
+    } finally {
+      await own.stop();
+    }
   });
 });

@@ -120,6 +120,12 @@ export class AdmissionTicker implements AdmissionProgress {
     this.#events.add(eventId);
   }
 
+  /** Someone holds an admission in a queue this instance ticks, as of its last steps: fans about to book. */
+  get admitting(): boolean {
+    for (const progress of this.#progress.values()) if (progress.active > 0) return true;
+    return false;
+  }
+
   /** The queues this instance ticks. */
   watching(): string[] {
     return [...this.#events];
