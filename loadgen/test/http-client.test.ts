@@ -26,7 +26,7 @@ async function closesUnderTheSecondRequest() {
 }
 
 describe("the generator's HTTP client", () => {
-  it('sends a GET again on a fresh connection when a kept-alive one closes under it; a POST it does not', async () => {
+  it('sends a GET, or a POST with an Idempotency-Key, again on a fresh connection when a kept-alive one closes under it; another POST it does not', async () => {
     const server = await closesUnderTheSecondRequest();
     const recorder = new Recorder(1);
     // One connection, so the second request goes out on the kept-alive one.
@@ -41,6 +41,12 @@ describe("the generator's HTTP client", () => {
       assert.equal(post.status, 0, 'a POST is not sent twice behind the caller’s back');
       assert.equal(recorder.http.get('network-error'), 1);
       assert.equal(server.answered(), 2);
+      // With an Idempotency-Key the server answers a repeat as the first: it is sent once more, like a GET. (A GET
+      // first, so the POST goes out on a kept-alive connection.)
+      assert.equal((await http.get(`${server.url}/e`)).status, 200);
+      const keyed = await http.post(`${server.url}/d`, { body: {}, headers: { 'idempotency-key': 'k1' } });
+      assert.equal(keyed.status, 200);
+      assert.equal(recorder.closedKeepAliveRetries, 2);
     } finally {
       await http.close();
       server.close();

@@ -4,6 +4,9 @@ import type { Recorder } from '../run/recorder.ts';
 import { PipelinedGets } from './pipelined-gets.ts';
 import { RequestGate } from './request-gate.ts';
 
+/** How a connection closing under a request shows: undici's own word for it, or the socket's reset. */
+const CLOSED_UNDER = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
 export interface Reply<T = unknown> {
   status: number;
   body: T;
@@ -74,10 +77,12 @@ export function httpClient(recorder: Recorder, connections = 256) {
     try {
       return await gate.run(async () => {
         const res = await sent().catch((error: Error & { code?: string }) => {
-          // The connection closed under the request: most often a kept-alive one the server closed for being idle as
-          // the request went out on it. A GET is idempotent, so it is sent once more, on a fresh connection, as
-          // browsers do (RFC 9112, 9.3.1); anything else is the caller's to judge.
-          if (method !== 'GET' || error.code !== 'UND_ERR_SOCKET') throw error;
+          // The connection closed (or was reset) under the request: most often a kept-alive one the server closed for
+          // being idle as the request went out on it. A GET is idempotent, and so is a request with an
+          // Idempotency-Key (a booking: the server answers a repeat with the first answer), so it is sent once more,
+          // on a fresh connection, as browsers do (RFC 9112, 9.3.1); anything else is the caller's to judge.
+          const idempotent = method === 'GET' || options.headers?.['idempotency-key'] !== undefined;
+          if (!idempotent || !CLOSED_UNDER.has(error.code ?? '')) throw error;
           recorder.closedKeepAliveRetries++;
           return sent();
         });
