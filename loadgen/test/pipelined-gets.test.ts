@@ -82,6 +82,21 @@ describe("the waiting crowd's pipelined GETs", () => {
     }
   });
 
+  it('keeps a long line in order when every connection is full', async () => {
+    const server = await standIn((req, res) => res.end(req.url));
+    const client = new PipelinedGets(server.url, new Recorder(1), 1, 4);
+    try {
+      const answers = await Promise.all(Array.from({ length: 3000 }, (_, i) => client.get<string>(`/${i}`)));
+      assert.deepEqual(
+        answers.map((a) => a.body),
+        answers.map((_, i) => `/${i}`),
+      );
+    } finally {
+      client.close();
+      server.close();
+    }
+  });
+
   it('sends what a closing connection left unanswered once more elsewhere; a second loss is a network error', async () => {
     const served = new WeakMap<Socket, number>();
     const server = await standIn((req, res) => {

@@ -28,8 +28,12 @@ export class PipelinedGets {
   readonly #port: number;
   readonly #hostHeader: string;
   readonly #connections: Connection[] = [];
-  /** Requests waiting for room on a connection: every connection has `depth` outstanding. */
-  readonly #queued: Asked[] = [];
+  /**
+   * Requests waiting for room on a connection (every connection has `depth` outstanding), taken from `#head`: an
+   * opening's herd can line up hundreds of thousands, and `Array.shift` moves them all each time.
+   */
+  #queued: Asked[] = [];
+  #head = 0;
   #flushing = false;
   #closed = false;
   readonly recorder: Recorder;
@@ -75,14 +79,15 @@ export class PipelinedGets {
   close(): void {
     this.#closed = true;
     for (const c of this.#connections) c.socket.destroy();
-    for (const asked of this.#queued.splice(0)) asked.resolve(undefined);
+    for (const asked of this.#queued.slice(this.#head)) asked.resolve(undefined);
+    this.#queued = [];
+    this.#head = 0;
   }
 
+  /** First come, first sent: behind any already waiting for room. */
   #send(asked: Asked): void {
-    const connection = this.#roomy();
-    if (connection === undefined) this.#queued.push(asked);
-    else connection.add(asked);
-    this.#scheduleFlush();
+    this.#queued.push(asked);
+    this.answered();
   }
 
   /** The connection with the fewest outstanding requests, if one has room; a new one while fewer than allowed. */
@@ -108,11 +113,16 @@ export class PipelinedGets {
 
   /** A connection answered one, or a new one may open: room for queued requests. */
   answered(): void {
-    while (this.#queued.length > 0) {
+    while (this.#head < this.#queued.length) {
       const connection = this.#roomy();
-      if (connection === undefined) return;
-      connection.add(this.#queued.shift()!);
+      if (connection === undefined) break;
+      connection.add(this.#queued[this.#head++]!);
       this.#scheduleFlush();
+    }
+    // What was taken is dropped now and then, in one copy, once it is most of the array.
+    if (this.#head > 1024 && this.#head * 2 > this.#queued.length) {
+      this.#queued = this.#queued.slice(this.#head);
+      this.#head = 0;
     }
   }
 
