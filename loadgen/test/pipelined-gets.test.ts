@@ -127,6 +127,32 @@ describe("the waiting crowd's pipelined GETs", () => {
     }
   });
 
+  it('sends a request lost to a server that closes every connection after so many first on a fresh one, so it is not lost again', async () => {
+    // As nginx's keepalive_requests (1,000): eight answers a connection, more than the four a connection may have
+    // outstanding, then it closes under whatever else was sent.
+    const served = new WeakMap<Socket, number>();
+    const server = await standIn((req, res) => {
+      const count = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, count);
+      if (count > 8) return void setTimeout(() => req.socket.destroy(), 20);
+      res.end(`answer to ${req.url}`);
+    });
+    const recorder = new Recorder(1);
+    const client = new PipelinedGets(server.url, recorder, 1, 4);
+    try {
+      const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => client.get<string>(`/${i}`)));
+      assert.deepEqual(
+        answers.map((a) => [a.status, a.body]),
+        Array.from({ length: 60 }, (_, i) => [200, `answer to /${i}`]),
+      );
+      assert.equal(recorder.http.get('network-error'), undefined);
+      assert.ok(recorder.closedKeepAliveRetries > 0, 'connections closed under requests');
+    } finally {
+      client.close();
+      server.close();
+    }
+  });
+
   it('moves on after an answer that says the connection closes', async () => {
     const sockets = new Set<Socket>();
     const server = await standIn((req, res) => {

@@ -126,19 +126,33 @@ export class PipelinedGets {
     }
   }
 
-  /** A connection is gone: what it left unanswered goes out once more elsewhere, or fails the second time. */
-  lost(connection: Connection, unanswered: Asked[], why: string): void {
+  /**
+   * A connection is gone. What it sent and had no answer to goes out once more, first on a fresh connection: a
+   * server that closes after so many requests (nginx after 1,000) closes every connection at about the same count,
+   * and one resent on an old connection was lost again. A second loss is a network error. What it never wrote goes
+   * there too, behind them, as it was.
+   */
+  lost(connection: Connection, sent: Asked[], unsent: Asked[], why: string): void {
     const i = this.#connections.indexOf(connection);
     if (i >= 0) this.#connections.splice(i, 1);
-    for (const asked of unanswered) {
+    const again: Asked[] = [];
+    for (const asked of sent) {
       if (this.#closed || asked.again) {
         this.recorder.error(`GET ${asked.head.slice(4, asked.head.indexOf(' HTTP/1.1'))}: ${why}`);
         asked.resolve(undefined);
       } else {
         asked.again = true;
         this.recorder.closedKeepAliveRetries++;
-        this.#send(asked);
+        again.push(asked);
       }
+    }
+    const moving = [...again, ...unsent];
+    if (moving.length > 0 && this.#closed) for (const asked of moving) asked.resolve(undefined);
+    else if (moving.length > 0) {
+      const fresh = new Connection(connect({ host: this.#host, port: this.#port }), this);
+      this.#connections.push(fresh);
+      for (const asked of moving) fresh.add(asked);
+      this.#scheduleFlush();
     }
     this.answered();
   }
@@ -222,9 +236,9 @@ class Connection {
   /** Called on an error and again on the close that follows: the second time there is nothing left to hand on. */
   #lose(why: string): void {
     this.#gone = true;
-    const unanswered = [...this.#sent, ...this.#unsent];
-    this.#sent.length = 0;
+    const sent = this.#sent.splice(0);
+    const unsent = this.#unsent;
     this.#unsent = [];
-    this.client.lost(this, unanswered, why);
+    this.client.lost(this, sent, unsent, why);
   }
 }
