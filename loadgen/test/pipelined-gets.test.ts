@@ -45,6 +45,22 @@ describe('HTTP/1.1 responses read off a connection', () => {
   });
 });
 
+/**
+ * A server that answers `answers` requests on each connection and then closes it under the rest (once those are on
+ * their way: a server answers pipelined requests in order, so they are written before it reads on); `/never` it
+ * closes under at once.
+ */
+function closesAfter(answers: number) {
+  const served = new WeakMap<Socket, number>();
+  return standIn((req, res) => {
+    const count = (served.get(req.socket) ?? 0) + 1;
+    served.set(req.socket, count);
+    if (req.url === '/never') return void req.socket.destroy();
+    if (count > answers) return void setTimeout(() => req.socket.destroy(), 20);
+    res.end(`answer to ${req.url}`);
+  });
+}
+
 describe("the waiting crowd's pipelined GETs", () => {
   it('answers every request with its own answer, many to a connection, in order', async () => {
     const sockets = new Set<Socket>();
@@ -98,16 +114,8 @@ describe("the waiting crowd's pipelined GETs", () => {
   });
 
   it('sends what a closing connection left unanswered once more elsewhere; a second loss is a network error', async () => {
-    const served = new WeakMap<Socket, number>();
-    const server = await standIn((req, res) => {
-      const count = (served.get(req.socket) ?? 0) + 1;
-      served.set(req.socket, count);
-      if (req.url === '/never') return void req.socket.destroy();
-      // Each connection answers three requests, then closes under the rest (once the three are on their way: a
-      // server answers pipelined requests in order, so the first three are written before it reads on).
-      if (count > 3) return void setTimeout(() => req.socket.destroy(), 20);
-      res.end(`answer to ${req.url}`);
-    });
+    // Each connection answers three requests, then closes under the rest.
+    const server = await closesAfter(3);
     const recorder = new Recorder(1);
     const client = new PipelinedGets(server.url, recorder, 1, 6);
     try {
@@ -130,13 +138,7 @@ describe("the waiting crowd's pipelined GETs", () => {
   it('sends a request lost to a server that closes every connection after so many first on a fresh one, so it is not lost again', async () => {
     // As nginx's keepalive_requests (1,000): eight answers a connection, more than the four a connection may have
     // outstanding, then it closes under whatever else was sent.
-    const served = new WeakMap<Socket, number>();
-    const server = await standIn((req, res) => {
-      const count = (served.get(req.socket) ?? 0) + 1;
-      served.set(req.socket, count);
-      if (count > 8) return void setTimeout(() => req.socket.destroy(), 20);
-      res.end(`answer to ${req.url}`);
-    });
+    const server = await closesAfter(8);
     const recorder = new Recorder(1);
     const client = new PipelinedGets(server.url, recorder, 1, 4);
     try {

@@ -95,11 +95,15 @@ export class PipelinedGets {
     let best: Connection | undefined;
     for (const c of this.#connections)
       if (c.open && (best === undefined || c.outstanding < best.outstanding)) best = c;
-    if ((best === undefined || best.outstanding > 0) && this.#connections.length < this.connections) {
-      best = new Connection(connect({ host: this.#host, port: this.#port }), this);
-      this.#connections.push(best);
-    }
+    if ((best === undefined || best.outstanding > 0) && this.#connections.length < this.connections)
+      best = this.#open();
     return best !== undefined && best.outstanding < this.depth ? best : undefined;
+  }
+
+  #open(): Connection {
+    const connection = new Connection(connect({ host: this.#host, port: this.#port }), this);
+    this.#connections.push(connection);
+    return connection;
   }
 
   #scheduleFlush(): void {
@@ -149,8 +153,7 @@ export class PipelinedGets {
     const moving = [...again, ...unsent];
     if (moving.length > 0 && this.#closed) for (const asked of moving) asked.resolve(undefined);
     else if (moving.length > 0) {
-      const fresh = new Connection(connect({ host: this.#host, port: this.#port }), this);
-      this.#connections.push(fresh);
+      const fresh = this.#open();
       for (const asked of moving) fresh.add(asked);
       this.#scheduleFlush();
     }
