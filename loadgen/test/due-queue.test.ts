@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { waitFor } from '@reservex/kit/testing';
 import { DueQueue } from '../src/fans/due-queue.ts';
+import { fanSleep } from '../src/fans/fan-sleep.ts';
 import { seededRandom } from '../src/random.ts';
 
 const until = (done: () => boolean, what: string) =>
@@ -63,5 +64,31 @@ describe('the due queue behind one timer', () => {
     await new Promise((r) => setTimeout(r, 80));
     assert.deepEqual(got, ['first poll', 'second poll']);
     assert.equal(queue.size, 0);
+  });
+});
+
+describe("the fans' shared sleep", () => {
+  it('wakes each sleeper no sooner than asked, shortest first, whatever order they fell asleep in', async () => {
+    const start = Date.now();
+    const woke: number[] = [];
+    const delays = [60, 5, 30, 0, 45, 15];
+    await Promise.all(
+      delays.map((ms) =>
+        fanSleep(ms).then(() => {
+          assert.ok(Date.now() - start >= ms, `a ${ms} ms sleep woke after ${Date.now() - start} ms`);
+          woke.push(ms);
+        }),
+      ),
+    );
+    assert.deepEqual(
+      woke,
+      [...delays].sort((a, b) => a - b),
+    );
+  });
+
+  it('treats a negative pause as none', async () => {
+    const start = Date.now();
+    await fanSleep(-1000);
+    assert.ok(Date.now() - start < 1000);
   });
 });

@@ -141,7 +141,11 @@ describe('the waiting fans, behind one timer', () => {
         ['a', 'b', 'c'].map((auth) => wentOnIn.get(auth)),
         spans.map((span) => span.spanContext().traceId),
       );
-      assert.deepEqual(outcomes, [{ token: 'token of a' }, { token: 'token of b' }, { token: 'token of c' }]);
+      assert.deepEqual(outcomes, [
+        { token: 'token of a', ticket: 'ticket-of-a' },
+        { token: 'token of b', ticket: 'ticket-of-b' },
+        { token: 'token of c', ticket: 'ticket-of-c' },
+      ]);
       for (const auth of ['a', 'b', 'c']) {
         const times = polls.get(auth)!;
         assert.equal(times.length, 3, `${auth} polled ${times.length} times`);
@@ -213,7 +217,7 @@ describe('the waiting fans, behind one timer', () => {
         leavesAt: Infinity,
         firstPollAfterSeconds: Number.NaN,
       });
-      assert.deepEqual(outcome, { token: 't' });
+      assert.deepEqual(outcome, { token: 't', ticket: 'ticket-of-f' });
     } finally {
       await close();
     }
@@ -250,7 +254,7 @@ describe('the waiting fans, behind one timer', () => {
         ask: 'edge',
         number: 1000,
       });
-      assert.deepEqual(outcome, { token: 'T' });
+      assert.deepEqual(outcome, { token: 'T', ticket: 'ticket-of-far' });
       assert.equal(room.statusReads.length, 2, 'one read far back, one that found the window');
       assert.ok(
         room.statusReads.every((r) => r.authorization === undefined),

@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '@reservex/kit';
 import type { Recorder } from '../run/recorder.ts';
+import { fanSleep } from './fan-sleep.ts';
 import type { Reply } from './http-client.ts';
 
 /** What a real client retries: no answer at all, a gateway error, "busy" (503) and "slow down" (429). */
@@ -34,6 +34,6 @@ export async function patiently<T>(
       backoffDelay(attempt, { initialMs: 500, maxMs: 10_000 }, random),
     );
     rec.fanRetries++;
-    await sleep(wait);
+    await fanSleep(wait);
   }
 }

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Span } from '@reservex/kit';
 import type { Targets } from '@reservex/stack';
 import type { Recorder } from '../run/recorder.ts';
@@ -17,6 +16,7 @@ import {
   userIdOf,
 } from './adversaries.ts';
 import { FAN_PASSWORD, type FanAccount } from './fan-accounts.ts';
+import { fanSleep as sleep } from './fan-sleep.ts';
 import type { HttpClient } from './http-client.ts';
 import type { Misbehaviour } from './misbehaviour-kinds.ts';
 import { patiently } from './patient-request.ts';
@@ -140,7 +140,7 @@ export function afterQueue(ctx: RunContext, fan: Fan, admission: Admission): voi
   else if (admission === 'gave-up') rec.fansGaveUp++;
   else if (admission !== 'failed') {
     if (admission.token !== undefined) ctx.tokens.add(admission.token);
-    return void book(ctx, fan, admission.token).then(() => ended(), ended);
+    return void book(ctx, fan, admission).then(() => ended(), ended);
   }
   ended();
 }
@@ -231,9 +231,14 @@ async function arrive(
 }
 
 /** Admitted (or the sale open): choose seats, book, and follow the booking until the saga decides it. */
-async function book(ctx: RunContext, fan: Fan, admissionToken: string | undefined): Promise<void> {
+async function book(
+  ctx: RunContext,
+  fan: Fan,
+  admission: { token: string | undefined; ticket: string } | undefined,
+): Promise<void> {
   const { http, recorder: rec, scenario: s, targets: t } = ctx;
   const { auth, random, misbehaves, userId, want } = fan;
+  const admissionToken = admission?.token;
   const reserve = reserveAs(ctx, fan);
   rec.admitted++;
 
@@ -271,8 +276,11 @@ async function book(ctx: RunContext, fan: Fan, admissionToken: string | undefine
       if (s.seats.preference !== 'hot-set' && held > 0 && Date.now() < ctx.deadline) {
         await sleep(1000 + random() * 2000);
         // The page still says "I am here" to the waiting room, or the admission lapses meanwhile.
-        if (admissionToken !== undefined)
-          await http.get(`${t.ticket}/api/events/${ctx.eventId}/queue/me`, { token: auth });
+        if (admission?.token !== undefined)
+          await http.get(`${t.ticket}/api/events/${ctx.eventId}/queue/me`, {
+            token: auth,
+            headers: { 'x-queue-ticket': admission.ticket },
+          });
         attempt--;
         continue;
       }

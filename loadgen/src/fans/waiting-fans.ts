@@ -5,7 +5,13 @@ import { DueQueue } from './due-queue.ts';
 import type { HttpClient } from './http-client.ts';
 import { type Patience, patiently } from './patient-request.ts';
 
-export type Admission = { token: string | undefined } | 'left' | 'sold-out' | 'failed' | 'gave-up';
+/** How a wait ended; an admission carries the fan's queue ticket, which their page goes on showing while they book. */
+export type Admission =
+  | { token: string | undefined; ticket: string }
+  | 'left'
+  | 'sold-out'
+  | 'failed'
+  | 'gave-up';
 
 interface QueueStatus {
   state: 'waiting' | 'admitted' | 'expired';
@@ -33,8 +39,12 @@ interface WaitingFan<F> {
   draw: number;
   /** Whom they ask next: the edge's shared status far back, their own place near the front. */
   ask: 'edge' | 'origin';
+  /**
+   * When they joined, and when they give up and stop asking (the queue drops them when their turn comes), in ms
+   * since the waiting room's start: small integers, kept in the record itself. An epoch time (or Infinity) would
+   * make V8 box the field as a number object of its own, two more objects per fan for each full collection to mark.
+   */
   joinedAt: number;
-  /** When the fan gives up and stops asking: the queue drops them when their turn comes. */
   leavesAt: number;
   /** A misbehaving fan's attempt to book past the queue, still under way. */
   trying: Promise<void> | undefined;
@@ -58,6 +68,10 @@ export function waitingFans<F extends QueuedFan>(o: {
   waited: (fan: F, admission: Admission) => void;
 }) {
   const { http, recorder: rec, deadline } = o;
+  const epoch = Date.now();
+  const sinceEpoch = () => Date.now() - epoch;
+  /** Far enough ahead to be never, and still a small integer (2^30 ms: twelve days). */
+  const NEVER = 2 ** 30 - 1;
   const patience: Patience = { maxAttempts: 10, until: deadline };
   const queue = new DueQueue<WaitingFan<F>>((waiting) =>
     inSpanContext(waiting.fan.span, () =>
@@ -108,7 +122,7 @@ export function waitingFans<F extends QueuedFan>(o: {
       return nextPoll(waiting, 1);
     }
     if (res.body.soldOut) return finish(waiting, 'sold-out');
-    if (Date.now() > waiting.leavesAt) return finish(waiting, 'left');
+    if (sinceEpoch() > waiting.leavesAt) return finish(waiting, 'left');
     const view = fanQueueView(res.body, waiting);
     waiting.ask = view.ask;
     // Into the front window (or the turn may have come): ask the origin now, and from now on.
@@ -138,8 +152,8 @@ export function waitingFans<F extends QueuedFan>(o: {
     if (res === undefined) return finish(waiting, 'gave-up');
     if (res.status === 200) {
       if (res.body.state === 'admitted') {
-        rec.queueWaits.push(Date.now() - waiting.joinedAt);
-        return finish(waiting, { token: res.body.admissionToken });
+        rec.queueWaits.push(sinceEpoch() - waiting.joinedAt);
+        return finish(waiting, { token: res.body.admissionToken, ticket: waiting.ticket });
       }
       if (res.body.soldOut) return finish(waiting, 'sold-out');
       if (res.body.state === 'expired') {
@@ -148,7 +162,7 @@ export function waitingFans<F extends QueuedFan>(o: {
         return finish(waiting, 'failed');
       }
     }
-    if (Date.now() > waiting.leavesAt) return finish(waiting, 'left');
+    if (sinceEpoch() > waiting.leavesAt) return finish(waiting, 'left');
     nextPoll(waiting, Number(res.headers['retry-after'] ?? 1));
   }
 
@@ -177,8 +191,10 @@ export function waitingFans<F extends QueuedFan>(o: {
           number: how.number,
           draw: how.draw,
           ask: how.ask,
-          joinedAt: Date.now(),
-          leavesAt: how.leavesAt,
+          joinedAt: sinceEpoch(),
+          leavesAt: Number.isFinite(how.leavesAt)
+            ? Math.min(NEVER, Math.max(0, Math.ceil(how.leavesAt - epoch)))
+            : NEVER,
           trying: how.trying,
         },
         how.firstPollAfterSeconds,

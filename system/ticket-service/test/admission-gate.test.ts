@@ -38,8 +38,8 @@ describe('reserving through the waiting room', () => {
     assert.ok(rows[0].admission_id, 'the reservation records its admission');
   });
 
-  it("counts the waiting room's Redis commands on /metrics by what each request was for: a join, the shared status, a fan's own place, a booking's admission", async () => {
-    const purposes = ['join', 'status', 'place', 'admission'] as const;
+  it("counts the waiting room's Redis commands on /metrics by what each request was for: a join, the shared status, a fan's own place, an admitted fan's later looks, a booking's admission", async () => {
+    const purposes = ['join', 'status', 'place', 'inside', 'admission'] as const;
     const counted = async () => {
       const text = (await stack.ticket.get('/metrics')).body as string;
       return purposes.map((p) =>
@@ -65,9 +65,9 @@ describe('reserving through the waiting room', () => {
         .queueTicket;
     });
     assert.ok(joined.join! >= 3, `a join is at least three commands, counted ${joined.join}`);
-    assert.deepEqual({ ...joined, join: 0 }, { join: 0, status: 0, place: 0, admission: 0 });
+    assert.deepEqual({ ...joined, join: 0 }, { join: 0, status: 0, place: 0, inside: 0, admission: 0 });
     const read = await during(() => stack.ticket.get(`/api/events/${event.id}/queue/status`));
-    assert.deepEqual({ ...read, status: 0 }, { join: 0, status: 0, place: 0, admission: 0 });
+    assert.deepEqual({ ...read, status: 0 }, { join: 0, status: 0, place: 0, inside: 0, admission: 0 });
     let admission = '';
     const asked = await during(async () => {
       admission = await waitFor(async () => {
@@ -80,10 +80,11 @@ describe('reserving through the waiting room', () => {
     });
     // Admitted: the admission (two), its acknowledgement and the admission time; the join time is in the ticket.
     assert.ok(asked.place! >= 4, `an admitted fan's place, counted ${asked.place}`);
-    assert.deepEqual({ ...asked, place: 0 }, { join: 0, status: 0, place: 0, admission: 0 });
-    // Looking again while admitted reads the admission (two) and nothing else: when it was given never changes.
-    // The fewest of three looks: the estimate's rate, cached for a second, may be read again during one.
-    const again: number[] = [];
+    assert.deepEqual({ ...asked, place: 0 }, { join: 0, status: 0, place: 0, inside: 0, admission: 0 });
+    // Looking again while admitted reads the admission (two) and nothing else: when it was given never changes. It
+    // keeps the slot of a fan inside, and counts as such, not as a place in the line. The fewest of three looks:
+    // the estimate's rate, cached for a second, may be read again (as a place's) during one.
+    const again: { place: number; inside: number }[] = [];
     for (let i = 0; i < 3; i++) {
       const look = await during(() =>
         stack.ticket.get(`/api/events/${event.id}/queue/me`, {
@@ -91,15 +92,24 @@ describe('reserving through the waiting room', () => {
           headers: { 'x-queue-ticket': ticket },
         }),
       );
-      again.push(look.place!);
+      assert.deepEqual(
+        { ...look, place: 0, inside: 0 },
+        { join: 0, status: 0, place: 0, inside: 0, admission: 0 },
+      );
+      again.push({ place: look.place!, inside: look.inside! });
     }
-    assert.equal(Math.min(...again), 2, `an admitted fan's later looks, counted ${again.join(', ')}`);
+    const seen = JSON.stringify(again);
+    assert.ok(
+      again.every((look) => look.inside === 2),
+      `an admitted fan's later looks, counted ${seen}`,
+    );
+    assert.equal(Math.min(...again.map((look) => look.place)), 0, `places read by later looks: ${seen}`);
     const booked = await during(() =>
       stack.reserve(fan.token, event.id, [event.seatIds[0]!], { 'x-admission-token': admission }),
     );
     // The token checked (two), then spent: the script's call and its four commands (and an EVAL after NOSCRIPT).
     assert.ok(booked.admission === 7 || booked.admission === 8, `a booking's admission, ${booked.admission}`);
-    assert.deepEqual({ ...booked, admission: 0 }, { join: 0, status: 0, place: 0, admission: 0 });
+    assert.deepEqual({ ...booked, admission: 0 }, { join: 0, status: 0, place: 0, inside: 0, admission: 0 });
   });
 
   it('refuses with 403: no token, a forged one, one for another event, one for another fan', async () => {

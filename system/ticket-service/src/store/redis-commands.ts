@@ -10,8 +10,13 @@ export const REDIS_PURPOSES = [
   'join',
   /** The batched heartbeats: who is still there. */
   'presence',
-  /** A fan's own place and admission (GET …/queue/me, a stream's update). */
+  /** A fan's own place and admission (GET …/queue/me, a stream's update), up to the answer that admits them. */
   'place',
+  /**
+   * An admitted fan's later looks, which keep their slot while they book (the page's "I am here" between tries):
+   * what a fan inside costs, with the admissions, not what one in the line does.
+   */
+  'inside',
   /** The admission step, and the admissions it makes. */
   'tick',
   /** The admission gate of a booking: checking and spending the token. */

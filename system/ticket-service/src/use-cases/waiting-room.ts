@@ -265,8 +265,13 @@ export function waitingRoom(options: WaitingRoomOptions) {
     const rate = await etaRate(eventId, settings, 'place');
     const current = await served(eventId, 'place');
     const gone = await soldOut.get(eventId, () => isSoldOut(pool, eventId));
+    const key = `${eventId}/${userId}`;
+    // A fan already told of their admission looks again to keep their slot while they book: that is inside's cost.
+    const told = waitObserved.peek(key) !== undefined;
     const admission =
-      place !== null && place <= current ? await store.admissionOf(eventId, userId, 'place') : undefined;
+      place !== null && place <= current
+        ? await store.admissionOf(eventId, userId, told ? 'inside' : 'place')
+        : undefined;
     if (place === null || place > current || admission === undefined) {
       const view = queueView(place ?? 0, current, false, rate);
       // The pre-queue learns its places at the opening: asking before then tells nothing new.
@@ -277,8 +282,7 @@ export function waitingRoom(options: WaitingRoomOptions) {
       return { ...view, place, pollAfterSeconds: pollAfter, soldOut: gone };
     }
     ticker.seen(eventId, number, userId);
-    const key = `${eventId}/${userId}`;
-    if (waitObserved.peek(key) === undefined) {
+    if (!told) {
       waitObserved.set(key, true);
       await store.acknowledge(eventId, userId);
       const joined = joinedAt ?? (await store.joinedOf(eventId, userId))?.joinedAt;
