@@ -129,15 +129,15 @@ export function waitingCostOf(
 
 /**
  * redis-benchmark's arguments for one first join, exactly as ticket-service sends it (queue-store.ts `join`): the
- * JOIN script by its SHA with its three keys (seq, tickets, gaps), a user (a random one each time, so nearly every
- * join is a first join: EVALSHA, INCR, HSETNX) and the join's time.
+ * JOIN script by its SHA with its three keys (cfg, tickets, gaps), a user (a random one each time, so nearly every
+ * join is a first join: EVALSHA, HINCRBY, HSETNX) and the join's time.
  */
 export function joinBenchmarkArgs(sha: string, key: (name: string) => string, joinedAtMs: number): string[] {
   return [
     'EVALSHA',
     sha,
     '3',
-    key('seq'),
+    key('cfg'),
     key('tickets'),
     key('gaps'),
     'user:__rand_int__',
@@ -207,14 +207,14 @@ export async function joinScriptBenchmark(
     try {
       const rate = redisBenchmark(redisUrl, joinBenchmarkArgs(sha, key, Date.now()), o.requests);
       // redis-benchmark counts an error reply (NOSCRIPT, a wrong key count) as a request done: every join must be there.
-      const joined = Number(await redis.get(key('seq')));
+      const joined = Number(await redis.hget(key('cfg'), 'seq'));
       if (joined !== o.requests)
         throw new Error(
           `redis-benchmark sent ${o.requests} joins, and ${joined} ran: its rate is not the script's`,
         );
       rates.push(rate);
     } finally {
-      await redis.del(key('seq'), key('tickets'), key('gaps'));
+      await redis.del(key('cfg'), key('tickets'), key('gaps'));
     }
   }
   return rates;

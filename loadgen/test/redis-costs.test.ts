@@ -41,7 +41,7 @@ describe("the queue bench's Redis costs", () => {
     assert.equal(sumOf(perSecond, WAITING_PURPOSES), 7);
   });
 
-  it("has redis-benchmark send exactly a first join's commands: the JOIN script's EVALSHA, INCR and HSETNX", async () => {
+  it("has redis-benchmark send exactly a first join's commands: the JOIN script's EVALSHA, HINCRBY and HSETNX", async () => {
     const redis = new Redis(testInfra().redisUrl);
     const watcher = new Redis(testInfra().redisUrl);
     const prefix = `test:bench-join:${randomUUID().slice(0, 8)}:`;
@@ -63,7 +63,7 @@ describe("the queue bench's Redis costs", () => {
       await waitFor(async () => seen.includes('echo') || undefined, { what: 'the monitor to catch up' });
       monitor.disconnect();
       assert.deepEqual(answer, [1, 1, 2], 'a first join: number 1, and two commands inside');
-      assert.deepEqual(seen, ['evalsha', 'incr', 'hsetnx', 'echo']);
+      assert.deepEqual(seen, ['evalsha', 'hincrby', 'hsetnx', 'echo']);
       assert.equal(await redis.hget(`${prefix}{e}:tickets`, 'user:000000000042'), '1|12345');
     } finally {
       const keys = await redis.keys(`${prefix}*`);
@@ -111,7 +111,7 @@ describe("the queue bench's Redis costs", () => {
   it('reads the rate from redis-benchmark’s CSV, and asks it for the right server, database and credentials', () => {
     const csv =
       '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"\n' +
-      '"EVALSHA abc 3 k:{e}:seq k:{e}:tickets k:{e}:gaps user:__rand_int__ 1","21345.67","2.1","0.2","2.0","3.1","4.0","9.9"\n';
+      '"EVALSHA abc 3 k:{e}:cfg k:{e}:tickets k:{e}:gaps user:__rand_int__ 1","21345.67","2.1","0.2","2.0","3.1","4.0","9.9"\n';
     assert.equal(benchmarkRate(csv), 21345.67);
     assert.throws(() => benchmarkRate('ERR unknown command\n'), /printed no rate/);
     const args = redisBenchmarkArgs('redis://:s%40cret@10.0.0.5:6380/2', ['GET', 'k'], {

@@ -7,14 +7,14 @@ import { COUNTED, NOW } from '../src/store/queue-scripts.ts';
  * kept as the reference the batched TICK must agree with (admission-step-equivalence.test.ts).
  */
 export const PLACE_BY_PLACE_TICK = `${COUNTED}${NOW}
-local cfg, seq, served_key, owners, seen, active, admitted, stats, issued, acked, gaps, tickets =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+local cfg, owners, seen, active, admitted, stats, issued, acked, gaps, tickets =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local graceMs, slotMs, maxSteps, base = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local c = call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit', 'control', 'ctlRate', 'preSize', 'preSeed')
+local c = call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit', 'control', 'ctlRate', 'preSize', 'preSeed', 'served', 'seq')
 if not c[1] then return answer({-1, 0, 0, 0, 0, 0, 0, 0, -1, ''}) end
 local now = now_ms()
-local served = tonumber(call('GET', served_key) or '0')
-local last_number = tonumber(call('GET', seq) or '0')
+local served = tonumber(c[11] or '0')
+local last_number = tonumber(c[12] or '0')
 if now < tonumber(c[1]) then return answer({0, served, 0, 0, last_number, 0, now, 0, -1, ''}) end
 if not c[9] then
   -- The opening: whoever has a number now is in the pre-queue's lottery, whose key is published with it. Past the
@@ -72,7 +72,7 @@ while credit >= 1 and free > 0 and served < last_number and steps < maxSteps do
   local u = call('HGET', owners, number)
   local seenAt = tonumber(call('ZSCORE', seen, number) or '0')
   if u and now - seenAt <= graceMs then
-    local token_id = ARGV[1] .. '.' .. place
+    local token_id = ARGV[1] .. '.' .. place .. '.' .. now
     -- Held for one grace period at first; each step after that keeps it only while the user is still seen.
     call('ZADD', active, now + math.min(graceMs, slotMs), u)
     call('HSET', admitted, u, token_id)
@@ -86,8 +86,7 @@ while credit >= 1 and free > 0 and served < last_number and steps < maxSteps do
     n_dropped = n_dropped + 1
   end
 end
-call('SET', served_key, served)
-call('HSET', cfg, 'lastTick', now, 'credit', credit)
+call('HSET', cfg, 'lastTick', now, 'credit', credit, 'served', served)
 if n_admitted > 0 then call('HINCRBY', stats, 'admitted', n_admitted) end
 if n_dropped > 0 then call('HINCRBY', stats, 'dropped', n_dropped) end
 return answer({n_admitted, served, n_dropped, call('ZCARD', active), last_number, lapsedUsers, now, 0, pre_size, c[10]})

@@ -4,6 +4,7 @@ import { testInfra, waitFor } from '@reservex/kit/testing';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { COLD_START_RATE } from '../src/domain/admission-control.ts';
+import { admittedAtOfId, parseAdmissionRecord } from '../src/domain/admission-record.ts';
 import { LotteryOrder, lotteryKey, MAX_PRE_QUEUE } from '../src/domain/queue-lottery.ts';
 import { type QueueStore, queueStore, type TickResult } from '../src/store/queue-store.ts';
 import { redisCommandCounter } from '../src/store/redis-commands.ts';
@@ -164,14 +165,14 @@ describe('the waiting room queue in Redis', () => {
     assert.equal(control.ceiling, 1000);
   });
 
-  it('a first join is three Redis commands: the script, INCR and HSETNX; another tab gets the same number back', async () => {
+  it('a first join is three Redis commands: the script, HINCRBY and HSETNX; another tab gets the same number back', async () => {
     const eventId = await openQueue();
     await store.join(eventId, 'warm-up');
     let joined: Awaited<ReturnType<QueueStore['join']>> | undefined;
     const cost = await commandsOn(eventId, async () => {
       joined = await store.join(eventId, 'counted');
     });
-    assert.deepEqual(cost, ['evalsha', 'incr', 'hsetnx'], `a join ran ${cost.join(', ')}`);
+    assert.deepEqual(cost, ['evalsha', 'hincrby', 'hsetnx'], `a join ran ${cost.join(', ')}`);
     assert.ok(joined !== undefined);
     assert.equal(joined.fresh, true);
     const again = await store.join(eventId, 'counted');
@@ -279,7 +280,7 @@ describe('the waiting room queue in Redis', () => {
       admissionControl: 'off',
     });
     // As if more fans had joined before the opening than a join number's 24 bits of the draw's sort key can hold.
-    await redis.set(store.key(eventId, 'seq'), MAX_PRE_QUEUE + 5);
+    await redis.hset(store.key(eventId, 'cfg'), 'seq', MAX_PRE_QUEUE + 5);
     // Straight to the store: the order of sixteen million draws is not this test's business.
     const sealed = await store.tick(eventId, 60_000, 60_000, {
       order: undefined,
@@ -318,6 +319,14 @@ describe('the waiting room queue in Redis', () => {
       [...admittedOrder].sort((a, b) => a - b),
       'admitted in place order',
     );
+    // Each admission's id says when it was given, as the log does: a fan's look reads no log for it.
+    const log = Object.entries(await redis.hgetall(store.key(eventId, 'issued')));
+    assert.ok(log.length >= 10);
+    for (const [tokenId, record] of log)
+      assert.equal(admittedAtOfId(tokenId), parseAdmissionRecord(record)?.admittedAt, tokenId);
+    // Who is inside, as the step answers it (from its own count, not read again), is what Redis holds.
+    assert.equal(fast.active, await redis.zcard(store.key(eventId, 'active')));
+    assert.equal(fast.served, Number(await redis.hget(store.key(eventId, 'cfg'), 'served')));
   });
 
   it('holds at most maxActive inside; a finished booking frees the slot for the next fan', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { jwtVerify, SignJWT } from 'jose';
-import { parseAdmissionRecord } from '../src/domain/admission-record.ts';
+import { admittedAtOfId, parseAdmissionRecord } from '../src/domain/admission-record.ts';
 import { admissionTokens } from '../src/domain/admission-token.ts';
 import { capacityOf, rowLabel, seatsFromLayout } from '../src/domain/event-layout.ts';
 import { hs256Jwt } from '../src/domain/hs256-jwt.ts';
@@ -44,6 +44,12 @@ describe('ticket domain (pure)', () => {
     assert.deepEqual(parseAdmissionRecord('a|b|7|9'), { userId: 'a|b', ticket: 7, admittedAt: 9 });
     for (const bad of ['', 'u|x|1', 'u|1', 'u|1|2|', '|1|'])
       assert.equal(parseAdmissionRecord(bad), undefined, JSON.stringify(bad));
+  });
+
+  it('reads when an admission was given from its id, and nothing from an id of the older form or a malformed one', () => {
+    assert.equal(admittedAtOfId('1234567.42.1764500000000'), 1764500000000);
+    for (const older of ['1234567.42', '', 'x.42.1764500000000', '1.2.3.4', '1.2.', '1..3'])
+      assert.equal(admittedAtOfId(older), undefined, JSON.stringify(older));
   });
 
   describe('admission tokens', () => {

@@ -1,7 +1,9 @@
 import { MAX_PRE_QUEUE } from '../domain/queue-lottery.ts';
 
 // The waiting room's atomic steps, as Lua run inside Redis. Time is Redis's own clock (TIME), so every
-// ticket-service instance agrees on when the queue opens and how much admission credit has accrued.
+// ticket-service instance agrees on when the queue opens and how much admission credit has accrued. The last join
+// number (`seq`) and the serving counter (`served`) are fields of the queue's settings hash (cfg), so the admission
+// step reads them with its settings in one command and writes the counter with its credit in another.
 
 /**
  * Every command a script runs goes through `call`, which counts it, and its answer ends with the count (`answer`):
@@ -28,49 +30,49 @@ end
 `;
 
 /**
- * KEYS: seq, tickets, gaps   ARGV: user, joinedAtMs
+ * KEYS: cfg, tickets, gaps   ARGV: user, joinedAtMs
  * Returns {1, n} for a new join number, or {0, "n|joinedAt"} for the one the user holds already (then the count of
  * commands run inside: 2 for a first join, 4 for a second). Three commands for
- * a first join (the script's call, INCR, HSETNX): the queue's settings, its opening and the join limits are the
+ * a first join (the script's call, HINCRBY, HSETNX): the queue's settings, its opening and the join limits are the
  * caller's, from memory. A second join spends a number it gives back (a gap the admission step skips).
  */
 export const JOIN = `${COUNTED}
-local n = call('INCR', KEYS[1])
+local n = call('HINCRBY', KEYS[1], 'seq', 1)
 if call('HSETNX', KEYS[2], ARGV[1], n .. '|' .. ARGV[2]) == 1 then return answer({1, n}) end
 call('SADD', KEYS[3], n)
 return answer({0, call('HGET', KEYS[2], ARGV[1])})
 `;
 
 /**
- * KEYS: seq, tickets   ARGV: user, joinedAtMs. A fan whose turn is over joins again at the back. Returns {n, count}.
+ * KEYS: cfg, tickets   ARGV: user, joinedAtMs. A fan whose turn is over joins again at the back. Returns {n, count}.
  */
 export const REJOIN = `${COUNTED}
-local n = call('INCR', KEYS[1])
+local n = call('HINCRBY', KEYS[1], 'seq', 1)
 call('HSET', KEYS[2], ARGV[1], n .. '|' .. ARGV[2])
 return answer({n})
 `;
 
 /**
  * A command over many members reads or writes them all at once, but Lua's stack holds only a few thousand values:
- * `many` sends them in chunks of CHUNK members (each chunk one command) and joins the answers.
+ * `many` sends them in chunks of CHUNK members (each chunk one command) and joins the answers (a list's items, and
+ * the sum of integer answers, as ZADD's count of members added).
  */
 const MANY = `
 local CHUNK = 1000
 local function many(command, key, args, width)
-  local out, step = {}, CHUNK * width
+  local out, total, step = {}, 0, CHUNK * width
   for i = 1, #args, step do
     local part = call(command, key, unpack(args, i, math.min(i + step - 1, #args)))
-    if type(part) == 'table' then for j = 1, #part do out[#out + 1] = part[j] end end
+    if type(part) == 'table' then for j = 1, #part do out[#out + 1] = part[j] end
+    elseif type(part) == 'number' then total = total + part end
   end
-  return out
+  return out, total
 end
 `;
 
 /** TICK's keys, in the order the script reads them. */
 export const TICK_KEYS = [
   'cfg',
-  'seq',
-  'served',
   'owners',
   'seen',
   'active',
@@ -83,7 +85,7 @@ export const TICK_KEYS = [
 ] as const;
 
 /**
- * One admission step. KEYS: cfg, seq, served, owners, seen, active, admitted, stats, issued, acked, gaps, tickets
+ * One admission step. KEYS: cfg, owners, seen, active, admitted, stats, issued, acked, gaps, tickets
  * ARGV: tickId, graceMs, slotMs, maxSteps, base, lotteryKey, n(base), n(base + 1)…
  * Seals the pre-queue at the first step after the opening (its size, and publishes the lottery's key), admitting
  * nothing that step. After that it frees the slots of no-shows and lapsed tokens, then admits as many as the rate
@@ -93,18 +95,19 @@ export const TICK_KEYS = [
  * is the number. Presence and owners are kept by join number, so a pre-queue fan is known before their place is.
  * What a step costs Redis hardly grows with the places it walks or the fans it admits or lets go: the places are
  * read a batch at a time (HMGET, ZMSCORE, SMISMEMBER), and the admissions and lapses written with one command per key
- * for each 1,000 members.
+ * for each 1,000 members. An admission's id is the step's id, its place and when it was given (\`tick.place.ms\`): a
+ * fan's look learns from it when their admission ends, without reading the log.
  * Returns {admitted, served, dropped, active, lastNumber, lapsed, now, paused, preSize, preSeed, count}.
  */
 export const TICK = `${COUNTED}${NOW}${MANY}
-local cfg, seq, served_key, owners, seen, active, admitted, stats, issued, acked, gaps, tickets =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+local cfg, owners, seen, active, admitted, stats, issued, acked, gaps, tickets =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local graceMs, slotMs, maxSteps, base = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local c = call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit', 'control', 'ctlRate', 'preSize', 'preSeed')
+local c = call('HMGET', cfg, 'salesOpenAt', 'rate', 'maxActive', 'paused', 'lastTick', 'credit', 'control', 'ctlRate', 'preSize', 'preSeed', 'served', 'seq')
 if not c[1] then return answer({-1, 0, 0, 0, 0, 0, 0, 0, -1, ''}) end
 local now = now_ms()
-local served = tonumber(call('GET', served_key) or '0')
-local last_number = tonumber(call('GET', seq) or '0')
+local served = tonumber(c[11] or '0')
+local last_number = tonumber(c[12] or '0')
 if now < tonumber(c[1]) then return answer({0, served, 0, 0, last_number, 0, now, 0, -1, ''}) end
 if not c[9] then
   -- The opening: whoever has a number now is in the pre-queue's lottery, whose key is published with it. Past the
@@ -161,7 +164,8 @@ if c[4] == '1' then
 end
 -- The bucket holds at most one second of admissions: a pause or a slow tick does not bank a burst.
 credit = math.min(credit + (now - last) / 1000 * rate, math.max(rate, 1))
-local free = tonumber(c[3]) - call('ZCARD', active)
+local inside = call('ZCARD', active)
+local free = tonumber(c[3]) - inside
 local n_admitted, n_dropped, steps = 0, 0, 0
 local held, tokens, records = {}, {}, {}
 -- Each batch reads twice what the credit could still admit (at least 64 places), and twice the last batch after
@@ -193,7 +197,7 @@ while not ended and credit >= 1 and free > 0 and served < last_number and steps 
     served = place
     local u = owner_of[i]
     if u and now - tonumber(seen_at[i] or '0') <= graceMs then
-      local token_id = ARGV[1] .. '.' .. place
+      local token_id = ARGV[1] .. '.' .. place .. '.' .. now
       -- Held for one grace period at first; each step after that keeps it only while the user is still seen.
       held[#held + 1] = now + math.min(graceMs, slotMs)
       held[#held + 1] = u
@@ -215,14 +219,14 @@ while not ended and credit >= 1 and free > 0 and served < last_number and steps 
   end
   reach = reach * 2
 end
-many('ZADD', active, held, 2)
+local _, added = many('ZADD', active, held, 2)
 many('HSET', admitted, tokens, 2)
 many('HSET', issued, records, 2)
-call('SET', served_key, served)
-call('HSET', cfg, 'lastTick', now, 'credit', credit)
+call('HSET', cfg, 'lastTick', now, 'credit', credit, 'served', served)
 if n_admitted > 0 then call('HINCRBY', stats, 'admitted', n_admitted) end
 if n_dropped > 0 then call('HINCRBY', stats, 'dropped', n_dropped) end
-return answer({n_admitted, served, n_dropped, call('ZCARD', active), last_number, lapsedUsers, now, 0, pre_size, c[10]})
+-- Inside now: who was, and whom this step let in (ZADD counts the members it added, not a score it moved).
+return answer({n_admitted, served, n_dropped, inside + added, last_number, lapsedUsers, now, 0, pre_size, c[10]})
 `;
 
 /**

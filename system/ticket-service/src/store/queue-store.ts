@@ -153,7 +153,7 @@ export function queueStore(redis: Redis, prefix: string, commands: RedisCommandC
       const [fresh, value] = (await run(
         'join',
         scripts.JOIN,
-        keys(eventId, 'seq', 'tickets', 'gaps'),
+        keys(eventId, 'cfg', 'tickets', 'gaps'),
         userId,
         at,
       )) as [number, number | string];
@@ -164,7 +164,7 @@ export function queueStore(redis: Redis, prefix: string, commands: RedisCommandC
 
     /** A new number at the back, for a fan whose turn is over. */
     async rejoin(eventId: string, userId: string, at = Date.now()): Promise<Joined> {
-      const [number] = (await run('join', scripts.REJOIN, keys(eventId, 'seq', 'tickets'), userId, at)) as [
+      const [number] = (await run('join', scripts.REJOIN, keys(eventId, 'cfg', 'tickets'), userId, at)) as [
         number,
       ];
       return { number, joinedAt: at };
@@ -395,20 +395,18 @@ export function queueStore(redis: Redis, prefix: string, commands: RedisCommandC
 
     async served(eventId: string, purpose: RedisPurpose): Promise<number> {
       count(purpose, 1);
-      return Number((await redis.get(k(eventId, 'served'))) ?? 0);
+      return Number((await redis.hget(k(eventId, 'cfg'), 'served')) ?? 0);
     },
 
     async snapshot(eventId: string) {
-      count('control', 5);
-      const [cfg, served, seq, active, stats] = await Promise.all([
+      count('control', 3);
+      const [cfg, active, stats] = await Promise.all([
         redis.hgetall(k(eventId, 'cfg')),
-        redis.get(k(eventId, 'served')),
-        redis.get(k(eventId, 'seq')),
         redis.zcard(k(eventId, 'active')),
         redis.hgetall(k(eventId, 'stats')),
       ]);
       // Before the opening everyone who joined is in the pre-queue.
-      const pre = cfg.preSize === undefined ? Number(seq ?? 0) : 0;
+      const pre = cfg.preSize === undefined ? Number(cfg.seq ?? 0) : 0;
       return {
         admitPerSecond: Number(cfg.rate ?? 0),
         maxActive: Number(cfg.maxActive ?? 0),
@@ -420,8 +418,8 @@ export function queueStore(redis: Redis, prefix: string, commands: RedisCommandC
           cfg.control === 'off' || cfg.ctlRate === undefined
             ? Number(cfg.rate ?? 0)
             : Math.min(Number(cfg.rate ?? 0), Number(cfg.ctlRate)),
-        served: Number(served ?? 0),
-        lastTicket: Number(seq ?? 0),
+        served: Number(cfg.served ?? 0),
+        lastTicket: Number(cfg.seq ?? 0),
         preQueue: pre,
         active,
         admittedTotal: Number(stats.admitted ?? 0),

@@ -6,6 +6,7 @@ import {
   TooManyRequestsProblem,
   TtlCache,
 } from '@reservex/kit';
+import { admittedAtOfId } from '../domain/admission-record.ts';
 import type { AdmissionTokens } from '../domain/admission-token.ts';
 import { type Lottery, LotteryOrder, lotteryDraws, lotteryKey } from '../domain/queue-lottery.ts';
 import {
@@ -107,8 +108,6 @@ export function waitingRoom(options: WaitingRoomOptions) {
   const settings = new TtlCache<string, QueueSettingsRow | undefined>({ ttlMs: 5000 });
   const soldOut = new TtlCache<string, boolean>({ ttlMs: 1000 });
   const waitObserved = new TtlCache<string, true>({ ttlMs: 3600_000 });
-  // When an admission was given never changes: read from Redis once per token, not on every look of an admitted fan.
-  const admittedAts = new TtlCache<string, number>({ ttlMs: 3600_000, maxEntries: 100_000 });
   const etaRates = new TtlCache<string, number>({ ttlMs: 1000 });
   const lotteries = new TtlCache<string, Lottery | undefined>({ ttlMs: 1000 });
   // Per event, for as long as a sale lasts: the draws' cipher (joins), and the sealed order (an instance that has
@@ -302,13 +301,9 @@ export function waitingRoom(options: WaitingRoomOptions) {
     };
   }
 
+  /** When an admission was given: its id says so; an id from before it did, the admission log in Redis. */
   async function admittedAtOf(eventId: string, tokenId: string): Promise<number> {
-    const key = `${eventId}/${tokenId}`;
-    const known = admittedAts.peek(key);
-    if (known !== undefined) return known;
-    const at = await store.admittedAt(eventId, tokenId);
-    if (at > 0) admittedAts.set(key, at);
-    return at;
+    return admittedAtOfId(tokenId) ?? (await store.admittedAt(eventId, tokenId));
   }
 
   /** The join a fan holds: from their signed ticket, or from Redis for a client that shows none. */
