@@ -45,9 +45,14 @@ describe('the load generator watching itself', () => {
     });
     const monitor = startSelfMonitor(50, cpuUsage);
     await new Promise((r) => setTimeout(r, 2000));
-    const { peakAtSeconds, peakCpuShareOfOneCore } = monitor.stop();
+    const { peakAtSeconds, peakCpuShareOfOneCore, windowsOverLimit } = monitor.stop();
     assert.ok(peakAtSeconds !== undefined && peakAtSeconds >= 2, `peak at ${peakAtSeconds} s`);
     assert.ok(peakCpuShareOfOneCore > 0.5, `peak ${peakCpuShareOfOneCore} of a core`);
+    // 300 ms of a full core in 50 ms windows: about six at the limit, the rest idle.
+    assert.ok(
+      windowsOverLimit !== undefined && windowsOverLimit >= 4 && windowsOverLimit <= 8,
+      `${windowsOverLimit} windows at the limit`,
+    );
   });
 
   it('counts the garbage collector’s pauses, a full collection apart from young ones', async () => {

@@ -356,7 +356,7 @@ export function renderSummary(report: RunReport): string {
   if (g !== null && g !== undefined) {
     row(
       'load generator CPU / event-loop delay',
-      `${Math.round(g.cpuShareOfOneCore * 100)}% of a core (peak ${Math.round(g.peakCpuShareOfOneCore * 100)}%${g.peakAtSeconds === undefined ? '' : ` at ${g.peakAtSeconds} s`}); delay p50 / p99 / max ${g.eventLoopDelayMs.p50} / ${g.eventLoopDelayMs.p99} / ${g.eventLoopDelayMs.max} ms`,
+      `${Math.round(g.cpuShareOfOneCore * 100)}% of a core (peak ${Math.round(g.peakCpuShareOfOneCore * 100)}%${g.peakAtSeconds === undefined ? '' : ` at ${g.peakAtSeconds} s`}${g.peakWindowGcMs === undefined ? '' : `, the collector's pauses ${g.peakWindowGcMs} ms of that window`}${g.windowsOverLimit === undefined ? '' : `; ${g.windowsOverLimit} window(s) of 5 s at the limit`}); delay p50 / p99 / max ${g.eventLoopDelayMs.p50} / ${g.eventLoopDelayMs.p99} / ${g.eventLoopDelayMs.max} ms`,
     );
     if (g.gc !== undefined)
       row(

@@ -12,6 +12,12 @@ export interface LoadGeneratorFigures {
   peakCpuShareOfOneCore: number;
   /** When that window ended, in seconds from the start of the watch: the opening's herd, or later. */
   peakAtSeconds?: number;
+  /**
+   * How many 5-second windows reached the CPU limit, and how long the collector paused the JavaScript thread in the
+   * busiest: one collection's spike and a generator short of a core all along read differently.
+   */
+  windowsOverLimit?: number;
+  peakWindowGcMs?: number;
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   /**
    * The garbage collector's pauses of the JavaScript thread over the run: its share of the wall time, and the
@@ -63,6 +69,10 @@ export function startSelfMonitor(windowMs = 5000, cpuUsage = process.cpuUsage) {
   let window = { ...started };
   let peak = 0;
   let peakAt = 0;
+  let peakGcMs = 0;
+  let over = 0;
+  const gcMs = () => gc.major.ms + gc.minor.ms;
+  let windowGcMs = 0;
   const share = (from: { cpu: NodeJS.CpuUsage; at: number }) => {
     const used = cpuUsage(from.cpu);
     const wallMs = Math.max(1, performance.now() - from.at);
@@ -71,8 +81,15 @@ export function startSelfMonitor(windowMs = 5000, cpuUsage = process.cpuUsage) {
   // The window just ended: the peak if it is the busiest so far, and when it ended.
   const closeWindow = () => {
     const last = share(window);
-    if (last > peak) [peak, peakAt] = [last, Math.round((performance.now() - started.at) / 1000)];
+    if (last >= BOTTLENECK_LIMITS.peakCpuShareOfOneCore) over++;
+    if (last > peak)
+      [peak, peakAt, peakGcMs] = [
+        last,
+        Math.round((performance.now() - started.at) / 1000),
+        gcMs() - windowGcMs,
+      ];
     window = { cpu: cpuUsage(), at: performance.now() };
+    windowGcMs = gcMs();
   };
   const timer = setInterval(closeWindow, windowMs);
   timer.unref();
@@ -89,6 +106,8 @@ export function startSelfMonitor(windowMs = 5000, cpuUsage = process.cpuUsage) {
         cpuShareOfOneCore: Math.round(share(started) * 100) / 100,
         peakCpuShareOfOneCore: Math.round(peak * 100) / 100,
         peakAtSeconds: peakAt,
+        windowsOverLimit: over,
+        peakWindowGcMs: Math.round(peakGcMs),
         eventLoopDelayMs: {
           p50: ms(histogram.percentile(50)),
           p99: ms(histogram.percentile(99)),
