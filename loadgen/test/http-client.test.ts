@@ -26,7 +26,7 @@ async function closesUnderTheSecondRequest() {
 }
 
 describe("the generator's HTTP client", () => {
-  it('sends a GET, or a POST with an Idempotency-Key, again on a fresh connection when a kept-alive one closes under it; another POST it does not', async () => {
+  it('sends a GET, a POST with an Idempotency-Key or one said to be idempotent, again on a fresh connection when a kept-alive one closes under it; another POST it does not', async () => {
     const server = await closesUnderTheSecondRequest();
     const recorder = new Recorder(1);
     // One connection, so the second request goes out on the kept-alive one.
@@ -47,6 +47,12 @@ describe("the generator's HTTP client", () => {
       const keyed = await http.post(`${server.url}/d`, { body: {}, headers: { 'idempotency-key': 'k1' } });
       assert.equal(keyed.status, 200);
       assert.equal(recorder.closedKeepAliveRetries, 2);
+      // One the API answers as a repeat (a join), so said by its caller: sent once more too.
+      assert.equal((await http.get(`${server.url}/f`)).status, 200);
+      const join = await http.post(`${server.url}/queue`, { body: {}, idempotent: true });
+      assert.equal(join.status, 200);
+      assert.equal(recorder.closedKeepAliveRetries, 3);
+      assert.equal(recorder.http.get('network-error'), 1);
     } finally {
       await http.close();
       server.close();

@@ -53,7 +53,13 @@ export function httpClient(recorder: Recorder, connections = 256) {
   async function send<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
-    options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+    options: {
+      body?: unknown;
+      token?: string;
+      headers?: Record<string, string>;
+      /** The API answers a repeat of this request as the first (a join: one place per fan, the same one again). */
+      idempotent?: boolean;
+    } = {},
   ): Promise<Reply<T>> {
     // The fan's booking trace, when one is active, goes on every request it makes.
     const headers: Record<string, string> = injectTraceContext({ ...options.headers });
@@ -79,9 +85,13 @@ export function httpClient(recorder: Recorder, connections = 256) {
         const res = await sent().catch((error: Error & { code?: string }) => {
           // The connection closed (or was reset) under the request: most often a kept-alive one the server closed for
           // being idle as the request went out on it. A GET is idempotent, and so is a request with an
-          // Idempotency-Key (a booking: the server answers a repeat with the first answer), so it is sent once more,
-          // on a fresh connection, as browsers do (RFC 9112, 9.3.1); anything else is the caller's to judge.
-          const idempotent = method === 'GET' || options.headers?.['idempotency-key'] !== undefined;
+          // Idempotency-Key (a booking: the server answers a repeat with the first answer), or one the caller says
+          // the API treats as a repeat, so it is sent once more, on a fresh connection, as browsers do (RFC 9112,
+          // 9.3.1); anything else is the caller's to judge.
+          const idempotent =
+            method === 'GET' ||
+            options.idempotent === true ||
+            options.headers?.['idempotency-key'] !== undefined;
           if (!idempotent || !CLOSED_UNDER.has(error.code ?? '')) throw error;
           recorder.closedKeepAliveRetries++;
           return sent();

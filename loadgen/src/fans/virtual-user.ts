@@ -97,7 +97,10 @@ async function joinQueue(ctx: RunContext, fan: Fan, impatient?: () => Promise<vo
   const joined = await patiently(
     rec,
     random,
-    () => http.post<JoinAnswer>(`${t.ticket}/api/events/${ctx.eventId}/queue`, { token: auth }),
+    // A join is idempotent: a fan who joins again gets their own place back (200), so a join lost to a closing
+    // connection is sent again.
+    () =>
+      http.post<JoinAnswer>(`${t.ticket}/api/events/${ctx.eventId}/queue`, { token: auth, idempotent: true }),
     // A waiting room's page keeps trying while the service turns joins away under a herd, as the page does
     // (web/src/fan/queue-panel.tsx): it says when to come back, later the busier it is.
     { maxAttempts: 40, until: ctx.deadline },
