@@ -22,7 +22,7 @@ import type { Misbehaviour } from './misbehaviour-kinds.ts';
 import { patiently } from './patient-request.ts';
 import { chooseSeats, seatIndex } from './seat-choice.ts';
 import type { SeatMapView } from './seat-map-view.ts';
-import type { Admission, QueuedFan, WaitingFans } from './waiting-fans.ts';
+import type { Admission, Admitted, QueuedFan, WaitingFans } from './waiting-fans.ts';
 
 export interface RunContext {
   scenario: Scenario;
@@ -234,11 +234,7 @@ async function arrive(
 }
 
 /** Admitted (or the sale open): choose seats, book, and follow the booking until the saga decides it. */
-async function book(
-  ctx: RunContext,
-  fan: Fan,
-  admission: { token: string | undefined; ticket: string } | undefined,
-): Promise<void> {
+async function book(ctx: RunContext, fan: Fan, admission: Admitted | undefined): Promise<void> {
   const { http, recorder: rec, scenario: s, targets: t } = ctx;
   const { auth, random, misbehaves, userId, want } = fan;
   const admissionToken = admission?.token;

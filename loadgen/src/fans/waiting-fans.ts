@@ -5,13 +5,14 @@ import { DueQueue } from './due-queue.ts';
 import type { HttpClient } from './http-client.ts';
 import { type Patience, patiently } from './patient-request.ts';
 
-/** How a wait ended; an admission carries the fan's queue ticket, which their page goes on showing while they book. */
-export type Admission =
-  | { token: string | undefined; ticket: string }
-  | 'left'
-  | 'sold-out'
-  | 'failed'
-  | 'gave-up';
+/** An admission: its token, and the fan's queue ticket, which their page goes on showing while they book. */
+export interface Admitted {
+  token: string | undefined;
+  ticket: string;
+}
+
+/** How a wait ended. */
+export type Admission = Admitted | 'left' | 'sold-out' | 'failed' | 'gave-up';
 
 interface QueueStatus {
   state: 'waiting' | 'admitted' | 'expired';
